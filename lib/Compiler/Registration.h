@@ -1,0 +1,21 @@
+//===- Registration.h - the one registry of Tessel's dialects and passes -*- C++ -*-===//
+
+#ifndef TESSEL_LIB_COMPILER_REGISTRATION_H
+#define TESSEL_LIB_COMPILER_REGISTRATION_H
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace tessel {
+
+/// Adds the tile dialect and every upstream dialect Tessel's pipelines use.
+void registerAllTesselDialects(mlir::DialectRegistry &registry);
+
+/// Registers every Tessel pass (and the upstream ones its pipelines run) with
+/// the global pass registry, for tessel-opt, tesselc and Python alike.
+void registerAllTesselPasses();
+
+} // namespace tessel
+
+#endif // TESSEL_LIB_COMPILER_REGISTRATION_H

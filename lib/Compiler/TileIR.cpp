@@ -1,0 +1,65 @@
+//===- TileIR.cpp - the facade's entry points over tile-dialect text ------===//
+
+#include "tessel/Compiler.h"
+
+#include "lib/Compiler/Registration.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <mutex>
+
+using namespace mlir;
+
+const char *tessel::version() { return TESSEL_VERSION_STRING; }
+
+tessel::CompileResult tessel::runTileIR(std::string_view source,
+                                        std::string_view pipeline,
+                                        std::string_view bufferName) {
+  static std::once_flag registered;
+  std::call_once(registered, registerAllTesselPasses);
+
+  DialectRegistry registry;
+  registerAllTesselDialects(registry);
+  MLIRContext context(registry);
+  context.allowUnregisteredDialects(false);
+
+  CompileResult result;
+  llvm::raw_string_ostream diagStream(result.diagnostics);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(
+          llvm::StringRef(source.data(), source.size()),
+          llvm::StringRef(bufferName.data(), bufferName.size())),
+      llvm::SMLoc());
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
+
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return result;
+
+  if (!pipeline.empty()) {
+    PassManager pm(&context, ModuleOp::getOperationName());
+    std::string pipelineError;
+    llvm::raw_string_ostream pipelineErrorStream(pipelineError);
+    if (failed(parsePassPipeline(llvm::StringRef(pipeline.data(), pipeline.size()),
+                                 pm, pipelineErrorStream))) {
+      result.diagnostics = "invalid pass pipeline: " + pipelineError;
+      return result;
+    }
+    if (failed(pm.run(*module)))
+      return result;
+  }
+
+  llvm::raw_string_ostream out(result.output);
+  module->print(out);
+  result.ok = true;
+  return result;
+}
