@@ -1,0 +1,19 @@
+# lit configuration for Tessel's FileCheck tests; tests mirror the source tree.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "Tessel"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".py"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.tessel_obj_root, "tests", "lit")
+
+llvm_config.use_default_substitutions()
+# Tessel's tools first, then Debian's FileCheck, not, count.
+llvm_config.with_environment("PATH", config.tessel_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+config.environment["PATH"] = os.pathsep.join(
+    [config.tessel_tools_dir, config.llvm_tools_dir, config.environment["PATH"]])
