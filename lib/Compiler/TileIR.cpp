@@ -30,6 +30,8 @@ tessel::CompileResult tessel::runTileIR(std::string_view source,
   registerAllTesselDialects(registry);
   MLIRContext context(registry);
   context.allowUnregisteredDialects(false);
+  // Users read these; the op in generic form is noise next to the caret.
+  context.printOpOnDiagnostic(false);
 
   CompileResult result;
   llvm::raw_string_ostream diagStream(result.diagnostics);
@@ -46,14 +48,20 @@ tessel::CompileResult tessel::runTileIR(std::string_view source,
     return result;
 
   if (!pipeline.empty()) {
-    PassManager pm(&context, ModuleOp::getOperationName());
+    // Accept "builtin.module(a,b)" as mlir-opt prints it, or a bare "a,b".
+    std::string text(pipeline);
+    if (llvm::StringRef(text).trim().starts_with("builtin.module(") == false)
+      text = "builtin.module(" + text + ")";
     std::string pipelineError;
     llvm::raw_string_ostream pipelineErrorStream(pipelineError);
-    if (failed(parsePassPipeline(llvm::StringRef(pipeline.data(), pipeline.size()),
-                                 pm, pipelineErrorStream))) {
+    FailureOr<OpPassManager> parsed =
+        parsePassPipeline(text, pipelineErrorStream);
+    if (failed(parsed)) {
       result.diagnostics = "invalid pass pipeline: " + pipelineError;
       return result;
     }
+    PassManager pm(&context, ModuleOp::getOperationName());
+    static_cast<OpPassManager &>(pm) = std::move(*parsed);
     if (failed(pm.run(*module)))
       return result;
   }

@@ -1,0 +1,27 @@
+"""Tessel: a tile-level GPU kernel language and its compiler.
+
+The compiler is C++ (``libtessel.so``); this package is its Python face.
+"""
+
+from tessel._tessel import version as _native_version
+from tessel.errors import CompileError
+
+__version__ = _native_version()
+
+__all__ = ["CompileError", "run_tile_ir", "__version__"]
+
+
+def run_tile_ir(source: str, pipeline: str = "", name: str = "<input>") -> str:
+    """Parse and verify tile-dialect IR, run ``pipeline`` and return the IR.
+
+    ``pipeline`` uses mlir-opt's syntax, e.g.
+    ``"builtin.module(canonicalize,tile-check-bounds)"``. Raises
+    :class:`CompileError` carrying the located diagnostics when the IR is
+    malformed, fails to verify, or a pass fails.
+    """
+    from tessel import _tessel
+
+    result = _tessel.run_tile_ir(source, pipeline, name)
+    if not result.ok:
+        raise CompileError(result.diagnostics)
+    return result.output
