@@ -5,8 +5,11 @@
 #ifndef TESSEL_COMPILER_H
 #define TESSEL_COMPILER_H
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tessel {
 
@@ -26,6 +29,72 @@ struct CompileResult {
 /// returns the printed IR. `bufferName` names the text in diagnostics.
 CompileResult runTileIR(std::string_view source, std::string_view pipeline,
                         std::string_view bufferName = "<input>");
+
+/// A value the kernel text refers to by a free name, handed over from Python
+/// (closure cells and globals) as text the frontend can read back.
+struct KernelBinding {
+  enum class Kind {
+    Literal,     ///< `text` is a Python literal or a dtype name ("3", "(1, 2)", "float16")
+    Module,      ///< `text` is a module path: "tessel", "tessel.language"
+    Function,    ///< `text` is a function's source (a T.macro or T.prim_func)
+    Unsupported, ///< `text` is the Python type name; using the name is an error
+  };
+  std::string name;
+  Kind kind = Kind::Literal;
+  std::string text;
+  std::string file; ///< For Function: where its source comes from.
+  int firstLine = 1;
+};
+
+/// One kernel to compile: source text, the factory (or prim_func) to call and
+/// its arguments, and what the text's free names are bound to.
+struct KernelRequest {
+  std::string source;
+  std::string file = "<kernel>";
+  /// Line of `source`'s first line in `file` (source may be cut out of it).
+  int firstLine = 1;
+  std::string entry;
+  /// Factory arguments by name, as Python literals (the `-D NAME=VALUE` form).
+  std::vector<std::pair<std::string, std::string>> args;
+  std::vector<KernelBinding> bindings;
+};
+
+/// A buffer handed to a CPU kernel: element pointer, shape, and strides in
+/// elements (row-major contiguous for numpy's C order).
+struct BufferArg {
+  void *data = nullptr;
+  std::vector<int64_t> shape;
+  std::vector<int64_t> strides;
+};
+
+/// A tile module compiled for the CPU backend by the LLVM JIT; run its
+/// kernels as often as needed. Kernels run their blocks one after another.
+class CPUModule {
+public:
+  /// Compiles verified tile IR; on failure returns null and fills
+  /// `diagnostics`.
+  static std::unique_ptr<CPUModule> compile(std::string_view tileIR,
+                                            std::string &diagnostics);
+  ~CPUModule();
+
+  /// Runs function `entry` with one buffer per argument. Returns false and
+  /// fills `error` when the function does not exist or the arity differs.
+  bool run(std::string_view entry, const std::vector<BufferArg> &args,
+           std::string &error);
+
+  /// The LLVM IR the JIT compiled.
+  const std::string &llvmIR() const;
+
+private:
+  CPUModule();
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+/// Parses and evaluates the kernel and returns its tile-dialect IR as text.
+/// On failure `diagnostics` holds one located error with the source line and
+/// a caret.
+CompileResult compileKernelToTile(const KernelRequest &request);
 
 } // namespace tessel
 
