@@ -1,0 +1,161 @@
+//===- KernelCompiler.cpp - kernel text to tile IR through the frontend ---===//
+
+#include "tessel/Compiler.h"
+
+#include "lib/Compiler/Registration.h"
+#include "lib/Frontend/Emitter.h"
+#include "lib/Frontend/Parser.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <deque>
+
+using namespace mlir;
+using namespace tessel::frontend;
+using FValue = tessel::frontend::Value;
+
+namespace {
+
+/// Module bindings that name one of Tessel's own functions become the
+/// matching builtin: `from tessel import jit` binds jit to tessel.jit.
+FValue moduleBinding(llvm::StringRef path) {
+  if (path == "tessel.jit" || path == "tessel.autotune")
+    return FValue::named(FValue::Kind::Builtin, path.str());
+  if (path.consume_front("tessel.language.")) {
+    if (path == "GemmWarpPolicy")
+      return FValue::named(FValue::Kind::Module, "T.GemmWarpPolicy");
+    return FValue::named(FValue::Kind::Builtin, ("T." + path).str());
+  }
+  return FValue::named(FValue::Kind::Module, path.str());
+}
+
+/// Turns verifier diagnostics (FileLineColLoc) into the frontend's located
+/// errors, with the source line and a caret.
+SourceLoc toSourceLoc(Location loc, const std::deque<SourceFile> &files) {
+  auto fileLoc = dyn_cast<FileLineColLoc>(loc);
+  if (!fileLoc)
+    return SourceLoc();
+  for (const SourceFile &f : files) {
+    if (f.path != fileLoc.getFilename().getValue())
+      continue;
+    int line = static_cast<int>(fileLoc.getLine()) - f.firstLine + 1;
+    if (line >= 1)
+      return SourceLoc{static_cast<unsigned>(line), fileLoc.getColumn(), f.id};
+  }
+  return SourceLoc();
+}
+
+} // namespace
+
+tessel::CompileResult tessel::compileKernelToTile(const KernelRequest &request) {
+  CompileResult result;
+  // Every text the diagnostics may point into; a deque keeps addresses.
+  std::deque<SourceFile> files;
+  files.push_back({request.file, request.source, request.firstLine, 0});
+  tessel::frontend::DiagnosticEngine diags(files.front());
+  auto fail = [&] {
+    result.diagnostics = diags.render();
+    return result;
+  };
+
+  DialectRegistry registry;
+  registerAllTesselDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  Emitter emitter(&context, files.front(), diags);
+  auto globals = std::make_shared<Scope>();
+
+  // The values of the kernel's free names, handed over by tessel.jit.
+  std::vector<std::unique_ptr<Module>> helperModules;
+  for (const KernelBinding &binding : request.bindings) {
+    switch (binding.kind) {
+    case KernelBinding::Kind::Module:
+      globals->vars[binding.name] = moduleBinding(binding.text);
+      break;
+    case KernelBinding::Kind::Unsupported:
+      globals->vars[binding.name] = FValue::named(
+          FValue::Kind::Opaque, "is bound to a Python " + binding.text +
+                                    ", which Tessel kernels cannot use");
+      break;
+    case KernelBinding::Kind::Literal: {
+      files.push_back({"<value of " + binding.name + ">", binding.text, 1, 0});
+      diags.addFile(files.back());
+      ExprPtr expr = parseExpression(files.back(), diags);
+      if (!expr)
+        return fail();
+      MaybeValue v = emitter.evalConstant(*expr, globals);
+      if (!v)
+        return fail();
+      globals->vars[binding.name] = *v;
+      break;
+    }
+    case KernelBinding::Kind::Function:
+      break; // after the literals and modules they may refer to
+    }
+  }
+  for (const KernelBinding &binding : request.bindings) {
+    if (binding.kind != KernelBinding::Kind::Function)
+      continue;
+    files.push_back({binding.file, binding.text, binding.firstLine, 0});
+    diags.addFile(files.back());
+    std::unique_ptr<Module> helper = parseModule(files.back(), diags);
+    if (!helper || !emitter.runModule(*helper, globals))
+      return fail();
+    // The def may be known by another name where the kernel uses it.
+    for (const StmtPtr &s : helper->body)
+      if (auto *def = llvm::dyn_cast<FunctionDef>(s.get()))
+        if (const FValue *fn = globals->lookup(def->name))
+          globals->vars[binding.name] = *fn;
+    helperModules.push_back(std::move(helper));
+  }
+
+  std::unique_ptr<Module> ast = parseModule(files.front(), diags);
+  if (!ast)
+    return fail();
+  if (!emitter.runModule(*ast, globals))
+    return fail();
+
+  // -D values are Python literals (or dtype names), read by the same parser.
+  EntryRequest entry;
+  entry.entry = request.entry;
+  for (const auto &[name, text] : request.args) {
+    files.push_back({"<-D " + name + ">", text, 1, 0});
+    diags.addFile(files.back());
+    ExprPtr expr = parseExpression(files.back(), diags);
+    if (!expr)
+      return fail();
+    MaybeValue v = emitter.evalConstant(*expr, globals);
+    if (!v)
+      return fail();
+    entry.args.emplace_back(name, *v);
+  }
+
+  SourceLoc entryLoc{1, 1, 0};
+  for (const StmtPtr &s : ast->body)
+    if (auto *def = llvm::dyn_cast<FunctionDef>(s.get()); def && def->name == request.entry)
+      entryLoc = def->loc;
+
+  OwningOpRef<ModuleOp> module = emitter.emitEntry(entry, globals, entryLoc);
+  if (!module)
+    return fail();
+
+  // Structural rules the frontend does not check itself (dtypes of a gemm,
+  // say) come from the verifier, pointed at the user's line.
+  {
+    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+      if (d.getSeverity() == DiagnosticSeverity::Error)
+        diags.error(toSourceLoc(d.getLocation(), files), d.str());
+      return success();
+    });
+    if (failed(verify(*module)))
+      return fail();
+  }
+  llvm::raw_string_ostream os(result.output);
+  OpPrintingFlags flags;
+  module->print(os, flags);
+  result.ok = true;
+  return result;
+}

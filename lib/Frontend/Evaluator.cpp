@@ -1,0 +1,950 @@
+//===- Evaluator.cpp - statements and expressions of the kernel language --===//
+//
+// Compile-time values are computed here; run-time values become arith, scf
+// and memref IR at the builder's insertion point.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Frontend/Emitter.h"
+
+#include "dialects/tile/IR/TileOps.h"
+#include "lib/Frontend/DTypes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace tessel::frontend;
+using llvm::cast;
+using llvm::dyn_cast;
+using llvm::isa;
+
+namespace tessel::frontend {
+
+std::string describe(const Value &v) {
+  switch (v.kind) {
+  case Value::Kind::None: return "None";
+  case Value::Kind::Bool: return "a bool";
+  case Value::Kind::Int: return "an int";
+  case Value::Kind::Float: return "a float";
+  case Value::Kind::String: return "a string";
+  case Value::Kind::DType: return "a dtype";
+  case Value::Kind::Tuple: return "a tuple";
+  case Value::Kind::List: return "a list";
+  case Value::Kind::Module: return "a module";
+  case Value::Kind::Builtin: return "a function";
+  case Value::Kind::Function: return "a function";
+  case Value::Kind::Scalar: return "a device scalar";
+  case Value::Kind::Buffer: return "a buffer";
+  case Value::Kind::Region: return "a buffer region";
+  case Value::Kind::Dynamic: return "a dynamic dimension";
+  case Value::Kind::Spec: return "a kernel construct";
+  case Value::Kind::Opaque: return "an unsupported value";
+  }
+  return "a value";
+}
+
+LinearForm LinearForm::scaled(int64_t k) const {
+  LinearForm f;
+  f.constant = constant * k;
+  for (auto [v, c] : terms)
+    if (c * k != 0)
+      f.terms.push_back({v, c * k});
+  return f;
+}
+
+LinearForm LinearForm::plus(const LinearForm &other, int64_t sign) const {
+  LinearForm f = *this;
+  f.constant += sign * other.constant;
+  for (auto [v, c] : other.terms) {
+    auto it = llvm::find_if(f.terms, [&](auto &t) { return t.first == v; });
+    if (it != f.terms.end())
+      it->second += sign * c;
+    else
+      f.terms.push_back({v, sign * c});
+  }
+  llvm::erase_if(f.terms, [](auto &t) { return t.second == 0; });
+  return f;
+}
+
+Emitter::Emitter(MLIRContext *ctx, const SourceFile &file,
+                 DiagnosticEngine &diags)
+    : ctx(ctx), file(file), diags(diags), builder(ctx) {}
+
+std::nullopt_t Emitter::error(SourceLoc l, const llvm::Twine &message) {
+  diags.error(l, message);
+  return std::nullopt;
+}
+
+Location Emitter::loc(SourceLoc l) const {
+  const SourceFile &f = diags.fileOf(l);
+  return FileLineColLoc::get(ctx, f.path, f.fileLine(l), l.col);
+}
+
+//===----------------------------------------------------------------------===//
+// Scalars and IR
+//===----------------------------------------------------------------------===//
+
+Type Emitter::naturalType(const Value &v) {
+  switch (v.kind) {
+  case Value::Kind::Bool: return builder.getI1Type();
+  case Value::Kind::Int: return builder.getI32Type();
+  case Value::Kind::Float: return builder.getF32Type();
+  case Value::Kind::Scalar: return v.ir.getType();
+  case Value::Kind::Dynamic: return builder.getIndexType();
+  default: return Type();
+  }
+}
+
+Value makeScalar(mlir::Value ir) {
+  if (ir.getType().isIndex())
+    return Value::scalar(ir, std::make_shared<LinearForm>(LinearForm::ofValue(ir)));
+  return Value::scalar(ir);
+}
+
+mlir::Value Emitter::castTo(mlir::Value v, Type type, SourceLoc l) {
+  if (v.getType() == type)
+    return v;
+  return tessel::tile::CastOp::create(builder, loc(l), type, v);
+}
+
+std::optional<mlir::Value> Emitter::toIR(const Value &v, Type type, SourceLoc l) {
+  Location location = loc(l);
+  switch (v.kind) {
+  case Value::Kind::Bool:
+  case Value::Kind::Int:
+  case Value::Kind::Float: {
+    if (isa<FloatType>(type)) {
+      double d = v.kind == Value::Kind::Float ? v.f : (double)(v.kind == Value::Kind::Int ? v.i : v.b);
+      if (cast<FloatType>(type).getWidth() <= 8) {
+        // fp8 constants are made in f32 and converted by the backends' rules.
+        mlir::Value wide = arith::ConstantOp::create(
+            builder, location, builder.getF32FloatAttr(static_cast<float>(d)));
+        return castTo(wide, type, l);
+      }
+      return (mlir::Value)arith::ConstantOp::create(builder, location,
+                                                    builder.getFloatAttr(type, d));
+    }
+    if (type.isIntOrIndex()) {
+      if (v.kind == Value::Kind::Float)
+        return error(l, "a float cannot be used where an integer is needed");
+      int64_t i = v.kind == Value::Kind::Int ? v.i : v.b;
+      if (type.isIndex())
+        return (mlir::Value)arith::ConstantIndexOp::create(builder, location, i);
+      return (mlir::Value)arith::ConstantOp::create(builder, location,
+                                                    builder.getIntegerAttr(type, i));
+    }
+    return error(l, "cannot use a constant as a value of this type");
+  }
+  case Value::Kind::Scalar:
+    return castTo(v.ir, type, l);
+  case Value::Kind::Dynamic: {
+    auto it = dynamicDims.find(v.s);
+    if (it == dynamicDims.end())
+      return error(l, "dynamic dimension '" + v.s +
+                          "' is not the dimension of any kernel argument");
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(funcEntry);
+    // At the function's entry, so that every use inside loops sees it.
+    mlir::Value dim = memref::DimOp::create(builder, location, it->second.first,
+                                            it->second.second);
+    return castTo(dim, type, l);
+  }
+  case Value::Kind::Region: {
+    MaybeValue scalar = materialize(v, l);
+    if (!scalar)
+      return std::nullopt;
+    return toIR(*scalar, type, l);
+  }
+  default:
+    return error(l, "expected a number, got " + describe(v));
+  }
+}
+
+std::optional<mlir::Value> Emitter::toIndex(const Value &v, SourceLoc l) {
+  if (v.kind == Value::Kind::Float ||
+      (v.kind == Value::Kind::Scalar && isa<FloatType>(v.ir.getType())))
+    return error(l, "expected an integer, got a float");
+  return toIR(v, builder.getIndexType(), l);
+}
+
+std::optional<int64_t> Emitter::requireInt(const Value &v, SourceLoc l,
+                                           llvm::StringRef what) {
+  if (v.kind == Value::Kind::Int)
+    return v.i;
+  if (v.kind == Value::Kind::Bool)
+    return (int64_t)v.b;
+  return error(l, what + " must be a compile-time integer, got " + describe(v));
+}
+
+Type Emitter::requireDType(const Value &v, SourceLoc l) {
+  if (v.kind == Value::Kind::DType || v.kind == Value::Kind::String) {
+    std::optional<llvm::StringRef> name = canonicalDTypeName(v.s);
+    if (name)
+      return dtypeToType(*name, ctx);
+    error(l, "unknown dtype '" + v.s + "' (known: " + knownDTypeNames() + ")");
+    return Type();
+  }
+  error(l, "expected a dtype, got " + describe(v));
+  return Type();
+}
+
+MaybeValue Emitter::materialize(const Value &v, SourceLoc l) {
+  if (v.kind == Value::Kind::Opaque)
+    return error(l, v.s);
+  if (v.kind != Value::Kind::Region)
+    return v;
+  SmallVector<mlir::Value> indices;
+  for (const Value::RegionDim &d : v.dims) {
+    if (!d.point)
+      return error(l, "a slice of '" + v.s +
+                          "' cannot be used as a single value");
+    std::optional<mlir::Value> idx = toIndex(*d.offset, l);
+    if (!idx)
+      return std::nullopt;
+    indices.push_back(*idx);
+  }
+  if (!insideDevice())
+    return error(l, "elements of '" + v.s +
+                        "' can only be read inside a T.Kernel");
+  return makeScalar(memref::LoadOp::create(builder, loc(l), v.ir, indices));
+}
+
+//===----------------------------------------------------------------------===//
+// Binary operators
+//===----------------------------------------------------------------------===//
+
+static int64_t floorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/// The type two scalars meet in: float beats int, wider beats narrower,
+/// index beats other ints.
+static Type unify(Type a, Type b) {
+  if (a == b)
+    return a;
+  auto fa = dyn_cast<FloatType>(a), fb = dyn_cast<FloatType>(b);
+  if (fa && fb)
+    return fa.getWidth() >= fb.getWidth() ? a : b;
+  if (fa)
+    return a;
+  if (fb)
+    return b;
+  if (a.isIndex() || b.isIndex())
+    return a.isIndex() ? a : b;
+  if (a.isInteger(1))
+    return b;
+  if (b.isInteger(1))
+    return a;
+  return a.getIntOrFloatBitWidth() >= b.getIntOrFloatBitWidth() ? a : b;
+}
+
+MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
+                             const Value &rhsIn, SourceLoc l) {
+  MaybeValue lhsM = materialize(lhsIn, l);
+  MaybeValue rhsM = materialize(rhsIn, l);
+  if (!lhsM || !rhsM)
+    return std::nullopt;
+  const Value &lhs = *lhsM, &rhs = *rhsM;
+  using K = Value::Kind;
+
+  // Sequences and strings.
+  if (op == "+" && lhs.isSequence() && rhs.kind == lhs.kind) {
+    Value r = lhs;
+    r.elems.insert(r.elems.end(), rhs.elems.begin(), rhs.elems.end());
+    return r;
+  }
+  if (op == "*" && lhs.isSequence() && rhs.kind == K::Int) {
+    Value r = Value::tuple({}, lhs.kind);
+    for (int64_t i = 0; i < rhs.i; ++i)
+      r.elems.insert(r.elems.end(), lhs.elems.begin(), lhs.elems.end());
+    return r;
+  }
+  if (op == "+" && lhs.kind == K::String && rhs.kind == K::String)
+    return Value::string(lhs.s + rhs.s);
+
+  bool lConst = lhs.isConstant(), rConst = rhs.isConstant();
+  if (lConst && rConst) {
+    bool isFloat = lhs.kind == K::Float || rhs.kind == K::Float;
+    double a = lhs.kind == K::Float ? lhs.f : (double)(lhs.kind == K::Int ? lhs.i : lhs.b);
+    double b = rhs.kind == K::Float ? rhs.f : (double)(rhs.kind == K::Int ? rhs.i : rhs.b);
+    int64_t x = lhs.kind == K::Int ? lhs.i : lhs.b, y = rhs.kind == K::Int ? rhs.i : rhs.b;
+    if ((op == "/" || op == "//" || op == "%") && b == 0)
+      return error(l, "division by zero");
+    if (op == "/")
+      return Value::floating(a / b);
+    if (op == "**") {
+      if (!isFloat && y >= 0) {
+        int64_t r = 1;
+        for (int64_t i = 0; i < y; ++i)
+          r *= x;
+        return Value::integer(r);
+      }
+      return Value::floating(std::pow(a, b));
+    }
+    if (isFloat) {
+      if (op == "+") return Value::floating(a + b);
+      if (op == "-") return Value::floating(a - b);
+      if (op == "*") return Value::floating(a * b);
+      if (op == "//") return Value::floating(std::floor(a / b));
+      if (op == "%") return Value::floating(a - std::floor(a / b) * b);
+      return error(l, "operator '" + op + "' does not apply to floats");
+    }
+    if (op == "+") return Value::integer(x + y);
+    if (op == "-") return Value::integer(x - y);
+    if (op == "*") return Value::integer(x * y);
+    if (op == "//") return Value::integer(floorDiv(x, y));
+    if (op == "%") return Value::integer(x - floorDiv(x, y) * y);
+    if (op == "<<") return Value::integer(x << y);
+    if (op == ">>") return Value::integer(x >> y);
+    if (op == "&") return Value::integer(x & y);
+    if (op == "|") return Value::integer(x | y);
+    if (op == "^") return Value::integer(x ^ y);
+    return error(l, "operator '" + op + "' is not supported here");
+  }
+
+  auto isNumeric = [](const Value &v) {
+    return v.isConstant() || v.kind == K::Scalar || v.kind == K::Dynamic;
+  };
+  if (!isNumeric(lhs) || !isNumeric(rhs))
+    return error(l, "unsupported operand types for '" + op + "': " +
+                        describe(lhs) + " and " + describe(rhs));
+  if (!insidePrimFunc())
+    return error(l, "device values can only be computed inside a prim_func");
+
+  // Device arithmetic: constants take the other side's type.
+  Type lt = naturalType(lhs), rt = naturalType(rhs);
+  Type t = lConst ? rt : rConst ? lt : unify(lt, rt);
+  if (lConst && lhs.kind == K::Float && !isa<FloatType>(t))
+    t = builder.getF32Type();
+  if (rConst && rhs.kind == K::Float && !isa<FloatType>(t))
+    t = builder.getF32Type();
+  if (op == "/" && !isa<FloatType>(t))
+    t = builder.getF32Type(); // true division
+  std::optional<mlir::Value> a = toIR(lhs, t, l), b = toIR(rhs, t, l);
+  if (!a || !b)
+    return std::nullopt;
+  Location location = loc(l);
+  bool isFloat = isa<FloatType>(t);
+  mlir::Value r;
+  if (op == "+")
+    r = isFloat ? (mlir::Value)arith::AddFOp::create(builder, location, *a, *b)
+                : (mlir::Value)arith::AddIOp::create(builder, location, *a, *b);
+  else if (op == "-")
+    r = isFloat ? (mlir::Value)arith::SubFOp::create(builder, location, *a, *b)
+                : (mlir::Value)arith::SubIOp::create(builder, location, *a, *b);
+  else if (op == "*")
+    r = isFloat ? (mlir::Value)arith::MulFOp::create(builder, location, *a, *b)
+                : (mlir::Value)arith::MulIOp::create(builder, location, *a, *b);
+  else if (op == "/")
+    r = arith::DivFOp::create(builder, location, *a, *b);
+  else if (op == "//")
+    r = isFloat ? (mlir::Value)math::FloorOp::create(
+                      builder, location, arith::DivFOp::create(builder, location, *a, *b))
+                : (mlir::Value)arith::FloorDivSIOp::create(builder, location, *a, *b);
+  else if (op == "%")
+    r = isFloat ? (mlir::Value)arith::RemFOp::create(builder, location, *a, *b)
+                : (mlir::Value)arith::RemSIOp::create(builder, location, *a, *b);
+  else if (op == "**")
+    r = isFloat ? (mlir::Value)math::PowFOp::create(builder, location, *a, *b)
+                : mlir::Value();
+  else if (!isFloat && op == "<<")
+    r = arith::ShLIOp::create(builder, location, *a, *b);
+  else if (!isFloat && op == ">>")
+    r = arith::ShRSIOp::create(builder, location, *a, *b);
+  else if (!isFloat && op == "&")
+    r = arith::AndIOp::create(builder, location, *a, *b);
+  else if (!isFloat && op == "|")
+    r = arith::OrIOp::create(builder, location, *a, *b);
+  else if (!isFloat && op == "^")
+    r = arith::XOrIOp::create(builder, location, *a, *b);
+  if (!r)
+    return error(l, "operator '" + op + "' is not supported on " +
+                        (isFloat ? "float" : "integer") + " device values");
+
+  // Index arithmetic keeps a linear form, so slice extents stay known.
+  Value result = makeScalar(r);
+  if (t.isIndex() && (op == "+" || op == "-" || op == "*")) {
+    auto linearOf = [&](const Value &v, mlir::Value ir) -> std::optional<LinearForm> {
+      if (v.kind == K::Int)
+        return LinearForm::ofConstant(v.i);
+      if (v.kind == K::Scalar && v.linear)
+        return *v.linear;
+      return LinearForm::ofValue(ir);
+    };
+    LinearForm la = *linearOf(lhs, *a), lb = *linearOf(rhs, *b);
+    std::optional<LinearForm> f;
+    if (op == "+")
+      f = la.plus(lb);
+    else if (op == "-")
+      f = la.plus(lb, -1);
+    else if (auto c = lb.asConstant())
+      f = la.scaled(*c);
+    else if (auto c = la.asConstant())
+      f = lb.scaled(*c);
+    if (f)
+      result.linear = std::make_shared<LinearForm>(*f);
+  }
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+MaybeValue Emitter::evalScalar(const Expr &e) {
+  MaybeValue v = eval(e);
+  if (!v)
+    return std::nullopt;
+  return materialize(*v, e.loc);
+}
+
+MaybeValue Emitter::eval(const Expr &e) {
+  switch (e.getKind()) {
+  case Expr::Kind::Name:
+    return evalName(cast<NameExpr>(e));
+  case Expr::Kind::Int:
+    return Value::integer(cast<IntExpr>(e).value);
+  case Expr::Kind::Float:
+    return Value::floating(cast<FloatExpr>(e).value);
+  case Expr::Kind::String:
+    return Value::string(cast<StringExpr>(e).value);
+  case Expr::Kind::Bool:
+    return Value::boolean(cast<BoolExpr>(e).value);
+  case Expr::Kind::None:
+    return Value::none();
+  case Expr::Kind::Tuple:
+  case Expr::Kind::List: {
+    const auto &elts = e.getKind() == Expr::Kind::Tuple
+                           ? cast<TupleExpr>(e).elts
+                           : cast<ListExpr>(e).elts;
+    std::vector<Value> values;
+    for (const ExprPtr &x : elts) {
+      MaybeValue v = evalScalar(*x);
+      if (!v)
+        return std::nullopt;
+      values.push_back(std::move(*v));
+    }
+    return Value::tuple(std::move(values), e.getKind() == Expr::Kind::Tuple
+                                               ? Value::Kind::Tuple
+                                               : Value::Kind::List);
+  }
+  case Expr::Kind::Attribute:
+    return evalAttribute(cast<AttributeExpr>(e));
+  case Expr::Kind::Call:
+    return evalCall(cast<CallExpr>(e));
+  case Expr::Kind::Subscript:
+    return evalSubscript(cast<SubscriptExpr>(e));
+  case Expr::Kind::Slice:
+    return error(e.loc, "a slice can only appear inside '[]'");
+  case Expr::Kind::Unary:
+    return evalUnary(cast<UnaryExpr>(e));
+  case Expr::Kind::Binary:
+    return evalBinary(cast<BinaryExpr>(e));
+  case Expr::Kind::BoolOp:
+    return evalBoolOp(cast<BoolOpExpr>(e));
+  case Expr::Kind::Compare:
+    return evalCompare(cast<CompareExpr>(e));
+  case Expr::Kind::IfExp:
+    return evalIfExp(cast<IfExpr>(e));
+  }
+  return error(e.loc, "unsupported expression");
+}
+
+/// Names every kernel can use without importing anything.
+static const char *const kPythonBuiltins[] = {
+    "range", "min", "max", "abs", "len", "int", "float", "bool", "print",
+    "isinstance", "tuple", "list", "str"};
+
+MaybeValue Emitter::evalName(const NameExpr &e) {
+  if (const Value *v = scope->lookup(e.id)) {
+    if (v->kind == Value::Kind::Opaque)
+      return error(e.loc, "'" + e.id + "' " + v->s);
+    return *v;
+  }
+  if (llvm::is_contained(kPythonBuiltins, e.id))
+    return Value::named(Value::Kind::Builtin, e.id);
+  if (canonicalDTypeName(e.id) && e.id != "float" && e.id != "bool")
+    return Value::dtype(canonicalDTypeName(e.id)->str());
+  if (e.id == "__name__")
+    return Value::string("tessel");
+  return error(e.loc, "name '" + e.id + "' is not defined");
+}
+
+/// The canonical prefix of builtins reached through a module: T.copy is
+/// "T.copy" whether the module was imported as T or as tessel.language.
+static std::string modulePrefix(llvm::StringRef path) {
+  if (path == "tessel.language" || path == "tilelang.language")
+    return "T";
+  if (path == "tessel" || path == "tilelang")
+    return "tessel";
+  return path.str();
+}
+
+MaybeValue Emitter::evalAttribute(const AttributeExpr &e) {
+  MaybeValue base = eval(*e.value);
+  if (!base)
+    return std::nullopt;
+  const std::string &attr = e.attr;
+  switch (base->kind) {
+  case Value::Kind::Module: {
+    std::string prefix = modulePrefix(base->s);
+    if (prefix == "tessel" && attr == "language")
+      return Value::named(Value::Kind::Module, "tessel.language");
+    if (prefix == "T") {
+      if (std::optional<llvm::StringRef> name = canonicalDTypeName(attr))
+        return Value::dtype(name->str());
+      if (attr == "GemmWarpPolicy")
+        return Value::named(Value::Kind::Module, "T.GemmWarpPolicy");
+      return Value::named(Value::Kind::Builtin, "T." + attr);
+    }
+    if (prefix == "T.GemmWarpPolicy") {
+      if (attr == "Square") return Value::string("square");
+      if (attr == "FullRow") return Value::string("full_row");
+      if (attr == "FullCol") return Value::string("full_col");
+      return error(e.attrLoc, "T.GemmWarpPolicy has no member '" + attr +
+                                  "' (Square, FullRow, FullCol)");
+    }
+    if (prefix == "tessel")
+      return Value::named(Value::Kind::Builtin, "tessel." + attr);
+    return error(e.loc, "module '" + base->s +
+                            "' is not available inside Tessel kernels");
+  }
+  case Value::Kind::Buffer:
+  case Value::Kind::Region: {
+    auto type = cast<MemRefType>(base->ir.getType());
+    if (attr == "shape") {
+      std::vector<Value> dims;
+      for (int64_t i = 0; i < type.getRank(); ++i) {
+        if (!type.isDynamicDim(i)) {
+          dims.push_back(Value::integer(type.getDimSize(i)));
+          continue;
+        }
+        mlir::Value d = memref::DimOp::create(builder, loc(e.loc), base->ir, i);
+        dims.push_back(makeScalar(d));
+      }
+      return Value::tuple(std::move(dims));
+    }
+    if (attr == "dtype") {
+      for (llvm::StringRef n : {"float16", "bfloat16", "float32", "float64",
+                                "float8_e4m3", "float8_e5m2", "int8", "int16",
+                                "int32", "int64", "bool"})
+        if (dtypeToType(n, ctx) == type.getElementType())
+          return Value::dtype(n.str());
+    }
+    return error(e.attrLoc, "a buffer has no attribute '" + attr +
+                                "' (it has shape and dtype)");
+  }
+  default:
+    return error(e.attrLoc, describe(*base) + " has no attribute '" + attr + "'");
+  }
+}
+
+MaybeValue Emitter::evalSubscript(const SubscriptExpr &e) {
+  MaybeValue base = eval(*e.value);
+  if (!base)
+    return std::nullopt;
+  if (base->isSequence()) {
+    if (e.indices.size() != 1)
+      return error(e.loc, "a tuple takes one index");
+    MaybeValue idx = evalScalar(*e.indices[0]);
+    if (!idx)
+      return std::nullopt;
+    std::optional<int64_t> i = requireInt(*idx, e.indices[0]->loc, "a tuple index");
+    if (!i)
+      return std::nullopt;
+    int64_t n = base->elems.size();
+    if (*i < -n || *i >= n)
+      return error(e.indices[0]->loc, "tuple index " + llvm::Twine(*i) +
+                                          " is out of range for " +
+                                          llvm::Twine(n) + " elements");
+    return base->elems[*i < 0 ? *i + n : *i];
+  }
+  if (base->kind != Value::Kind::Buffer)
+    return error(e.loc, describe(*base) + " cannot be indexed");
+  auto type = cast<MemRefType>(base->ir.getType());
+  if (static_cast<int64_t>(e.indices.size()) > type.getRank())
+    return error(e.indices[type.getRank()]->loc,
+                 "too many indices for '" + base->s + "': it has rank " +
+                     llvm::Twine(type.getRank()));
+  Value region = *base;
+  region.kind = Value::Kind::Region;
+  for (size_t d = 0; d < static_cast<size_t>(type.getRank()); ++d) {
+    Value::RegionDim dim;
+    if (d >= e.indices.size()) {
+      // Missing trailing indices select whole dimensions, like ':'.
+      dim.point = false;
+      dim.offset = std::make_shared<Value>(Value::integer(0));
+      dim.size = type.isDynamicDim(d) ? -1 : type.getDimSize(d);
+      region.dims.push_back(dim);
+      continue;
+    }
+    const Expr &index = *e.indices[d];
+    if (auto *slice = dyn_cast<SliceExpr>(&index)) {
+      if (slice->step)
+        return error(slice->step->loc, "slices with a step are not supported");
+      dim.point = false;
+      Value lower = Value::integer(0);
+      if (slice->lower) {
+        MaybeValue v = evalScalar(*slice->lower);
+        if (!v)
+          return std::nullopt;
+        lower = *v;
+      }
+      dim.offset = std::make_shared<Value>(lower);
+      if (!slice->upper) {
+        if (type.isDynamicDim(d) || lower.kind != Value::Kind::Int)
+          dim.size = -1;
+        else
+          dim.size = type.getDimSize(d) - lower.i;
+      } else {
+        MaybeValue upper = evalScalar(*slice->upper);
+        if (!upper)
+          return std::nullopt;
+        MaybeValue extent = binaryOp("-", *upper, lower, slice->loc);
+        if (!extent)
+          return std::nullopt;
+        std::optional<int64_t> size;
+        if (extent->kind == Value::Kind::Int)
+          size = extent->i;
+        else if (extent->kind == Value::Kind::Scalar && extent->linear)
+          size = extent->linear->asConstant();
+        if (!size)
+          return error(slice->loc, "the extent of this slice must be known at "
+                                   "compile time");
+        if (*size <= 0)
+          return error(slice->loc, "this slice is empty (extent " +
+                                       llvm::Twine(*size) + ")");
+        dim.size = *size;
+      }
+    } else {
+      MaybeValue v = evalScalar(index);
+      if (!v)
+        return std::nullopt;
+      if (v->kind == Value::Kind::Float ||
+          (v->kind == Value::Kind::Scalar && isa<FloatType>(v->ir.getType())))
+        return error(index.loc, "buffer indices must be integers, got a float");
+      if (!v->isConstant() && v->kind != Value::Kind::Scalar &&
+          v->kind != Value::Kind::Dynamic)
+        return error(index.loc, "buffer indices must be integers, got " +
+                                    describe(*v));
+      dim.offset = std::make_shared<Value>(*v);
+      dim.size = 1;
+    }
+    region.dims.push_back(dim);
+  }
+  return region;
+}
+
+MaybeValue Emitter::evalUnary(const UnaryExpr &e) {
+  MaybeValue v = evalScalar(*e.operand);
+  if (!v)
+    return std::nullopt;
+  if (e.op == "not") {
+    if (v->isConstant())
+      return Value::boolean(!(v->kind == Value::Kind::Float ? v->f != 0
+                              : v->kind == Value::Kind::Int ? v->i != 0
+                                                            : v->b));
+    if (v->kind == Value::Kind::None)
+      return Value::boolean(true);
+    if (v->kind == Value::Kind::Scalar) {
+      std::optional<mlir::Value> b = toIR(*v, builder.getI1Type(), e.loc);
+      if (!b)
+        return std::nullopt;
+      mlir::Value one = arith::ConstantOp::create(builder, loc(e.loc),
+                                                  builder.getBoolAttr(true));
+      return makeScalar(arith::XOrIOp::create(builder, loc(e.loc), *b, one));
+    }
+    return error(e.loc, "'not' does not apply to " + describe(*v));
+  }
+  if (e.op == "+")
+    return v;
+  if (e.op == "-") {
+    if (v->kind == Value::Kind::Float)
+      return Value::floating(-v->f);
+    if (v->kind == Value::Kind::Scalar && isa<FloatType>(v->ir.getType()))
+      return makeScalar(arith::NegFOp::create(builder, loc(e.loc), v->ir));
+    return binaryOp("-", Value::integer(0), *v, e.loc);
+  }
+  // ~x
+  if (v->kind == Value::Kind::Int)
+    return Value::integer(~v->i);
+  return binaryOp("^", *v, Value::integer(-1), e.loc);
+}
+
+MaybeValue Emitter::evalBinary(const BinaryExpr &e) {
+  MaybeValue lhs = evalScalar(*e.lhs);
+  if (!lhs)
+    return std::nullopt;
+  MaybeValue rhs = evalScalar(*e.rhs);
+  if (!rhs)
+    return std::nullopt;
+  return binaryOp(e.op, *lhs, *rhs, e.opLoc);
+}
+
+/// Truthiness of a compile-time value; std::nullopt for device values.
+static std::optional<bool> truth(const Value &v) {
+  switch (v.kind) {
+  case Value::Kind::Bool: return v.b;
+  case Value::Kind::Int: return v.i != 0;
+  case Value::Kind::Float: return v.f != 0;
+  case Value::Kind::None: return false;
+  case Value::Kind::String: return !v.s.empty();
+  case Value::Kind::Tuple:
+  case Value::Kind::List: return !v.elems.empty();
+  case Value::Kind::Scalar:
+  case Value::Kind::Dynamic:
+  case Value::Kind::Region: return std::nullopt;
+  default: return true;
+  }
+}
+
+MaybeValue Emitter::evalBoolOp(const BoolOpExpr &e) {
+  std::optional<mlir::Value> acc;
+  for (const ExprPtr &x : e.values) {
+    MaybeValue v = evalScalar(*x);
+    if (!v)
+      return std::nullopt;
+    std::optional<bool> t = truth(*v);
+    if (t && !acc) {
+      // Compile-time short circuit.
+      if (e.isAnd ? !*t : *t)
+        return v;
+      continue;
+    }
+    if (t) // constant after a device value: x and True == x
+      continue;
+    std::optional<mlir::Value> b = toIR(*v, builder.getI1Type(), x->loc);
+    if (!b)
+      return std::nullopt;
+    acc = acc ? (e.isAnd ? (mlir::Value)arith::AndIOp::create(builder, loc(x->loc), *acc, *b)
+                         : (mlir::Value)arith::OrIOp::create(builder, loc(x->loc), *acc, *b))
+              : *b;
+  }
+  if (acc)
+    return makeScalar(*acc);
+  return Value::boolean(e.isAnd);
+}
+
+MaybeValue Emitter::evalCompare(const CompareExpr &e) {
+  MaybeValue left = evalScalar(*e.left);
+  if (!left)
+    return std::nullopt;
+  std::optional<mlir::Value> acc;
+  bool constResult = true;
+  for (size_t i = 0; i < e.ops.size(); ++i) {
+    MaybeValue right = evalScalar(*e.comparators[i]);
+    if (!right)
+      return std::nullopt;
+    const std::string &op = e.ops[i];
+    SourceLoc l = e.opLocs[i];
+    Value r;
+    if (op == "is" || op == "is not" || op == "in" || op == "not in") {
+      bool result;
+      if (op == "is" || op == "is not") {
+        result = left->kind == right->kind &&
+                 (left->kind != Value::Kind::Bool || left->b == right->b);
+      } else {
+        if (!right->isSequence())
+          return error(l, "'in' needs a tuple or list on its right");
+        result = llvm::any_of(right->elems, [&](const Value &x) {
+          return x.kind == left->kind && x.i == left->i && x.s == left->s &&
+                 x.f == left->f && x.b == left->b;
+        });
+      }
+      if (op == "is not" || op == "not in")
+        result = !result;
+      r = Value::boolean(result);
+    } else if (left->isConstant() && right->isConstant()) {
+      double a = left->kind == Value::Kind::Float ? left->f : (double)(left->kind == Value::Kind::Int ? left->i : left->b);
+      double b = right->kind == Value::Kind::Float ? right->f : (double)(right->kind == Value::Kind::Int ? right->i : right->b);
+      bool result = op == "<" ? a < b : op == "<=" ? a <= b : op == ">" ? a > b
+                  : op == ">=" ? a >= b : op == "==" ? a == b : a != b;
+      r = Value::boolean(result);
+    } else if ((op == "==" || op == "!=") &&
+               (left->kind == Value::Kind::String || left->kind == Value::Kind::DType) &&
+               (right->kind == Value::Kind::String || right->kind == Value::Kind::DType)) {
+      auto canon = [](const Value &v) {
+        std::optional<llvm::StringRef> c = canonicalDTypeName(v.s);
+        return c ? c->str() : v.s;
+      };
+      bool eq = (left->kind == Value::Kind::String && right->kind == Value::Kind::String)
+                    ? left->s == right->s
+                    : canon(*left) == canon(*right);
+      r = Value::boolean(op == "==" ? eq : !eq);
+    } else if ((op == "==" || op == "!=") &&
+               (left->kind == Value::Kind::None || right->kind == Value::Kind::None)) {
+      bool eq = left->kind == right->kind;
+      r = Value::boolean(op == "==" ? eq : !eq);
+    } else {
+      bool numeric = [&](const Value &v) {
+        return v.isConstant() || v.kind == Value::Kind::Scalar || v.kind == Value::Kind::Dynamic;
+      }(*left) && [&](const Value &v) {
+        return v.isConstant() || v.kind == Value::Kind::Scalar || v.kind == Value::Kind::Dynamic;
+      }(*right);
+      if (!numeric)
+        return error(l, "cannot compare " + describe(*left) + " and " + describe(*right));
+      Type lt = naturalType(*left), rt = naturalType(*right);
+      Type t = left->isConstant() ? rt : right->isConstant() ? lt : unify(lt, rt);
+      if ((left->kind == Value::Kind::Float || right->kind == Value::Kind::Float) &&
+          !isa<FloatType>(t))
+        t = builder.getF32Type();
+      std::optional<mlir::Value> a = toIR(*left, t, l), b = toIR(*right, t, l);
+      if (!a || !b)
+        return std::nullopt;
+      mlir::Value c;
+      if (isa<FloatType>(t)) {
+        auto pred = op == "<" ? arith::CmpFPredicate::OLT : op == "<=" ? arith::CmpFPredicate::OLE
+                  : op == ">" ? arith::CmpFPredicate::OGT : op == ">=" ? arith::CmpFPredicate::OGE
+                  : op == "==" ? arith::CmpFPredicate::OEQ : arith::CmpFPredicate::UNE;
+        c = arith::CmpFOp::create(builder, loc(l), pred, *a, *b);
+      } else {
+        auto pred = op == "<" ? arith::CmpIPredicate::slt : op == "<=" ? arith::CmpIPredicate::sle
+                  : op == ">" ? arith::CmpIPredicate::sgt : op == ">=" ? arith::CmpIPredicate::sge
+                  : op == "==" ? arith::CmpIPredicate::eq : arith::CmpIPredicate::ne;
+        c = arith::CmpIOp::create(builder, loc(l), pred, *a, *b);
+      }
+      r = makeScalar(c);
+    }
+    if (r.kind == Value::Kind::Bool) {
+      if (!r.b && !acc)
+        return Value::boolean(false);
+    } else {
+      constResult = false;
+      acc = acc ? (mlir::Value)arith::AndIOp::create(builder, loc(l), *acc, r.ir) : r.ir;
+    }
+    left = right;
+  }
+  if (constResult || !acc)
+    return Value::boolean(true);
+  return makeScalar(*acc);
+}
+
+MaybeValue Emitter::evalIfExp(const IfExpr &e) {
+  MaybeValue test = evalScalar(*e.test);
+  if (!test)
+    return std::nullopt;
+  if (std::optional<bool> t = truth(*test))
+    return evalScalar(*t ? *e.body : *e.orelse);
+  MaybeValue a = evalScalar(*e.body), b = evalScalar(*e.orelse);
+  if (!a || !b)
+    return std::nullopt;
+  Type t = a->isConstant() ? naturalType(*b) : b->isConstant() ? naturalType(*a)
+                                             : unify(naturalType(*a), naturalType(*b));
+  if (!t)
+    return error(e.loc, "both branches of a device conditional must be numbers");
+  std::optional<mlir::Value> c = toIR(*test, builder.getI1Type(), e.test->loc);
+  std::optional<mlir::Value> x = toIR(*a, t, e.body->loc), y = toIR(*b, t, e.orelse->loc);
+  if (!c || !x || !y)
+    return std::nullopt;
+  return makeScalar(arith::SelectOp::create(builder, loc(e.loc), *c, *x, *y));
+}
+
+MaybeValue Emitter::evalCall(const CallExpr &e) {
+  MaybeValue fn = eval(*e.func);
+  if (!fn)
+    return std::nullopt;
+  std::vector<Value> args;
+  std::vector<SourceLoc> argLocs;
+  // Primitives that move whole regions (T.copy, T.gemm, ...) see regions;
+  // everything else sees element values.
+  bool keepRegions = fn->kind == Value::Kind::Builtin;
+  for (const ExprPtr &a : e.args) {
+    MaybeValue v = keepRegions ? eval(*a) : evalScalar(*a);
+    if (!v)
+      return std::nullopt;
+    args.push_back(std::move(*v));
+    argLocs.push_back(a->loc);
+  }
+  std::vector<std::pair<std::string, Value>> kwargs;
+  for (const Keyword &k : e.keywords) {
+    MaybeValue v = keepRegions ? eval(*k.value) : evalScalar(*k.value);
+    if (!v)
+      return std::nullopt;
+    kwargs.emplace_back(k.name, std::move(*v));
+    argLocs.push_back(k.value->loc);
+  }
+  switch (fn->kind) {
+  case Value::Kind::Builtin:
+    return callBuiltin(fn->s, args, kwargs, argLocs, e.loc);
+  case Value::Kind::Function:
+    return callFunction(*fn, std::move(args), std::move(kwargs), e.loc);
+  case Value::Kind::DType: {
+    // T.float32(x) is a cast.
+    if (args.size() != 1 || !kwargs.empty())
+      return error(e.loc, "a dtype called as a function takes one value");
+    std::vector<Value> castArgs = {args[0], *fn};
+    std::vector<std::pair<std::string, Value>> none;
+    return callBuiltin("T.cast", castArgs, none, argLocs, e.loc);
+  }
+  default:
+    return error(e.loc, describe(*fn) + " is not callable");
+  }
+}
+
+MaybeValue Emitter::callFunction(const Value &fn, std::vector<Value> args,
+                                 std::vector<std::pair<std::string, Value>> kwargs,
+                                 SourceLoc l) {
+  const FunctionDef &def = *fn.function;
+  if (fn.functionKind == FunctionKind::PrimFunc)
+    return error(l, "'" + def.name + "' is a prim_func: it is compiled, not "
+                        "called from kernel code");
+  if (++callDepth > 64) {
+    --callDepth;
+    return error(l, "calls nested too deeply (is '" + def.name + "' recursive?)");
+  }
+  auto frame = std::make_shared<Scope>();
+  frame->parent = fn.closure;
+  if (args.size() > def.params.size()) {
+    --callDepth;
+    return error(l, "'" + def.name + "' takes " + llvm::Twine(def.params.size()) +
+                        " arguments, got " + llvm::Twine(args.size()));
+  }
+  for (size_t i = 0; i < args.size(); ++i)
+    frame->vars[def.params[i].name] = args[i];
+  for (auto &[name, value] : kwargs) {
+    auto it = llvm::find_if(def.params, [&](const Param &p) { return p.name == name; });
+    if (it == def.params.end()) {
+      --callDepth;
+      return error(l, "'" + def.name + "' has no parameter '" + name + "'");
+    }
+    if (frame->vars.count(name)) {
+      --callDepth;
+      return error(l, "'" + def.name + "' got two values for '" + name + "'");
+    }
+    frame->vars[name] = value;
+  }
+  for (size_t i = 0; i < def.params.size(); ++i) {
+    if (frame->vars.count(def.params[i].name))
+      continue;
+    const std::optional<Value> &d = (*fn.defaults)[i];
+    if (!d) {
+      --callDepth;
+      return error(l, "'" + def.name + "' needs a value for '" +
+                          def.params[i].name + "'");
+    }
+    frame->vars[def.params[i].name] = *d;
+  }
+  std::shared_ptr<Scope> saved = scope;
+  scope = frame;
+  MaybeValue savedReturn = std::move(returnValue);
+  returnValue.reset();
+  Flow flow = execBlock(def.body);
+  scope = saved;
+  --callDepth;
+  MaybeValue result = std::move(returnValue);
+  returnValue = std::move(savedReturn);
+  if (flow == Flow::Error)
+    return std::nullopt;
+  if (flow == Flow::Break || flow == Flow::Continue)
+    return error(l, "'break' or 'continue' outside a loop in '" + def.name + "'");
+  return result ? *result : Value::none();
+}
+
+} // namespace tessel::frontend
