@@ -24,6 +24,21 @@ struct CompileResult {
   std::string diagnostics;
 };
 
+/// One parameter of a compiled kernel, as a caller must pass it.
+struct KernelParam {
+  std::string name;
+  std::string dtype;            ///< "float16", "float8_e4m3", ...
+  std::vector<int64_t> shape;   ///< -1 for a dynamic dimension; empty for scalars
+  std::vector<std::string> dynamicNames; ///< per dim: T.dynamic name or ""
+  bool isBuffer = true;
+};
+
+/// A kernel's entry and parameters, next to its IR.
+struct KernelSignature {
+  std::string entry;
+  std::vector<KernelParam> params;
+};
+
 /// Parses and verifies tile-dialect IR, runs `pipeline` (mlir-opt syntax,
 /// e.g. "builtin.module(canonicalize,tile-check-bounds)"; empty for none) and
 /// returns the printed IR. `bufferName` names the text in diagnostics.
@@ -94,7 +109,8 @@ private:
 /// Parses and evaluates the kernel and returns its tile-dialect IR as text.
 /// On failure `diagnostics` holds one located error with the source line and
 /// a caret.
-CompileResult compileKernelToTile(const KernelRequest &request);
+CompileResult compileKernelToTile(const KernelRequest &request,
+                                  KernelSignature *signature = nullptr);
 
 } // namespace tessel
 

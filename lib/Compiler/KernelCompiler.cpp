@@ -4,7 +4,10 @@
 
 #include "lib/Compiler/Registration.h"
 #include "lib/Frontend/Emitter.h"
+#include "lib/Frontend/DTypes.h"
 #include "lib/Frontend/Parser.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -48,9 +51,51 @@ SourceLoc toSourceLoc(Location loc, const std::deque<SourceFile> &files) {
   return SourceLoc();
 }
 
+std::string dtypeName(Type t) {
+  for (llvm::StringRef n : {"float16", "bfloat16", "float32", "float64",
+                            "float8_e4m3", "float8_e5m2", "int8", "int16",
+                            "int32", "int64", "bool"})
+    if (dtypeToType(n, t.getContext()) == t)
+      return n.str();
+  return "unknown";
+}
+
+/// The parameters of the emitted function: names from tessel.arg_names,
+/// dtypes and shapes from the types, dynamic names from tessel.dynamic_dims.
+void describeSignature(ModuleOp module, const std::string &entry,
+                       tessel::KernelSignature &sig) {
+  sig.entry = entry;
+  sig.params.clear();
+  auto func = module.lookupSymbol<func::FuncOp>(entry);
+  if (!func)
+    return;
+  auto names = func->getAttrOfType<ArrayAttr>("tessel.arg_names");
+  auto dynamics = func->getAttrOfType<ArrayAttr>("tessel.dynamic_dims");
+  for (auto [i, type] : llvm::enumerate(func.getArgumentTypes())) {
+    tessel::KernelParam p;
+    if (names && i < names.size())
+      p.name = cast<StringAttr>(names[i]).str();
+    if (auto memref = dyn_cast<MemRefType>(type)) {
+      p.dtype = dtypeName(memref.getElementType());
+      for (int64_t d : memref.getShape())
+        p.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+      p.dynamicNames.assign(p.shape.size(), "");
+      if (dynamics && i < dynamics.size())
+        for (auto [d, n] : llvm::enumerate(cast<ArrayAttr>(dynamics[i])))
+          if (d < p.dynamicNames.size())
+            p.dynamicNames[d] = cast<StringAttr>(n).str();
+    } else {
+      p.dtype = dtypeName(type);
+      p.isBuffer = false;
+    }
+    sig.params.push_back(std::move(p));
+  }
+}
+
 } // namespace
 
-tessel::CompileResult tessel::compileKernelToTile(const KernelRequest &request) {
+tessel::CompileResult tessel::compileKernelToTile(const KernelRequest &request,
+                                                 KernelSignature *signature) {
   CompileResult result;
   // Every text the diagnostics may point into; a deque keeps addresses.
   std::deque<SourceFile> files;
@@ -153,6 +198,8 @@ tessel::CompileResult tessel::compileKernelToTile(const KernelRequest &request) 
     if (failed(verify(*module)))
       return fail();
   }
+  if (signature)
+    describeSignature(*module, request.entry, *signature);
   llvm::raw_string_ostream os(result.output);
   OpPrintingFlags flags;
   module->print(os, flags);

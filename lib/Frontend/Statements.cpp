@@ -840,6 +840,18 @@ func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
   for (const Param &p : def.params)
     argNames.push_back(builder.getStringAttr(p.name));
   func->setAttr("tessel.arg_names", builder.getArrayAttr(argNames));
+  if (llvm::any_of(dynamics, [](auto &d) { return !d.empty(); })) {
+    SmallVector<Attribute> perArg;
+    for (size_t i = 0; i < types.size(); ++i) {
+      auto memref = dyn_cast<MemRefType>(types[i]);
+      SmallVector<Attribute> dimNames(memref ? memref.getRank() : 0,
+                                      builder.getStringAttr(""));
+      for (auto &[dim, dynName] : dynamics[i])
+        dimNames[dim] = builder.getStringAttr(dynName);
+      perArg.push_back(builder.getArrayAttr(dimNames));
+    }
+    func->setAttr("tessel.dynamic_dims", builder.getArrayAttr(perArg));
+  }
   funcEntry = func.addEntryBlock();
   builder.setInsertionPointToEnd(funcEntry);
   auto ret = func::ReturnOp::create(builder, loc(l));

@@ -27,6 +27,63 @@ PYBIND11_MODULE(_tessel, m) {
       py::arg("source"), py::arg("pipeline") = "", py::arg("name") = "<input>",
       "Parse and verify tile IR, run a pass pipeline, return a CompileResult.");
 
+  py::enum_<tessel::KernelBinding::Kind>(m, "BindingKind")
+      .value("Literal", tessel::KernelBinding::Kind::Literal)
+      .value("Module", tessel::KernelBinding::Kind::Module)
+      .value("Function", tessel::KernelBinding::Kind::Function)
+      .value("Unsupported", tessel::KernelBinding::Kind::Unsupported);
+
+  py::class_<tessel::KernelBinding>(m, "KernelBinding")
+      .def(py::init([](std::string name, tessel::KernelBinding::Kind kind,
+                       std::string text, std::string file, int firstLine) {
+             tessel::KernelBinding b;
+             b.name = std::move(name);
+             b.kind = kind;
+             b.text = std::move(text);
+             b.file = std::move(file);
+             b.firstLine = firstLine;
+             return b;
+           }),
+           py::arg("name"), py::arg("kind"), py::arg("text"),
+           py::arg("file") = "", py::arg("first_line") = 1)
+      .def_readonly("name", &tessel::KernelBinding::name)
+      .def_readonly("kind", &tessel::KernelBinding::kind)
+      .def_readonly("text", &tessel::KernelBinding::text);
+
+  py::class_<tessel::KernelRequest>(m, "KernelRequest")
+      .def(py::init<>())
+      .def_readwrite("source", &tessel::KernelRequest::source)
+      .def_readwrite("file", &tessel::KernelRequest::file)
+      .def_readwrite("first_line", &tessel::KernelRequest::firstLine)
+      .def_readwrite("entry", &tessel::KernelRequest::entry)
+      .def_readwrite("args", &tessel::KernelRequest::args)
+      .def_readwrite("bindings", &tessel::KernelRequest::bindings);
+
+  py::class_<tessel::KernelParam>(m, "KernelParam")
+      .def_readonly("name", &tessel::KernelParam::name)
+      .def_readonly("dtype", &tessel::KernelParam::dtype)
+      .def_readonly("shape", &tessel::KernelParam::shape)
+      .def_readonly("dynamic_names", &tessel::KernelParam::dynamicNames)
+      .def_readonly("is_buffer", &tessel::KernelParam::isBuffer);
+
+  py::class_<tessel::KernelSignature>(m, "KernelSignature")
+      .def_readonly("entry", &tessel::KernelSignature::entry)
+      .def_readonly("params", &tessel::KernelSignature::params);
+
+  m.def(
+      "compile_kernel_to_tile",
+      [](const tessel::KernelRequest &request) {
+        tessel::KernelSignature signature;
+        tessel::CompileResult result;
+        {
+          py::gil_scoped_release release;
+          result = tessel::compileKernelToTile(request, &signature);
+        }
+        return std::make_pair(result, signature);
+      },
+      py::arg("request"),
+      "Parse and evaluate kernel text; return (CompileResult, KernelSignature).");
+
   py::class_<tessel::CPUModule>(m, "CPUModule")
       .def_static(
           "compile",

@@ -1,0 +1,122 @@
+"""Running compiled kernels: argument checks and output allocation (CPU backend)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Sequence
+
+import numpy as np
+
+try:
+    import ml_dtypes
+except ImportError:  # pragma: no cover - installed by scripts/setup.sh
+    ml_dtypes = None
+
+_NUMPY_DTYPES: Dict[str, Any] = {
+    "float16": np.float16, "float32": np.float32, "float64": np.float64,
+    "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+    "bool": np.bool_,
+}
+if ml_dtypes is not None:
+    _NUMPY_DTYPES.update({
+        "bfloat16": ml_dtypes.bfloat16,
+        "float8_e4m3": ml_dtypes.float8_e4m3fn,
+        "float8_e5m2": ml_dtypes.float8_e5m2,
+    })
+
+
+def numpy_dtype(name: str) -> Any:
+    if name not in _NUMPY_DTYPES:
+        raise TypeError("dtype %s has no numpy equivalent here (is ml_dtypes installed?)" % name)
+    return np.dtype(_NUMPY_DTYPES[name])
+
+
+def _as_numpy(value: Any, param: Any, kernel: str) -> np.ndarray:
+    if isinstance(value, np.ndarray):
+        return value
+    device = getattr(value, "device", None)
+    if device is not None and str(device) not in ("cpu",) and not str(device).startswith("cpu"):
+        raise ValueError("%s(): argument %r is on device %s, but this kernel runs on the CPU"
+                         % (kernel, param.name, device))
+    if hasattr(value, "__dlpack__"):
+        try:
+            return np.from_dlpack(value)
+        except (TypeError, RuntimeError, BufferError) as err:
+            raise TypeError("%s(): argument %r cannot be read as a CPU array: %s"
+                            % (kernel, param.name, err)) from None
+    raise TypeError("%s(): argument %r must be a numpy array (or a CPU tensor with "
+                    "__dlpack__), got %s" % (kernel, param.name, type(value).__name__))
+
+
+def _raw_view(array: np.ndarray) -> np.ndarray:
+    """ml_dtypes arrays have no buffer protocol: pass their bits as integers."""
+    if array.dtype.kind == "V" or array.dtype.type.__module__.startswith("ml_dtypes"):
+        return array.view({1: np.uint8, 2: np.uint16}[array.dtype.itemsize])
+    return array
+
+
+def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
+    params = kernel.signature.params
+    outputs = kernel.out_idx
+    inputs = [i for i in range(len(params)) if i not in outputs]
+    if len(args) != len(inputs):
+        names = ", ".join(params[i].name for i in inputs)
+        raise TypeError("%s() takes %d arguments (%s), got %d"
+                        % (kernel.name, len(inputs), names, len(args)))
+    buffers: List[Any] = [None] * len(params)
+    dynamic: Dict[str, int] = {}
+    for value, index in zip(args, inputs):
+        param = params[index]
+        if not param.is_buffer:
+            raise TypeError("%s(): scalar parameter %r is not supported on the CPU backend yet"
+                            % (kernel.name, param.name))
+        array = _as_numpy(value, param, kernel.name)
+        expected = numpy_dtype(param.dtype)
+        if array.dtype != expected:
+            raise TypeError("%s(): argument %r must have dtype %s, got %s"
+                            % (kernel.name, param.name, param.dtype, array.dtype))
+        if array.ndim != len(param.shape):
+            raise ValueError("%s(): argument %r must have %d dimensions, got shape %s"
+                             % (kernel.name, param.name, len(param.shape), array.shape))
+        for d, (want, got) in enumerate(zip(param.shape, array.shape)):
+            if want >= 0 and want != got:
+                raise ValueError("%s(): argument %r must have shape %s, got %s"
+                                 % (kernel.name, param.name, _shape_text(param), array.shape))
+            name = param.dynamic_names[d] if want < 0 else ""
+            if name:
+                if name in dynamic and dynamic[name] != got:
+                    raise ValueError("%s(): dynamic dimension %r is %d in an earlier argument "
+                                     "but %d in %r" % (kernel.name, name, dynamic[name], got,
+                                                       param.name))
+                dynamic[name] = got
+        if not array.flags.c_contiguous:
+            raise ValueError("%s(): argument %r must be C-contiguous; pass "
+                             "numpy.ascontiguousarray(x)" % (kernel.name, param.name))
+        if not array.flags.writeable:
+            array = array.copy()
+        buffers[index] = array
+    results = []
+    for index in outputs:
+        param = params[index]
+        shape = []
+        for d, want in enumerate(param.shape):
+            if want >= 0:
+                shape.append(want)
+                continue
+            name = param.dynamic_names[d]
+            if name not in dynamic:
+                raise ValueError("%s(): cannot size output %r: its dimension %r is not "
+                                 "given by any input" % (kernel.name, param.name, name or d))
+            shape.append(dynamic[name])
+        out = np.zeros(shape, numpy_dtype(param.dtype))
+        buffers[index] = out
+        results.append(out)
+    module.run(kernel.signature.entry, [_raw_view(b) for b in buffers])
+    if not results:
+        return None
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def _shape_text(param: Any) -> str:
+    dims = [str(d) if d >= 0 else (param.dynamic_names[i] or "?")
+            for i, d in enumerate(param.shape)]
+    return "(" + ", ".join(dims) + ")"

@@ -1,0 +1,276 @@
+"""``tessel.jit``: compile a kernel factory (or a prim_func) written in Python syntax.
+
+Python never runs the kernel body. ``jit`` hands the C++ frontend the
+function's source text, its file and first line, the factory's arguments and
+the values of the free names the text uses; the frontend evaluates what is
+known at compile time and emits the tile dialect.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import os
+import types
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from tessel.errors import CompileError
+
+__all__ = ["jit", "JITFunction", "Kernel"]
+
+_BUILTIN_NAMES = set(dir(builtins))
+
+
+def _literal(value: Any) -> Optional[str]:
+    """The Python-literal text of a value the kernel language can hold, else None."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        parts = [_literal(v) for v in value]
+        if any(p is None for p in parts):
+            return None
+        if isinstance(value, tuple):
+            return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+        return "[" + ", ".join(parts) + "]"
+    dtype_name = _dtype_name(value)
+    if dtype_name is not None:
+        return dtype_name
+    dynamic_name = getattr(value, "_tessel_dynamic_name", None)
+    if isinstance(dynamic_name, str):
+        return "T.dynamic(%r)" % dynamic_name
+    return None
+
+
+def _dtype_name(value: Any) -> Optional[str]:
+    try:
+        from tessel import language
+    except ImportError:  # pragma: no cover - language is part of the package
+        return None
+    dtype_class = getattr(language, "DType", None)
+    if dtype_class is not None and isinstance(value, dtype_class):
+        return value.name
+    return None
+
+
+def _code_names(code: types.CodeType) -> Iterable[str]:
+    """Every global, attribute and free name a code object or its nested
+    functions mention."""
+    yield from code.co_names
+    yield from code.co_freevars
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_names(const)
+
+
+def _wrapped_function(obj: Any) -> Optional[types.FunctionType]:
+    """The Python function behind a T.macro / T.prim_func wrapper, or a plain function."""
+    fn = getattr(obj, "fn", None)
+    if isinstance(fn, types.FunctionType):
+        return fn
+    if isinstance(obj, JITFunction):
+        return obj.fn
+    if isinstance(obj, types.FunctionType):
+        return obj
+    return None
+
+
+def _tessel_object_path(value: Any) -> Optional[str]:
+    """'tessel.jit', 'tessel.language.copy', ...: Tessel's own callables and
+    classes, which the frontend knows as builtins."""
+    if value is jit:
+        return "tessel.jit"
+    module = getattr(value, "__module__", None)
+    name = getattr(value, "__name__", None)
+    if module == "tessel.language" and isinstance(name, str) and not hasattr(value, "fn"):
+        return "tessel.language." + name
+    return None
+
+
+def _binding(name: str, value: Any, native: Any) -> Any:
+    if isinstance(value, types.ModuleType):
+        return native.KernelBinding(name, native.BindingKind.Module, value.__name__, "", 1)
+    path = _tessel_object_path(value)
+    if path is not None:
+        return native.KernelBinding(name, native.BindingKind.Module, path, "", 1)
+    text = _literal(value)
+    if text is not None:
+        return native.KernelBinding(name, native.BindingKind.Literal, text, "", 1)
+    fn = _wrapped_function(value)
+    if fn is not None:
+        try:
+            lines, first = inspect.getsourcelines(fn)
+            file = inspect.getsourcefile(fn) or "<unknown>"
+        except (OSError, TypeError):
+            lines, first, file = None, 1, ""
+        if lines is not None:
+            return native.KernelBinding(name, native.BindingKind.Function,
+                                        "".join(lines), file, first)
+    return native.KernelBinding(name, native.BindingKind.Unsupported,
+                                type(value).__name__, "", 1)
+
+
+def _free_bindings(fn: types.FunctionType, native: Any) -> List[Any]:
+    """Bindings for the names the kernel text may look up: closure cells first,
+    then globals. Unconvertible values are passed as such, so that only a
+    kernel that really uses one gets an error (with its location)."""
+    values: Dict[str, Any] = {}
+    if fn.__closure__:
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+            try:
+                values[name] = cell.cell_contents
+            except ValueError:  # an empty cell: the name is not bound yet
+                continue
+    for name in _code_names(fn.__code__):
+        if name in values:
+            continue
+        if name in fn.__globals__:
+            values[name] = fn.__globals__[name]
+    # Decorators are evaluated outside the function's code: hand over the
+    # modules and Tessel objects of its module too.
+    for name, value in fn.__globals__.items():
+        if name not in values and (isinstance(value, types.ModuleType)
+                                   or _tessel_object_path(value) is not None):
+            values[name] = value
+    return [_binding(name, value, native) for name, value in values.items()
+            if value is not fn]
+
+
+class Kernel:
+    """A compiled kernel: its IR at each stage, and a callable on its target."""
+
+    def __init__(self, name: str, target: str, out_idx: Optional[Sequence[int]],
+                 tile_ir: str, signature: Any) -> None:
+        self.name = name
+        self.target = target
+        self.signature = signature
+        n = len(signature.params)
+        self.out_idx = sorted({i % n for i in (out_idx or [])}) if n else []
+        self._sources = {"tile": tile_ir}
+        self._cpu_module: Any = None
+
+    def get_source(self, kind: str = "tile") -> str:
+        """The kernel at one stage: ``"tile"`` (after the frontend) or
+        ``"cpu-llvm"`` (the LLVM IR the CPU backend runs)."""
+        if kind == "cpu-llvm" and kind not in self._sources:
+            self._sources[kind] = self._cpu().llvm_ir
+        if kind not in self._sources:
+            raise ValueError(
+                "no %r source for kernel %r; available: %s"
+                % (kind, self.name, ", ".join(sorted(set(self._sources) | {"cpu-llvm"}))))
+        return self._sources[kind]
+
+    def _cpu(self) -> Any:
+        if self._cpu_module is None:
+            from tessel import _tessel
+
+            try:
+                self._cpu_module = _tessel.CPUModule.compile(self._sources["tile"])
+            except ValueError as err:
+                raise CompileError(str(err)) from None
+        return self._cpu_module
+
+    def __call__(self, *args: Any) -> Any:
+        if self.target != "cpu":
+            raise NotImplementedError(
+                "kernel %r targets %r, which this build of Tessel cannot run yet; "
+                "use tessel.jit(target=\"cpu\")" % (self.name, self.target))
+        from tessel import _runtime
+
+        return _runtime.run_on_cpu(self, self._cpu(), args)
+
+
+class JITFunction:
+    """What ``@tessel.jit`` returns: call it with the factory's arguments to get a Kernel."""
+
+    def __init__(self, fn: types.FunctionType, out_idx: Optional[Sequence[int]],
+                 target: str) -> None:
+        self.fn = fn
+        self.out_idx = out_idx
+        self.target = target
+        self._cache: Dict[Tuple[Tuple[str, str], ...], Kernel] = {}
+        self.__name__ = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def _request(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        from tessel import _tessel as native
+
+        signature = inspect.signature(self.fn)
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError("%s(): %s" % (self.fn.__name__, err)) from None
+        bound.apply_defaults()
+        literal_args = []
+        for name, value in bound.arguments.items():
+            text = _literal(value)
+            if text is None:
+                raise TypeError(
+                    "%s(): argument %r is a %s, which a kernel factory cannot take "
+                    "(use ints, floats, bools, strings, dtypes or tuples of them)"
+                    % (self.fn.__name__, name, type(value).__name__))
+            literal_args.append((name, text))
+
+        lines, first_line = inspect.getsourcelines(self.fn)
+        request = native.KernelRequest()
+        request.source = "".join(lines)
+        request.file = inspect.getsourcefile(self.fn) or "<unknown>"
+        request.first_line = first_line
+        request.entry = self.fn.__name__
+        request.args = literal_args
+        request.bindings = _free_bindings(self.fn, native)
+        return request
+
+    def compile(self, *args: Any, **kwargs: Any) -> Kernel:
+        from tessel import _tessel as native
+
+        request = self._request(args, kwargs)
+        key = tuple(request.args)
+        kernel = self._cache.get(key)
+        if kernel is not None:
+            return kernel
+        result, signature = native.compile_kernel_to_tile(request)
+        if not result.ok:
+            raise CompileError(result.diagnostics)
+        kernel = Kernel(self.fn.__name__, _resolve_target(self.target), self.out_idx,
+                        result.output, signature)
+        self._cache[key] = kernel
+        return kernel
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Kernel:
+        return self.compile(*args, **kwargs)
+
+
+def _resolve_target(target: str) -> str:
+    """"auto" (or TESSEL_TARGET) picks the CPU until a GPU backend is built."""
+    if target == "auto":
+        target = os.environ.get("TESSEL_TARGET", "auto")
+    if target in ("auto", "cpu"):
+        return "cpu"
+    if target == "cuda" or target.startswith("cuda:") or target.startswith("hip:"):
+        return target
+    raise ValueError("unknown target %r: use \"auto\", \"cpu\", \"cuda\", "
+                     "\"cuda:sm_90a\" or \"hip:gfx942\"" % target)
+
+
+def jit(fn: Any = None, *, out_idx: Optional[Sequence[int]] = None,
+        target: str = "auto", **options: Any) -> Any:
+    """Compile a kernel factory on first call with each set of arguments.
+
+    Use as ``@tessel.jit`` or ``@tessel.jit(out_idx=[-1], target="cpu")``.
+    """
+    if options:
+        raise TypeError("tessel.jit: unknown option(s) %s" % ", ".join(sorted(options)))
+
+    def wrap(f: Any) -> JITFunction:
+        inner = _wrapped_function(f)
+        if inner is None:
+            raise TypeError("tessel.jit decorates a function, not a %s" % type(f).__name__)
+        return JITFunction(inner, out_idx, target)
+
+    return wrap(fn) if fn is not None else wrap
