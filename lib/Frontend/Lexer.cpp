@@ -361,7 +361,8 @@ bool Lexer::run() {
         push(Token::Kind::Newline, "",
              SourceLoc{line, static_cast<unsigned>(pos - lineStart), fileId});
       newline();
-      lineBegins = true;
+      // Inside brackets a newline only joins lines.
+      lineBegins = depth == 0;
       continue;
     }
     if (c == '\0')

@@ -1,0 +1,163 @@
+"""tessel.jit end to end on the CPU backend: kernels against numpy, and the
+argument checks a caller meets."""
+
+import os
+import subprocess
+import sys
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import tessel
+import tessel.language as T
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "examples", "gemm"))
+sys.path.insert(0, os.path.join(REPO, "examples", "flash_attention"))
+
+from gemm import matmul  # noqa: E402
+from flash_attention import flash_attention  # noqa: E402
+from reference import attention  # noqa: E402
+from kernels.small import (fp8_quantize, row_softmax, scaled_copy, split_k_gemm,  # noqa: E402
+                           vector_add)
+
+RNG = np.random.default_rng(7)
+
+
+@pytest.mark.parametrize("m,n,k", [(128, 128, 64), (100, 70, 96), (1, 130, 64)])
+def test_gemm_matches_numpy_with_ragged_edges(m, n, k):
+    kernel = tessel.jit(out_idx=[-1], target="cpu")(matmul.fn)(m, n, k, block_M=64,
+                                                                  block_N=64, block_K=32)
+    a = RNG.standard_normal((m, k)).astype(np.float16)
+    b = RNG.standard_normal((k, n)).astype(np.float16)
+    c = kernel(a, b)
+    assert c.shape == (m, n) and c.dtype == np.float16
+    expected = (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float16)
+    np.testing.assert_allclose(c.astype(np.float32), expected.astype(np.float32),
+                               rtol=2e-3, atol=2e-2)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_flash_attention_matches_numpy(causal):
+    fn = tessel.jit(out_idx=[-1], target="cpu")(flash_attention.fn)
+    kernel = fn(2, 2, 80, 64, is_causal=causal)
+    q, k, v = (RNG.standard_normal((2, 80, 2, 64)).astype(np.float16) for _ in range(3))
+    out = kernel(q, k, v)
+    np.testing.assert_allclose(out.astype(np.float64), attention(q, k, v, causal),
+                               atol=3e-3, rtol=1e-2)
+
+
+def test_dynamic_shapes_serve_every_length():
+    kernel = vector_add()
+    for n in (1, 128, 300):
+        a = RNG.standard_normal(n).astype(np.float32)
+        b = RNG.standard_normal(n).astype(np.float32)
+        np.testing.assert_array_equal(kernel(a, b), a + b)
+    with pytest.raises(ValueError, match=r"dynamic dimension 'n' is 4 in an earlier argument but 5"):
+        kernel(np.zeros(4, np.float32), np.zeros(5, np.float32))
+
+
+def test_softmax_and_reductions():
+    x = RNG.standard_normal((40, 24)).astype(np.float32)
+    y = row_softmax(40, 24)(x)
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(y, e / e.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
+
+
+def test_macro_and_compile_time_branch():
+    x = RNG.standard_normal((4, 8)).astype(ml_dtypes.bfloat16)
+    np.testing.assert_array_equal(scaled_copy(4, 8)(x), x.astype(np.float32) * 4)
+    np.testing.assert_array_equal(scaled_copy(4, 8, factor=3.0, twice=False)(x),
+                                  x.astype(np.float32) * 3)
+
+
+def test_fp8_cast_is_bit_exact():
+    x = (RNG.standard_normal((8, 16)) * 100).astype(np.float32)
+    q = fp8_quantize(8, 16)(x)
+    assert q.dtype == ml_dtypes.float8_e4m3fn
+    np.testing.assert_array_equal(q.view(np.uint8), x.astype(ml_dtypes.float8_e4m3fn).view(np.uint8))
+
+
+def test_atomic_add_split_k():
+    a = RNG.standard_normal((64, 128)).astype(np.float32)
+    b = RNG.standard_normal((128, 64)).astype(np.float32)
+    np.testing.assert_allclose(split_k_gemm(64, 64, 128)(a, b), a @ b, rtol=1e-4, atol=1e-4)
+
+
+def test_sources():
+    kernel = vector_add()
+    assert "tile.kernel" in kernel.get_source("tile")
+    assert "define" in kernel.get_source("cpu-llvm")
+    with pytest.raises(ValueError, match="no 'ptx' source"):
+        kernel.get_source("ptx")
+
+
+class TestArgumentChecks:
+    kernel = staticmethod(lambda: tessel.jit(out_idx=[-1], target="cpu")(matmul.fn)(64, 64, 32))
+
+    def test_wrong_dtype_names_the_argument(self):
+        with pytest.raises(TypeError, match=r"argument 'A' must have dtype float16, got float32"):
+            self.kernel()(np.zeros((64, 32), np.float32), np.zeros((32, 64), np.float16))
+
+    def test_wrong_shape_names_the_argument(self):
+        with pytest.raises(ValueError, match=r"argument 'B' must have shape \(32, 64\), got \(64, 32\)"):
+            self.kernel()(np.zeros((64, 32), np.float16), np.zeros((64, 32), np.float16))
+
+    def test_wrong_rank(self):
+        with pytest.raises(ValueError, match=r"argument 'A' must have 2 dimensions"):
+            self.kernel()(np.zeros(64, np.float16), np.zeros((32, 64), np.float16))
+
+    def test_non_contiguous(self):
+        a = np.zeros((32, 64), np.float16).T
+        with pytest.raises(ValueError, match=r"argument 'A' must be C-contiguous"):
+            self.kernel()(a, np.zeros((32, 64), np.float16))
+
+    def test_argument_count(self):
+        with pytest.raises(TypeError, match=r"takes 2 arguments \(A, B\), got 1"):
+            self.kernel()(np.zeros((64, 32), np.float16))
+
+    def test_not_an_array(self):
+        with pytest.raises(TypeError, match=r"argument 'A' must be a numpy array"):
+            self.kernel()([[1.0]], np.zeros((32, 64), np.float16))
+
+    def test_gpu_tensor_is_refused(self):
+        class FakeCudaTensor:
+            device = "cuda:0"
+
+            def __dlpack__(self, stream=None):
+                raise AssertionError("must not be read")
+
+        with pytest.raises(ValueError, match=r"argument 'A' is on device cuda:0"):
+            self.kernel()(FakeCudaTensor(), np.zeros((32, 64), np.float16))
+
+
+def test_unsupported_binding_names_the_value_and_its_type():
+    blob = object()
+
+    @tessel.jit(target="cpu")
+    def factory(n=4):
+        @T.prim_func
+        def main(A: T.Tensor((n,), "float32")):
+            with T.Kernel(1) as bx:
+                A[0] = blob
+        return main
+
+    with pytest.raises(tessel.CompileError, match=r"'blob' is bound to a Python object"):
+        factory()
+
+
+def test_factory_argument_type_is_checked():
+    with pytest.raises(TypeError, match=r"argument 'M' is a object"):
+        tessel.jit(target="cpu")(matmul.fn)(object(), 64, 64)
+
+
+def test_tesselc_and_jit_emit_identical_ir():
+    kernel = tessel.jit(out_idx=[-1], target="cpu")(matmul.fn)(256, 128, 64)
+    tesselc = os.path.join(os.environ.get("TESSEL_BUILD_DIR", os.path.join(REPO, "build")),
+                           "bin", "tesselc")
+    out = subprocess.run([tesselc, os.path.join(REPO, "examples", "gemm", "gemm.py"),
+                          "--entry", "matmul", "-D", "M=256", "-D", "N=128", "-D", "K=64",
+                          "--emit", "tile"], capture_output=True, text=True, check=True)
+    assert out.stdout == kernel.get_source("tile")
+    assert "tile.gemm" in out.stdout
