@@ -128,26 +128,22 @@ Emitter::Flow Emitter::execFunctionDef(const FunctionDef &def) {
   return bindName(def.name, fn, def.loc) ? Flow::Normal : Flow::Error;
 }
 
-bool Emitter::bindName(const std::string &name, const Value &value, SourceLoc l) {
-  // Names bound inside a device region end with it; rebinding a name of the
-  // enclosing function from inside one would be silently lost, so it is an
-  // error.
-  for (Scope *s = scope.get(); s; s = s->parent.get()) {
-    if (s->vars.count(name)) {
-      if (s == scope.get() || s->isRegion) {
-        s->vars[name] = value;
-        return true;
-      }
-      if (scope->isRegion) {
-        error(l, "cannot rebind '" + name + "' inside a device loop, if or "
-                 "kernel: its new value would not be seen after it; keep "
-                 "device values that change in a T.alloc_local buffer");
-        return false;
-      }
-      break;
+bool Emitter::bindName(const std::string &name, const Value &valueIn, SourceLoc l) {
+  Value value = valueIn;
+  // A buffer is known by the first name it is bound to, in messages.
+  if (value.kind == Value::Kind::Buffer && value.s.empty())
+    value.s = name;
+  // Names bound inside a device region end with it; rebinding a name of an
+  // enclosing scope from inside one would be silently lost, so it is an error.
+  if (scope->isRegion && !scope->vars.count(name)) {
+    for (Scope *s = scope->parent.get(); s; s = s->parent.get()) {
+      if (!s->vars.count(name))
+        continue;
+      error(l, "cannot rebind '" + name + "' inside a device loop, if or "
+               "kernel: its new value would not be seen after it; keep "
+               "device values that change in a T.alloc_local buffer");
+      return false;
     }
-    if (!s->isRegion)
-      break;
   }
   scope->vars[name] = value;
   return true;

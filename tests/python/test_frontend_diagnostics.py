@@ -1,0 +1,161 @@
+"""Every frontend error is one located message: file:line:col, the source
+line, and a caret under the column."""
+
+import os
+import subprocess
+
+import pytest
+
+from tessel import _tessel
+
+HEADER = "import tessel\nimport tessel.language as T\n"
+
+# Each case: a kernel (entry `k`, after HEADER, so its first line is line 3),
+# the -D values, and the expected "line:col: error: message" prefix.
+CASES = [
+    # -- syntax ------------------------------------------------------------
+    ("missing_colon", "def k()\n    pass\n", {}, "3:8: error: expected ':' after the function signature"),
+    ("bad_indent", "def k():\n    x = 1\n      y = 2\n", {}, "5:7: error: unexpected indent"),
+    ("bad_dedent", "def k():\n    if True:\n        x = 1\n      y = 2\n", {}, "6:7: error: unindent does not match any outer indentation level"),
+    ("no_block", "def k():\nreturn 1\n", {}, "4:1: error: expected an indented block after the function signature"),
+    ("unclosed_paren", "def k():\n    x = (1, 2\n", {}, "4:9: error: '(' was never closed"),
+    ("unmatched_paren", "def k():\n    x = 1)\n", {}, "4:10: error: unmatched ')'"),
+    ("mismatched_bracket", "def k():\n    x = [1, 2)\n", {}, "4:14: error: closing ')' does not match '['"),
+    ("unterminated_string", "def k():\n    x = 'abc\n", {}, "4:9: error: unterminated string literal"),
+    ("bad_char", "def k():\n    x = 1 $ 2\n", {}, "4:11: error: unexpected character '$'"),
+    ("non_ascii", "def k():\n    x = 1 \u00b7 2\n", {}, "4:11: error: unexpected non-ASCII character outside a string"),
+    ("int_overflow", "def k():\n    x = 99999999999999999999\n", {}, "4:9: error: integer literal is too large for 64 bits"),
+    ("expected_expr", "def k():\n    x = \n", {}, "4:9: error: expected an expression, found end of line"),
+    ("kw_then_positional", "def k():\n    f(a=1, 2)\n", {}, "4:12: error: positional argument follows keyword argument"),
+    ("repeated_kw", "def k():\n    f(a=1, a=2)\n", {}, "4:12: error: keyword argument 'a' is repeated"),
+    ("assign_to_call", "def k():\n    f() = 1\n", {}, "4:5: error: cannot assign to a function call"),
+    ("default_order", "def k(a=1, b):\n    pass\n", {}, "3:12: error: parameter without a default follows one with a default"),
+    # -- Python constructs kernels do not have ----------------------------
+    ("class", "class K:\n    pass\n", {}, "3:1: error: 'class' definitions are not supported in Tessel kernels"),
+    ("lambda", "def k():\n    f = lambda x: x\n", {}, "4:9: error: lambda expressions are not supported in Tessel kernels"),
+    ("try", "def k():\n    try:\n        pass\n", {}, "4:5: error: 'try' statements are not supported in Tessel kernels"),
+    ("comprehension", "def k():\n    x = [i for i in range(3)]\n", {}, "4:12: error: comprehensions are not supported in Tessel kernels"),
+    ("dict", "def k():\n    x = {1: 2}\n", {}, "4:9: error: dict and set literals are not supported in Tessel kernels"),
+    ("fstring", "def k():\n    x = f'{y}'\n", {}, "4:9: error: f-strings are not supported in Tessel kernels"),
+    ("walrus", "def k():\n    if (x := 1):\n        pass\n", {}, "4:11: error: assignment expressions (:=) are not supported in Tessel kernels"),
+    ("star_args", "def k(*args):\n    pass\n", {}, "3:7: error: '*' parameters are not supported in Tessel kernels"),
+    ("for_else", "def k():\n    for i in range(2):\n        pass\n    else:\n        pass\n", {}, "6:5: error: 'for ... else' is not supported in Tessel kernels"),
+    ("global", "def k():\n    global x\n", {}, "4:5: error: 'global' declarations are not supported in Tessel kernels"),
+    # -- names, arguments, values -----------------------------------------
+    ("unknown_name", "def k(n):\n    return n + m\n", {"n": "1"}, "4:16: error: name 'm' is not defined"),
+    ("missing_factory_arg", "def k(n):\n    return n\n", {}, "3:7: error: 'k' needs a value for 'n' (pass -D n=...)"),
+    ("unknown_define", "def k(n=1):\n    return n\n", {"m": "2"}, "3:1: error: 'k' has no parameter 'm' (parameters: n)"),
+    ("no_prim_func", "def k(n=1):\n    return n\n", {}, "3:1: error: 'k' must return a @T.prim_func, but it returned an int"),
+    ("unknown_entry", "def f():\n    pass\n", {}, "1:1: error: no function named 'k' in this file"),
+    ("division_by_zero", "def k(n=1):\n    x = n // 0\n", {}, "4:11: error: division by zero"),
+    ("unknown_dtype", "def k():\n    @T.prim_func\n    def main(A: T.Tensor((4,), \"float17\")):\n        pass\n    return main\n", {}, "5:32: error: unknown dtype 'float17'"),
+    ("tensor_needs_annotation", "def k():\n    @T.prim_func\n    def main(A):\n        pass\n    return main\n", {}, "5:14: error: parameter 'A' of a prim_func needs an annotation"),
+    ("policy_member", "def k():\n    p = T.GemmWarpPolicy.Diagonal\n", {}, "4:26: error: T.GemmWarpPolicy has no member 'Diagonal'"),
+    ("assert_fails", "def k(n=3):\n    assert n % 2 == 0, 'n must be even'\n", {}, "4:5: error: assertion failed: n must be even"),
+]
+
+KERNEL_CASES = [
+    # -- T. primitives: arity, keywords, constants ------------------------
+    ("copy_arity", "T.copy(A, a, A)", "T.copy() takes at most 2 arguments (src, dst), got 3"),
+    ("gemm_keyword", "T.gemm(a, b, c, transpose_C=True)", "T.gemm() got an unexpected keyword argument 'transpose_C'"),
+    ("gemm_missing", "T.gemm(a, b)", "T.gemm() is missing its 'C' argument"),
+    ("gemm_k_mismatch", "T.gemm(a, a, c)", "T.gemm's K extents differ: A [64, 32] gives K = 32, B [64, 32] gives K = 64"),
+    ("gemm_c_shape", "T.gemm(a, b, f)", "T.gemm's C must be [64, 64] for these operands, got [64, 32]"),
+    ("gemm_accum_shared", "T.gemm(a, b, s)", "T.gemm accumulates into a fragment"),
+    ("copy_shapes", "T.copy(A[0:32, 0:16], a)", "T.copy between regions of different shapes: [32, 16] and [64, 32]"),
+    ("copy_no_extent", "T.copy(A[0, 0], A[1, 1])", "T.copy needs the extent of one side"),
+    ("too_many_indices", "x = f[0, 1, 2]", "too many indices for 'f': it has rank 2"),
+    ("non_constant_stages", "for i in T.Pipelined(4, num_stages=bx):\n                pass", "num_stages must be a compile-time integer, got a device scalar"),
+    ("parallel_extent", "for i in T.Parallel(bx):\n                pass", "a T.Parallel extent must be a compile-time integer, got a device scalar"),
+    ("alloc_shape", "t = T.alloc_shared((bx, 4), 'float16')", "a buffer dimension must be a compile-time integer, got a device scalar"),
+    ("reduce_dim", "T.reduce_max(f, r, dim=2)", "dim 2 is out of range for a rank-2 source"),
+    ("reduce_shape", "T.reduce_sum(f, r, dim=0)", "reducing [64, 32] along dim 0 gives [32], but the destination has shape [64]"),
+    ("rebind_in_loop", "for i in T.serial(4):\n                bx = i", "cannot rebind 'bx' inside a device loop"),
+    ("float_index", "x = f[0.5, 1]", "buffer indices must be integers, got a float"),
+    ("fill_global", "T.fill(A, 0)", "T.fill writes on-chip buffers"),
+    ("nested_kernel", "with T.Kernel(1) as by:\n                pass", "T.Kernel cannot be nested inside another T.Kernel"),
+    ("device_while", "while bx < 3:\n                pass", "while loops on device values are not supported"),
+    ("slice_extent", "T.copy(A[0:bx, 0:32], a)", "the extent of this slice must be known at compile time"),
+    ("not_callable", "x = bx(1)", "a device scalar is not callable"),
+    ("copy_fit", "T.copy(A[0:64, 0:64], a[0, 0])", "region [64, 64] does not fit in 'a' of shape [64, 32]"),
+]
+
+
+def _compile(source, defines, name="case.py"):
+    request = _tessel.KernelRequest()
+    request.source = source
+    request.file = name
+    request.first_line = 1
+    request.entry = "k"
+    request.args = list(defines.items())
+    result, _ = _tessel.compile_kernel_to_tile(request)
+    return result
+
+
+def _check_located(diagnostics, source, expected):
+    first, line_text, caret = diagnostics.splitlines()[:3]
+    line, col = (int(x) for x in expected.split(":")[:2])
+    assert first.startswith("case.py:" + expected), diagnostics
+    assert line_text == source.splitlines()[line - 1], diagnostics
+    assert caret == " " * (col - 1) + "^", diagnostics
+
+
+@pytest.mark.parametrize("name,body,defines,expected", CASES, ids=[c[0] for c in CASES])
+def test_frontend_diagnostic(name, body, defines, expected):
+    source = HEADER + body
+    result = _compile(source, defines)
+    assert not result.ok
+    _check_located(result.diagnostics, source, expected)
+
+
+KERNEL_TEMPLATE = HEADER + """def k():
+    @T.prim_func
+    def main(A: T.Tensor((64, 64), "float16")):
+        with T.Kernel(2, threads=128) as bx:
+            a = T.alloc_shared((64, 32), "float16")
+            b = T.alloc_shared((32, 64), "float16")
+            s = T.alloc_shared((64, 64), "float32")
+            c = T.alloc_fragment((64, 64), "float32")
+            f = T.alloc_fragment((64, 32), "float32")
+            r = T.alloc_fragment((64,), "float32")
+            {stmt}
+    return main
+"""
+KERNEL_LINE = 13  # where {stmt} lands
+
+
+@pytest.mark.parametrize("name,stmt,message", KERNEL_CASES, ids=[c[0] for c in KERNEL_CASES])
+def test_kernel_diagnostic(name, stmt, message):
+    source = KERNEL_TEMPLATE.format(stmt=stmt)
+    result = _compile(source, {})
+    assert not result.ok
+    first = result.diagnostics.splitlines()[0]
+    assert first.startswith("case.py:%d:" % KERNEL_LINE) or first.startswith(
+        "case.py:%d:" % (KERNEL_LINE + 1)), result.diagnostics
+    assert ": error: " + message in first, result.diagnostics
+    line = int(first.split(":")[1])
+    col = int(first.split(":")[2])
+    assert result.diagnostics.splitlines()[1] == source.splitlines()[line - 1]
+    assert result.diagnostics.splitlines()[2] == " " * (col - 1) + "^"
+
+
+def test_valid_template_compiles():
+    result = _compile(KERNEL_TEMPLATE.format(stmt="T.gemm(a, b, c)"), {})
+    assert result.ok, result.diagnostics
+    assert "tile.gemm" in result.output
+
+
+def test_tesselc_reports_and_exits_1(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text(HEADER + "def k(n):\n    return n + m\n")
+    build = os.environ.get("TESSEL_BUILD_DIR",
+                           os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+    out = subprocess.run([os.path.join(build, "bin", "tesselc"), str(path), "--entry", "k",
+                          "-D", "n=1"], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr.startswith("%s:4:16: error: name 'm' is not defined\n" % path)
+    assert out.stderr.splitlines()[2] == " " * 15 + "^"
+    bad_define = subprocess.run([os.path.join(build, "bin", "tesselc"), str(path), "--entry", "k",
+                                 "-D", "n"], capture_output=True, text=True)
+    assert bad_define.returncode == 1
+    assert "bad -D 'n': expected NAME=VALUE" in bad_define.stderr
