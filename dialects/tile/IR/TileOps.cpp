@@ -336,14 +336,17 @@ LogicalResult PipelinedOp::verifyRegions() {
   Block &body = getBody().front();
   if (body.getNumArguments() != 1 || !body.getArgument(0).getType().isIndex())
     return emitOpError("body must take exactly one index argument");
-  // Without the terminator: the operations order= and stage= describe.
-  size_t numOps = body.getOperations().size() - 1;
+  // order= and stage= describe the body's statements: the operations that
+  // do something (copies, gemms, stores, loops), not the pure scalar
+  // arithmetic that computes their operands.
+  size_t numStatements = llvm::count_if(body.without_terminator(),
+                                        [](Operation &op) { return !isPure(&op); });
   for (auto [name, list] : {std::make_pair("order", getOrder()),
                             std::make_pair("stage", getStage())}) {
-    if (list && list->size() != numOps)
+    if (list && list->size() != numStatements)
       return emitOpError() << name << " has " << list->size()
-                           << " entries but the body has " << numOps
-                           << " operations";
+                           << " entries but the body has " << numStatements
+                           << " statements";
   }
   return success();
 }

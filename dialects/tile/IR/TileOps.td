@@ -230,7 +230,8 @@ def Tile_PipelinedOp : Tile_Op<"pipelined", [
     `num_stages = N > 1` the pipeline pass keeps N copies of the buffers the
     body fills by copy and issues the copies for later iterations while the
     current one computes. `order` and `stage`, when given, fix the position
-    and the pipeline stage of each operation of the body (in body order).
+    and the pipeline stage of each statement of the body (each operation
+    that is not pure arithmetic), in body order.
 
     ```mlir
     tile.pipelined %c0 to %n step %c1 stages 3 {
