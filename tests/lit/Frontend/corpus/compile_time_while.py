@@ -3,8 +3,8 @@
 import tessel.language as T
 
 # CHECK-LABEL: func.func @stages
-# CHECK: tile.pipelined {{.+}} stages 4
 # CHECK: tile.alloc : memref<64xf32, #tile.scope<shared>>
+# CHECK: tile.pipelined {{.+}} stages 4
 
 
 def stages(K):
