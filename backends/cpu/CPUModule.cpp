@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "backends/cpu/ObjectCache.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
@@ -16,13 +17,19 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <functional>
+#include <map>
 #include <mutex>
 
 using namespace mlir;
@@ -33,16 +40,96 @@ constexpr const char *kRunnerUtils = TESSEL_LLVM_LIBRARY_DIR "/libmlir_c_runner_
 } // namespace
 
 struct tessel::CPUModule::Impl {
-  std::unique_ptr<ExecutionEngine> engine;
+  /// Runs the compiled object, fresh or from the cache alike.
+  std::unique_ptr<llvm::orc::LLJIT> jit;
   std::string llvmIR;
   /// Function name -> number of memref arguments.
-  llvm::StringMap<unsigned> arity;
+  std::map<std::string, unsigned> arity;
+  bool fromCache = false;
 };
 
 tessel::CPUModule::CPUModule() : impl(std::make_unique<Impl>()) {}
 tessel::CPUModule::~CPUModule() = default;
 
 const std::string &tessel::CPUModule::llvmIR() const { return impl->llvmIR; }
+bool tessel::CPUModule::fromCache() const { return impl->fromCache; }
+
+/// Loads a compiled object into a fresh LLJIT that also sees the process's
+/// symbols (libm, and the runner utils vector.print calls).
+static llvm::Expected<std::unique_ptr<llvm::orc::LLJIT>>
+loadObject(llvm::StringRef object) {
+  auto jit = llvm::orc::LLJITBuilder().create();
+  if (!jit)
+    return jit.takeError();
+  std::string error;
+  if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(kRunnerUtils, &error))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cannot load %s: %s", kRunnerUtils,
+                                   error.c_str());
+  auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!generator)
+    return generator.takeError();
+  (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
+  if (llvm::Error err = (*jit)->addObjectFile(
+          llvm::MemoryBuffer::getMemBufferCopy(object, "tessel-kernel.o")))
+    return std::move(err);
+  return std::move(*jit);
+}
+
+/// Tile IR -> LLVM dialect -> an object file, through MLIR's ExecutionEngine.
+static bool compileToObject(ModuleOp module, tessel::cpu::CachedObject &out,
+                            std::string &diagnostics) {
+  PassManager pm(module.getContext(), ModuleOp::getOperationName());
+  tessel::cpu::buildCPULoweringPipeline(pm);
+  if (failed(pm.run(module)))
+    return false;
+
+  ExecutionEngineOptions options;
+  auto optimize = makeOptimizingTransformer(/*optLevel=*/2, /*sizeLevel=*/0,
+                                            /*targetMachine=*/nullptr);
+  std::string &llvmIR = out.llvmIR;
+  // options.transformer is a function_ref: the callable must outlive create().
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      [optimize, &llvmIR](llvm::Module *m) -> llvm::Error {
+    if (llvm::Error err = optimize(m))
+      return err;
+    llvm::raw_string_ostream os(llvmIR);
+    m->print(os, nullptr);
+    return llvm::Error::success();
+  };
+  options.transformer = transformer;
+  options.enableObjectDump = true;
+  SmallVector<StringRef> libs = {kRunnerUtils};
+  options.sharedLibPaths = libs;
+  auto engine = ExecutionEngine::create(module, options);
+  if (!engine) {
+    diagnostics += "error: the LLVM JIT failed: " +
+                   llvm::toString(engine.takeError()) + "\n";
+    return false;
+  }
+  // Materialize every kernel, then take the object the JIT produced.
+  for (auto &[name, arity] : out.arity)
+    if (auto fn = (*engine)->lookupPacked("_mlir_ciface_" + name); !fn) {
+      diagnostics += "error: " + llvm::toString(fn.takeError()) + "\n";
+      return false;
+    }
+  llvm::SmallString<128> path;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("tessel-kernel", "o", path)) {
+    diagnostics += "error: cannot create a temporary file: " + ec.message() + "\n";
+    return false;
+  }
+  (*engine)->dumpToObjectFile(path);
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  llvm::sys::fs::remove(path);
+  if (!buffer) {
+    diagnostics += "error: cannot read the compiled object\n";
+    return false;
+  }
+  out.object = (*buffer)->getBuffer().str();
+  return true;
+}
 
 std::unique_ptr<tessel::CPUModule>
 tessel::CPUModule::compile(std::string_view tileIR, std::string &diagnostics) {
@@ -70,43 +157,39 @@ tessel::CPUModule::compile(std::string_view tileIR, std::string &diagnostics) {
   if (!module)
     return nullptr;
 
+  // The cache key covers the IR, the compiler and the machine; a hit skips
+  // the lowering and LLVM's code generation.
+  std::string key = tessel::cpu::cacheKey(tileIR, tessel::version(),
+                                  llvm::sys::getProcessTriple() + "/" +
+                                      llvm::sys::getHostCPUName().str());
+  std::optional<tessel::cpu::CachedObject> cached = tessel::cpu::readCachedObject(key);
+  bool fromCache = cached.has_value();
+  if (!cached) {
+    tessel::cpu::CachedObject fresh;
+    // Every function gets a C interface: one pointer to a memref descriptor
+    // per argument, which is what run() builds.
+    for (auto func : module->getOps<func::FuncOp>()) {
+      func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    UnitAttr::get(&context));
+      fresh.arity[func.getName().str()] = func.getNumArguments();
+    }
+    if (!compileToObject(*module, fresh, diagnostics))
+      return nullptr;
+    tessel::cpu::writeCachedObject(key, fresh);
+    cached = std::move(fresh);
+  }
+
+  auto jit = loadObject(cached->object);
+  if (!jit) {
+    diagnostics += "error: cannot load the compiled kernel: " +
+                   llvm::toString(jit.takeError()) + "\n";
+    return nullptr;
+  }
   std::unique_ptr<CPUModule> result(new CPUModule());
-  // Every function gets a C interface: one pointer to a memref descriptor
-  // per argument, which is what run() builds.
-  for (auto func : module->getOps<func::FuncOp>()) {
-    func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                  UnitAttr::get(&context));
-    result->impl->arity[func.getName()] = func.getNumArguments();
-  }
-
-  PassManager pm(&context, ModuleOp::getOperationName());
-  cpu::buildCPULoweringPipeline(pm);
-  if (failed(pm.run(*module)))
-    return nullptr;
-
-  ExecutionEngineOptions options;
-  auto optimize = makeOptimizingTransformer(/*optLevel=*/2, /*sizeLevel=*/0,
-                                            /*targetMachine=*/nullptr);
-  std::string &llvmIR = result->impl->llvmIR;
-  // options.transformer is a function_ref: the callable must outlive create().
-  std::function<llvm::Error(llvm::Module *)> transformer =
-      [optimize, &llvmIR](llvm::Module *m) -> llvm::Error {
-    if (llvm::Error err = optimize(m))
-      return err;
-    llvm::raw_string_ostream os(llvmIR);
-    m->print(os, nullptr);
-    return llvm::Error::success();
-  };
-  options.transformer = transformer;
-  SmallVector<StringRef> libs = {kRunnerUtils};
-  options.sharedLibPaths = libs;
-  auto engine = ExecutionEngine::create(*module, options);
-  if (!engine) {
-    diagnostics += "error: the LLVM JIT failed: " +
-                   llvm::toString(engine.takeError()) + "\n";
-    return nullptr;
-  }
-  result->impl->engine = std::move(*engine);
+  result->impl->jit = std::move(*jit);
+  result->impl->llvmIR = std::move(cached->llvmIR);
+  result->impl->arity = std::move(cached->arity);
+  result->impl->fromCache = fromCache;
   return result;
 }
 
@@ -147,10 +230,11 @@ bool tessel::CPUModule::run(std::string_view entry,
   std::vector<void *> packed;
   for (void *&p : descriptorPointers)
     packed.push_back(&p);
-  if (llvm::Error err =
-          impl->engine->invokePacked("_mlir_ciface_" + name, packed)) {
-    error = llvm::toString(std::move(err));
+  auto symbol = impl->jit->lookup("_mlir__mlir_ciface_" + name);
+  if (!symbol) {
+    error = llvm::toString(symbol.takeError());
     return false;
   }
+  symbol->toPtr<void (*)(void **)>()(packed.data());
   return true;
 }

@@ -100,6 +100,10 @@ public:
   /// The LLVM IR the JIT compiled.
   const std::string &llvmIR() const;
 
+  /// True when the object came from the on-disk cache ($TESSEL_CACHE_DIR,
+  /// else ~/.cache/tessel; "off" disables it).
+  bool fromCache() const;
+
 private:
   CPUModule();
   struct Impl;

@@ -132,5 +132,6 @@ PYBIND11_MODULE(_tessel, m) {
           },
           py::arg("entry"), py::arg("buffers"),
           "Run a function of the module on writable buffers (numpy arrays).")
-      .def_property_readonly("llvm_ir", &tessel::CPUModule::llvmIR);
+      .def_property_readonly("llvm_ir", &tessel::CPUModule::llvmIR)
+      .def_property_readonly("from_cache", &tessel::CPUModule::fromCache);
 }

@@ -1,0 +1,66 @@
+"""The on-disk cache of compiled CPU kernels: a second process does not
+recompile, and a damaged or foreign entry is never served."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+SCRIPT = r"""
+import sys
+sys.path.insert(0, {python!r})
+sys.path.insert(0, {gemm!r})
+import numpy as np, tessel
+from gemm import matmul
+kernel = tessel.jit(out_idx=[-1], target="cpu")(matmul.fn)(64, 64, {k})
+a = np.ones((64, {k}), np.float16); b = np.ones(({k}, 64), np.float16)
+c = kernel(a, b)
+assert float(c[0, 0]) == {k}, c[0, 0]
+print("from_cache=%s" % kernel._cpu().from_cache)
+"""
+
+
+def run(cache_dir, k=32):
+    env = dict(os.environ, TESSEL_CACHE_DIR=str(cache_dir))
+    script = SCRIPT.format(python=os.path.join(REPO, "python"),
+                           gemm=os.path.join(REPO, "examples", "gemm"), k=k)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, check=True)
+    return out.stdout.strip()
+
+
+def entries(cache_dir):
+    return sorted((cache_dir / "cpu").glob("*.tobj"))
+
+
+def test_second_process_hits_the_cache(tmp_path):
+    assert run(tmp_path) == "from_cache=False"
+    assert len(entries(tmp_path)) == 1
+    assert run(tmp_path) == "from_cache=True"
+    # Another specialization is another entry, never the first one's kernel.
+    assert run(tmp_path, k=64) == "from_cache=False"
+    assert len(entries(tmp_path)) == 2
+
+
+def test_damaged_entry_is_a_miss_and_is_replaced(tmp_path):
+    run(tmp_path)
+    (entry,) = entries(tmp_path)
+    data = entry.read_bytes()
+    entry.write_bytes(data[: len(data) // 2])
+    assert run(tmp_path) == "from_cache=False"
+    assert entry.read_bytes() == data
+    # A flipped byte in the object fails the checksum too.
+    flipped = bytearray(data)
+    flipped[len(flipped) // 2] ^= 0xFF
+    entry.write_bytes(bytes(flipped))
+    assert run(tmp_path) == "from_cache=False"
+    assert run(tmp_path) == "from_cache=True"
+
+
+def test_cache_can_be_turned_off(tmp_path):
+    assert run("off") == "from_cache=False"
+    assert run("off") == "from_cache=False"
+    assert not (tmp_path / "cpu").exists()
