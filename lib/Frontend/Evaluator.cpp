@@ -688,8 +688,7 @@ MaybeValue Emitter::evalBinary(const BinaryExpr &e) {
   return binaryOp(e.op, *lhs, *rhs, e.opLoc);
 }
 
-/// Truthiness of a compile-time value; std::nullopt for device values.
-static std::optional<bool> truth(const Value &v) {
+std::optional<bool> truthValue(const Value &v) {
   switch (v.kind) {
   case Value::Kind::Bool: return v.b;
   case Value::Kind::Int: return v.i != 0;
@@ -711,7 +710,7 @@ MaybeValue Emitter::evalBoolOp(const BoolOpExpr &e) {
     MaybeValue v = evalScalar(*x);
     if (!v)
       return std::nullopt;
-    std::optional<bool> t = truth(*v);
+    std::optional<bool> t = truthValue(*v);
     if (t && !acc) {
       // Compile-time short circuit.
       if (e.isAnd ? !*t : *t)
@@ -830,7 +829,7 @@ MaybeValue Emitter::evalIfExp(const IfExpr &e) {
   MaybeValue test = evalScalar(*e.test);
   if (!test)
     return std::nullopt;
-  if (std::optional<bool> t = truth(*test))
+  if (std::optional<bool> t = truthValue(*test))
     return evalScalar(*t ? *e.body : *e.orelse);
   MaybeValue a = evalScalar(*e.body), b = evalScalar(*e.orelse);
   if (!a || !b)

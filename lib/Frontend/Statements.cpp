@@ -465,21 +465,8 @@ Emitter::Flow Emitter::execIf(const IfStmt &s) {
   MaybeValue test = evalScalar(*s.test);
   if (!test)
     return Flow::Error;
-  bool isDevice = test->kind == Value::Kind::Scalar;
-  if (!isDevice) {
-    bool t;
-    switch (test->kind) {
-    case Value::Kind::Bool: t = test->b; break;
-    case Value::Kind::Int: t = test->i != 0; break;
-    case Value::Kind::Float: t = test->f != 0; break;
-    case Value::Kind::None: t = false; break;
-    case Value::Kind::String: t = !test->s.empty(); break;
-    case Value::Kind::Tuple:
-    case Value::Kind::List: t = !test->elems.empty(); break;
-    default: t = true;
-    }
-    return execBlock(t ? s.body : s.orelse);
-  }
+  if (std::optional<bool> t = truthValue(*test))
+    return execBlock(*t ? s.body : s.orelse);
   std::optional<mlir::Value> cond = toIR(*test, builder.getI1Type(), s.test->loc);
   if (!cond)
     return Flow::Error;
@@ -507,15 +494,13 @@ Emitter::Flow Emitter::execWhile(const WhileStmt &s) {
     MaybeValue test = evalScalar(*s.test);
     if (!test)
       return Flow::Error;
-    if (test->kind == Value::Kind::Scalar) {
+    std::optional<bool> t = truthValue(*test);
+    if (!t) {
       error(s.test->loc, "while loops on device values are not supported; "
                          "use T.serial with a bound");
       return Flow::Error;
     }
-    bool t = test->kind == Value::Kind::Bool ? test->b
-             : test->kind == Value::Kind::Int ? test->i != 0
-             : test->kind != Value::Kind::None;
-    if (!t)
+    if (!*t)
       return Flow::Normal;
     if (iterations == 1000000) {
       error(s.loc, "this compile-time while loop ran a million times; is its "
@@ -633,14 +618,12 @@ Emitter::Flow Emitter::execAssert(const AssertStmt &s) {
   MaybeValue test = evalScalar(*s.test);
   if (!test)
     return Flow::Error;
-  if (test->kind == Value::Kind::Scalar) {
+  std::optional<bool> ok = truthValue(*test);
+  if (!ok) {
     error(s.test->loc, "assert needs a compile-time condition");
     return Flow::Error;
   }
-  bool ok = test->kind == Value::Kind::Bool ? test->b
-            : test->kind == Value::Kind::Int ? test->i != 0
-            : test->kind != Value::Kind::None;
-  if (ok)
+  if (*ok)
     return Flow::Normal;
   std::string message = "assertion failed";
   if (s.msg) {

@@ -180,6 +180,10 @@ struct Value {
 /// What a value is called in messages: "an int", "a buffer", "a tuple".
 std::string describe(const Value &value);
 
+/// Python truthiness of a compile-time value; std::nullopt for device values,
+/// whose truth is only known when the kernel runs.
+std::optional<bool> truthValue(const Value &value);
+
 /// A Python scope: a function's locals, chained to the scope it closes over.
 struct Scope {
   llvm::StringMap<Value> vars;

@@ -13,7 +13,7 @@ fi
 out="$build/fuzz"
 mkdir -p "$out"
 bin="$out/frontend-parser-fuzzer"
-sources=("$src"/lib/Frontend/{ASTPrinter,Diagnostics,Lexer,Parser}.cpp "$src/tests/fuzz/FrontendParserFuzzer.cpp")
+sources=("$src"/lib/Frontend/{ASTPrinter,Diagnostics,Lexer,Parser,ParseExpr,ParseStmt}.cpp "$src/tests/fuzz/FrontendParserFuzzer.cpp")
 if [ ! -x "$bin" ] || [ -n "$(find "${sources[@]}" "$src"/lib/Frontend/*.h -newer "$bin" 2>/dev/null)" ]; then
   "$clang" -std=c++17 -g -O1 -fno-exceptions -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -I"$src" -isystem /usr/lib/llvm-22/include \
