@@ -22,4 +22,27 @@ def TileCheckBoundsPass : Pass<"tile-check-bounds"> {
   }];
 }
 
+def TilePlanMemoryPass : Pass<"tile-plan-memory"> {
+  let summary = "Assigns each shared-memory tile an offset, reusing space between tiles whose lifetimes do not overlap.";
+  let description = [{
+    Within each `tile.kernel`, a shared tile lives from its first use to its
+    last (uses inside loops count at the loop). Tiles are placed largest
+    first at the lowest offset that no overlapping tile occupies, aligned to
+    1024 bytes when a `tile.gemm` reads them (the 128-byte swizzle the tensor
+    cores need) and to 128 bytes otherwise. A `tessel.num_buffers = N`
+    attribute (set by pipelining) multiplies a tile's size. The pass writes
+    `tessel.shared_offset` on every shared `tile.alloc` and
+    `tessel.shared_bytes` on the kernel, and reports a kernel that needs more
+    than `max-shared-bytes`, listing its largest tiles.
+
+    ```mlir
+    %a = tile.alloc {tessel.shared_offset = 0 : i64} : memref<128x64xf16, #tile.scope<shared>>
+    ```
+  }];
+  let options = [
+    Option<"maxSharedBytes", "max-shared-bytes", "int64_t", "232448",
+           "Shared memory one block may use (227 KB on Hopper)">
+  ];
+}
+
 #endif // TESSEL_TILE_PASSES
