@@ -81,6 +81,7 @@ loadObject(llvm::StringRef object) {
 static bool compileToObject(ModuleOp module, tessel::cpu::CachedObject &out,
                             std::string &diagnostics) {
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
+  tessel::applyDebugOptions(pm);
   tessel::cpu::buildCPULoweringPipeline(pm);
   if (failed(pm.run(module)))
     return false;
@@ -162,7 +163,11 @@ tessel::CPUModule::compile(std::string_view tileIR, std::string &diagnostics) {
   std::string key = tessel::cpu::cacheKey(tileIR, tessel::version(),
                                   llvm::sys::getProcessTriple() + "/" +
                                       llvm::sys::getHostCPUName().str());
-  std::optional<tessel::cpu::CachedObject> cached = tessel::cpu::readCachedObject(key);
+  // Someone asking for IR dumps or timings wants the passes to run.
+  tessel::DebugOptions debug = tessel::getDebugOptions();
+  std::optional<tessel::cpu::CachedObject> cached;
+  if (!debug.dumpIRAfterAll && !debug.timing)
+    cached = tessel::cpu::readCachedObject(key);
   bool fromCache = cached.has_value();
   if (!cached) {
     tessel::cpu::CachedObject fresh;

@@ -16,6 +16,16 @@ namespace tessel {
 /// Tessel's version, "MAJOR.MINOR.PATCH".
 const char *version();
 
+/// Process-wide debugging switches for every pass pipeline Tessel runs, the
+/// way mlir-opt's flags work. Also read from the environment at first use:
+/// TESSEL_DUMP_IR=1 (IR after every pass, to stderr), TESSEL_TIMING=1.
+struct DebugOptions {
+  bool dumpIRAfterAll = false;
+  bool timing = false;
+};
+void setDebugOptions(const DebugOptions &options);
+DebugOptions getDebugOptions();
+
 /// What a compiler call produced: the output text on success, the rendered
 /// diagnostics (file:line:col: error: ...) on failure.
 struct CompileResult {

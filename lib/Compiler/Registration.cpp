@@ -21,7 +21,12 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "tessel/Compiler.h"
+
+#include <cstdlib>
+#include <mutex>
 
 void tessel::registerAllTesselDialects(mlir::DialectRegistry &registry) {
   registry.insert<tile::TileDialect, mlir::affine::AffineDialect,
@@ -44,4 +49,40 @@ void tessel::registerAllTesselPasses() {
   mlir::arith::registerArithPasses();
   mlir::math::registerMathPasses();
   mlir::memref::registerMemRefPasses();
+}
+
+namespace {
+std::mutex debugMutex;
+std::optional<tessel::DebugOptions> debugOptions;
+
+bool envFlag(const char *name) {
+  const char *v = std::getenv(name);
+  return v && *v && std::string(v) != "0";
+}
+} // namespace
+
+void tessel::setDebugOptions(const DebugOptions &options) {
+  std::lock_guard<std::mutex> lock(debugMutex);
+  debugOptions = options;
+}
+
+tessel::DebugOptions tessel::getDebugOptions() {
+  std::lock_guard<std::mutex> lock(debugMutex);
+  if (!debugOptions)
+    debugOptions = DebugOptions{envFlag("TESSEL_DUMP_IR"), envFlag("TESSEL_TIMING")};
+  return *debugOptions;
+}
+
+void tessel::applyDebugOptions(mlir::PassManager &pm) {
+  DebugOptions options = getDebugOptions();
+  if (options.dumpIRAfterAll) {
+    // Module-wide dumps: one context per compile, so no threading to fight.
+    pm.getContext()->disableMultithreading();
+    pm.enableIRPrinting(
+        /*shouldPrintBeforePass=*/[](mlir::Pass *, mlir::Operation *) { return false; },
+        /*shouldPrintAfterPass=*/[](mlir::Pass *, mlir::Operation *) { return true; },
+        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
+  }
+  if (options.timing)
+    pm.enableTiming();
 }

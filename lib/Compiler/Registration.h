@@ -5,6 +5,7 @@
 
 namespace mlir {
 class DialectRegistry;
+class PassManager;
 } // namespace mlir
 
 namespace tessel {
@@ -15,6 +16,9 @@ void registerAllTesselDialects(mlir::DialectRegistry &registry);
 /// Registers every Tessel pass (and the upstream ones its pipelines run) with
 /// the global pass registry, for tessel-opt, tesselc and Python alike.
 void registerAllTesselPasses();
+
+/// Applies the process's DebugOptions (IR dumps, timing) to a pass manager.
+void applyDebugOptions(mlir::PassManager &pm);
 
 } // namespace tessel
 

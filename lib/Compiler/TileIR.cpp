@@ -61,6 +61,7 @@ tessel::CompileResult tessel::runTileIR(std::string_view source,
       return result;
     }
     PassManager pm(&context, ModuleOp::getOperationName());
+    tessel::applyDebugOptions(pm);
     static_cast<OpPassManager &>(pm) = std::move(*parsed);
     if (failed(pm.run(*module)))
       return result;

@@ -12,11 +12,14 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
 
 using namespace llvm;
 
@@ -38,15 +41,26 @@ static cl::list<std::string>
 static cl::opt<std::string>
     emit("emit",
          cl::desc("Comma-separated artifacts to produce: tile (the IR after "
-                  "the frontend)"),
+                  "the frontend), cpu-llvm (the LLVM IR the CPU backend runs)"),
          cl::value_desc("KINDS"), cl::init("tile"), cl::cat(tesselcCategory));
+
+static cl::opt<bool> dumpIRAfterAll(
+    "dump-ir-after-all",
+    cl::desc("Print the IR after every pass, to stderr (also TESSEL_DUMP_IR=1)"),
+    cl::init(false), cl::cat(tesselcCategory));
+
+static cl::opt<bool>
+    timing("timing",
+           cl::desc("Report the time of the frontend and of every pass "
+                    "(also TESSEL_TIMING=1)"),
+           cl::init(false), cl::cat(tesselcCategory));
 
 static cl::opt<std::string>
     outputDir("o",
               cl::desc("Directory for the artifacts (default: print to stdout)"),
               cl::value_desc("DIR"), cl::init(""), cl::cat(tesselcCategory));
 
-static const char *const kEmitKinds[] = {"tile"};
+static const char *const kEmitKinds[] = {"tile", "cpu-llvm"};
 
 /// Splits "NAME=VALUE"; reports a malformed define.
 static bool parseDefine(StringRef define,
@@ -86,7 +100,7 @@ int main(int argc, char **argv) {
   for (StringRef kind : kinds) {
     if (!is_contained(kEmitKinds, kind)) {
       WithColor::error(errs(), "tesselc")
-          << "unknown --emit kind '" << kind << "' (known: tile)\n";
+          << "unknown --emit kind '" << kind << "' (known: tile, cpu-llvm)\n";
       return 1;
     }
   }
@@ -108,14 +122,43 @@ int main(int argc, char **argv) {
   request.file = inputFile;
   request.entry = entry;
 
+  tessel::DebugOptions debug = tessel::getDebugOptions();
+  debug.dumpIRAfterAll |= dumpIRAfterAll;
+  debug.timing |= timing;
+  tessel::setDebugOptions(debug);
+
+  auto start = std::chrono::steady_clock::now();
   tessel::CompileResult result = tessel::compileKernelToTile(request);
+  if (debug.timing)
+    errs() << "tesselc: frontend " << format("%.2f", std::chrono::duration<double, std::milli>(
+                                                       std::chrono::steady_clock::now() - start)
+                                                       .count())
+           << " ms\n";
   if (!result.ok) {
     errs() << result.diagnostics;
     return 1;
   }
 
+  // Each artifact: its text and the file it goes to under -o.
+  std::vector<std::pair<std::string, std::string>> artifacts;
+  for (StringRef kind : kinds) {
+    if (kind == "tile") {
+      artifacts.emplace_back(result.output, entry + ".tile.mlir");
+      continue;
+    }
+    std::string diagnostics;
+    std::unique_ptr<tessel::CPUModule> module =
+        tessel::CPUModule::compile(result.output, diagnostics);
+    if (!module) {
+      errs() << diagnostics;
+      return 1;
+    }
+    artifacts.emplace_back(module->llvmIR(), entry + ".cpu.ll");
+  }
+
   if (outputDir.empty()) {
-    outs() << result.output;
+    for (auto &[text, name] : artifacts)
+      outs() << text;
     return 0;
   }
   if (std::error_code ec = sys::fs::create_directories(outputDir)) {
@@ -123,15 +166,17 @@ int main(int argc, char **argv) {
         << "cannot create '" << outputDir << "': " << ec.message() << "\n";
     return 1;
   }
-  SmallString<256> path(outputDir);
-  sys::path::append(path, entry + ".tile.mlir");
-  std::error_code ec;
-  raw_fd_ostream out(path, ec);
-  if (ec) {
-    WithColor::error(errs(), "tesselc")
-        << "cannot write '" << path << "': " << ec.message() << "\n";
-    return 1;
+  for (auto &[text, name] : artifacts) {
+    SmallString<256> path(outputDir);
+    sys::path::append(path, name);
+    std::error_code ec;
+    raw_fd_ostream out(path, ec);
+    if (ec) {
+      WithColor::error(errs(), "tesselc")
+          << "cannot write '" << path << "': " << ec.message() << "\n";
+      return 1;
+    }
+    out << text;
   }
-  out << result.output;
   return 0;
 }

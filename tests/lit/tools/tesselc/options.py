@@ -1,0 +1,40 @@
+# The tesselc driver: --help, artifacts, debugging flags and bad options.
+# RUN: tesselc --help | FileCheck %s --check-prefix=HELP
+# RUN: tesselc %s --entry add -D N=8 --emit tile,cpu-llvm | FileCheck %s --check-prefix=BOTH
+# RUN: tesselc %s --entry add -D N=8 --emit cpu-llvm --dump-ir-after-all 2>&1 >/dev/null | FileCheck %s --check-prefix=DUMP
+# RUN: tesselc %s --entry add -D N=8 --timing 2>&1 >/dev/null | FileCheck %s --check-prefix=TIMING
+# RUN: rm -rf %t && tesselc %s --entry add -D N=8 --emit tile,cpu-llvm -o %t && ls %t | FileCheck %s --check-prefix=FILES
+# RUN: not tesselc %s --entry add -D N=8 --emit ptx 2>&1 | FileCheck %s --check-prefix=EMIT
+# RUN: not tesselc %s --entry add -D 8=N 2>&1 | FileCheck %s --check-prefix=BADNAME
+# RUN: not tesselc %s --entry add -D N=8 -D N=9 2>&1 | FileCheck %s --check-prefix=TWICE
+# RUN: not tesselc %s --entry add -D "N=(" 2>&1 | FileCheck %s --check-prefix=VALUE
+# RUN: not tesselc %s --entry add --no-such-flag 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+# RUN: not tesselc %S/no-such-file.py --entry add 2>&1 | FileCheck %s --check-prefix=MISSING
+import tessel.language as T
+
+# HELP: --dump-ir-after-all
+# HELP: --emit=<KINDS>
+# HELP: --entry=<NAME>
+# HELP: --timing
+# BOTH: tile.kernel
+# BOTH: define void @_mlir_ciface_add
+# DUMP: IR Dump After TileLowerToLoopsPass (tile-lower-to-loops)
+# DUMP: IR Dump After ReconcileUnrealizedCastsPass
+# TIMING: tesselc: frontend {{[0-9.]+}} ms
+# FILES: add.cpu.ll
+# FILES: add.tile.mlir
+# EMIT: unknown --emit kind 'ptx' (known: tile, cpu-llvm)
+# BADNAME: bad -D '8=N': expected NAME=VALUE
+# TWICE: -D N is given twice
+# VALUE: <-D N>:1:1: error: '(' was never closed
+# UNKNOWN: Unknown command line argument '--no-such-flag'
+# MISSING: cannot read '{{.*}}no-such-file.py'
+
+
+def add(N):
+    @T.prim_func
+    def main(X: T.Tensor((N,), "float32")):
+        with T.Kernel(1) as bx:
+            for i in T.Parallel(N):
+                X[i] = X[i] + 1.0
+    return main
