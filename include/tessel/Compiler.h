@@ -41,6 +41,8 @@ struct KernelParam {
   std::vector<int64_t> shape;   ///< -1 for a dynamic dimension; empty for scalars
   std::vector<std::string> dynamicNames; ///< per dim: T.dynamic name or ""
   bool isBuffer = true;
+  /// The kernel may write this buffer (a copy, store or atomic into it).
+  bool isWritten = false;
 };
 
 /// A kernel's entry and parameters, next to its IR.

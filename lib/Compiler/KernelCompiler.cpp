@@ -7,7 +7,9 @@
 #include "lib/Frontend/DTypes.h"
 #include "lib/Frontend/Parser.h"
 
+#include "dialects/tile/IR/TileOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -76,6 +78,14 @@ void describeSignature(ModuleOp module, const std::string &entry,
     if (names && i < names.size())
       p.name = cast<StringAttr>(names[i]).str();
     if (auto memref = dyn_cast<MemRefType>(type)) {
+      mlir::Value arg = func.getArgument(i);
+      p.isWritten = llvm::any_of(arg.getUsers(), [&](Operation *user) {
+        if (auto copy = dyn_cast<tessel::tile::CopyOp>(user))
+          return copy.getDst() == arg;
+        if (auto store = dyn_cast<memref::StoreOp>(user))
+          return store.getMemRef() == arg;
+        return isa<tessel::tile::AtomicAddOp>(user);
+      });
       p.dtype = dtypeName(memref.getElementType());
       for (int64_t d : memref.getShape())
         p.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);

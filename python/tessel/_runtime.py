@@ -92,7 +92,10 @@ def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
             raise ValueError("%s(): argument %r must be C-contiguous; pass "
                              "numpy.ascontiguousarray(x)" % (kernel.name, param.name))
         if not array.flags.writeable:
-            array = array.copy()
+            if param.is_written:
+                raise ValueError("%s(): argument %r is read-only, but the kernel writes it"
+                                 % (kernel.name, param.name))
+            array = array.copy()  # read only by the kernel: a copy is the same
         buffers[index] = array
     results = []
     for index in outputs:

@@ -161,3 +161,37 @@ def test_tesselc_and_jit_emit_identical_ir():
                           "--emit", "tile"], capture_output=True, text=True, check=True)
     assert out.stdout == kernel.get_source("tile")
     assert "tile.gemm" in out.stdout
+
+
+def test_dlpack_producers_are_accepted():
+    class Producer:
+        """A CPU tensor from another library, seen only through DLPack."""
+
+        def __init__(self, array):
+            self.array = array
+
+        def __dlpack__(self, stream=None, **kwargs):
+            return self.array.__dlpack__()
+
+        def __dlpack_device__(self):
+            return self.array.__dlpack_device__()
+
+    kernel = vector_add()
+    a = RNG.standard_normal(50).astype(np.float32)
+    b = RNG.standard_normal(50).astype(np.float32)
+    np.testing.assert_array_equal(kernel(Producer(a), Producer(b)), a + b)
+
+
+def test_read_only_argument_the_kernel_writes_is_refused():
+    kernel = tessel.jit(target="cpu")(split_k_gemm.fn)(64, 64, 128)
+    kernel.out_idx = []
+    a = RNG.standard_normal((64, 128)).astype(np.float32)
+    b = RNG.standard_normal((128, 64)).astype(np.float32)
+    c = np.zeros((64, 64), np.float32)
+    c.flags.writeable = False
+    with pytest.raises(ValueError, match=r"argument 'C' is read-only, but the kernel writes it"):
+        kernel(a, b, c)
+    a.flags.writeable = False  # read-only inputs the kernel only reads are fine
+    c = np.zeros((64, 64), np.float32)
+    kernel(a, b, c)
+    np.testing.assert_allclose(c, a @ b, rtol=1e-4, atol=1e-4)
