@@ -27,6 +27,11 @@ struct EntryRequest {
 
 using MaybeValue = std::optional<Value>;
 
+/// Compile-time work a kernel may ask for: the longest tuple and the most
+/// iterations of a compile-time loop, so that a typo cannot hang the compiler.
+inline constexpr uint64_t kMaxSequence = 1 << 20;
+inline constexpr int64_t kMaxCompileTimeIterations = 1 << 20;
+
 /// A device scalar; index values carry their linear form.
 Value makeScalar(mlir::Value ir);
 

@@ -261,6 +261,9 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
     return r;
   }
   if (op == "*" && lhs.isSequence() && rhs.kind == K::Int) {
+    if (rhs.i > 0 && lhs.elems.size() * static_cast<uint64_t>(rhs.i) > kMaxSequence)
+      return error(l, "this tuple would have more than " + llvm::Twine(kMaxSequence) +
+                          " elements");
     Value r = Value::tuple({}, lhs.kind);
     for (int64_t i = 0; i < rhs.i; ++i)
       r.elems.insert(r.elems.end(), lhs.elems.begin(), lhs.elems.end());
@@ -281,9 +284,14 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
       return Value::floating(a / b);
     if (op == "**") {
       if (!isFloat && y >= 0) {
-        int64_t r = 1;
-        for (int64_t i = 0; i < y; ++i)
-          r *= x;
+        // Square and multiply, refusing results past 64 bits.
+        int64_t r = 1, base = x;
+        for (int64_t e = y; e > 0; e >>= 1) {
+          if ((e & 1) && __builtin_mul_overflow(r, base, &r))
+            return error(l, "integer power does not fit in 64 bits");
+          if (e > 1 && __builtin_mul_overflow(base, base, &base))
+            return error(l, "integer power does not fit in 64 bits");
+        }
         return Value::integer(r);
       }
       return Value::floating(std::pow(a, b));

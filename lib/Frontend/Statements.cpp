@@ -334,7 +334,14 @@ Emitter::Flow Emitter::execFor(const ForStmt &s) {
       error(s.iter->loc, "range() step must not be zero");
       return Flow::Error;
     }
+    int64_t trips = 0;
     for (int64_t i = lo; step > 0 ? i < hi : i > hi; i += step) {
+      if (++trips > kMaxCompileTimeIterations) {
+        error(s.iter->loc, "this compile-time range has more than " +
+                               llvm::Twine(kMaxCompileTimeIterations) +
+                               " iterations; use T.serial for a device loop");
+        return Flow::Error;
+      }
       if (!assignTo(*s.target, Value::integer(i), s.iter->loc))
         return Flow::Error;
       Flow f = execBlock(s.body);
@@ -502,9 +509,10 @@ Emitter::Flow Emitter::execWhile(const WhileStmt &s) {
     }
     if (!*t)
       return Flow::Normal;
-    if (iterations == 1000000) {
-      error(s.loc, "this compile-time while loop ran a million times; is its "
-                   "condition ever false?");
+    if (iterations == kMaxCompileTimeIterations) {
+      error(s.loc, "this compile-time while loop ran " +
+                       llvm::Twine(kMaxCompileTimeIterations) +
+                       " times; is its condition ever false?");
       return Flow::Error;
     }
     Flow f = execBlock(s.body);
