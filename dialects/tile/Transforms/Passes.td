@@ -45,4 +45,26 @@ def TilePlanMemoryPass : Pass<"tile-plan-memory"> {
   ];
 }
 
+def TileInferLayoutsPass : Pass<"tile-infer-layouts"> {
+  let summary = "Chooses which thread holds each element of every fragment, starting from the tensor-core accumulator layout.";
+  let description = [{
+    A `tile.gemm` accumulator gets the layout of Hopper's warpgroup MMA: the
+    block's warpgroups split the output tile by the gemm's warp policy
+    (`full_row`: along M, `full_col`: along N, `square`: as square as
+    possible), each warpgroup covers 64-row slabs, each warp 16 rows of a
+    slab, and each thread two adjacent columns of every 8-column group in two
+    rows 8 apart. A fragment reduced from such an accumulator along its
+    columns gets the matching row layout, replicated over the threads that
+    share a row. Every other fragment is spread over the threads in row-major
+    order. Layouts already present are kept. The pass writes `layout` on
+    `tile.alloc` and reports a gemm whose shape the accumulator layout cannot
+    cover (M per warpgroup not a multiple of 64, N not a multiple of 8).
+
+    ```mlir
+    %c = tile.alloc {layout = #tile.fragment<map = (d0, d1) -> (...), threads = 128>}
+        : memref<64x64xf32, #tile.scope<fragment>>
+    ```
+  }];
+}
+
 #endif // TESSEL_TILE_PASSES

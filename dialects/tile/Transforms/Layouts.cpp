@@ -1,0 +1,121 @@
+//===- Layouts.cpp - fragment layouts Tessel knows how to build -----------===//
+
+#include "dialects/tile/Transforms/Layouts.h"
+
+#include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/AffineMap.h"
+#include "llvm/ADT/DenseSet.h"
+
+using namespace mlir;
+using namespace tessel::tile;
+
+std::optional<WarpgroupGrid>
+tessel::tile::splitWarpgroups(GemmWarpPolicy policy, int64_t warpgroups,
+                              int64_t m, int64_t n) {
+  auto fits = [&](WarpgroupGrid g) {
+    return m % g.alongM == 0 && n % g.alongN == 0 && (m / g.alongM) % 64 == 0 &&
+           (n / g.alongN) % 8 == 0;
+  };
+  std::optional<WarpgroupGrid> best;
+  for (int64_t gm = 1; gm <= warpgroups; ++gm) {
+    if (warpgroups % gm)
+      continue;
+    WarpgroupGrid g{gm, warpgroups / gm};
+    if (policy == GemmWarpPolicy::FullRow && g.alongN != 1)
+      continue;
+    if (policy == GemmWarpPolicy::FullCol && g.alongM != 1)
+      continue;
+    if (!fits(g))
+      continue;
+    // Square: the per-warpgroup tile whose sides are closest.
+    auto skew = [&](WarpgroupGrid x) {
+      int64_t a = m / x.alongM, b = n / x.alongN;
+      return a > b ? a / b : b / a;
+    };
+    if (!best || skew(g) < skew(*best))
+      best = g;
+  }
+  return best;
+}
+
+namespace {
+/// The pieces of the accumulator layout for element (i, j), as affine exprs.
+struct AccumulatorExprs {
+  AffineExpr thread, slot, rowInSlab16;
+};
+
+AccumulatorExprs accumulatorExprs(MLIRContext *ctx, WarpgroupGrid grid,
+                                  int64_t m, int64_t n, AffineExpr i,
+                                  AffineExpr j) {
+  int64_t mw = m / grid.alongM, nw = n / grid.alongN;
+  AffineExpr wgM = i.floorDiv(mw), wgN = j.floorDiv(nw);
+  AffineExpr il = i % mw, jl = j % nw;
+  AffineExpr slab = il.floorDiv(64), r = il % 64;
+  AffineExpr warp = r.floorDiv(16), r16 = r % 16;
+  AffineExpr lane = (r16 % 8) * 4 + (jl % 8).floorDiv(2);
+  AccumulatorExprs e;
+  e.thread = (wgM * grid.alongN + wgN) * 128 + warp * 32 + lane;
+  // Per thread: for each slab and 8-column group, two rows x two columns.
+  e.slot = ((slab * (nw / 8) + jl.floorDiv(8)) * 2 + r16.floorDiv(8)) * 2 + jl % 2;
+  e.rowInSlab16 = r16;
+  return e;
+}
+} // namespace
+
+FragmentLayoutAttr tessel::tile::accumulatorLayout(MLIRContext *ctx,
+                                                   WarpgroupGrid grid, int64_t m,
+                                                   int64_t n) {
+  AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx);
+  AccumulatorExprs e = accumulatorExprs(ctx, grid, m, n, i, j);
+  auto map = AffineMap::get(2, 0, {e.thread, e.slot}, ctx);
+  return FragmentLayoutAttr::get(ctx, map, grid.alongM * grid.alongN * 128, 1);
+}
+
+FragmentLayoutAttr tessel::tile::accumulatorRowLayout(MLIRContext *ctx,
+                                                      WarpgroupGrid grid,
+                                                      int64_t m, int64_t n) {
+  // Row i is held by the threads holding (i, 0): the four lanes of a quad
+  // share it, and so do the warpgroups along N.
+  AffineExpr i = getAffineDimExpr(0, ctx);
+  AffineExpr zero = getAffineConstantExpr(0, ctx);
+  AccumulatorExprs e = accumulatorExprs(ctx, grid, m, n, i, zero);
+  int64_t mw = m / grid.alongM;
+  AffineExpr il = i % mw;
+  AffineExpr slot = il.floorDiv(64) * 2 + e.rowInSlab16.floorDiv(8);
+  auto map = AffineMap::get(1, 0, {e.thread, slot}, ctx);
+  return FragmentLayoutAttr::get(ctx, map, grid.alongM * grid.alongN * 128,
+                                 4 * grid.alongN);
+}
+
+FragmentLayoutAttr tessel::tile::blockedLayout(MLIRContext *ctx,
+                                               ArrayRef<int64_t> shape,
+                                               int64_t threads) {
+  AffineExpr flat = getAffineConstantExpr(0, ctx);
+  for (size_t d = 0; d < shape.size(); ++d)
+    flat = flat * shape[d] + getAffineDimExpr(d, ctx);
+  auto map = AffineMap::get(shape.size(), 0, {flat % threads, flat.floorDiv(threads)}, ctx);
+  return FragmentLayoutAttr::get(ctx, map, threads, 1);
+}
+
+bool tessel::tile::isValidLayout(FragmentLayoutAttr layout,
+                                 ArrayRef<int64_t> shape) {
+  AffineMap map = layout.getMap();
+  int64_t count = 1;
+  for (int64_t s : shape)
+    count *= s;
+  llvm::DenseSet<std::pair<int64_t, int64_t>> seen;
+  SmallVector<int64_t> index(shape.size(), 0);
+  for (int64_t e = 0; e < count; ++e) {
+    int64_t rest = e;
+    for (int64_t d = shape.size() - 1; d >= 0; --d) {
+      index[d] = rest % shape[d];
+      rest /= shape[d];
+    }
+    SmallVector<int64_t> r = map.compose(index);
+    if (r[0] < 0 || r[0] >= layout.getThreads() || r[1] < 0)
+      return false;
+    if (!seen.insert({r[0], r[1]}).second)
+      return false;
+  }
+  return true;
+}

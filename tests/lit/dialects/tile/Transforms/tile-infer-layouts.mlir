@@ -1,0 +1,74 @@
+// RUN: tessel-opt %s -tile-infer-layouts -split-input-file -verify-diagnostics | FileCheck %s
+// Fragments get thread layouts: gemm accumulators the warpgroup-MMA one, their
+// row reductions the matching rows, everything else row-major round robin.
+
+// Two warpgroups, full_row: each takes 64 of the 128 rows.
+// CHECK-LABEL: func.func @attention_like
+// CHECK: tile.alloc {layout = #tile.fragment<map = (d0, d1) -> ((d0 floordiv 64 + d1 floordiv 64) * 128 + ((d0 mod 64) floordiv 16) * 32 + (d0 mod 8) * 4 + (d1 mod 8) floordiv 2, {{.+}}), threads = 256>} : memref<128x64xf32, #tile.scope<fragment>>
+// CHECK: tile.alloc {layout = #tile.fragment<map = (d0) -> ((d0 floordiv 64) * 128 + ((d0 mod 64) floordiv 16) * 32 + (d0 mod 8) * 4, {{.+}}), threads = 256, replicate = 4>} : memref<128xf32, #tile.scope<fragment>>
+// CHECK: tile.alloc {layout = #tile.fragment<map = (d0, d1) -> ((d0 * 8 + d1) mod 256, (d0 * 8 + d1) floordiv 256), threads = 256>} : memref<4x8xf32, #tile.scope<fragment>>
+func.func @attention_like() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(256) {
+  ^bb0(%bx: index):
+    %q = tile.alloc : memref<128x64xf16, #tile.scope<shared>>
+    %k = tile.alloc : memref<64x64xf16, #tile.scope<shared>>
+    %s = tile.alloc : memref<128x64xf32, #tile.scope<fragment>>
+    %m = tile.alloc : memref<128xf32, #tile.scope<fragment>>
+    %x = tile.alloc : memref<4x8xf32, #tile.scope<fragment>>
+    tile.gemm %q, %k, %s transpose_b policy full_row : memref<128x64xf16, #tile.scope<shared>>, memref<64x64xf16, #tile.scope<shared>>, memref<128x64xf32, #tile.scope<fragment>>
+    tile.reduce max %s, %m dim 1 : memref<128x64xf32, #tile.scope<fragment>> to memref<128xf32, #tile.scope<fragment>>
+  }
+  return
+}
+
+// -----
+
+// full_col splits along N: warpgroup = column half; a given layout is kept.
+// CHECK-LABEL: func.func @full_col_and_given
+// CHECK: tile.alloc {layout = #tile.fragment<map = (d0, d1) -> (((d0 floordiv 64) * 2 + d1 floordiv 32) * 128
+// CHECK: tile.alloc {layout = #tile.fragment<map = (d0, d1) -> (d0, d1), threads = 256>} : memref<8x8xf32
+func.func @full_col_and_given() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(256) {
+  ^bb0(%bx: index):
+    %a = tile.alloc : memref<64x16xf16, #tile.scope<shared>>
+    %b = tile.alloc : memref<16x64xf16, #tile.scope<shared>>
+    %c = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %given = tile.alloc {layout = #tile.fragment<map = (i, j) -> (i, j), threads = 256>} : memref<8x8xf32, #tile.scope<fragment>>
+    tile.gemm %a, %b, %c policy full_col : memref<64x16xf16, #tile.scope<shared>>, memref<16x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+  }
+  return
+}
+
+// -----
+
+// A warpgroup needs 128 threads.
+func.func @too_few_threads() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(64) {
+  ^bb0(%bx: index):
+    %a = tile.alloc : memref<64x16xf16, #tile.scope<shared>>
+    %b = tile.alloc : memref<16x64xf16, #tile.scope<shared>>
+    %c = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    // expected-error @+1 {{T.gemm on Hopper needs the kernel's threads to be a multiple of 128 (one warpgroup), got 64}}
+    tile.gemm %a, %b, %c : memref<64x16xf16, #tile.scope<shared>>, memref<16x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+  }
+  return
+}
+
+// -----
+
+// 32 rows cannot be split into 64-row slabs.
+func.func @unsplittable() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %a = tile.alloc : memref<32x16xf16, #tile.scope<shared>>
+    %b = tile.alloc : memref<16x64xf16, #tile.scope<shared>>
+    %c = tile.alloc : memref<32x64xf32, #tile.scope<fragment>>
+    // expected-error @+1 {{cannot split a 32x64 accumulator over 1 warpgroups with policy square: each warpgroup needs whole 64-row slabs and 8-column groups}}
+    tile.gemm %a, %b, %c : memref<32x16xf16, #tile.scope<shared>>, memref<16x64xf16, #tile.scope<shared>>, memref<32x64xf32, #tile.scope<fragment>>
+  }
+  return
+}

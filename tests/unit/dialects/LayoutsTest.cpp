@@ -1,0 +1,82 @@
+//===- LayoutsTest.cpp - the fragment layouts are one-to-one --------------===//
+
+#include "dialects/tile/Transforms/Layouts.h"
+#include "lib/Compiler/Registration.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <gtest/gtest.h>
+
+using namespace mlir;
+using namespace tessel::tile;
+
+namespace {
+
+class LayoutsTest : public ::testing::Test {
+protected:
+  LayoutsTest() {
+    DialectRegistry registry;
+    tessel::registerAllTesselDialects(registry);
+    context.appendDialectRegistry(registry);
+    context.loadAllAvailableDialects();
+  }
+  MLIRContext context;
+};
+
+TEST_F(LayoutsTest, AccumulatorLayoutsAreBijective) {
+  struct Case {
+    GemmWarpPolicy policy;
+    int64_t warpgroups, m, n;
+  } cases[] = {
+      {GemmWarpPolicy::Square, 1, 64, 8},     {GemmWarpPolicy::Square, 1, 128, 256},
+      {GemmWarpPolicy::FullRow, 2, 128, 64},  {GemmWarpPolicy::FullCol, 2, 64, 128},
+      {GemmWarpPolicy::Square, 2, 128, 128},  {GemmWarpPolicy::Square, 4, 256, 128},
+      {GemmWarpPolicy::FullRow, 3, 192, 24},
+  };
+  for (const Case &c : cases) {
+    std::optional<WarpgroupGrid> grid = splitWarpgroups(c.policy, c.warpgroups, c.m, c.n);
+    ASSERT_TRUE(grid) << c.m << "x" << c.n;
+    EXPECT_EQ(grid->alongM * grid->alongN, c.warpgroups);
+    FragmentLayoutAttr acc = accumulatorLayout(&context, *grid, c.m, c.n);
+    EXPECT_EQ(acc.getThreads(), 128 * c.warpgroups);
+    EXPECT_TRUE(isValidLayout(acc, {c.m, c.n})) << c.m << "x" << c.n;
+    FragmentLayoutAttr rows = accumulatorRowLayout(&context, *grid, c.m, c.n);
+    EXPECT_TRUE(isValidLayout(rows, {c.m})) << c.m;
+    EXPECT_EQ(rows.getReplicate(), 4 * grid->alongN);
+  }
+}
+
+TEST_F(LayoutsTest, EveryThreadHoldsTheSameNumberOfAccumulatorValues) {
+  WarpgroupGrid grid{2, 1};
+  FragmentLayoutAttr acc = accumulatorLayout(&context, grid, 128, 64);
+  std::vector<int> perThread(256, 0);
+  int64_t maxSlot = 0;
+  for (int64_t i = 0; i < 128; ++i)
+    for (int64_t j = 0; j < 64; ++j) {
+      SmallVector<int64_t> r = acc.getMap().compose({i, j});
+      ++perThread[r[0]];
+      maxSlot = std::max(maxSlot, r[1]);
+    }
+  for (int count : perThread)
+    EXPECT_EQ(count, 32); // 64 rows x 64 cols per warpgroup / 128 threads
+  EXPECT_EQ(maxSlot, 31);
+}
+
+TEST_F(LayoutsTest, SquarePolicyPrefersSquareTiles) {
+  std::optional<WarpgroupGrid> g = splitWarpgroups(GemmWarpPolicy::Square, 2, 128, 256);
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->alongM, 1); // 128x128 per warpgroup beats 64x256
+  EXPECT_EQ(g->alongN, 2);
+  EXPECT_FALSE(splitWarpgroups(GemmWarpPolicy::FullRow, 2, 64, 64)); // 32-row slabs
+}
+
+TEST_F(LayoutsTest, ValidityCheckCatchesCollisions) {
+  AffineExpr i = getAffineDimExpr(0, &context);
+  auto collide = FragmentLayoutAttr::get(
+      &context, AffineMap::get(1, 0, {i % 4, getAffineConstantExpr(0, &context)}, &context),
+      4, 1);
+  EXPECT_FALSE(isValidLayout(collide, {8}));
+  EXPECT_TRUE(isValidLayout(blockedLayout(&context, {8, 3}, 5), {8, 3}));
+}
+
+} // namespace
