@@ -8,12 +8,14 @@
 #include "lib/Frontend/Parser.h"
 
 #include "dialects/tile/IR/TileOps.h"
+#include "dialects/tile/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <deque>
@@ -206,6 +208,13 @@ tessel::CompileResult tessel::compileKernelToTile(const KernelRequest &request,
       return success();
     });
     if (failed(verify(*module)))
+      return fail();
+    // Constant indices outside an on-chip tile are caught before any code
+    // runs, at the user's line.
+    PassManager pm(&context, ModuleOp::getOperationName());
+    tessel::applyDebugOptions(pm);
+    pm.addPass(tessel::tile::createTileCheckBoundsPass());
+    if (failed(pm.run(*module)))
       return fail();
   }
   if (signature)

@@ -80,6 +80,7 @@ KERNEL_CASES = [
     ("device_while", "while bx < 3:\n                pass", "while loops on device values are not supported"),
     ("slice_extent", "T.copy(A[0:bx, 0:32], a)", "the extent of this slice must be known at compile time"),
     ("not_callable", "x = bx(1)", "a device scalar is not callable"),
+    ("constant_out_of_bounds", "r[64] = 1.0", "store region [64, 65) in dim 0 is outside the tile of size 64"),
     ("copy_fit", "T.copy(A[0:64, 0:64], a[0, 0])", "region [64, 64] does not fit in 'a' of shape [64, 32]"),
 ]
 
