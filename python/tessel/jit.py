@@ -193,7 +193,7 @@ class JITFunction:
         self.fn = fn
         self.out_idx = out_idx
         self.target = target
-        self._cache: Dict[Tuple[Tuple[str, str], ...], Kernel] = {}
+        self._cache: Dict[Any, Kernel] = {}
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
 
@@ -216,7 +216,12 @@ class JITFunction:
                     % (self.fn.__name__, name, type(value).__name__))
             literal_args.append((name, text))
 
-        lines, first_line = inspect.getsourcelines(self.fn)
+        try:
+            lines, first_line = inspect.getsourcelines(self.fn)
+        except (OSError, TypeError) as err:
+            raise CompileError("cannot read the source of %r (%s); Tessel compiles kernels "
+                               "from their source text, so define them in a file"
+                               % (self.fn.__name__, err)) from None
         request = native.KernelRequest()
         request.source = "".join(lines)
         request.file = inspect.getsourcefile(self.fn) or "<unknown>"
@@ -230,7 +235,10 @@ class JITFunction:
         from tessel import _tessel as native
 
         request = self._request(args, kwargs)
-        key = tuple(request.args)
+        # Everything the IR depends on: a changed global or closure value
+        # compiles anew instead of reusing a stale kernel.
+        key = (tuple(request.args), request.source,
+               tuple((b.name, str(b.kind), b.text) for b in request.bindings))
         kernel = self._cache.get(key)
         if kernel is not None:
             return kernel

@@ -195,3 +195,34 @@ def test_read_only_argument_the_kernel_writes_is_refused():
     c = np.zeros((64, 64), np.float32)
     kernel(a, b, c)
     np.testing.assert_allclose(c, a @ b, rtol=1e-4, atol=1e-4)
+
+
+SCALE = 2.0
+
+
+def test_changed_global_is_not_served_from_the_cache():
+    global SCALE
+
+    @tessel.jit(out_idx=[-1], target="cpu")
+    def scaled(n=8):
+        @T.prim_func
+        def main(X: T.Tensor((n,), "float32"), Y: T.Tensor((n,), "float32")):
+            with T.Kernel(1) as bx:
+                for i in T.Parallel(n):
+                    Y[i] = X[i] * SCALE
+        return main
+
+    x = np.arange(8, dtype=np.float32)
+    np.testing.assert_array_equal(scaled()(x), x * 2)
+    SCALE = 3.0
+    try:
+        np.testing.assert_array_equal(scaled()(x), x * 3)
+    finally:
+        SCALE = 2.0
+
+
+def test_kernel_without_source_is_a_clear_error():
+    namespace = {"T": T, "tessel": tessel}
+    exec("def made_at_runtime(n=4):\n    pass\n", namespace)
+    with pytest.raises(tessel.CompileError, match=r"cannot read the source of 'made_at_runtime'"):
+        tessel.jit(target="cpu")(namespace["made_at_runtime"])()
