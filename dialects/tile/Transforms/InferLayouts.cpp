@@ -4,6 +4,8 @@
 #include "dialects/tile/Transforms/Layouts.h"
 #include "dialects/tile/Transforms/Passes.h"
 
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
 namespace tessel::tile {
 #define GEN_PASS_DEF_TILEINFERLAYOUTSPASS
 #include "dialects/tile/Transforms/Passes.h.inc"
@@ -48,7 +50,7 @@ LogicalResult inferKernel(KernelOp kernel) {
   DenseMap<Value, Accumulator> accumulators;
 
   // 1. Gemm accumulators take the warpgroup-MMA layout.
-  WalkResult result = kernel.walk([&](GemmOp gemm) {
+  WalkResult seeded = kernel.walk([&](GemmOp gemm) {
     AllocOp c = fragmentAlloc(gemm.getC());
     if (!c)
       return WalkResult::advance();
@@ -74,26 +76,117 @@ LogicalResult inferKernel(KernelOp kernel) {
       return WalkResult::interrupt();
     return WalkResult::advance();
   });
-  if (result.wasInterrupted())
+  if (seeded.wasInterrupted())
     return failure();
 
-  // 2. Row reductions of an accumulator follow its rows.
-  result = kernel.walk([&](ReduceOp reduce) {
-    auto it = accumulators.find(reduce.getSrc());
-    AllocOp dst = fragmentAlloc(reduce.getDst());
-    if (it == accumulators.end() || !dst || dst.getLayout() ||
-        reduce.getDim() != 1 || dst.getType().getRank() != 1)
+  // 2. Propagate until nothing changes: copies between equal-shaped
+  //    fragments carry a layout across, row reductions of an accumulator take
+  //    its rows, and in a T.Parallel that indexes an accumulator by (i, j) a
+  //    fragment indexed by (i, j) takes the accumulator layout and one
+  //    indexed by (i) its rows. A fragment that already has another layout
+  //    is a conflict, reported with both places.
+  auto impose = [&](AllocOp target, FragmentLayoutAttr layout, Operation *why,
+                    AllocOp source) -> FailureOr<bool> {
+    if (std::optional<FragmentLayoutAttr> have = target.getLayout()) {
+      if (*have == layout)
+        return false;
+      InFlightDiagnostic diag = why->emitError("conflicting layouts for a fragment: it has ")
+                                << *have << " but this use needs " << layout;
+      diag.attachNote(target.getLoc()) << "the fragment is allocated here";
+      if (source)
+        diag.attachNote(source.getLoc()) << "the layout comes from this fragment";
+      return failure();
+    }
+    if (failed(setLayout(target, layout)))
+      return failure();
+    return true;
+  };
+  auto accumulatorOf = [&](Value v) -> const Accumulator * {
+    auto it = accumulators.find(v);
+    return it == accumulators.end() ? nullptr : &it->second;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    bool failedAny = false;
+    auto note = [&](FailureOr<bool> r) {
+      if (failed(r))
+        failedAny = true;
+      else
+        changed |= *r;
+    };
+    kernel.walk([&](Operation *op) {
+      if (failedAny)
+        return WalkResult::interrupt();
+      if (auto copy = dyn_cast<CopyOp>(op)) {
+        AllocOp src = fragmentAlloc(copy.getSrc()), dst = fragmentAlloc(copy.getDst());
+        if (!src || !dst || src.getType().getShape() != dst.getType().getShape())
+          return WalkResult::advance();
+        if (src.getLayout() && !dst.getLayout())
+          note(impose(dst, *src.getLayout(), op, src));
+        else if (dst.getLayout() && !src.getLayout())
+          note(impose(src, *dst.getLayout(), op, dst));
+        if (const Accumulator *acc = accumulatorOf(copy.getSrc()))
+          changed |= accumulators.try_emplace(copy.getDst(), *acc).second;
+        return WalkResult::advance();
+      }
+      if (auto reduce = dyn_cast<ReduceOp>(op)) {
+        const Accumulator *acc = accumulatorOf(reduce.getSrc());
+        AllocOp dst = fragmentAlloc(reduce.getDst());
+        if (acc && dst && reduce.getDim() == 1 && dst.getType().getRank() == 1)
+          note(impose(dst, accumulatorRowLayout(ctx, acc->grid, acc->m, acc->n), op,
+                      fragmentAlloc(reduce.getSrc())));
+        return WalkResult::advance();
+      }
+      auto parallel = dyn_cast<ParallelOp>(op);
+      if (!parallel || parallel.getExtents().size() != 2)
+        return WalkResult::advance();
+      Block &body = parallel.getBody().front();
+      Value iv0 = body.getArgument(0), iv1 = body.getArgument(1);
+      // The fragments the body reads or writes, with their indices.
+      SmallVector<std::pair<Value, SmallVector<Value>>> accesses;
+      parallel.walk([&](Operation *inner) {
+        if (auto load = dyn_cast<memref::LoadOp>(inner))
+          accesses.push_back({load.getMemRef(), SmallVector<Value>(load.getIndices())});
+        else if (auto store = dyn_cast<memref::StoreOp>(inner))
+          accesses.push_back({store.getMemRef(), SmallVector<Value>(store.getIndices())});
+      });
+      const Accumulator *anchor = nullptr;
+      AllocOp anchorAlloc;
+      for (auto &[buffer, indices] : accesses)
+        if (const Accumulator *acc = accumulatorOf(buffer))
+          if (indices == SmallVector<Value>{iv0, iv1} &&
+              parallel.getExtents() == ArrayRef<int64_t>{acc->m, acc->n}) {
+            anchor = acc;
+            anchorAlloc = fragmentAlloc(buffer);
+            break;
+          }
+      if (!anchor)
+        return WalkResult::advance();
+      for (auto &[buffer, indices] : accesses) {
+        AllocOp alloc = fragmentAlloc(buffer);
+        if (!alloc || alloc == anchorAlloc)
+          continue;
+        if (indices == SmallVector<Value>{iv0, iv1} &&
+            alloc.getType().getShape() == ArrayRef<int64_t>{anchor->m, anchor->n}) {
+          note(impose(alloc, accumulatorLayout(ctx, anchor->grid, anchor->m, anchor->n),
+                      parallel, anchorAlloc));
+          changed |= accumulators.try_emplace(buffer, *anchor).second;
+        } else if (indices == SmallVector<Value>{iv0} &&
+                   alloc.getType().getShape() == ArrayRef<int64_t>{anchor->m}) {
+          note(impose(alloc, accumulatorRowLayout(ctx, anchor->grid, anchor->m, anchor->n),
+                      parallel, anchorAlloc));
+        }
+        if (failedAny)
+          return WalkResult::interrupt();
+      }
       return WalkResult::advance();
-    const Accumulator &acc = it->second;
-    if (failed(setLayout(dst, accumulatorRowLayout(ctx, acc.grid, acc.m, acc.n))))
-      return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  if (result.wasInterrupted())
-    return failure();
+    });
+    if (failedAny)
+      return failure();
+  }
 
   // 3. Everything else is dealt out in row-major order.
-  result = kernel.walk([&](AllocOp alloc) {
+  WalkResult result = kernel.walk([&](AllocOp alloc) {
     if (getMemoryScope(alloc.getType()) != MemoryScope::Fragment ||
         alloc.getLayout())
       return WalkResult::advance();

@@ -53,9 +53,13 @@ def TileInferLayoutsPass : Pass<"tile-infer-layouts"> {
     (`full_row`: along M, `full_col`: along N, `square`: as square as
     possible), each warpgroup covers 64-row slabs, each warp 16 rows of a
     slab, and each thread two adjacent columns of every 8-column group in two
-    rows 8 apart. A fragment reduced from such an accumulator along its
-    columns gets the matching row layout, replicated over the threads that
-    share a row. Every other fragment is spread over the threads in row-major
+    rows 8 apart. Layouts then flow until nothing changes: across copies
+    between fragments of one shape, to the row reduction of an accumulator
+    (the matching row layout, replicated over the threads sharing a row), and
+    through `tile.parallel` loops that index an accumulator by `(i, j)` (other
+    fragments indexed `(i, j)` take its layout, those indexed `(i)` its rows).
+    A fragment whose layout disagrees with one of these is reported with both
+    places. Every other fragment is spread over the threads in row-major
     order. Layouts already present are kept. The pass writes `layout` on
     `tile.alloc` and reports a gemm whose shape the accumulator layout cannot
     cover (M per warpgroup not a multiple of 64, N not a multiple of 8).

@@ -72,3 +72,61 @@ func.func @unsplittable() {
   }
   return
 }
+
+// -----
+
+// Layouts flow through fragment copies, row reductions and T.Parallel loops
+// that index an accumulator: the softmax pattern of attention.
+// CHECK-LABEL: func.func @propagation
+// CHECK: %[[S:.+]] = tile.alloc {layout = #tile.fragment<map = (d0, d1) -> ((d0 floordiv 64 + d1 floordiv 64) * 128 + {{.+}}, threads = 128>} : memref<64x64xf32
+// CHECK: %[[P:.+]] = tile.alloc {layout = #tile.fragment<map = (d0, d1) -> ((d0 floordiv 64 + d1 floordiv 64) * 128 + {{.+}}, threads = 128>} : memref<64x64xf16
+// CHECK: %[[M:.+]] = tile.alloc {layout = #tile.fragment<map = (d0) -> {{.+}}, threads = 128, replicate = 4>} : memref<64xf32
+// CHECK: %[[SCALE:.+]] = tile.alloc {layout = #tile.fragment<map = (d0) -> {{.+}}, threads = 128, replicate = 4>} : memref<64xf32
+func.func @propagation() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %q = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %k = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %s = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %p = tile.alloc : memref<64x64xf16, #tile.scope<fragment>>
+    %m = tile.alloc : memref<64xf32, #tile.scope<fragment>>
+    %scale = tile.alloc : memref<64xf32, #tile.scope<fragment>>
+    tile.gemm %q, %k, %s transpose_b : memref<64x32xf16, #tile.scope<shared>>, memref<64x32xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+    tile.reduce max %s, %m dim 1 : memref<64x64xf32, #tile.scope<fragment>> to memref<64xf32, #tile.scope<fragment>>
+    tile.parallel [64, 64] {
+    ^bb0(%i: index, %j: index):
+      %x = memref.load %s[%i, %j] : memref<64x64xf32, #tile.scope<fragment>>
+      %y = memref.load %scale[%i] : memref<64xf32, #tile.scope<fragment>>
+      %z = arith.mulf %x, %y : f32
+      memref.store %z, %s[%i, %j] : memref<64x64xf32, #tile.scope<fragment>>
+    }
+    %c0 = arith.constant 0 : index
+    tile.copy %s[%c0, %c0] [64, 64] to %p[%c0, %c0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf16, #tile.scope<fragment>>
+  }
+  return
+}
+
+// -----
+
+// A fragment whose given layout disagrees with what a loop needs.
+func.func @conflict() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %q = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %k = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %s = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    // expected-note @+1 {{the fragment is allocated here}}
+    %r = tile.alloc {layout = #tile.fragment<map = (i) -> (i, 0), threads = 128>} : memref<64xf32, #tile.scope<fragment>>
+    // expected-note @-3 {{the layout comes from this fragment}}
+    tile.gemm %q, %k, %s transpose_b : memref<64x32xf16, #tile.scope<shared>>, memref<64x32xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+    // expected-error @+1 {{conflicting layouts for a fragment: it has #tile.fragment<map = (d0) -> (d0, 0), threads = 128> but this use needs}}
+    tile.parallel [64, 64] {
+    ^bb0(%i: index, %j: index):
+      %x = memref.load %s[%i, %j] : memref<64x64xf32, #tile.scope<fragment>>
+      %y = memref.load %r[%i] : memref<64xf32, #tile.scope<fragment>>
+    }
+  }
+  return
+}
