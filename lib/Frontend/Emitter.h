@@ -57,7 +57,6 @@ public:
   MaybeValue evalConstant(const Expr &expr, const std::shared_ptr<Scope> &scope);
 
 private:
-  friend struct PrimitiveCall;
 
   //===-- errors and locations -------------------------------------------===//
   std::nullopt_t error(SourceLoc loc, const llvm::Twine &message);

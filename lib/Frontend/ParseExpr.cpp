@@ -11,7 +11,7 @@ using namespace tessel::frontend::detail;
 // Expressions
 //===----------------------------------------------------------------------===//
 
-ExprPtr Parser::parseTestList(bool allowTrailingTuple) {
+ExprPtr Parser::parseTestList() {
   SourceLoc loc = cur().loc;
   ExprPtr first = parseTest();
   if (!first || !isOp(","))
@@ -28,7 +28,6 @@ ExprPtr Parser::parseTestList(bool allowTrailingTuple) {
       return nullptr;
     tuple->elts.push_back(std::move(e));
   }
-  (void)allowTrailingTuple;
   return tuple;
 }
 

@@ -98,7 +98,7 @@ private:
   bool checkTarget(const Expr &target, bool allowTuple);
 
   //===-- expressions -----------------------------------------------------===//
-  ExprPtr parseTestList(bool allowTrailingTuple = true);
+  ExprPtr parseTestList();
   ExprPtr parseTest();
   ExprPtr parseOrTest();
   ExprPtr parseAndTest();
