@@ -163,11 +163,13 @@ Value extendToF32(OpBuilder &b, Location loc, Value in,
 }
 
 struct ExpandTruncF : OpRewritePattern<arith::TruncFOp> {
-  using OpRewritePattern::OpRewritePattern;
+  ExpandTruncF(MLIRContext *ctx, bool onlyFp8)
+      : OpRewritePattern(ctx), onlyFp8(onlyFp8) {}
+  bool onlyFp8;
   LogicalResult matchAndRewrite(arith::TruncFOp op,
                                 PatternRewriter &rewriter) const override {
     std::optional<SmallFloatFormat> fmt = SmallFloatFormat::of(op.getType());
-    if (!fmt || !op.getIn().getType().isF32())
+    if (!fmt || (onlyFp8 && fmt->width() != 8) || !op.getIn().getType().isF32())
       return failure();
     rewriter.replaceOp(op, truncateF32(rewriter, op.getLoc(), op.getIn(),
                                        op.getType(), *fmt));
@@ -176,12 +178,14 @@ struct ExpandTruncF : OpRewritePattern<arith::TruncFOp> {
 };
 
 struct ExpandExtF : OpRewritePattern<arith::ExtFOp> {
-  using OpRewritePattern::OpRewritePattern;
+  ExpandExtF(MLIRContext *ctx, bool onlyFp8)
+      : OpRewritePattern(ctx), onlyFp8(onlyFp8) {}
+  bool onlyFp8;
   LogicalResult matchAndRewrite(arith::ExtFOp op,
                                 PatternRewriter &rewriter) const override {
     std::optional<SmallFloatFormat> fmt =
         SmallFloatFormat::of(op.getIn().getType());
-    if (!fmt || !op.getType().isF32())
+    if (!fmt || (onlyFp8 && fmt->width() != 8) || !op.getType().isF32())
       return failure();
     rewriter.replaceOp(op, extendToF32(rewriter, op.getLoc(), op.getIn(), *fmt));
     return success();
@@ -191,9 +195,10 @@ struct ExpandExtF : OpRewritePattern<arith::ExtFOp> {
 struct ExpandFloatConversionsPass
     : public tessel::cpu::impl::ExpandFloatConversionsPassBase<
           ExpandFloatConversionsPass> {
+  using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<ExpandTruncF, ExpandExtF>(&getContext());
+    patterns.add<ExpandTruncF, ExpandExtF>(&getContext(), onlyFp8);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

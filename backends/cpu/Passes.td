@@ -50,6 +50,10 @@ def ExpandFloatConversionsPass
     %h = arith.bitcast %bits : i16 to f16
     ```
   }];
+  let options = [
+    Option<"onlyFp8", "only-fp8", "bool", /*default=*/"false",
+           "Expand only the fp8 conversions (GPUs convert f16 and bf16 natively)">
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 

@@ -128,6 +128,41 @@ private:
 CompileResult compileKernelToTile(const KernelRequest &request,
                                   KernelSignature *signature = nullptr);
 
+/// What to build for an NVIDIA GPU.
+struct CUDAOptions {
+  std::string arch = "sm_90a";  ///< the chip PTX is generated for
+  bool cubin = false;           ///< also assemble with ptxas
+  std::string ptxas;            ///< ptxas to use; empty: $TESSEL_PTXAS, the
+                                ///< CUDA toolkit, then PATH
+};
+
+/// A kernel compiled for an NVIDIA GPU, and what launching it needs.
+struct CUDAKernel {
+  bool ok = false;
+  std::string diagnostics;
+  std::string name;             ///< the PTX entry point
+  std::string ptx;
+  std::string cubin;            ///< empty unless requested
+  std::string ptxasLog;         ///< ptxas -v output
+  int registers = -1;           ///< from ptxas -v; -1 when not assembled
+  int spillBytes = -1;          ///< spill stores + loads, from ptxas -v
+  int grid[3] = {1, 1, 1};
+  int threads = 0;
+  int64_t sharedBytes = 0;      ///< dynamic shared memory per block
+  std::vector<std::string> argNames;
+  /// Wall time of each stage in milliseconds, in order: passes, LLVM
+  /// (optimization and PTX), ptxas.
+  std::vector<std::pair<std::string, double>> timings;
+};
+
+/// Compiles verified tile IR (one kernel) to PTX, and to a cubin when asked
+/// and ptxas is found (if it is not, `cubin` stays empty and `ptxasLog`
+/// says why).
+CUDAKernel compileTileToCUDA(std::string_view tileIR, const CUDAOptions &options);
+
+/// The ptxas Tessel would use, or "" when there is none.
+std::string findPtxas(const std::string &preferred = "");
+
 } // namespace tessel
 
 #endif // TESSEL_COMPILER_H

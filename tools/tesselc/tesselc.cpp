@@ -19,6 +19,8 @@
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
+
 #include <chrono>
 
 using namespace llvm;
@@ -41,8 +43,21 @@ static cl::list<std::string>
 static cl::opt<std::string>
     emit("emit",
          cl::desc("Comma-separated artifacts to produce: tile (the IR after "
-                  "the frontend), cpu-llvm (the LLVM IR the CPU backend runs)"),
+                  "the frontend), cpu-llvm (the LLVM IR the CPU backend runs), "
+                  "ptx, cubin (needs ptxas), manifest (NAME.json: signature, "
+                  "grid, threads, shared memory, registers)"),
          cl::value_desc("KINDS"), cl::init("tile"), cl::cat(tesselcCategory));
+
+static cl::opt<std::string>
+    target("target",
+           cl::desc("GPU architecture for ptx/cubin/manifest (default sm_90a)"),
+           cl::value_desc("ARCH"), cl::init("sm_90a"), cl::cat(tesselcCategory));
+
+static cl::opt<std::string>
+    ptxasPath("ptxas",
+              cl::desc("ptxas to assemble cubins with (default: $TESSEL_PTXAS, "
+                       "the CUDA toolkit, then PATH)"),
+              cl::value_desc("PATH"), cl::init(""), cl::cat(tesselcCategory));
 
 static cl::opt<bool> dumpIRAfterAll(
     "dump-ir-after-all",
@@ -60,7 +75,9 @@ static cl::opt<std::string>
               cl::desc("Directory for the artifacts (default: print to stdout)"),
               cl::value_desc("DIR"), cl::init(""), cl::cat(tesselcCategory));
 
-static const char *const kEmitKinds[] = {"tile", "cpu-llvm"};
+static const char *const kEmitKinds[] = {"tile", "cpu-llvm", "ptx", "cubin",
+                                         "manifest"};
+static const char *const kTargets[] = {"sm_90a", "sm_90"};
 
 /// Splits "NAME=VALUE"; reports a malformed define.
 static bool parseDefine(StringRef define,
@@ -84,6 +101,43 @@ static bool parseDefine(StringRef define,
   return true;
 }
 
+/// JSON string escaping for names and dtypes.
+static std::string quoted(StringRef s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// NAME.json: what a launcher needs to know about the compiled kernel.
+static std::string manifest(const tessel::CUDAKernel &k,
+                            const tessel::KernelSignature &sig,
+                            StringRef arch) {
+  std::string text;
+  raw_string_ostream os(text);
+  os << "{\n  \"name\": " << quoted(k.name) << ",\n  \"arch\": "
+     << quoted(arch) << ",\n  \"compiler\": " << quoted(tessel::version())
+     << ",\n  \"grid\": [" << k.grid[0] << ", " << k.grid[1] << ", "
+     << k.grid[2] << "],\n  \"threads\": " << k.threads
+     << ",\n  \"shared_bytes\": " << k.sharedBytes
+     << ",\n  \"registers\": " << k.registers
+     << ",\n  \"spill_bytes\": " << k.spillBytes << ",\n  \"params\": [";
+  for (size_t i = 0; i < sig.params.size(); ++i) {
+    const tessel::KernelParam &p = sig.params[i];
+    os << (i ? "," : "") << "\n    {\"name\": " << quoted(p.name)
+       << ", \"dtype\": " << quoted(p.dtype) << ", \"shape\": [";
+    for (size_t d = 0; d < p.shape.size(); ++d)
+      os << (d ? ", " : "") << p.shape[d];
+    os << "], \"tensor\": " << (p.isBuffer ? "true" : "false")
+       << ", \"written\": " << (p.isWritten ? "true" : "false") << "}";
+  }
+  os << "\n  ]\n}\n";
+  return text;
+}
+
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
   cl::HideUnrelatedOptions(tesselcCategory);
@@ -100,9 +154,15 @@ int main(int argc, char **argv) {
   for (StringRef kind : kinds) {
     if (!is_contained(kEmitKinds, kind)) {
       WithColor::error(errs(), "tesselc")
-          << "unknown --emit kind '" << kind << "' (known: tile, cpu-llvm)\n";
+          << "unknown --emit kind '" << kind
+          << "' (known: tile, cpu-llvm, ptx, cubin, manifest)\n";
       return 1;
     }
+  }
+  if (!is_contained(kTargets, StringRef(target))) {
+    WithColor::error(errs(), "tesselc")
+        << "unknown --target '" << target << "' (known: sm_90a, sm_90)\n";
+    return 1;
   }
 
   tessel::KernelRequest request;
@@ -128,7 +188,8 @@ int main(int argc, char **argv) {
   tessel::setDebugOptions(debug);
 
   auto start = std::chrono::steady_clock::now();
-  tessel::CompileResult result = tessel::compileKernelToTile(request);
+  tessel::KernelSignature signature;
+  tessel::CompileResult result = tessel::compileKernelToTile(request, &signature);
   if (debug.timing)
     errs() << "tesselc: frontend " << format("%.2f", std::chrono::duration<double, std::milli>(
                                                        std::chrono::steady_clock::now() - start)
@@ -141,9 +202,36 @@ int main(int argc, char **argv) {
 
   // Each artifact: its text and the file it goes to under -o.
   std::vector<std::pair<std::string, std::string>> artifacts;
+  std::optional<tessel::CUDAKernel> cuda;
   for (StringRef kind : kinds) {
     if (kind == "tile") {
       artifacts.emplace_back(result.output, entry + ".tile.mlir");
+      continue;
+    }
+    if (kind == "ptx" || kind == "cubin" || kind == "manifest") {
+      if (!cuda) {
+        tessel::CUDAOptions options;
+        options.arch = target;
+        options.cubin = is_contained(kinds, "cubin") || is_contained(kinds, "manifest");
+        options.ptxas = ptxasPath;
+        if (is_contained(kinds, "manifest") && !is_contained(kinds, "cubin") &&
+            tessel::findPtxas(ptxasPath).empty())
+          options.cubin = false; // registers stay unknown without ptxas
+        cuda = tessel::compileTileToCUDA(result.output, options);
+        if (!cuda->ok) {
+          errs() << cuda->diagnostics;
+          return 1;
+        }
+        if (debug.timing)
+          for (auto &[stage, ms] : cuda->timings)
+            errs() << "tesselc: " << stage << " " << format("%.2f", ms) << " ms\n";
+      }
+      if (kind == "ptx")
+        artifacts.emplace_back(cuda->ptx, entry + ".ptx");
+      else if (kind == "cubin")
+        artifacts.emplace_back(cuda->cubin, entry + ".cubin");
+      else
+        artifacts.emplace_back(manifest(*cuda, signature, target), entry + ".json");
       continue;
     }
     std::string diagnostics;

@@ -1,0 +1,1855 @@
+//===- LowerTileToNVVM.cpp - tile programs on the threads of a Hopper block ===//
+//
+// A tile program describes what a whole block computes. This pass decides
+// what each thread does and writes it down with upstream ops: arith and scf
+// for the arithmetic and control flow, the LLVM dialect for memory, NVVM for
+// thread indices, barriers, shuffles and warpgroup MMA.
+//
+// The lowering walks each kernel body once, emitting code as it goes (like a
+// code generator rather than a set of patterns), because what an op becomes
+// depends on context: a load from a fragment inside `tile.parallel` becomes a
+// register read whose slot is known only once the iteration is known.
+//
+//===----------------------------------------------------------------------===//
+
+#include "backends/nvidia/Passes.h"
+#include "backends/nvidia/ThreadMap.h"
+
+#include "backends/cpu/Passes.h"
+#include "dialects/tile/IR/TileOps.h"
+#include "dialects/tile/Transforms/Layouts.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <numeric>
+
+namespace tessel::nvidia {
+#define GEN_PASS_DEF_TILELOWERTONVVMPASS
+#include "backends/nvidia/Passes.h.inc"
+} // namespace tessel::nvidia
+
+#define DEBUG_TYPE "tile-lower-to-nvvm"
+
+using namespace mlir;
+using namespace tessel;
+using namespace tessel::tile;
+using tessel::nvidia::SlotFormula;
+using tessel::nvidia::ThreadMap;
+
+namespace {
+
+constexpr unsigned kGlobalSpace = 1, kSharedSpace = 3;
+constexpr const char *kSharedSymbol = "__tessel_smem";
+
+/// fp8 values live in memory as bytes; everything else as itself.
+Type storageType(Type t) {
+  if (auto f = dyn_cast<FloatType>(t); f && f.getWidth() == 8)
+    return IntegerType::get(t.getContext(), 8);
+  return t;
+}
+
+int64_t byteWidth(Type t) { return t.getIntOrFloatBitWidth() / 8; }
+
+int64_t product(ArrayRef<int64_t> v) {
+  return std::accumulate(v.begin(), v.end(), int64_t(1), std::multiplies<>());
+}
+
+//===----------------------------------------------------------------------===//
+// Compile-time facts about index values of the input program
+//===----------------------------------------------------------------------===//
+
+/// The value of `v` given values for some block arguments, if `v` is built
+/// from them and constants by integer arithmetic.
+std::optional<int64_t> evalIndex(Value v, const DenseMap<Value, int64_t> &env,
+                                 int depth = 0) {
+  if (auto it = env.find(v); it != env.end())
+    return it->second;
+  if (depth > 64)
+    return std::nullopt;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  if (auto c = dyn_cast<arith::ConstantOp>(def)) {
+    if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+      return i.getValue().getSExtValue();
+    return std::nullopt;
+  }
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def))
+    return evalIndex(def->getOperand(0), env, depth + 1);
+  if (def->getNumOperands() != 2)
+    return std::nullopt;
+  auto a = evalIndex(def->getOperand(0), env, depth + 1);
+  if (!a)
+    return std::nullopt;
+  auto b = evalIndex(def->getOperand(1), env, depth + 1);
+  if (!b)
+    return std::nullopt;
+  int64_t x = *a, y = *b;
+  return llvm::TypeSwitch<Operation *, std::optional<int64_t>>(def)
+      .Case([&](arith::AddIOp) { return x + y; })
+      .Case([&](arith::SubIOp) { return x - y; })
+      .Case([&](arith::MulIOp) { return x * y; })
+      .Case([&](arith::DivSIOp) -> std::optional<int64_t> {
+        return y ? std::optional<int64_t>(x / y) : std::nullopt;
+      })
+      .Case([&](arith::RemSIOp) -> std::optional<int64_t> {
+        return y ? std::optional<int64_t>(x % y) : std::nullopt;
+      })
+      .Case([&](arith::FloorDivSIOp) -> std::optional<int64_t> {
+        return y ? std::optional<int64_t>(llvm::divideFloorSigned(x, y))
+                 : std::nullopt;
+      })
+      .Case([&](arith::CeilDivSIOp) -> std::optional<int64_t> {
+        return y ? std::optional<int64_t>(llvm::divideCeilSigned(x, y))
+                 : std::nullopt;
+      })
+      .Case([&](arith::MinSIOp) { return std::min(x, y); })
+      .Case([&](arith::MaxSIOp) { return std::max(x, y); })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+/// A number `v` is known to be a multiple of (1 when nothing is known).
+int64_t knownMultiple(Value v, int depth = 0) {
+  Operation *def = v.getDefiningOp();
+  if (!def || depth > 32)
+    return 1;
+  if (auto c = dyn_cast<arith::ConstantOp>(def)) {
+    if (auto i = dyn_cast<IntegerAttr>(c.getValue())) {
+      int64_t x = std::abs(i.getValue().getSExtValue());
+      return x ? x : int64_t(1) << 30;
+    }
+    return 1;
+  }
+  if (isa<arith::IndexCastOp>(def))
+    return knownMultiple(def->getOperand(0), depth + 1);
+  if (isa<arith::MulIOp>(def))
+    return knownMultiple(def->getOperand(0), depth + 1) *
+           knownMultiple(def->getOperand(1), depth + 1);
+  if (isa<arith::AddIOp, arith::SubIOp>(def))
+    return std::gcd(knownMultiple(def->getOperand(0), depth + 1),
+                    knownMultiple(def->getOperand(1), depth + 1));
+  return 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Buffers
+//===----------------------------------------------------------------------===//
+
+enum class Space { Global, Shared, Fragment, Local };
+
+/// Where a shared tile's element (r, c) lives: gemm operands are stored
+/// K-major (transposed when the logical layout is not), in swizzle atoms of
+/// `swizzle` bytes per row; other tiles are plain row-major.
+struct SharedPlacement {
+  int64_t offset = 0;
+  bool transposed = false;
+  int64_t swizzle = 0; // 0, 32, 64 or 128
+  int64_t rows = 0;    // physical rows (the M or N extent)
+  int64_t cols = 0;    // physical columns (the K extent)
+};
+
+struct Buffer {
+  Space space;
+  MemRefType type;
+  Value ptr; // global: the kernel parameter; fragment/local: the alloca
+  SharedPlacement shared;
+  std::optional<ThreadMap> map;
+  Operation *def = nullptr;
+
+  Type elementType() const { return type.getElementType(); }
+  ArrayRef<int64_t> shape() const { return type.getShape(); }
+};
+
+/// The shared-memory byte ranges read and written since the last barrier.
+struct SyncState {
+  SmallVector<std::pair<int64_t, int64_t>> reads, writes;
+  bool pending() const { return !reads.empty() || !writes.empty(); }
+  static bool overlaps(ArrayRef<std::pair<int64_t, int64_t>> ranges,
+                       std::pair<int64_t, int64_t> r) {
+    return llvm::any_of(ranges, [&](auto x) {
+      return x.first < r.second && r.first < x.second;
+    });
+  }
+  void merge(const SyncState &o) {
+    reads.append(o.reads.begin(), o.reads.end());
+    writes.append(o.writes.begin(), o.writes.end());
+  }
+};
+
+/// The iteration being emitted inside a fragment-anchored tile.parallel.
+struct ParallelContext {
+  const ThreadMap *anchor = nullptr;
+  int64_t slot = 0;
+  SmallVector<Value> oldIvs;
+};
+
+//===----------------------------------------------------------------------===//
+// The kernel emitter
+//===----------------------------------------------------------------------===//
+
+class KernelEmitter {
+public:
+  KernelEmitter(func::FuncOp oldFunc, KernelOp kernel)
+      : oldFunc(oldFunc), kernel(kernel), b(kernel.getContext()),
+        ctx(kernel.getContext()) {}
+
+  LogicalResult run();
+
+private:
+  // Helpers for building.
+  Value cst(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value i32(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
+  }
+  Value toI64(Value index) {
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, int64_t c) {
+    if (c == 1)
+      return x;
+    return arith::MulIOp::create(b, loc, x, cst(c));
+  }
+  Value udiv(Value x, int64_t c) {
+    return c == 1 ? x : (Value)arith::DivUIOp::create(b, loc, x, cst(c));
+  }
+  Value urem(Value x, int64_t c) {
+    return arith::RemUIOp::create(b, loc, x, cst(c));
+  }
+  Value ult(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
+  }
+  Value andAll(ArrayRef<Value> conds) {
+    Value all;
+    for (Value c : conds)
+      all = all ? (Value)arith::AndIOp::create(b, loc, all, c) : c;
+    return all;
+  }
+  LLVM::LLVMPointerType ptrType(unsigned space = 0) {
+    return LLVM::LLVMPointerType::get(ctx, space);
+  }
+
+  /// Runs `body` under `cond` (directly when `cond` is null).
+  void guarded(Value cond, function_ref<void()> body) {
+    if (!cond) {
+      body();
+      return;
+    }
+    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    body();
+  }
+
+  // Values.
+  FailureOr<Value> lookup(Value old);
+  LogicalResult mapOperands(Operation *op);
+
+  // Memory.
+  Value globalAddress(const Buffer &buf, ArrayRef<Value> index);
+  Value sharedByteOffset(const Buffer &buf, ArrayRef<Value> index);
+  Value sharedAddress(Value byteOffset);
+  Value slotAddress(const Buffer &buf, Value slot);
+  Value elementAddress(const Buffer &buf, ArrayRef<Value> index);
+  Value load(Value addr, Type elt, int64_t align = 0);
+  void store(Value value, Value addr, int64_t align = 0);
+  Value inBounds(const Buffer &buf, ArrayRef<Value> index);
+  SmallVector<Value> formulaIndex(const SlotFormula &f);
+  Value threadPrefix(int64_t validThreads);
+
+  // Synchronization.
+  void barrier();
+  void beforeSharedAccess(ArrayRef<const Buffer *> reads,
+                          ArrayRef<const Buffer *> writes,
+                          ArrayRef<const Buffer *> asyncReads = {});
+
+  // Decisions taken before emission.
+  LogicalResult placeSharedTiles();
+  LogicalResult resolveFragmentSlot(const Buffer &buf, ValueRange oldIndices,
+                                    Operation *at, int64_t &slot);
+
+  // Ops.
+  LogicalResult emitBlock(Block &block);
+  LogicalResult emitOp(Operation *op);
+  LogicalResult emitAlloc(AllocOp op);
+  LogicalResult emitCopy(CopyOp op);
+  LogicalResult emitCooperativeCopy(CopyOp op, const Buffer &src,
+                                    const Buffer &dst, ArrayRef<int64_t> shape);
+  LogicalResult emitFill(FillOp op);
+  LogicalResult emitGemm(GemmOp op);
+  LogicalResult emitReduce(ReduceOp op);
+  LogicalResult emitParallel(ParallelOp op);
+  LogicalResult emitLoad(memref::LoadOp op);
+  LogicalResult emitStore(memref::StoreOp op);
+  LogicalResult emitFor(scf::ForOp op);
+  LogicalResult emitIf(scf::IfOp op);
+  LogicalResult emitLoop(Operation *op, Value lb, Value ub, Value step,
+                         Block &body);
+  LogicalResult emitAtomicAdd(AtomicAddOp op);
+
+  func::FuncOp oldFunc;
+  KernelOp kernel;
+  OpBuilder b;
+  MLIRContext *ctx;
+  Location loc = UnknownLoc::get(ctx);
+  func::FuncOp newFunc;
+  Block *entry = nullptr;
+  /// Hoisted scalars and register arrays go in front of this op, the first
+  /// of the kernel's own code.
+  Operation *prologueEnd = nullptr;
+  IRMapping map;
+  DenseMap<Value, Buffer> buffers;
+  DenseMap<Value, SharedPlacement> placements;
+  Value tid, smemBase;
+  int64_t threads = 0;
+  SyncState sync;
+  std::optional<ParallelContext> parallel;
+};
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+FailureOr<Value> KernelEmitter::lookup(Value old) {
+  if (Value v = map.lookupOrNull(old))
+    return v;
+  Operation *def = old.getDefiningOp();
+  // Scalars computed outside the kernel (constants, sizes) are recomputed
+  // at the top of the kernel.
+  if (def && !kernel->isAncestor(def) && def->getNumRegions() == 0 &&
+      isa<arith::ArithDialect>(def->getDialect())) {
+    for (Value operand : def->getOperands()) {
+      if (failed(lookup(operand)))
+        return failure();
+    }
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(prologueEnd);
+    Operation *clone = b.clone(*def, map);
+    return clone->getResult(cast<OpResult>(old).getResultNumber());
+  }
+  if (def && isa<memref::DimOp>(def)) {
+    auto dim = cast<memref::DimOp>(def);
+    auto type = cast<MemRefType>(dim.getSource().getType());
+    auto index = evalIndex(dim.getIndex(), {});
+    if (index && !type.isDynamicDim(*index)) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(prologueEnd);
+      Value c = arith::ConstantIndexOp::create(b, loc, type.getDimSize(*index));
+      map.map(old, c);
+      return c;
+    }
+  }
+  Location where = def ? def->getLoc() : kernel.getLoc();
+  return emitError(where, "the cuda target cannot use this value inside the "
+                          "kernel (dynamic sizes are not supported there yet)");
+}
+
+LogicalResult KernelEmitter::mapOperands(Operation *op) {
+  for (Value operand : op->getOperands()) {
+    if (buffers.count(operand))
+      return op->emitError("a tile cannot be used by '")
+             << op->getName() << "' on the cuda target";
+    if (failed(lookup(operand)))
+      return failure();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Memory
+//===----------------------------------------------------------------------===//
+
+Value KernelEmitter::globalAddress(const Buffer &buf, ArrayRef<Value> index) {
+  Value linear;
+  int64_t stride = 1;
+  for (int64_t d = buf.shape().size() - 1; d >= 0; --d) {
+    Value term = mul(index[d], stride);
+    linear = linear ? add(linear, term) : term;
+    stride *= buf.shape()[d];
+  }
+  if (!linear)
+    linear = cst(0);
+  return LLVM::GEPOp::create(b, loc, ptrType(kGlobalSpace),
+                             storageType(buf.elementType()), buf.ptr,
+                             ValueRange{toI64(linear)});
+}
+
+Value KernelEmitter::sharedByteOffset(const Buffer &buf, ArrayRef<Value> index) {
+  const SharedPlacement &p = buf.shared;
+  int64_t e = byteWidth(buf.elementType());
+  if (!p.swizzle) {
+    Value linear;
+    int64_t stride = 1;
+    for (int64_t d = buf.shape().size() - 1; d >= 0; --d) {
+      Value term = mul(index[d], stride);
+      linear = linear ? add(linear, term) : term;
+      stride *= buf.shape()[d];
+    }
+    if (!linear)
+      linear = cst(0);
+    return add(cst(p.offset), mul(linear, e));
+  }
+  Value r = p.transposed ? index[1] : index[0];
+  Value c = p.transposed ? index[0] : index[1];
+  Value cb = mul(c, e);
+  Value atom = udiv(cb, p.swizzle);
+  Value within = add(mul(r, p.swizzle), urem(cb, p.swizzle));
+  // The hardware's swizzle: 16-byte chunk ^= (row of 128 bytes) % (S / 16).
+  Value rowBits = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, within, cst(7)),
+      cst(p.swizzle / 16 - 1));
+  Value swizzled = arith::XOrIOp::create(
+      b, loc, within, arith::ShLIOp::create(b, loc, rowBits, cst(4)));
+  return add(cst(p.offset), add(mul(atom, p.rows * p.swizzle), swizzled));
+}
+
+Value KernelEmitter::sharedAddress(Value byteOffset) {
+  return LLVM::GEPOp::create(b, loc, ptrType(kSharedSpace), b.getI8Type(),
+                             smemBase, ValueRange{toI64(byteOffset)});
+}
+
+Value KernelEmitter::slotAddress(const Buffer &buf, Value slot) {
+  return LLVM::GEPOp::create(b, loc, ptrType(), storageType(buf.elementType()),
+                             buf.ptr, ValueRange{toI64(slot)});
+}
+
+Value KernelEmitter::elementAddress(const Buffer &buf, ArrayRef<Value> index) {
+  switch (buf.space) {
+  case Space::Global:
+    return globalAddress(buf, index);
+  case Space::Shared:
+    return sharedAddress(sharedByteOffset(buf, index));
+  case Space::Local: {
+    Value linear = cst(0);
+    int64_t stride = 1;
+    for (int64_t d = buf.shape().size() - 1; d >= 0; --d) {
+      linear = add(linear, mul(index[d], stride));
+      stride *= buf.shape()[d];
+    }
+    return slotAddress(buf, linear);
+  }
+  case Space::Fragment:
+    break;
+  }
+  llvm_unreachable("fragments are addressed by slot");
+}
+
+Value KernelEmitter::load(Value addr, Type elt, int64_t align) {
+  Type stored = storageType(elt);
+  Value v = LLVM::LoadOp::create(b, loc, stored, addr, align);
+  if (stored != elt && !isa<VectorType>(elt))
+    v = arith::BitcastOp::create(b, loc, elt, v);
+  return v;
+}
+
+void KernelEmitter::store(Value value, Value addr, int64_t align) {
+  Type t = value.getType();
+  if (!isa<VectorType>(t) && storageType(t) != t)
+    value = arith::BitcastOp::create(b, loc, storageType(t), value);
+  LLVM::StoreOp::create(b, loc, value, addr, align);
+}
+
+Value KernelEmitter::inBounds(const Buffer &buf, ArrayRef<Value> index) {
+  SmallVector<Value> conds;
+  for (auto [d, i] : llvm::enumerate(index))
+    conds.push_back(ult(i, cst(buf.shape()[d])));
+  return andAll(conds);
+}
+
+SmallVector<Value> KernelEmitter::formulaIndex(const SlotFormula &f) {
+  SmallVector<Value> index;
+  for (size_t d = 0; d < f.base.size(); ++d) {
+    Value v = cst(f.base[d]);
+    ArrayRef<int64_t> delta = f.delta[d];
+    // Runs of bits whose deltas double are one field: (t >> lo) & mask.
+    for (size_t bit = 0; bit < delta.size();) {
+      if (!delta[bit]) {
+        ++bit;
+        continue;
+      }
+      size_t end = bit + 1;
+      while (end < delta.size() && delta[end] == 2 * delta[end - 1])
+        ++end;
+      Value field = arith::ShRUIOp::create(b, loc, tid, cst(bit));
+      field = arith::AndIOp::create(b, loc, field,
+                                    cst((int64_t(1) << (end - bit)) - 1));
+      v = add(v, mul(field, delta[bit]));
+      bit = end;
+    }
+    index.push_back(v);
+  }
+  return index;
+}
+
+Value KernelEmitter::threadPrefix(int64_t validThreads) {
+  if (validThreads >= threads)
+    return Value();
+  return ult(tid, cst(validThreads));
+}
+
+//===----------------------------------------------------------------------===//
+// Synchronization
+//===----------------------------------------------------------------------===//
+
+void KernelEmitter::barrier() {
+  NVVM::Barrier0Op::create(b, loc);
+  sync = SyncState();
+}
+
+/// A barrier before reading bytes other threads wrote, or before writing
+/// bytes other threads may still read or write. wgmma reads shared memory
+/// through the async proxy, so generic-proxy writes are fenced first.
+void KernelEmitter::beforeSharedAccess(ArrayRef<const Buffer *> reads,
+                                       ArrayRef<const Buffer *> writes,
+                                       ArrayRef<const Buffer *> asyncReads) {
+  auto range = [](const Buffer *buf) {
+    int64_t bytes = product(buf->shape()) * byteWidth(buf->elementType());
+    return std::make_pair(buf->shared.offset, buf->shared.offset + bytes);
+  };
+  bool needed = false, fence = false;
+  for (const Buffer *r : reads)
+    needed |= SyncState::overlaps(sync.writes, range(r));
+  for (const Buffer *r : asyncReads) {
+    bool dirty = SyncState::overlaps(sync.writes, range(r));
+    needed |= dirty;
+    fence |= dirty;
+  }
+  for (const Buffer *w : writes)
+    needed |= SyncState::overlaps(sync.writes, range(w)) ||
+              SyncState::overlaps(sync.reads, range(w));
+  if (fence)
+    NVVM::FenceProxyOp::create(
+        b, loc, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+  if (needed)
+    barrier();
+  for (const Buffer *r : reads)
+    sync.reads.push_back(range(r));
+  for (const Buffer *r : asyncReads)
+    sync.reads.push_back(range(r));
+  for (const Buffer *w : writes)
+    sync.writes.push_back(range(w));
+}
+
+//===----------------------------------------------------------------------===//
+// Decisions
+//===----------------------------------------------------------------------===//
+
+/// Gemm operands in shared memory are stored K-major and swizzled; a tile
+/// used both ways is an error.
+LogicalResult KernelEmitter::placeSharedTiles() {
+  WalkResult result = kernel.walk([&](GemmOp gemm) -> WalkResult {
+    for (int operand = 0; operand < 2; ++operand) {
+      Value v = operand == 0 ? gemm.getA() : gemm.getB();
+      auto alloc = v.getDefiningOp<AllocOp>();
+      if (!alloc || getMemoryScope(alloc.getType()) != MemoryScope::Shared)
+        continue;
+      MemRefType type = alloc.getType();
+      if (type.getRank() != 2)
+        return gemm.emitError("gemm operands must be 2-d tiles");
+      // The K dimension of the logical tile.
+      bool kFirst = operand == 0 ? gemm.getTransposeA() : !gemm.getTransposeB();
+      SharedPlacement p;
+      p.transposed = kFirst;
+      p.rows = type.getDimSize(kFirst ? 1 : 0);
+      p.cols = type.getDimSize(kFirst ? 0 : 1);
+      int64_t rowBytes = p.cols * byteWidth(type.getElementType());
+      if (rowBytes % 128 == 0)
+        p.swizzle = 128;
+      else if (rowBytes == 64 || rowBytes == 32)
+        p.swizzle = rowBytes;
+      else
+        return gemm.emitError("the K extent of a shared gemm operand must "
+                              "span 32, 64 or a multiple of 128 bytes; it "
+                              "spans ")
+               << rowBytes << " bytes";
+      if (p.rows % 8)
+        return gemm.emitError("a shared gemm operand needs a multiple of 8 "
+                              "rows along M/N; it has ")
+               << p.rows;
+      if (auto it = placements.find(v); it != placements.end()) {
+        if (it->second.transposed != p.transposed)
+          return gemm.emitError("this tile is a gemm operand both K-major and "
+                                "MN-major; store a transposed copy");
+        continue;
+      }
+      placements[v] = p;
+    }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
+/// The register slot of fragment element `oldIndices` in the current
+/// parallel iteration, the same for every thread and held by it.
+LogicalResult KernelEmitter::resolveFragmentSlot(const Buffer &buf,
+                                                 ValueRange oldIndices,
+                                                 Operation *at, int64_t &slot) {
+  if (!parallel)
+    return at->emitError("a fragment element can only be read or written "
+                         "inside T.Parallel on the cuda target");
+  const ThreadMap &anchor = *parallel->anchor;
+  const ThreadMap &mine = *buf.map;
+  slot = -1;
+  DenseMap<Value, int64_t> env;
+  for (int64_t t = 0; t < threads; ++t) {
+    int64_t e = anchor.elementAt(t, parallel->slot);
+    if (e < 0)
+      continue;
+    SmallVector<int64_t> iv = anchor.delinearize(e);
+    for (auto [old, v] : llvm::zip(parallel->oldIvs, iv))
+      env[old] = v;
+    SmallVector<int64_t> index;
+    for (Value i : oldIndices) {
+      auto v = evalIndex(i, env);
+      if (!v)
+        return at->emitError("a fragment index must be computed from the "
+                             "T.Parallel indices and constants");
+      index.push_back(*v);
+    }
+    for (auto [i, d] : llvm::zip(index, mine.shape()))
+      if (i < 0 || i >= d)
+        return at->emitError("fragment index (")
+               << llvm::join(llvm::map_range(index, [](int64_t x) {
+                    return std::to_string(x);
+                  }), ", ")
+               << ") is out of bounds";
+    int64_t linear = mine.linearize(index);
+    auto [holder, s] = mine.holderOf(linear);
+    if (!mine.holds(t, linear))
+      return at->emitError("thread ")
+             << t << " runs this T.Parallel iteration but the fragment "
+             << "element it touches lives in thread " << holder
+             << "; fragments are per-thread registers (copy through shared "
+                "memory to exchange elements)";
+    if (slot >= 0 && slot != s)
+      return at->emitError("this fragment access maps to different registers "
+                           "on different threads; its layout does not match "
+                           "the T.Parallel's");
+    slot = s;
+  }
+  if (slot < 0)
+    slot = 0;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelEmitter::emitBlock(Block &block) {
+  for (Operation &op : block.without_terminator())
+    if (failed(emitOp(&op)))
+      return failure();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitOp(Operation *op) {
+  loc = op->getLoc();
+  if (auto alloc = dyn_cast<AllocOp>(op))
+    return emitAlloc(alloc);
+  if (auto copy = dyn_cast<CopyOp>(op))
+    return emitCopy(copy);
+  if (auto fill = dyn_cast<FillOp>(op))
+    return emitFill(fill);
+  if (auto gemm = dyn_cast<GemmOp>(op))
+    return emitGemm(gemm);
+  if (auto reduce = dyn_cast<ReduceOp>(op))
+    return emitReduce(reduce);
+  if (auto par = dyn_cast<ParallelOp>(op))
+    return emitParallel(par);
+  if (auto loadOp = dyn_cast<memref::LoadOp>(op))
+    return emitLoad(loadOp);
+  if (auto storeOp = dyn_cast<memref::StoreOp>(op))
+    return emitStore(storeOp);
+  if (auto forOp = dyn_cast<scf::ForOp>(op))
+    return emitFor(forOp);
+  if (auto ifOp = dyn_cast<scf::IfOp>(op))
+    return emitIf(ifOp);
+  if (auto atomic = dyn_cast<AtomicAddOp>(op))
+    return emitAtomicAdd(atomic);
+  if (auto pipe = dyn_cast<PipelinedOp>(op)) {
+    if (failed(mapOperands(op)))
+      return failure();
+    return emitLoop(op, map.lookup(pipe.getLower()), map.lookup(pipe.getUpper()),
+                    map.lookup(pipe.getStep()), pipe.getBody().front());
+  }
+  if (isa<BarrierOp>(op)) {
+    barrier();
+    return success();
+  }
+  if (auto castOp = dyn_cast<CastOp>(op)) {
+    if (failed(mapOperands(op)))
+      return failure();
+    map.map(castOp.getResult(),
+            cpu::convertScalar(b, loc, map.lookup(castOp.getInput()),
+                               castOp.getType()));
+    return success();
+  }
+  if (auto dim = dyn_cast<memref::DimOp>(op)) {
+    FailureOr<Value> v = lookup(dim.getResult());
+    return failure(failed(v));
+  }
+  if (isa<PrintOp>(op))
+    return op->emitError("T.print is not supported on the cuda target yet; "
+                         "run the kernel with target=\"cpu\" to print");
+  if (isa<math::MathDialect>(op->getDialect()) &&
+      !isa<math::Exp2Op, math::ExpOp, math::Log2Op, math::LogOp, math::SqrtOp,
+           math::RsqrtOp, math::AbsFOp, math::AbsIOp, math::FmaOp,
+           math::FloorOp, math::CeilOp, math::TanhOp>(op))
+    return op->emitError("'") << op->getName()
+                              << "' is not supported on the cuda target yet";
+  if (op->getNumRegions() == 0 &&
+      isa<arith::ArithDialect, math::MathDialect>(op->getDialect())) {
+    if (failed(mapOperands(op)))
+      return failure();
+    // exp, log and tanh have no PTX instruction: express them with ex2/lg2.
+    if (auto e = dyn_cast<math::ExpOp>(op)) {
+      Value x = map.lookup(e.getOperand());
+      auto log2e = arith::ConstantOp::create(
+          b, loc, b.getFloatAttr(x.getType(), 1.4426950408889634));
+      map.map(e.getResult(),
+              math::Exp2Op::create(b, loc, arith::MulFOp::create(b, loc, x, log2e)));
+      return success();
+    }
+    if (auto l = dyn_cast<math::LogOp>(op)) {
+      Value x = map.lookup(l.getOperand());
+      auto ln2 = arith::ConstantOp::create(
+          b, loc, b.getFloatAttr(x.getType(), 0.6931471805599453));
+      map.map(l.getResult(),
+              arith::MulFOp::create(b, loc, math::Log2Op::create(b, loc, x), ln2));
+      return success();
+    }
+    if (auto t = dyn_cast<math::TanhOp>(op)) {
+      // tanh(x) = 1 - 2 / (exp(2x) + 1)
+      Value x = map.lookup(t.getOperand());
+      Type ft = x.getType();
+      auto c = [&](double v) {
+        return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, v));
+      };
+      Value e2x = math::Exp2Op::create(
+          b, loc, arith::MulFOp::create(b, loc, x, c(2 * 1.4426950408889634)));
+      Value q = arith::DivFOp::create(b, loc, c(2.0),
+                                      arith::AddFOp::create(b, loc, e2x, c(1.0)));
+      map.map(t.getResult(), arith::SubFOp::create(b, loc, c(1.0), q));
+      return success();
+    }
+    b.clone(*op, map);
+    return success();
+  }
+  return op->emitError("'") << op->getName()
+                            << "' is not supported inside a kernel on the "
+                               "cuda target yet";
+}
+
+LogicalResult KernelEmitter::emitAlloc(AllocOp op) {
+  Buffer buf;
+  buf.type = op.getType();
+  buf.def = op;
+  Type elt = buf.elementType();
+  if (!elt.isIntOrFloat())
+    return op.emitError("tiles of ") << elt << " are not supported on the cuda target";
+  std::optional<MemoryScope> scope = getMemoryScope(buf.type);
+  if (!scope)
+    return op.emitError("a tile needs a #tile.scope memory space");
+  switch (*scope) {
+  case MemoryScope::Shared: {
+    buf.space = Space::Shared;
+    auto offset = op->getAttrOfType<IntegerAttr>("tessel.shared_offset");
+    if (!offset)
+      return op.emitError("internal error: shared tile without an offset "
+                          "(tile-plan-memory has not run)");
+    if (auto it = placements.find(op.getResult()); it != placements.end())
+      buf.shared = it->second;
+    buf.shared.offset = offset.getInt();
+    if (buf.shared.swizzle && buf.shared.offset % (8 * buf.shared.swizzle))
+      return op.emitError("internal error: a swizzled tile must start on a ")
+             << 8 * buf.shared.swizzle << "-byte boundary";
+    break;
+  }
+  case MemoryScope::Fragment: {
+    buf.space = Space::Fragment;
+    FragmentLayoutAttr layout = op.getLayoutAttr();
+    if (!layout)
+      return op.emitError("internal error: fragment without a layout "
+                          "(tile-infer-layouts has not run)");
+    if (layout.getThreads() != threads)
+      return op.emitError("this fragment's layout spreads it over ")
+             << layout.getThreads() << " threads but the kernel has " << threads;
+    buf.map = ThreadMap::build(layout, buf.shape());
+    if (!buf.map)
+      return op.emitError("the cuda target cannot map this fragment's layout ")
+             << layout << " onto threads";
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(prologueEnd);
+    buf.ptr = LLVM::AllocaOp::create(b, loc, ptrType(), storageType(elt),
+                                     arith::ConstantIntOp::create(
+                                         b, loc, b.getI64Type(), buf.map->slots()));
+    break;
+  }
+  case MemoryScope::Local: {
+    buf.space = Space::Local;
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(prologueEnd);
+    buf.ptr = LLVM::AllocaOp::create(
+        b, loc, ptrType(), storageType(elt),
+        arith::ConstantIntOp::create(b, loc, b.getI64Type(),
+                                     product(buf.shape())));
+    break;
+  }
+  case MemoryScope::Global:
+    return op.emitError("global tiles cannot be allocated inside a kernel");
+  }
+  buffers[op.getResult()] = std::move(buf);
+  return success();
+}
+
+/// Indices into one side of a copy: unit dims stay at their offset, the
+/// others follow `ivs` in order.
+SmallVector<Value> sideIndices(OpBuilder &b, Location loc, ValueRange offsets,
+                               ArrayRef<int64_t> sizes, ValueRange ivs) {
+  SmallVector<Value> indices;
+  size_t next = 0;
+  for (auto [offset, size] : llvm::zip(offsets, sizes)) {
+    if (size == 1) {
+      indices.push_back(offset);
+      continue;
+    }
+    indices.push_back(arith::AddIOp::create(b, loc, offset, ivs[next++]));
+  }
+  return indices;
+}
+
+SmallVector<int64_t> squeezed(ArrayRef<int64_t> sizes) {
+  SmallVector<int64_t> shape;
+  llvm::copy_if(sizes, std::back_inserter(shape), [](int64_t s) { return s != 1; });
+  return shape;
+}
+
+LogicalResult KernelEmitter::emitCopy(CopyOp op) {
+  for (Value v : op.getSrcOffsets())
+    if (failed(lookup(v)))
+      return failure();
+  for (Value v : op.getDstOffsets())
+    if (failed(lookup(v)))
+      return failure();
+  const Buffer &src = buffers[op.getSrc()];
+  const Buffer &dst = buffers[op.getDst()];
+  if (!src.type || !dst.type)
+    return op.emitError("internal error: copy of an unknown buffer");
+  SmallVector<int64_t> shape = squeezed(op.getSrcSizes());
+  if (shape != squeezed(op.getDstSizes()))
+    return op.emitError("the two sides of this copy have different shapes "
+                        "once unit dimensions are dropped");
+  SmallVector<Value> srcOff, dstOff;
+  for (Value v : op.getSrcOffsets())
+    srcOff.push_back(map.lookup(v));
+  for (Value v : op.getDstOffsets())
+    dstOff.push_back(map.lookup(v));
+  Type srcElt = src.elementType(), dstElt = dst.elementType();
+
+  if (src.space == Space::Fragment || dst.space == Space::Fragment) {
+    const Buffer &frag = src.space == Space::Fragment ? src : dst;
+    ArrayRef<int64_t> fragSizes =
+        src.space == Space::Fragment ? op.getSrcSizes() : op.getDstSizes();
+    ValueRange fragOffsets = src.space == Space::Fragment ? op.getSrcOffsets()
+                                                          : op.getDstOffsets();
+    if (ArrayRef<int64_t>(fragSizes) != frag.shape() ||
+        llvm::any_of(fragOffsets, [](Value v) {
+          auto c = evalIndex(v, {});
+          return !c || *c != 0;
+        }))
+      return op.emitError("the cuda target copies whole fragments only");
+    if (src.space == Space::Fragment && dst.space == Space::Fragment) {
+      if (src.shape() != dst.shape())
+        return op.emitError("fragment copies need equal shapes");
+      for (int64_t s = 0; s < dst.map->slots(); ++s) {
+        int64_t srcSlot = -1, valid = 0;
+        for (int64_t t = 0; t < threads; ++t) {
+          int64_t e = dst.map->elementAt(t, s);
+          if (e < 0)
+            continue;
+          ++valid;
+          if (!src.map->holds(t, e))
+            return op.emitError("the two fragments of this copy have "
+                                "layouts that put element ")
+                   << e << " in different threads; copy through shared memory";
+          int64_t ss = src.map->holderOf(e).second;
+          if (srcSlot >= 0 && ss != srcSlot)
+            return op.emitError("the two fragments of this copy have "
+                                "incompatible layouts");
+          srcSlot = ss;
+        }
+        if (srcSlot < 0)
+          continue;
+        Value v = load(slotAddress(src, cst(srcSlot)), srcElt);
+        v = cpu::convertScalar(b, loc, v, dstElt);
+        store(v, slotAddress(dst, cst(s)));
+      }
+      return success();
+    }
+    // Between a fragment and memory: each thread moves its own elements.
+    const Buffer &mem = src.space == Space::Fragment ? dst : src;
+    bool toMemory = src.space == Space::Fragment;
+    if (mem.space == Space::Shared)
+      beforeSharedAccess(toMemory ? ArrayRef<const Buffer *>()
+                                  : ArrayRef<const Buffer *>(&mem),
+                         toMemory ? ArrayRef<const Buffer *>(&mem)
+                                  : ArrayRef<const Buffer *>());
+    ValueRange memOffsets = toMemory ? ValueRange(dstOff) : ValueRange(srcOff);
+    ArrayRef<int64_t> memSizes = toMemory ? op.getDstSizes() : op.getSrcSizes();
+    for (int64_t s = 0; s < frag.map->slots(); ++s) {
+      std::optional<SlotFormula> f = frag.map->formula(s);
+      if (!f)
+        return op.emitError("the cuda target cannot express which element "
+                            "each thread holds in this fragment's layout");
+      if (!f->validThreads)
+        continue;
+      SmallVector<Value> fragIndex = formulaIndex(*f);
+      SmallVector<Value> squeezedIndex;
+      for (auto [i, size] : llvm::zip(fragIndex, frag.shape()))
+        if (size != 1)
+          squeezedIndex.push_back(i);
+      SmallVector<Value> memIndex =
+          sideIndices(b, loc, memOffsets, memSizes, squeezedIndex);
+      SmallVector<Value> conds;
+      if (Value p = threadPrefix(f->validThreads))
+        conds.push_back(p);
+      Value slot = cst(s);
+      if (toMemory) {
+        if (mem.space == Space::Global)
+          conds.push_back(inBounds(mem, memIndex));
+        guarded(andAll(conds), [&] {
+          Value v = load(slotAddress(frag, slot), srcElt);
+          store(cpu::convertScalar(b, loc, v, dstElt), elementAddress(mem, memIndex));
+        });
+      } else {
+        guarded(andAll(conds), [&] {
+          Value v;
+          if (mem.space == Space::Global) {
+            Value ok = inBounds(mem, memIndex);
+            auto ifOp = scf::IfOp::create(
+                b, loc, ok,
+                [&](OpBuilder &, Location) {
+                  scf::YieldOp::create(b, loc, load(elementAddress(mem, memIndex), srcElt));
+                },
+                [&](OpBuilder &, Location) {
+                  Value zero = arith::ConstantOp::create(
+                      b, loc, b.getZeroAttr(srcElt));
+                  scf::YieldOp::create(b, loc, zero);
+                });
+            v = ifOp.getResult(0);
+          } else {
+            v = load(elementAddress(mem, memIndex), srcElt);
+          }
+          store(cpu::convertScalar(b, loc, v, dstElt), slotAddress(frag, slot));
+        });
+      }
+    }
+    return success();
+  }
+  return emitCooperativeCopy(op, src, dst, shape);
+}
+
+/// Copies between memories: the block's threads share the elements out in
+/// row-major order, 16 bytes at a time where both sides allow it.
+LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
+                                                 const Buffer &dst,
+                                                 ArrayRef<int64_t> shapeIn) {
+  SmallVector<int64_t> shape(shapeIn);
+  if (shape.empty())
+    shape.push_back(1);
+  Type srcElt = src.elementType(), dstElt = dst.elementType();
+  SmallVector<const Buffer *> sharedReads, sharedWrites;
+  if (src.space == Space::Shared)
+    sharedReads.push_back(&src);
+  if (dst.space == Space::Shared)
+    sharedWrites.push_back(&dst);
+  beforeSharedAccess(sharedReads, sharedWrites);
+
+  // Can this side move `width` contiguous elements of the copy's last
+  // dimension as one aligned vector?
+  auto contiguous = [&](const Buffer &buf, ValueRange oldOffsets,
+                        ArrayRef<int64_t> sizes, int64_t width) {
+    if (buf.space == Space::Local || buf.space == Space::Fragment)
+      return false;
+    // The copy's last (non-unit) dimension must be the buffer's last.
+    int64_t last = sizes.size() - 1;
+    if (sizes.back() == 1)
+      return false;
+    int64_t bufLast = buf.shape().back();
+    if (bufLast % width || knownMultiple(oldOffsets[last]) % width)
+      return false;
+    if (buf.space == Space::Shared) {
+      if (buf.shared.transposed)
+        return false;
+      if (buf.shared.swizzle &&
+          (buf.shared.swizzle < 16 ||
+           (width * byteWidth(buf.elementType())) > 16))
+        return false;
+    }
+    return true;
+  };
+  int64_t inner = shape.back();
+  int64_t width = 16 / byteWidth(srcElt);
+  bool srcVector = width > 1 && inner % width == 0 &&
+                   contiguous(src, op.getSrcOffsets(), op.getSrcSizes(), width);
+  if (!srcVector)
+    width = 1;
+  bool dstVector = srcVector && srcElt == dstElt &&
+                   contiguous(dst, op.getDstOffsets(), op.getDstSizes(), width);
+
+  int64_t vectors = product(shape) / width;
+  int64_t perRow = inner / width;
+  int64_t iterations = llvm::divideCeil(vectors, threads);
+  SmallVector<Value> srcOff, dstOff;
+  for (Value v : op.getSrcOffsets())
+    srcOff.push_back(map.lookup(v));
+  for (Value v : op.getDstOffsets())
+    dstOff.push_back(map.lookup(v));
+
+  // Element i of a vector, on the destination side: a step along the copy's
+  // last non-unit dimension there.
+  auto stepped = [&](ArrayRef<Value> idx, int64_t i) {
+    SmallVector<Value> out(idx);
+    if (!i)
+      return out;
+    for (int64_t d = out.size() - 1; d >= 0; --d) {
+      if (op.getDstSizes()[d] != 1 || d == 0) {
+        out[d] = add(out[d], cst(i));
+        break;
+      }
+    }
+    return out;
+  };
+  Type srcStore = storageType(srcElt);
+  auto vecType = VectorType::get({width}, srcStore);
+  auto body = [&](Value q) {
+    // Delinearize q over the shape with the last dimension in vectors.
+    SmallVector<Value> ivs(shape.size());
+    ivs.back() = mul(urem(q, perRow), width);
+    Value rest = udiv(q, perRow);
+    for (int64_t d = shape.size() - 2; d >= 0; --d) {
+      ivs[d] = d == 0 ? rest : urem(rest, shape[d]);
+      if (d)
+        rest = udiv(rest, shape[d]);
+    }
+    ValueRange ivRange(ivs);
+    if (shapeIn.empty())
+      ivRange = ValueRange();
+    SmallVector<Value> srcIdx = sideIndices(b, loc, srcOff, op.getSrcSizes(), ivRange);
+    SmallVector<Value> dstIdx = sideIndices(b, loc, dstOff, op.getDstSizes(), ivRange);
+    // Load (zero outside a global tensor).
+    auto loadAll = [&]() -> Value {
+      Value addr = elementAddress(src, srcIdx);
+      if (srcVector)
+        return LLVM::LoadOp::create(b, loc, vecType, addr, 16);
+      return load(addr, srcElt);
+    };
+    Value loaded;
+    if (src.space == Space::Global) {
+      Type t = srcVector ? (Type)vecType : srcElt;
+      auto ifOp = scf::IfOp::create(
+          b, loc, inBounds(src, srcIdx),
+          [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, loadAll()); },
+          [&](OpBuilder &, Location) {
+            scf::YieldOp::create(b, loc, arith::ConstantOp::create(
+                                             b, loc, b.getZeroAttr(t)).getResult());
+          });
+      loaded = ifOp.getResult(0);
+    } else {
+      loaded = loadAll();
+    }
+    auto storeAll = [&] {
+      if (dstVector) {
+        LLVM::StoreOp::create(b, loc, loaded, elementAddress(dst, dstIdx), 16);
+        return;
+      }
+      for (int64_t i = 0; i < width; ++i) {
+        Value v = loaded;
+        if (srcVector) {
+          v = LLVM::ExtractElementOp::create(b, loc, loaded, i32(i));
+          if (srcStore != srcElt)
+            v = arith::BitcastOp::create(b, loc, srcElt, v);
+        }
+        v = cpu::convertScalar(b, loc, v, dstElt);
+        store(v, elementAddress(dst, stepped(dstIdx, i)));
+      }
+    };
+    if (dst.space == Space::Global) {
+      // With vectors, the whole vector is in or out (the last dimension is
+      // a multiple of the width); element by element, each is checked.
+      if (dstVector) {
+        guarded(inBounds(dst, dstIdx), storeAll);
+      } else {
+        // Checked per element inside.
+        for (int64_t i = 0; i < width; ++i) {
+          Value v = loaded;
+          if (srcVector) {
+            v = LLVM::ExtractElementOp::create(b, loc, loaded, i32(i));
+            if (srcStore != srcElt)
+              v = arith::BitcastOp::create(b, loc, srcElt, v);
+          }
+          v = cpu::convertScalar(b, loc, v, dstElt);
+          SmallVector<Value> idx = stepped(dstIdx, i);
+          guarded(inBounds(dst, idx), [&] { store(v, elementAddress(dst, idx)); });
+        }
+      }
+    } else {
+      storeAll();
+    }
+  };
+
+  auto perIteration = [&](Value k) {
+    Value q = add(mul(k, threads), tid);
+    guarded(vectors % threads ? ult(q, cst(vectors)) : Value(), [&] { body(q); });
+  };
+  if (iterations == 1) {
+    perIteration(cst(0));
+  } else {
+    auto loop = scf::ForOp::create(b, loc, cst(0), cst(iterations), cst(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    perIteration(loop.getInductionVar());
+  }
+  return success();
+}
+
+LogicalResult KernelEmitter::emitFill(FillOp op) {
+  if (failed(lookup(op.getValue())))
+    return failure();
+  const Buffer &dst = buffers[op.getDst()];
+  Value value = map.lookup(op.getValue());
+  switch (dst.space) {
+  case Space::Fragment:
+    for (int64_t s = 0; s < dst.map->slots(); ++s)
+      store(value, slotAddress(dst, cst(s)));
+    return success();
+  case Space::Local:
+    for (int64_t s = 0, e = product(dst.shape()); s < e; ++s)
+      store(value, slotAddress(dst, cst(s)));
+    return success();
+  case Space::Shared:
+  case Space::Global: {
+    if (dst.space == Space::Shared)
+      beforeSharedAccess({}, {&dst});
+    int64_t total = product(dst.shape());
+    int64_t iterations = llvm::divideCeil(total, threads);
+    auto loop = scf::ForOp::create(b, loc, cst(0), cst(iterations), cst(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    Value q = add(mul(loop.getInductionVar(), threads), tid);
+    guarded(ult(q, cst(total)), [&] {
+      SmallVector<Value> idx(dst.shape().size());
+      Value rest = q;
+      for (int64_t d = dst.shape().size() - 1; d >= 0; --d) {
+        idx[d] = d ? urem(rest, dst.shape()[d]) : rest;
+        rest = udiv(rest, dst.shape()[d]);
+      }
+      store(value, elementAddress(dst, idx));
+    });
+    return success();
+  }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Gemm
+//===----------------------------------------------------------------------===//
+
+/// The PTX name of a wgmma operand type.
+std::optional<NVVM::WGMMATypes> wgmmaType(Type t) {
+  if (t.isF16())
+    return NVVM::WGMMATypes::f16;
+  if (t.isBF16())
+    return NVVM::WGMMATypes::bf16;
+  if (isa<Float8E4M3FNType>(t))
+    return NVVM::WGMMATypes::e4m3;
+  if (isa<Float8E5M2Type>(t))
+    return NVVM::WGMMATypes::e5m2;
+  return std::nullopt;
+}
+
+LogicalResult KernelEmitter::emitGemm(GemmOp op) {
+  const Buffer &A = buffers[op.getA()], &B = buffers[op.getB()],
+               &C = buffers[op.getC()];
+  if (C.space != Space::Fragment || !C.elementType().isF32())
+    return op.emitError("on the cuda target the gemm accumulator must be an "
+                        "f32 fragment");
+  if (B.space != Space::Shared)
+    return op.emitError("on the cuda target gemm's B operand must be in "
+                        "shared memory (T.alloc_shared)");
+  if (A.space != Space::Shared && A.space != Space::Fragment)
+    return op.emitError("on the cuda target gemm's A operand must be in "
+                        "shared memory or a fragment");
+  Type eltA = A.elementType(), eltB = B.elementType();
+  auto typeA = wgmmaType(eltA), typeB = wgmmaType(eltB);
+  if (!typeA || !typeB)
+    return op.emitError("wgmma takes f16, bf16, float8_e4m3 or float8_e5m2 "
+                        "operands, not ")
+           << eltA << " and " << eltB;
+  bool fp8 = byteWidth(eltA) == 1;
+  if (fp8 != (byteWidth(eltB) == 1) || (!fp8 && eltA != eltB))
+    return op.emitError("gemm operands must have the same type (or both be fp8)");
+  int64_t m = C.shape()[0], n = C.shape()[1];
+  int64_t k = A.shape()[op.getTransposeA() ? 0 : 1];
+  int64_t kStep = fp8 ? 32 : 16;
+  if (k % kStep)
+    return op.emitError("the gemm's K extent (")
+           << k << ") must be a multiple of " << kStep << " for wgmma";
+  auto grid = splitWarpgroups(op.getPolicy(), threads / 128, m, n);
+  if (!grid || threads % 128)
+    return op.emitError("internal error: no warpgroup split for this gemm");
+  if (FragmentLayoutAttr want = accumulatorLayout(ctx, *grid, m, n);
+      cast<AllocOp>(C.def).getLayoutAttr() != want)
+    return op.emitError("the accumulator's layout is not the wgmma layout "
+                        "this gemm needs");
+  int64_t mw = m / grid->alongM, nw = n / grid->alongN;
+  bool registerA = A.space == Space::Fragment;
+  if (registerA) {
+    if (fp8)
+      return op.emitError("fp8 gemms read A from shared memory on the cuda "
+                          "target; T.copy the fragment to a shared tile");
+    if (op.getTransposeA())
+      return op.emitError("a register A operand cannot be transposed");
+    FragmentLayoutAttr want =
+        accumulatorLayout(ctx, WarpgroupGrid{grid->alongM, 1}, m, k);
+    if (grid->alongN != 1 || cast<AllocOp>(A.def).getLayoutAttr() != want)
+      return op.emitError("a register A operand needs the wgmma accumulator "
+                          "layout and a gemm split along M only "
+                          "(policy=T.GemmWarpPolicy.FullRow)");
+  }
+
+  SmallVector<const Buffer *> asyncReads{&B};
+  if (A.space == Space::Shared)
+    asyncReads.push_back(&A);
+  beforeSharedAccess({}, {}, asyncReads);
+  Value wg = udiv(tid, 128);
+  Value wgM = udiv(wg, grid->alongN), wgN = urem(wg, grid->alongN);
+  auto sharedBase = [&]() -> Value {
+    return LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), smemBase);
+  };
+  // A descriptor for the K-major tile `buf` at physical row `row`, column k.
+  auto descriptor = [&](const Buffer &buf, Value row, int64_t kElem) -> Value {
+    const SharedPlacement &p = buf.shared;
+    int64_t kb = kElem * byteWidth(buf.elementType());
+    Value off = add(cst(p.offset + (kb / p.swizzle) * p.rows * p.swizzle +
+                        kb % p.swizzle),
+                    mul(row, p.swizzle));
+    Value addr = arith::AddIOp::create(b, loc, sharedBase(), toI64(off));
+    auto c64 = [&](int64_t v) {
+      return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
+    };
+    Value start = arith::ShRUIOp::create(
+        b, loc, arith::AndIOp::create(b, loc, addr, c64(0x3FFFF)), c64(4));
+    int64_t mode = p.swizzle == 128 ? 1 : p.swizzle == 64 ? 2 : 3;
+    int64_t fixed = (int64_t(1) << 16) | ((8 * p.swizzle >> 4) << 32) |
+                    (mode << 62);
+    return arith::OrIOp::create(b, loc, start, c64(fixed));
+  };
+
+  NVVM::WgmmaFenceAlignedOp::create(b, loc);
+  Type f32 = b.getF32Type();
+  for (int64_t slab = 0; slab < mw / 64; ++slab) {
+    for (int64_t n0 = 0; n0 < nw; n0 += 256) {
+      int64_t nc = std::min<int64_t>(256, nw - n0);
+      int64_t regs = nc / 2;
+      int64_t firstSlot = slab * (nw / 2) + n0 / 2;
+      auto structType =
+          LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(regs, f32));
+      Value acc = LLVM::UndefOp::create(b, loc, structType);
+      for (int64_t r = 0; r < regs; ++r)
+        acc = LLVM::InsertValueOp::create(
+            b, loc, acc, load(slotAddress(C, cst(firstSlot + r)), f32), r);
+      Value rowA = add(mul(wgM, mw), cst(slab * 64));
+      Value rowB = add(mul(wgN, nw), cst(n0));
+      for (int64_t kk = 0; kk < k / kStep; ++kk) {
+        bool zero = op.getClearAccum() && kk == 0;
+        Value descB = descriptor(B, rowB, kk * kStep);
+        if (!registerA) {
+          Value descA = descriptor(A, rowA, kk * kStep);
+          acc = NVVM::WgmmaMmaAsyncOp::create(
+              b, loc, structType, acc, descA, descB,
+              NVVM::MMAShapeAttr::get(ctx, 64, nc, kStep), *typeA, *typeB,
+              NVVM::WGMMATypes::f32,
+              zero ? NVVM::WGMMAScaleOut::zero : NVVM::WGMMAScaleOut::one,
+              NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+              NVVM::MMALayout::row, NVVM::MMALayout::col,
+              NVVM::MMAIntOverflowAttr());
+          continue;
+        }
+        // Register A: upstream has no op for this form, so inline PTX. The
+        // fragment's slots for this slab and K step are the m64k16 A
+        // fragment's eight halves, in order.
+        SmallVector<Value> operands;
+        for (int64_t r = 0; r < regs; ++r)
+          operands.push_back(LLVM::ExtractValueOp::create(b, loc, acc, r));
+        int64_t aFirst = slab * (k / 2) + kk * 8;
+        auto pair = VectorType::get({2}, eltA);
+        for (int64_t p = 0; p < 4; ++p) {
+          Value v = LLVM::UndefOp::create(b, loc, pair);
+          for (int64_t h = 0; h < 2; ++h)
+            v = LLVM::InsertElementOp::create(
+                b, loc, v, load(slotAddress(A, cst(aFirst + 2 * p + h)), eltA),
+                i32(h));
+          operands.push_back(LLVM::BitcastOp::create(b, loc, b.getI32Type(), v));
+        }
+        operands.push_back(descB);
+        operands.push_back(i32(zero ? 0 : 1));
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        os << "{\n.reg .pred p;\nsetp.ne.b32 p, $" << 2 * regs + 5
+           << ", 0;\nwgmma.mma_async.sync.aligned.m64n" << nc << "k16.f32."
+           << NVVM::stringifyWGMMATypes(*typeA) << "."
+           << NVVM::stringifyWGMMATypes(*typeB) << " {";
+        for (int64_t r = 0; r < regs; ++r)
+          os << (r ? ", " : "") << "$" << r;
+        os << "}, {$" << 2 * regs << ", $" << 2 * regs + 1 << ", $"
+           << 2 * regs + 2 << ", $" << 2 * regs + 3 << "}, $" << 2 * regs + 4
+           << ", p, 1, 1, 0;\n}";
+        std::string constraints;
+        for (int64_t r = 0; r < regs; ++r)
+          constraints += "=f,";
+        for (int64_t r = 0; r < regs; ++r)
+          constraints += std::to_string(r) + ",";
+        constraints += "r,r,r,r,l,r";
+        acc = LLVM::InlineAsmOp::create(
+                  b, loc, structType, operands, text, constraints,
+                  /*has_side_effects=*/true, /*is_align_stack=*/false,
+                  LLVM::tailcallkind::TailCallKind::None,
+                  LLVM::AsmDialectAttr(), ArrayAttr())
+                  .getResult(0);
+      }
+      for (int64_t r = 0; r < regs; ++r)
+        store(LLVM::ExtractValueOp::create(b, loc, acc, r),
+              slotAddress(C, cst(firstSlot + r)));
+    }
+  }
+  NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+  NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+  // Keep later uses of the accumulator below the wait: each register goes
+  // through an empty asm statement the compiler cannot move.
+  for (int64_t s = 0; s < C.map->slots(); ++s) {
+    Value v = load(slotAddress(C, cst(s)), f32);
+    v = LLVM::InlineAsmOp::create(b, loc, f32, ValueRange{v}, "", "=f,0",
+                                  true, false,
+                                  LLVM::tailcallkind::TailCallKind::None,
+                                  LLVM::AsmDialectAttr(), ArrayAttr())
+            .getResult(0);
+    store(v, slotAddress(C, cst(s)));
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+Value reductionInit(OpBuilder &b, Location loc, ReduceKind kind, Type t) {
+  if (kind == ReduceKind::Max || kind == ReduceKind::Min) {
+    bool max = kind == ReduceKind::Max;
+    if (auto f = dyn_cast<FloatType>(t))
+      return arith::ConstantOp::create(
+          b, loc, b.getFloatAttr(t, APFloat::getInf(f.getFloatSemantics(), max)));
+    unsigned w = t.getIntOrFloatBitWidth();
+    return arith::ConstantOp::create(
+        b, loc, b.getIntegerAttr(t, max ? APInt::getSignedMinValue(w)
+                                        : APInt::getSignedMaxValue(w)));
+  }
+  return arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
+}
+
+Value reductionCombine(OpBuilder &b, Location loc, ReduceKind kind, Value acc,
+                       Value x) {
+  bool isFloat = isa<FloatType>(x.getType());
+  switch (kind) {
+  case ReduceKind::Sum:
+  case ReduceKind::AbsSum:
+    return isFloat ? (Value)arith::AddFOp::create(b, loc, acc, x)
+                   : (Value)arith::AddIOp::create(b, loc, acc, x);
+  case ReduceKind::Max:
+  case ReduceKind::AbsMax:
+    return isFloat ? (Value)arith::MaximumFOp::create(b, loc, acc, x)
+                   : (Value)arith::MaxSIOp::create(b, loc, acc, x);
+  case ReduceKind::Min:
+    return isFloat ? (Value)arith::MinimumFOp::create(b, loc, acc, x)
+                   : (Value)arith::MinSIOp::create(b, loc, acc, x);
+  }
+  llvm_unreachable("unknown reduction");
+}
+
+LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
+  const Buffer &src = buffers[op.getSrc()], &dst = buffers[op.getDst()];
+  if (src.space != Space::Fragment || dst.space != Space::Fragment)
+    return op.emitError("on the cuda target reductions go from a fragment to "
+                        "a fragment");
+  Type elt = src.elementType();
+  if (elt != dst.elementType() || !(elt.isF32() || elt.isInteger(32)))
+    return op.emitError("on the cuda target reductions are over f32 or i32 "
+                        "fragments of the same type");
+  const ThreadMap &S = *src.map, &D = *dst.map;
+  int64_t dim = op.getDim();
+  auto dstLinear = [&](int64_t e) {
+    SmallVector<int64_t> idx = S.delinearize(e);
+    idx.erase(idx.begin() + dim);
+    if (idx.empty())
+      idx.push_back(0);
+    return D.linearize(idx);
+  };
+  // Each thread combines its own elements, per destination slot.
+  DenseMap<int64_t, Value> partial;
+  ReduceKind kind = op.getKind();
+  for (int64_t s = 0; s < S.slots(); ++s) {
+    int64_t dSlot = -1;
+    bool any = false, all = true;
+    for (int64_t t = 0; t < threads; ++t) {
+      int64_t e = S.elementAt(t, s);
+      if (e < 0) {
+        all = false;
+        continue;
+      }
+      any = true;
+      int64_t de = dstLinear(e);
+      if (!D.holds(t, de))
+        return op.emitError("the destination's layout does not keep each "
+                            "row's result on the threads that hold the row");
+      int64_t ds = D.holderOf(de).second;
+      if (dSlot >= 0 && ds != dSlot)
+        return op.emitError("the source and destination layouts of this "
+                            "reduction do not line up register by register");
+      dSlot = ds;
+    }
+    if (!any)
+      continue;
+    if (!all)
+      return op.emitError("the cuda target cannot reduce a fragment whose "
+                          "threads hold different numbers of elements");
+    Value x = load(slotAddress(src, cst(s)), elt);
+    if (kind == ReduceKind::AbsSum || kind == ReduceKind::AbsMax)
+      x = isa<FloatType>(elt) ? (Value)math::AbsFOp::create(b, loc, x)
+                              : (Value)math::AbsIOp::create(b, loc, x);
+    auto it = partial.find(dSlot);
+    if (it == partial.end())
+      partial.try_emplace(dSlot, x);
+    else
+      it->second = reductionCombine(b, loc, kind, it->second, x);
+  }
+  // The threads sharing a result are exactly its replicas; they combine
+  // with butterfly shuffles, which must stay within a warp.
+  for (int64_t e = 0, count = product(S.shape()); e < count; ++e) {
+    int64_t de = dstLinear(e);
+    int64_t holder = S.holderOf(e).first;
+    if (!D.holds(holder, de))
+      return op.emitError("internal error: a row's elements are held by "
+                          "threads outside its result's replicas");
+  }
+  int64_t mask = D.replicaMask();
+  if (mask >> 5)
+    return op.emitError("this reduction combines values across warps, which "
+                        "the cuda target does not support yet; use "
+                        "policy=T.GemmWarpPolicy.FullRow for the gemm that "
+                        "produces the fragment");
+  for (int64_t ds = 0; ds < D.slots(); ++ds) {
+    auto it = partial.find(ds);
+    Value v = it != partial.end() ? it->second : reductionInit(b, loc, kind, elt);
+    for (int64_t bit = 0; bit < 5; ++bit) {
+      if (!(mask >> bit & 1))
+        continue;
+      Value other = NVVM::ShflOp::create(b, loc, elt, i32(-1), v,
+                                         i32(int64_t(1) << bit), i32(0x1f),
+                                         NVVM::ShflKind::bfly, UnitAttr());
+      v = reductionCombine(b, loc, kind, v, other);
+    }
+    if (!op.getClear())
+      v = reductionCombine(b, loc, kind, load(slotAddress(dst, cst(ds)), elt), v);
+    store(v, slotAddress(dst, cst(ds)));
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Parallel loops and memory accesses in them
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
+  ArrayRef<int64_t> extents = op.getExtents();
+  Block &body = op.getBody().front();
+  // The anchor: a fragment indexed by exactly the loop's indices.
+  const Buffer *anchor = nullptr;
+  SmallVector<const Buffer *> readsShared, writesShared;
+  op.walk([&](Operation *inner) {
+    Value memref;
+    ValueRange indices;
+    bool isStore = false;
+    if (auto l = dyn_cast<memref::LoadOp>(inner)) {
+      memref = l.getMemref();
+      indices = l.getIndices();
+    } else if (auto s = dyn_cast<memref::StoreOp>(inner)) {
+      memref = s.getMemref();
+      indices = s.getIndices();
+      isStore = true;
+    } else {
+      return;
+    }
+    auto it = buffers.find(memref);
+    if (it == buffers.end())
+      return;
+    if (it->second.space == Space::Shared)
+      (isStore ? writesShared : readsShared).push_back(&it->second);
+    if (anchor || it->second.space != Space::Fragment ||
+        it->second.shape() != extents)
+      return;
+    if (llvm::equal(indices, body.getArguments()))
+      anchor = &it->second;
+  });
+  beforeSharedAccess(readsShared, writesShared);
+  std::optional<ParallelContext> saved = parallel;
+  if (anchor) {
+    const ThreadMap &tm = *anchor->map;
+    for (int64_t s = 0; s < tm.slots(); ++s) {
+      std::optional<SlotFormula> f = tm.formula(s);
+      if (!f)
+        return op.emitError("the cuda target cannot express which element "
+                            "each thread holds in this loop's fragment layout");
+      if (!f->validThreads)
+        continue;
+      SmallVector<Value> ivs = formulaIndex(*f);
+      LogicalResult result = success();
+      guarded(threadPrefix(f->validThreads), [&] {
+        for (auto [old, v] : llvm::zip(body.getArguments(), ivs))
+          map.map(old, v);
+        parallel = ParallelContext{&tm, s, SmallVector<Value>(body.getArguments())};
+        result = emitBlock(body);
+      });
+      if (failed(result))
+        return failure();
+    }
+    parallel = saved;
+    return success();
+  }
+  // No fragment: iterations are dealt round-robin.
+  int64_t total = product(extents);
+  int64_t iterations = llvm::divideCeil(total, threads);
+  auto loop = scf::ForOp::create(b, loc, cst(0), cst(iterations), cst(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  Value q = add(mul(loop.getInductionVar(), threads), tid);
+  LogicalResult result = success();
+  parallel.reset();
+  guarded(total % threads ? ult(q, cst(total)) : Value(), [&] {
+    Value rest = q;
+    for (int64_t d = extents.size() - 1; d >= 0; --d) {
+      map.map(body.getArgument(d), d ? urem(rest, extents[d]) : rest);
+      rest = udiv(rest, extents[d]);
+    }
+    result = emitBlock(body);
+  });
+  parallel = saved;
+  return result;
+}
+
+LogicalResult KernelEmitter::emitLoad(memref::LoadOp op) {
+  auto it = buffers.find(op.getMemref());
+  if (it == buffers.end())
+    return op.emitError("internal error: load from an unknown buffer");
+  const Buffer &buf = it->second;
+  if (buf.space == Space::Fragment) {
+    int64_t slot;
+    if (failed(resolveFragmentSlot(buf, op.getIndices(), op, slot)))
+      return failure();
+    map.map(op.getResult(), load(slotAddress(buf, cst(slot)), buf.elementType()));
+    return success();
+  }
+  SmallVector<Value> idx;
+  for (Value v : op.getIndices()) {
+    FailureOr<Value> nv = lookup(v);
+    if (failed(nv))
+      return failure();
+    idx.push_back(*nv);
+  }
+  if (buf.space == Space::Shared && !parallel)
+    beforeSharedAccess({&buf}, {});
+  map.map(op.getResult(), load(elementAddress(buf, idx), buf.elementType()));
+  return success();
+}
+
+LogicalResult KernelEmitter::emitStore(memref::StoreOp op) {
+  auto it = buffers.find(op.getMemref());
+  if (it == buffers.end())
+    return op.emitError("internal error: store to an unknown buffer");
+  const Buffer &buf = it->second;
+  FailureOr<Value> value = lookup(op.getValue());
+  if (failed(value))
+    return failure();
+  if (buf.space == Space::Fragment) {
+    int64_t slot;
+    if (failed(resolveFragmentSlot(buf, op.getIndices(), op, slot)))
+      return failure();
+    store(*value, slotAddress(buf, cst(slot)));
+    return success();
+  }
+  SmallVector<Value> idx;
+  for (Value v : op.getIndices()) {
+    FailureOr<Value> nv = lookup(v);
+    if (failed(nv))
+      return failure();
+    idx.push_back(*nv);
+  }
+  if (buf.space == Space::Shared && !parallel)
+    beforeSharedAccess({}, {&buf});
+  store(*value, elementAddress(buf, idx));
+  return success();
+}
+
+LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
+  const Buffer &buf = buffers[op.getDst()];
+  if (buf.space != Space::Global && buf.space != Space::Shared)
+    return op.emitError("atomic_add needs a global or shared destination");
+  FailureOr<Value> value = lookup(op.getValue());
+  if (failed(value))
+    return failure();
+  SmallVector<Value> idx;
+  for (Value v : op.getIndices()) {
+    FailureOr<Value> nv = lookup(v);
+    if (failed(nv))
+      return failure();
+    idx.push_back(*nv);
+  }
+  Type t = value->getType();
+  if (!(t.isF32() || t.isF16() || t.isBF16() || t.isInteger(32) ||
+        t.isInteger(64) || t.isF64()))
+    return op.emitError("atomic_add on ") << t << " is not supported";
+  if (buf.space == Space::Shared)
+    beforeSharedAccess({&buf}, {&buf});
+  LLVM::AtomicRMWOp::create(
+      b, loc, isa<FloatType>(t) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add,
+      elementAddress(buf, idx), *value, LLVM::AtomicOrdering::monotonic);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Control flow
+//===----------------------------------------------------------------------===//
+
+/// A loop runs its body under a clean barrier state: a barrier goes before
+/// the loop when something is pending, and at the end of an iteration that
+/// leaves something pending (the next iteration, or the code after, may
+/// conflict with it).
+LogicalResult KernelEmitter::emitLoop(Operation *op, Value lb, Value ub,
+                                      Value step, Block &body) {
+  if (sync.pending())
+    barrier();
+  auto loop = scf::ForOp::create(b, loc, lb, ub, step);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  map.map(body.getArgument(0), loop.getInductionVar());
+  if (failed(emitBlock(body)))
+    return failure();
+  if (sync.pending())
+    barrier();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
+  if (failed(mapOperands(op)))
+    return failure();
+  if (!op.getInitArgs().empty()) {
+    if (sync.pending())
+      barrier();
+    SmallVector<Value> inits;
+    for (Value v : op.getInitArgs())
+      inits.push_back(map.lookup(v));
+    auto loop = scf::ForOp::create(b, loc, map.lookup(op.getLowerBound()),
+                                   map.lookup(op.getUpperBound()),
+                                   map.lookup(op.getStep()), inits);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      map.map(op.getInductionVar(), loop.getInductionVar());
+      for (auto [old, nv] : llvm::zip(op.getRegionIterArgs(), loop.getRegionIterArgs()))
+        map.map(old, nv);
+      if (failed(emitBlock(*op.getBody())))
+        return failure();
+      if (sync.pending())
+        barrier();
+      SmallVector<Value> yields;
+      for (Value v : op.getBody()->getTerminator()->getOperands()) {
+        FailureOr<Value> nv = lookup(v);
+        if (failed(nv))
+          return failure();
+        yields.push_back(*nv);
+      }
+      scf::YieldOp::create(b, loc, yields);
+    }
+    for (auto [old, nv] : llvm::zip(op.getResults(), loop.getResults()))
+      map.map(old, nv);
+    return success();
+  }
+  return emitLoop(op, map.lookup(op.getLowerBound()),
+                  map.lookup(op.getUpperBound()), map.lookup(op.getStep()),
+                  *op.getBody());
+}
+
+LogicalResult KernelEmitter::emitIf(scf::IfOp op) {
+  if (failed(mapOperands(op)))
+    return failure();
+  auto ifOp = scf::IfOp::create(b, loc, op.getResultTypes(),
+                                map.lookup(op.getCondition()),
+                                /*withElseRegion=*/true);
+  SyncState before = sync, after;
+  for (auto [oldRegion, newRegion] :
+       llvm::zip(op->getRegions(), ifOp->getRegions())) {
+    sync = before;
+    Block *newBlock = &newRegion.front();
+    OpBuilder::InsertionGuard guard(b);
+    if (!newBlock->empty())
+      newBlock->getTerminator()->erase();
+    b.setInsertionPointToEnd(newBlock);
+    if (!oldRegion.empty()) {
+      if (failed(emitBlock(oldRegion.front())))
+        return failure();
+      SmallVector<Value> yields;
+      for (Value v : oldRegion.front().getTerminator()->getOperands()) {
+        FailureOr<Value> nv = lookup(v);
+        if (failed(nv))
+          return failure();
+        yields.push_back(*nv);
+      }
+      scf::YieldOp::create(b, loc, yields);
+    } else {
+      scf::YieldOp::create(b, loc);
+    }
+    after.merge(sync);
+  }
+  sync = after;
+  for (auto [old, nv] : llvm::zip(op.getResults(), ifOp.getResults()))
+    map.map(old, nv);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// The kernel function
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelEmitter::run() {
+  threads = kernel.getThreads();
+  if (threads <= 0 || threads > 1024)
+    return kernel.emitError("a block has 1 to 1024 threads on the cuda target");
+  SmallVector<int32_t> grid;
+  for (Value extent : kernel.getGrid()) {
+    auto v = evalIndex(extent, {});
+    if (!v)
+      return kernel.emitError("the cuda target needs a grid known at compile "
+                              "time for now (dynamic shapes come later)");
+    grid.push_back(*v);
+  }
+  while (grid.size() < 3)
+    grid.push_back(1);
+
+  // The signature: a global pointer per tensor, scalars as themselves.
+  SmallVector<Type> params;
+  for (BlockArgument arg : oldFunc.getArguments()) {
+    if (auto type = dyn_cast<MemRefType>(arg.getType())) {
+      if (!type.hasStaticShape())
+        return oldFunc.emitError("the cuda target needs static tensor shapes "
+                                 "for now; argument ")
+               << arg.getArgNumber() << " has shape with a dynamic dimension";
+      params.push_back(ptrType(kGlobalSpace));
+      continue;
+    }
+    params.push_back(arg.getType().isIndex() ? b.getI64Type() : arg.getType());
+  }
+  b.setInsertionPoint(oldFunc);
+  newFunc = func::FuncOp::create(b, oldFunc.getLoc(),
+                                 (oldFunc.getName() + ".cuda").str(),
+                                 b.getFunctionType(params, {}));
+  entry = newFunc.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  loc = kernel.getLoc();
+  for (auto [old, param] : llvm::zip(oldFunc.getArguments(), entry->getArguments())) {
+    if (auto type = dyn_cast<MemRefType>(old.getType())) {
+      Buffer buf;
+      buf.space = Space::Global;
+      buf.type = type;
+      buf.ptr = param;
+      buffers[old] = buf;
+      continue;
+    }
+    Value v = param;
+    if (old.getType().isIndex())
+      v = arith::IndexCastOp::create(b, loc, b.getIndexType(), param);
+    map.map(old, v);
+  }
+  auto threadId = NVVM::ThreadIdXOp::create(b, loc, b.getI32Type());
+  prologueEnd = threadId;
+  tid = arith::IndexCastOp::create(b, loc, b.getIndexType(), threadId);
+  Block &body = kernel.getBody().front();
+  for (auto [d, arg] : llvm::enumerate(body.getArguments())) {
+    Value id = d == 0   ? (Value)NVVM::BlockIdXOp::create(b, loc, b.getI32Type())
+               : d == 1 ? (Value)NVVM::BlockIdYOp::create(b, loc, b.getI32Type())
+                        : (Value)NVVM::BlockIdZOp::create(b, loc, b.getI32Type());
+    map.map(arg, arith::IndexCastOp::create(b, loc, b.getIndexType(), id));
+  }
+  smemBase = LLVM::AddressOfOp::create(b, loc, ptrType(kSharedSpace), kSharedSymbol);
+
+  if (failed(placeSharedTiles()) || failed(emitBlock(body)))
+    return failure();
+  func::ReturnOp::create(b, loc);
+
+  int64_t sharedBytes = 0;
+  if (auto attr = kernel->getAttrOfType<IntegerAttr>("tessel.shared_bytes"))
+    sharedBytes = attr.getInt();
+  // nvvm.kernel and nvvm.maxntid go on once the function is an llvm.func.
+  newFunc->setAttr("tessel.grid", b.getDenseI32ArrayAttr(grid));
+  newFunc->setAttr("tessel.threads", b.getI64IntegerAttr(threads));
+  newFunc->setAttr("tessel.shared_bytes", b.getI64IntegerAttr(sharedBytes));
+  if (Attribute names = oldFunc->getAttr("tessel.arg_names"))
+    newFunc->setAttr("tessel.arg_names", names);
+  return success();
+}
+
+struct TileLowerToNVVMPass
+    : public nvidia::impl::TileLowerToNVVMPassBase<TileLowerToNVVMPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    OpBuilder b(&getContext());
+    SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
+    bool any = false;
+    for (func::FuncOp func : funcs) {
+      SmallVector<KernelOp> kernels;
+      func.walk([&](KernelOp k) { kernels.push_back(k); });
+      if (kernels.empty())
+        continue;
+      if (kernels.size() > 1) {
+        kernels[1].emitError("the cuda target takes one T.Kernel per "
+                             "prim_func");
+        return signalPassFailure();
+      }
+      if (!any) {
+        b.setInsertionPointToStart(module.getBody());
+        LLVM::GlobalOp::create(
+            b, module.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), 0),
+            /*isConstant=*/false, LLVM::Linkage::External, kSharedSymbol,
+            Attribute(), /*alignment=*/1024, /*addrSpace=*/kSharedSpace);
+        any = true;
+      }
+      KernelEmitter emitter(func, kernels[0]);
+      if (failed(emitter.run()))
+        return signalPassFailure();
+      std::string name = func.getName().str();
+      func.erase();
+      for (func::FuncOp f : module.getOps<func::FuncOp>())
+        if (f.getName() == name + ".cuda") {
+          f.setName(name);
+          break;
+        }
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,41 @@
+//===- Passes.td - passes of the NVIDIA backend ------------*- tablegen -*-===//
+
+#ifndef TESSEL_NVIDIA_PASSES
+#define TESSEL_NVIDIA_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def TileLowerToNVVMPass : Pass<"tile-lower-to-nvvm", "::mlir::ModuleOp"> {
+  let summary = "Maps tile programs onto the threads of a Hopper block and lowers them to NVVM.";
+  let description = [{
+    Runs after `tile-infer-layouts` and `tile-plan-memory`. Each function
+    holding a `tile.kernel` becomes a GPU kernel (`nvvm.kernel`) whose
+    parameters are the tensors' global pointers. Inside it:
+
+    - threads are mapped: a fragment lives in registers, each thread holding
+      the elements its layout gives it; `tile.parallel` runs, on each thread,
+      the iterations whose fragment elements that thread holds (or, with no
+      fragment, a round-robin share of the iterations); copies between
+      global and shared memory are shared out in 16-byte vectors where
+      alignment allows, with tails predicated; reductions of fragments
+      combine in registers, then across the threads of a row with warp
+      shuffles;
+    - shared-memory gemm operands are stored K-major with the 32/64/128-byte
+      swizzle `wgmma` reads, and `tile.gemm` becomes `wgmma.mma_async`
+      (shared x shared through `nvvm.wgmma.mma_async`, register x shared
+      through inline PTX, which upstream has no op for) with fence, commit
+      and wait;
+    - barriers (`bar.sync`) and `fence.proxy.async` are placed where one
+      thread's shared-memory writes meet another's reads.
+
+    Kernels must have static shapes for now; anything the mapping cannot
+    express is a located error.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect", "::mlir::func::FuncDialect"
+  ];
+}
+
+#endif // TESSEL_NVIDIA_PASSES

@@ -1,0 +1,195 @@
+//===- CUDACompiler.cpp - tile IR to PTX and cubin -------------------------===//
+
+#include "tessel/Compiler.h"
+
+#include "backends/nvidia/Passes.h"
+#include "lib/Compiler/Registration.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/Regex.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cstdlib>
+
+using namespace mlir;
+
+namespace {
+double millisecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+/// Sums every "N bytes spill stores/loads" ptxas -v reports.
+int spillBytes(llvm::StringRef log) {
+  int total = 0;
+  llvm::Regex spill("([0-9]+) bytes spill (stores|loads)");
+  llvm::StringRef rest = log;
+  llvm::SmallVector<llvm::StringRef> groups;
+  while (spill.match(rest, &groups)) {
+    total += std::atoi(groups[1].str().c_str());
+    rest = rest.substr(rest.find(groups[0]) + groups[0].size());
+  }
+  return total;
+}
+
+/// Runs ptxas on `ptx`; fills the cubin and the -v log.
+bool assemble(const std::string &ptxas, const std::string &arch,
+              const std::string &ptx, tessel::CUDAKernel &kernel) {
+  llvm::SmallString<128> ptxPath, cubinPath, logPath;
+  if (llvm::sys::fs::createTemporaryFile("tessel", "ptx", ptxPath) ||
+      llvm::sys::fs::createTemporaryFile("tessel", "cubin", cubinPath) ||
+      llvm::sys::fs::createTemporaryFile("tessel", "log", logPath)) {
+    kernel.diagnostics += "error: cannot create temporary files for ptxas\n";
+    return false;
+  }
+  auto cleanup = llvm::make_scope_exit([&] {
+    llvm::sys::fs::remove(ptxPath);
+    llvm::sys::fs::remove(cubinPath);
+    llvm::sys::fs::remove(logPath);
+  });
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(ptxPath, ec);
+    out << ptx;
+  }
+  std::string archFlag = "-arch=" + arch;
+  llvm::SmallVector<llvm::StringRef> args = {ptxas, archFlag, "-v", "-O3",
+                                             "-o", cubinPath, ptxPath};
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, logPath.str(),
+                                                logPath.str()};
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects, 0,
+                                     0, &error);
+  if (auto log = llvm::MemoryBuffer::getFile(logPath))
+    kernel.ptxasLog = (*log)->getBuffer().str();
+  if (rc != 0) {
+    kernel.diagnostics += "error: ptxas rejected the generated PTX (exit " +
+                          std::to_string(rc) + ")" +
+                          (error.empty() ? "" : ": " + error) + "\n" +
+                          kernel.ptxasLog;
+    return false;
+  }
+  auto cubin = llvm::MemoryBuffer::getFile(cubinPath, /*IsText=*/false);
+  if (!cubin) {
+    kernel.diagnostics += "error: ptxas produced no cubin\n";
+    return false;
+  }
+  kernel.cubin = (*cubin)->getBuffer().str();
+  llvm::Regex regs("Used ([0-9]+) registers");
+  llvm::SmallVector<llvm::StringRef> groups;
+  if (regs.match(kernel.ptxasLog, &groups))
+    kernel.registers = std::atoi(groups[1].str().c_str());
+  kernel.spillBytes = spillBytes(kernel.ptxasLog);
+  return true;
+}
+} // namespace
+
+std::string tessel::findPtxas(const std::string &preferred) {
+  if (!preferred.empty())
+    return llvm::sys::fs::can_execute(preferred) ? preferred : "";
+  if (const char *env = std::getenv("TESSEL_PTXAS"); env && *env)
+    return llvm::sys::fs::can_execute(env) ? env : "";
+  const char *roots[] = {std::getenv("CUDA_HOME"), std::getenv("CUDA_PATH"),
+                         "/usr/local/cuda"};
+  for (const char *root : roots) {
+    if (!root || !*root)
+      continue;
+    llvm::SmallString<128> path(root);
+    llvm::sys::path::append(path, "bin", "ptxas");
+    if (llvm::sys::fs::can_execute(path))
+      return path.str().str();
+  }
+  if (auto found = llvm::sys::findProgramByName("ptxas"))
+    return *found;
+  return "";
+}
+
+tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
+                                             const CUDAOptions &options) {
+  static std::once_flag registered;
+  std::call_once(registered, registerAllTesselPasses);
+  CUDAKernel kernel;
+  DialectRegistry registry;
+  registerAllTesselDialects(registry);
+  MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  llvm::raw_string_ostream diagStream(kernel.diagnostics);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(
+          llvm::StringRef(tileIR.data(), tileIR.size()), "<tile>"),
+      llvm::SMLoc());
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, diagStream);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return kernel;
+
+  auto start = std::chrono::steady_clock::now();
+  PassManager pm(&context, ModuleOp::getOperationName());
+  applyDebugOptions(pm);
+  nvidia::buildNVIDIALoweringPipeline(pm);
+  if (failed(pm.run(*module)))
+    return kernel;
+  kernel.timings.emplace_back("passes", millisecondsSince(start));
+
+  int kernels = 0;
+  module->walk([&](LLVM::LLVMFuncOp func) {
+    auto threads = func->getAttrOfType<IntegerAttr>("tessel.threads");
+    if (!threads)
+      return;
+    ++kernels;
+    kernel.name = func.getName().str();
+    kernel.threads = threads.getInt();
+    if (auto grid = func->getAttrOfType<DenseI32ArrayAttr>("tessel.grid"))
+      for (size_t i = 0; i < 3 && i < grid.size(); ++i)
+        kernel.grid[i] = grid[i];
+    if (auto shared = func->getAttrOfType<IntegerAttr>("tessel.shared_bytes"))
+      kernel.sharedBytes = shared.getInt();
+    if (auto names = func->getAttrOfType<ArrayAttr>("tessel.arg_names"))
+      for (Attribute n : names)
+        kernel.argNames.push_back(cast<StringAttr>(n).str());
+  });
+  if (kernels != 1) {
+    kernel.diagnostics += "error: expected one kernel in the module, found " +
+                          std::to_string(kernels) + "\n";
+    return kernel;
+  }
+
+  start = std::chrono::steady_clock::now();
+  nvidia::TargetOptions target;
+  target.chip = options.arch;
+  std::string error;
+  if (!nvidia::emitPTX(*module, target, kernel.ptx, error)) {
+    kernel.diagnostics += "error: " + error + "\n";
+    return kernel;
+  }
+  kernel.timings.emplace_back("llvm", millisecondsSince(start));
+
+  if (options.cubin) {
+    std::string ptxas = findPtxas(options.ptxas);
+    if (ptxas.empty()) {
+      kernel.diagnostics += "error: no ptxas found (set TESSEL_PTXAS or install "
+                            "the CUDA toolkit); PTX alone can be loaded "
+                            "through the driver's JIT\n";
+      return kernel;
+    }
+    start = std::chrono::steady_clock::now();
+    if (!assemble(ptxas, options.arch, kernel.ptx, kernel))
+      return kernel;
+    kernel.timings.emplace_back("ptxas", millisecondsSince(start));
+  }
+  kernel.ok = true;
+  return kernel;
+}
