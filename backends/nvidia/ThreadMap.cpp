@@ -2,7 +2,11 @@
 
 #include "backends/nvidia/ThreadMap.h"
 
+#include "dialects/tile/Transforms/Layouts.h"
+
 #include "mlir/IR/AffineMap.h"
+
+#include <array>
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -20,7 +24,10 @@ std::optional<ThreadMap> ThreadMap::build(tile::FragmentLayoutAttr layout,
   m.holders.resize(count);
   int64_t maxSlot = -1, primaries = 0;
   for (int64_t e = 0; e < count; ++e) {
-    SmallVector<int64_t> r = map.compose(m.delinearize(e));
+    SmallVector<int64_t> index = m.delinearize(e);
+    std::array<int64_t, 2> r = {
+        tile::evaluateAffine(map.getResult(0), index),
+        tile::evaluateAffine(map.getResult(1), index)};
     if (r[0] < 0 || r[0] >= m.numThreads || r[1] < 0)
       return std::nullopt;
     m.holders[e] = {r[0], r[1]};

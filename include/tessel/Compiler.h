@@ -32,6 +32,9 @@ struct CompileResult {
   bool ok = false;
   std::string output;
   std::string diagnostics;
+  /// For compileKernelToTile: the IR again with source locations, for the
+  /// backends, so that their errors point at the kernel's lines.
+  std::string located;
 };
 
 /// One parameter of a compiled kernel, as a caller must pass it.

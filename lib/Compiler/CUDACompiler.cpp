@@ -139,6 +139,10 @@ tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
   auto start = std::chrono::steady_clock::now();
   PassManager pm(&context, ModuleOp::getOperationName());
   applyDebugOptions(pm);
+  // The input was verified by the frontend and each pass checks what it
+  // relies on; verifying after every pass would double the time. IR dumps
+  // (a debugging session) turn verification back on.
+  pm.enableVerifier(getDebugOptions().dumpIRAfterAll);
   nvidia::buildNVIDIALoweringPipeline(pm);
   if (failed(pm.run(*module)))
     return kernel;

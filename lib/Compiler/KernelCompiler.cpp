@@ -222,6 +222,8 @@ tessel::CompileResult tessel::compileKernelToTile(const KernelRequest &request,
   llvm::raw_string_ostream os(result.output);
   OpPrintingFlags flags;
   module->print(os, flags);
+  llvm::raw_string_ostream locatedOs(result.located);
+  module->print(locatedOs, OpPrintingFlags().enableDebugInfo(true, false));
   result.ok = true;
   return result;
 }

@@ -17,3 +17,14 @@ llvm_config.with_environment("PATH", config.tessel_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 config.environment["PATH"] = os.pathsep.join(
     [config.tessel_tools_dir, config.llvm_tools_dir, config.environment["PATH"]])
+
+# ptxas (CUDA toolkit): tests that assemble PTX say `REQUIRES: ptxas` and are
+# reported UNSUPPORTED where it is missing.
+import shutil
+ptxas = os.environ.get("TESSEL_PTXAS") or shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas" if os.access("/usr/local/cuda/bin/ptxas", os.X_OK) else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+else:
+    lit_config.note("ptxas not found: PTX assembly tests are skipped")

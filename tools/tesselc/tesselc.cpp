@@ -217,7 +217,7 @@ int main(int argc, char **argv) {
         if (is_contained(kinds, "manifest") && !is_contained(kinds, "cubin") &&
             tessel::findPtxas(ptxasPath).empty())
           options.cubin = false; // registers stay unknown without ptxas
-        cuda = tessel::compileTileToCUDA(result.output, options);
+        cuda = tessel::compileTileToCUDA(result.located, options);
         if (!cuda->ok) {
           errs() << cuda->diagnostics;
           return 1;

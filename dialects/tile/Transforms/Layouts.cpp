@@ -5,6 +5,7 @@
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/AffineMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace tessel::tile;
@@ -97,6 +98,36 @@ FragmentLayoutAttr tessel::tile::blockedLayout(MLIRContext *ctx,
   return FragmentLayoutAttr::get(ctx, map, threads, 1);
 }
 
+int64_t tessel::tile::evaluateAffine(AffineExpr expr, ArrayRef<int64_t> dims) {
+  switch (expr.getKind()) {
+  case AffineExprKind::Constant:
+    return cast<AffineConstantExpr>(expr).getValue();
+  case AffineExprKind::DimId:
+    return dims[cast<AffineDimExpr>(expr).getPosition()];
+  case AffineExprKind::SymbolId:
+    llvm_unreachable("layouts have no symbols");
+  default:
+    break;
+  }
+  auto bin = cast<AffineBinaryOpExpr>(expr);
+  int64_t l = evaluateAffine(bin.getLHS(), dims);
+  int64_t r = evaluateAffine(bin.getRHS(), dims);
+  switch (expr.getKind()) {
+  case AffineExprKind::Add:
+    return l + r;
+  case AffineExprKind::Mul:
+    return l * r;
+  case AffineExprKind::Mod:
+    return r ? llvm::mod(l, r) : 0;
+  case AffineExprKind::FloorDiv:
+    return r ? llvm::divideFloorSigned(l, r) : 0;
+  case AffineExprKind::CeilDiv:
+    return r ? llvm::divideCeilSigned(l, r) : 0;
+  default:
+    llvm_unreachable("not a binary affine expression");
+  }
+}
+
 bool tessel::tile::isValidLayout(FragmentLayoutAttr layout,
                                  ArrayRef<int64_t> shape) {
   AffineMap map = layout.getMap();
@@ -111,10 +142,11 @@ bool tessel::tile::isValidLayout(FragmentLayoutAttr layout,
       index[d] = rest % shape[d];
       rest /= shape[d];
     }
-    SmallVector<int64_t> r = map.compose(index);
-    if (r[0] < 0 || r[0] >= layout.getThreads() || r[1] < 0)
+    int64_t thread = evaluateAffine(map.getResult(0), index);
+    int64_t slot = evaluateAffine(map.getResult(1), index);
+    if (thread < 0 || thread >= layout.getThreads() || slot < 0)
       return false;
-    if (!seen.insert({r[0], r[1]}).second)
+    if (!seen.insert({thread, slot}).second)
       return false;
   }
   return true;

@@ -34,6 +34,10 @@ FragmentLayoutAttr accumulatorRowLayout(mlir::MLIRContext *ctx,
 FragmentLayoutAttr blockedLayout(mlir::MLIRContext *ctx,
                                  llvm::ArrayRef<int64_t> shape, int64_t threads);
 
+/// The value of `expr` at `dims` (no symbols), without building new
+/// expressions: fast enough to evaluate a layout at every element.
+int64_t evaluateAffine(mlir::AffineExpr expr, llvm::ArrayRef<int64_t> dims);
+
 /// True when `layout` gives every element of `shape` a (thread, slot) pair,
 /// threads in range, and no two elements of one replica the same pair.
 bool isValidLayout(FragmentLayoutAttr layout, llvm::ArrayRef<int64_t> shape);

@@ -4,7 +4,8 @@
 # RUN: tesselc %s --entry add -D N=8 --emit cpu-llvm --dump-ir-after-all 2>&1 >/dev/null | FileCheck %s --check-prefix=DUMP
 # RUN: tesselc %s --entry add -D N=8 --timing 2>&1 >/dev/null | FileCheck %s --check-prefix=TIMING
 # RUN: rm -rf %t && tesselc %s --entry add -D N=8 --emit tile,cpu-llvm -o %t && ls %t | FileCheck %s --check-prefix=FILES
-# RUN: not tesselc %s --entry add -D N=8 --emit ptx 2>&1 | FileCheck %s --check-prefix=EMIT
+# RUN: not tesselc %s --entry add -D N=8 --emit wasm 2>&1 | FileCheck %s --check-prefix=EMIT
+# RUN: not tesselc %s --entry add -D N=8 --emit ptx --target sm_75 2>&1 | FileCheck %s --check-prefix=TARGET
 # RUN: not tesselc %s --entry add -D 8=N 2>&1 | FileCheck %s --check-prefix=BADNAME
 # RUN: not tesselc %s --entry add -D N=8 -D N=9 2>&1 | FileCheck %s --check-prefix=TWICE
 # RUN: not tesselc %s --entry add -D "N=(" 2>&1 | FileCheck %s --check-prefix=VALUE
@@ -15,6 +16,7 @@ import tessel.language as T
 # HELP: --dump-ir-after-all
 # HELP: --emit=<KINDS>
 # HELP: --entry=<NAME>
+# HELP: --target=<ARCH>
 # HELP: --timing
 # BOTH: tile.kernel
 # BOTH: define void @_mlir_ciface_add
@@ -23,7 +25,8 @@ import tessel.language as T
 # TIMING: tesselc: frontend {{[0-9.]+}} ms
 # FILES: add.cpu.ll
 # FILES: add.tile.mlir
-# EMIT: unknown --emit kind 'ptx' (known: tile, cpu-llvm)
+# EMIT: unknown --emit kind 'wasm' (known: tile, cpu-llvm, ptx, cubin, manifest)
+# TARGET: unknown --target 'sm_75' (known: sm_90a, sm_90)
 # BADNAME: bad -D '8=N': expected NAME=VALUE
 # TWICE: -D N is given twice
 # VALUE: <-D N>:1:1: error: '(' was never closed

@@ -1,0 +1,25 @@
+# The corpus GEMM and flash attention compile for sm_90a; the PTX uses
+# wgmma, and ptxas accepts it without spilling.
+# RUN: rm -rf %t && tesselc %S/../../Frontend/corpus/gemm_fp16.py --entry matmul -D M=1024 -D N=1024 -D K=1024 --target sm_90a --emit ptx -o %t
+# RUN: FileCheck %s --check-prefix=GEMM < %t/matmul.ptx
+# RUN: FileCheck %s --check-prefix=VECTOR < %t/matmul.ptx
+# RUN: tesselc %S/../../../../examples/flash_attention/flash_attention.py --entry flash_attention -D batch=1 -D heads=8 -D seq_len=1024 -D dim=128 --emit ptx -o %t
+# RUN: FileCheck %s --check-prefix=ATTN < %t/flash_attention.ptx
+# GEMM: .target sm_90a
+# GEMM: .extern .shared .align 1024 .b8 __tessel_smem[];
+# GEMM: .visible .entry matmul(
+# GEMM: .maxntid 128, 1, 1
+# GEMM: fence.proxy.async.shared::cta;
+# GEMM: bar.sync 0;
+# GEMM: wgmma.fence.sync.aligned;
+# GEMM: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
+# GEMM: wgmma.commit_group.sync.aligned;
+# GEMM: wgmma.wait_group.sync.aligned 0;
+# Tiles move in 16-byte vectors.
+# VECTOR-DAG: ld.global.v4
+# VECTOR-DAG: st.shared.v4
+# ATTN: .visible .entry flash_attention(
+# ATTN: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
+# ATTN: shfl.sync.bfly.b32
+# ATTN: ex2.approx
+# ATTN: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}

@@ -1,0 +1,19 @@
+# ptxas -v on the corpus GEMM and flash attention: accepted, no spills.
+# REQUIRES: ptxas
+# RUN: rm -rf %t && tesselc %S/../../Frontend/corpus/gemm_fp16.py --entry matmul -D M=1024 -D N=1024 -D K=1024 --emit ptx -o %t
+# RUN: %ptxas -arch=sm_90a -v %t/matmul.ptx -o %t/matmul.cubin 2>&1 | FileCheck %s
+# RUN: tesselc %S/../../../../examples/flash_attention/flash_attention.py --entry flash_attention -D batch=1 -D heads=8 -D seq_len=1024 -D dim=128 --emit ptx -o %t
+# RUN: %ptxas -arch=sm_90a -v %t/flash_attention.ptx -o %t/fa.cubin 2>&1 | FileCheck %s
+# And tesselc's own cubin and manifest report the same.
+# RUN: tesselc %S/../../Frontend/corpus/gemm_fp16.py --entry matmul -D M=1024 -D N=1024 -D K=1024 --emit cubin,manifest -o %t
+# RUN: FileCheck %s --check-prefix=MANIFEST < %t/matmul.json
+# CHECK: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+# CHECK: Used {{[0-9]+}} registers
+# MANIFEST: "name": "matmul"
+# MANIFEST: "arch": "sm_90a"
+# MANIFEST: "grid": [8, 8, 1]
+# MANIFEST: "threads": 128
+# MANIFEST: "shared_bytes": 32768
+# MANIFEST: "registers": {{[1-9][0-9]*}}
+# MANIFEST: "spill_bytes": 0
+# MANIFEST: {"name": "A", "dtype": "float16", "shape": [1024, 1024], "tensor": true, "written": false}

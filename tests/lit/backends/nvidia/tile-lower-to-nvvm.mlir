@@ -1,0 +1,162 @@
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm -canonicalize | FileCheck %s
+// Thread mapping, shared-memory placement and wgmma lowering for sm_90a.
+
+// A 64x64x32 fp16 gemm: one warpgroup, both operands from shared memory.
+// The tiles are copied in 16-byte vectors into 64-byte-swizzled rows,
+// fenced for the async proxy, synchronized, then multiplied by two
+// m64n64k16 wgmmas and waited for.
+// CHECK-LABEL: func.func @gemm_ss
+// CHECK-SAME: (%{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>)
+// CHECK-SAME: tessel.grid = array<i32: 2, 2, 1>
+// CHECK-SAME: tessel.shared_bytes = 8192
+// CHECK-SAME: tessel.threads = 128
+// CHECK: %[[SMEM:.+]] = llvm.mlir.addressof @__tessel_smem : !llvm.ptr<3>
+// CHECK: %[[ACC:.+]] = llvm.alloca %{{.+}} x f32 : (i64) -> !llvm.ptr
+// CHECK: nvvm.read.ptx.sreg.tid.x
+// CHECK: nvvm.read.ptx.sreg.ctaid.x
+// Global -> shared: a whole vector per thread, zero outside the tensor.
+// CHECK: scf.if %{{.+}} -> (vector<8xf16>)
+// CHECK: llvm.load %{{.+}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<8xf16>
+// The 64-byte swizzle: chunk ^= (byte offset >> 7) & 3.
+// CHECK: arith.shrui %{{.+}}, %c7
+// CHECK: arith.andi %{{.+}}, %c3
+// CHECK: arith.xori
+// CHECK: llvm.store %{{.+}}, %{{.+}} {alignment = 16 : i64} : vector<8xf16>, !llvm.ptr<3>
+// CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: nvvm.barrier0
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>, D[<f32>, <zero>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
+// CHECK: nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
+// CHECK-NOT: nvvm.wgmma.mma_async
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// The result leaves registers element by element, inside the tensor only.
+// CHECK: llvm.load %[[ACC]]
+// CHECK: arith.truncf %{{.+}} : f32 to f16
+// CHECK: llvm.store %{{.+}}, %{{.+}} : f16, !llvm.ptr<1>
+func.func @gemm_ss(%a: memref<128x32xf16, #tile.scope<global>>, %b: memref<32x128xf16, #tile.scope<global>>,
+                   %c: memref<128x128xf16, #tile.scope<global>>) {
+  %c2 = arith.constant 2 : index
+  tile.kernel grid(%c2, %c2) threads(128) {
+  ^bb0(%bx: index, %by: index):
+    %c0 = arith.constant 0 : index
+    %c64 = arith.constant 64 : index
+    %as = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %bs = tile.alloc : memref<32x64xf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %m0 = arith.muli %by, %c64 : index
+    %n0 = arith.muli %bx, %c64 : index
+    tile.copy %a[%m0, %c0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<128x32xf16, #tile.scope<global>> to memref<64x32xf16, #tile.scope<shared>>
+    tile.copy %b[%c0, %n0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<32x128xf16, #tile.scope<global>> to memref<32x64xf16, #tile.scope<shared>>
+    tile.gemm %as, %bs, %acc clear_accum : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+    tile.copy %acc[%c0, %c0] [64, 64] to %c[%m0, %n0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<128x128xf16, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
+
+// -----
+
+// A row reduction of an accumulator: each thread combines its own two
+// columns per 8-column group, then the four lanes of a row exchange
+// partial maxima with two butterfly shuffles.
+// CHECK-LABEL: func.func @row_max
+// CHECK: arith.maximumf
+// CHECK: nvvm.shfl.sync bfly %{{.+}}, %{{.+}}, %c1_i32, %c31_i32 : f32 -> f32
+// CHECK: arith.maximumf
+// CHECK: nvvm.shfl.sync bfly %{{.+}}, %{{.+}}, %c2_i32, %c31_i32 : f32 -> f32
+// CHECK: arith.maximumf
+func.func @row_max(%a: memref<64x16xf16, #tile.scope<global>>, %b: memref<16x16xf16, #tile.scope<global>>,
+                   %out: memref<64xf32, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %as = tile.alloc : memref<64x16xf16, #tile.scope<shared>>
+    %bs = tile.alloc : memref<16x16xf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x16xf32, #tile.scope<fragment>>
+    %m = tile.alloc : memref<64xf32, #tile.scope<fragment>>
+    tile.copy %a[%c0, %c0] [64, 16] to %as[%c0, %c0] [64, 16] : memref<64x16xf16, #tile.scope<global>> to memref<64x16xf16, #tile.scope<shared>>
+    tile.copy %b[%c0, %c0] [16, 16] to %bs[%c0, %c0] [16, 16] : memref<16x16xf16, #tile.scope<global>> to memref<16x16xf16, #tile.scope<shared>>
+    tile.gemm %as, %bs, %acc clear_accum : memref<64x16xf16, #tile.scope<shared>>, memref<16x16xf16, #tile.scope<shared>>, memref<64x16xf32, #tile.scope<fragment>>
+    tile.reduce max %acc, %m dim 1 : memref<64x16xf32, #tile.scope<fragment>> to memref<64xf32, #tile.scope<fragment>>
+    tile.copy %m[%c0] [64] to %out[%c0] [64] : memref<64xf32, #tile.scope<fragment>> to memref<64xf32, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
+
+// -----
+
+// T.Parallel over an accumulator runs, on each thread, exactly the
+// iterations whose elements it holds: each fragment access is a register
+// slot (eight per thread here), with no loop left. Where an index is needed
+// (the copy out), (i, j) comes from the thread index by shifts and masks.
+// CHECK-LABEL: func.func @scale
+// CHECK: %[[TID:.+]] = arith.index_cast %{{.+}} : i32 to index
+// CHECK: nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 16, k = 16>
+// CHECK-COUNT-8: math.exp2
+// CHECK-NOT: math.exp2
+// A register A operand (P x V in attention) is inline PTX: upstream has
+// no op for it.
+// CHECK: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16
+// CHECK: arith.shrui %[[TID]], %c2
+// CHECK: arith.andi %{{.+}}, %c7
+// CHECK: arith.andi %[[TID]], %c3
+func.func @scale(%a: memref<64x16xf16, #tile.scope<global>>, %b: memref<16x16xf16, #tile.scope<global>>,
+                 %out: memref<64x16xf32, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %as = tile.alloc : memref<64x16xf16, #tile.scope<shared>>
+    %bs = tile.alloc : memref<16x16xf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x16xf32, #tile.scope<fragment>>
+    %p = tile.alloc : memref<64x16xf16, #tile.scope<fragment>>
+    %o = tile.alloc : memref<64x16xf32, #tile.scope<fragment>>
+    tile.copy %a[%c0, %c0] [64, 16] to %as[%c0, %c0] [64, 16] : memref<64x16xf16, #tile.scope<global>> to memref<64x16xf16, #tile.scope<shared>>
+    tile.copy %b[%c0, %c0] [16, 16] to %bs[%c0, %c0] [16, 16] : memref<16x16xf16, #tile.scope<global>> to memref<16x16xf16, #tile.scope<shared>>
+    tile.gemm %as, %bs, %acc clear_accum policy full_row : memref<64x16xf16, #tile.scope<shared>>, memref<16x16xf16, #tile.scope<shared>>, memref<64x16xf32, #tile.scope<fragment>>
+    tile.parallel [64, 16] {
+    ^bb0(%i: index, %j: index):
+      %x = memref.load %acc[%i, %j] : memref<64x16xf32, #tile.scope<fragment>>
+      %y = math.exp2 %x : f32
+      memref.store %y, %acc[%i, %j] : memref<64x16xf32, #tile.scope<fragment>>
+      tile.yield
+    }
+    tile.copy %acc[%c0, %c0] [64, 16] to %p[%c0, %c0] [64, 16] : memref<64x16xf32, #tile.scope<fragment>> to memref<64x16xf16, #tile.scope<fragment>>
+    tile.gemm %p, %bs, %o clear_accum policy full_row : memref<64x16xf16, #tile.scope<fragment>>, memref<16x16xf16, #tile.scope<shared>>, memref<64x16xf32, #tile.scope<fragment>>
+    tile.copy %o[%c0, %c0] [64, 16] to %out[%c0, %c0] [64, 16] : memref<64x16xf32, #tile.scope<fragment>> to memref<64x16xf32, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
+
+// -----
+
+// Without a fragment, T.Parallel deals iterations round-robin: 200
+// iterations over 128 threads is two rounds, the second predicated.
+// CHECK-LABEL: func.func @elementwise
+// CHECK: scf.for %[[K:.+]] = %c0 to %c2 step %c1
+// CHECK: %[[Q:.+]] = arith.addi %{{.+}}, %{{.+}} : index
+// CHECK: arith.cmpi ult, %[[Q]], %c200
+// CHECK: scf.if
+// CHECK: llvm.load %{{.+}} : !llvm.ptr<1> -> f32
+// CHECK: arith.addf
+// CHECK: llvm.store %{{.+}}, %{{.+}} : f32, !llvm.ptr<1>
+func.func @elementwise(%x: memref<200xf32, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    tile.parallel [200] {
+    ^bb0(%i: index):
+      %v = memref.load %x[%i] : memref<200xf32, #tile.scope<global>>
+      %one = arith.constant 1.0 : f32
+      %w = arith.addf %v, %one : f32
+      memref.store %w, %x[%i] : memref<200xf32, #tile.scope<global>>
+      tile.yield
+    }
+    tile.yield
+  }
+  return
+}
