@@ -22,4 +22,4 @@
 # ATTN: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
 # ATTN: shfl.sync.bfly.b32
 # ATTN: ex2.approx
-# ATTN: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}
+# ATTN: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, p, 1, 1, 0;
