@@ -5,6 +5,7 @@
 # RUN: FileCheck %s --check-prefix=VECTOR < %t/matmul.ptx
 # RUN: tesselc %S/../../../../examples/flash_attention/flash_attention.py --entry flash_attention -D batch=1 -D heads=8 -D seq_len=1024 -D dim=128 --emit ptx -o %t
 # RUN: FileCheck %s --check-prefix=ATTN < %t/flash_attention.ptx
+# RUN: FileCheck %s --check-prefix=ATTNRS < %t/flash_attention.ptx
 # GEMM: .target sm_90a
 # GEMM: .extern .shared .align 1024 .b8 __tessel_smem[];
 # GEMM: .visible .entry matmul(
@@ -22,4 +23,4 @@
 # ATTN: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
 # ATTN: shfl.sync.bfly.b32
 # ATTN: ex2.approx
-# ATTN: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, p, 1, 1, 0;
+# ATTNRS: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, p, 1, 1, 0;
