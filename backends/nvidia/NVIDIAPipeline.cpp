@@ -115,7 +115,7 @@ bool tessel::nvidia::emitPTX(ModuleOp module, const TargetOptions &target,
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
     llvm::ModulePassManager mpm =
-        pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+        pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
     mpm.run(*llvmModule, mam);
   }
   if (llvm::verifyModule(*llvmModule, &llvm::errs())) {
