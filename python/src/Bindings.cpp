@@ -14,7 +14,8 @@ PYBIND11_MODULE(_tessel, m) {
   py::class_<tessel::CompileResult>(m, "CompileResult")
       .def_readonly("ok", &tessel::CompileResult::ok)
       .def_readonly("output", &tessel::CompileResult::output)
-      .def_readonly("diagnostics", &tessel::CompileResult::diagnostics);
+      .def_readonly("diagnostics", &tessel::CompileResult::diagnostics)
+      .def_readonly("located", &tessel::CompileResult::located);
 
   m.def(
       "run_tile_ir",
@@ -84,6 +85,36 @@ PYBIND11_MODULE(_tessel, m) {
       },
       py::arg("request"),
       "Parse and evaluate kernel text; return (CompileResult, KernelSignature).");
+
+  py::class_<tessel::CUDAKernel>(m, "CUDAKernel")
+      .def_readonly("ok", &tessel::CUDAKernel::ok)
+      .def_readonly("diagnostics", &tessel::CUDAKernel::diagnostics)
+      .def_readonly("name", &tessel::CUDAKernel::name)
+      .def_readonly("ptx", &tessel::CUDAKernel::ptx)
+      .def_property_readonly("cubin",
+                             [](const tessel::CUDAKernel &k) { return py::bytes(k.cubin); })
+      .def_readonly("ptxas_log", &tessel::CUDAKernel::ptxasLog)
+      .def_readonly("registers", &tessel::CUDAKernel::registers)
+      .def_readonly("spill_bytes", &tessel::CUDAKernel::spillBytes)
+      .def_property_readonly("grid",
+                             [](const tessel::CUDAKernel &k) {
+                               return py::make_tuple(k.grid[0], k.grid[1], k.grid[2]);
+                             })
+      .def_readonly("threads", &tessel::CUDAKernel::threads)
+      .def_readonly("shared_bytes", &tessel::CUDAKernel::sharedBytes)
+      .def_readonly("timings", &tessel::CUDAKernel::timings);
+
+  m.def(
+      "compile_tile_to_cuda",
+      [](const std::string &tileIR, const std::string &arch, bool cubin) {
+        tessel::CUDAOptions options;
+        options.arch = arch;
+        options.cubin = cubin && !tessel::findPtxas().empty();
+        py::gil_scoped_release release;
+        return tessel::compileTileToCUDA(tileIR, options);
+      },
+      py::arg("tile_ir"), py::arg("arch") = "sm_90a", py::arg("cubin") = true,
+      "Compile tile IR (with locations) to PTX, and a cubin when ptxas is found.");
 
   py::class_<tessel::CPUModule>(m, "CPUModule")
       .def_static(

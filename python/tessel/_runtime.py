@@ -123,3 +123,67 @@ def _shape_text(param: Any) -> str:
     dims = [str(d) if d >= 0 else (param.dynamic_names[i] or "?")
             for i, d in enumerate(param.shape)]
     return "(" + ", ".join(dims) + ")"
+
+
+def _torch_dtype_name(tensor: Any) -> str:
+    return str(getattr(tensor, "dtype", "")).replace("torch.", "")
+
+
+def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
+    """Checks CUDA tensors (torch, or anything with data_ptr/shape/stride/
+    dtype/is_cuda) against the signature and launches on the current
+    stream. Returns the outputs listed in out_idx."""
+    from tessel import _cuda
+
+    params = kernel.signature.params
+    outputs = kernel.out_idx
+    inputs = [i for i in range(len(params)) if i not in outputs]
+    if len(args) != len(inputs):
+        names = ", ".join(params[i].name for i in inputs)
+        raise TypeError("%s() takes %d arguments (%s), got %d"
+                        % (kernel.name, len(inputs), names, len(args)))
+    tensors: List[Any] = [None] * len(params)
+    for value, index in zip(args, inputs):
+        param = params[index]
+        if not param.is_buffer:
+            raise TypeError("%s(): scalar parameter %r is not supported on the cuda target yet"
+                            % (kernel.name, param.name))
+        if not getattr(value, "is_cuda", False) or not hasattr(value, "data_ptr"):
+            raise TypeError("%s(): argument %r must be a CUDA tensor (e.g. a torch.Tensor on "
+                            "the GPU), got %s" % (kernel.name, param.name, type(value).__name__))
+        if _torch_dtype_name(value) != param.dtype:
+            raise TypeError("%s(): argument %r must have dtype %s, got %s"
+                            % (kernel.name, param.name, param.dtype, _torch_dtype_name(value)))
+        if list(value.shape) != list(param.shape):
+            raise ValueError("%s(): argument %r must have shape %s, got %s"
+                             % (kernel.name, param.name, _shape_text(param),
+                                tuple(value.shape)))
+        tensors[index] = value
+    results = []
+    for index in outputs:
+        import torch
+
+        param = params[index]
+        device = next(t.device for t in tensors if t is not None) if inputs else "cuda"
+        out = torch.empty(list(param.shape), dtype=getattr(torch, param.dtype), device=device)
+        tensors[index] = out
+        results.append(out)
+    if kernel._cuda_launcher is None:
+        image = compiled.cubin or compiled.ptx.encode()
+        kernel._cuda_launcher = _cuda.Kernel(image, compiled.name, compiled.threads,
+                                             compiled.shared_bytes, compiled.grid)
+    launcher = kernel._cuda_launcher
+    for param, t in zip(params, tensors):
+        launcher.check_tensor(param.name, t.data_ptr(), list(t.shape), list(t.stride()),
+                              list(param.shape))
+    stream = 0
+    try:
+        import torch
+
+        stream = torch.cuda.current_stream().cuda_stream
+    except Exception:  # no torch: the legacy default stream
+        pass
+    launcher.launch([t.data_ptr() for t in tensors], stream)
+    if not results:
+        return None
+    return results[0] if len(results) == 1 else tuple(results)

@@ -145,8 +145,11 @@ class Kernel:
     """A compiled kernel: its IR at each stage, and a callable on its target."""
 
     def __init__(self, name: str, target: str, out_idx: Optional[Sequence[int]],
-                 tile_ir: str, signature: Any) -> None:
+                 tile_ir: str, signature: Any, located_ir: str = "") -> None:
         self.name = name
+        self._located = located_ir or tile_ir
+        self._cuda_kernel: Any = None
+        self._cuda_launcher: Any = None
         self.target = target
         self.signature = signature
         n = len(signature.params)
@@ -155,14 +158,18 @@ class Kernel:
         self._cpu_module: Any = None
 
     def get_source(self, kind: str = "tile") -> str:
-        """The kernel at one stage: ``"tile"`` (after the frontend) or
-        ``"cpu-llvm"`` (the LLVM IR the CPU backend runs)."""
+        """The kernel at one stage: ``"tile"`` (after the frontend),
+        ``"cpu-llvm"`` (the LLVM IR the CPU backend runs) or ``"ptx"`` (what
+        the cuda target runs, for sm_90a unless the target names another)."""
         if kind == "cpu-llvm" and kind not in self._sources:
             self._sources[kind] = self._cpu().llvm_ir
+        if kind == "ptx" and kind not in self._sources:
+            self._sources[kind] = self._cuda().ptx
         if kind not in self._sources:
             raise ValueError(
                 "no %r source for kernel %r; available: %s"
-                % (kind, self.name, ", ".join(sorted(set(self._sources) | {"cpu-llvm"}))))
+                % (kind, self.name,
+                   ", ".join(sorted(set(self._sources) | {"cpu-llvm", "ptx"}))))
         return self._sources[kind]
 
     def _cpu(self) -> Any:
@@ -175,14 +182,30 @@ class Kernel:
                 raise CompileError(str(err)) from None
         return self._cpu_module
 
+    def _cuda(self) -> Any:
+        """The kernel compiled for an NVIDIA GPU (PTX, and a cubin when
+        ptxas is present)."""
+        if self._cuda_kernel is None:
+            from tessel import _tessel
+
+            arch = self.target.split(":", 1)[1] if ":" in self.target else "sm_90a"
+            compiled = _tessel.compile_tile_to_cuda(self._located, arch)
+            if not compiled.ok:
+                raise CompileError(compiled.diagnostics)
+            self._cuda_kernel = compiled
+        return self._cuda_kernel
+
     def __call__(self, *args: Any) -> Any:
-        if self.target != "cpu":
-            raise NotImplementedError(
-                "kernel %r targets %r, which this build of Tessel cannot run yet; "
-                "use tessel.jit(target=\"cpu\")" % (self.name, self.target))
         from tessel import _runtime
 
-        return _runtime.run_on_cpu(self, self._cpu(), args)
+        if self.target == "cpu":
+            return _runtime.run_on_cpu(self, self._cpu(), args)
+        if self.target.startswith("cuda"):
+            return _runtime.run_on_cuda(self, self._cuda(), args)
+        raise NotImplementedError(
+            "kernel %r targets %r, which this build of Tessel cannot run yet; "
+            "use tessel.jit(target=\"cpu\") or target=\"cuda\""
+            % (self.name, self.target))
 
 
 class JITFunction:
@@ -246,7 +269,7 @@ class JITFunction:
         if not result.ok:
             raise CompileError(result.diagnostics)
         kernel = Kernel(self.fn.__name__, _resolve_target(self.target), self.out_idx,
-                        result.output, signature)
+                        result.output, signature, result.located)
         self._cache[key] = kernel
         return kernel
 

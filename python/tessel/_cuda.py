@@ -1,0 +1,97 @@
+"""The CUDA driver-API runtime (lib/Runtime) through ctypes.
+
+Stands alone (no import of the compiler extension), so the GPU checks can
+use it on a machine without LLVM. The library is found at
+$TESSEL_RUNTIME_LIB, else next to the compiler extension's libraries.
+"""
+
+import ctypes
+import os
+
+_lib = None
+
+
+class CUDAError(RuntimeError):
+    """A runtime call failed; the message says which and why."""
+
+
+def _candidates():
+    env = os.environ.get("TESSEL_RUNTIME_LIB")
+    if env:
+        yield env
+    here = os.path.dirname(os.path.abspath(__file__))
+    for rel in ("libtessel_runtime.so", "../../build/lib/libtessel_runtime.so",
+                "../../lib/libtessel_runtime.so"):
+        yield os.path.normpath(os.path.join(here, rel))
+
+
+def library():
+    global _lib
+    if _lib is not None:
+        return _lib
+    for path in _candidates():
+        if os.path.exists(path):
+            lib = ctypes.CDLL(path)
+            break
+    else:
+        raise CUDAError("the Tessel CUDA runtime (libtessel_runtime.so) was not found; "
+                        "build with TESSEL_ENABLE_CUDA_RUNTIME=ON or set TESSEL_RUNTIME_LIB")
+    lib.tessel_rt_status_string.restype = ctypes.c_char_p
+    lib.tessel_rt_last_error.restype = ctypes.c_char_p
+    lib.tessel_rt_kernel_create.argtypes = [
+        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_uint32,
+        ctypes.c_uint32, ctypes.POINTER(ctypes.c_void_p)]
+    lib.tessel_rt_launch.argtypes = [
+        ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_void_p),
+        ctypes.c_void_p]
+    lib.tessel_rt_kernel_destroy.argtypes = [ctypes.c_void_p]
+    lib.tessel_rt_check_tensor.argtypes = [
+        ctypes.c_char_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_int64),
+        ctypes.POINTER(ctypes.c_int64), ctypes.c_int, ctypes.POINTER(ctypes.c_int64),
+        ctypes.c_int]
+    _lib = lib
+    return lib
+
+
+def _check(status):
+    if status:
+        lib = library()
+        detail = lib.tessel_rt_last_error().decode()
+        summary = lib.tessel_rt_status_string(status).decode()
+        if not detail:
+            raise CUDAError(summary)
+        raise CUDAError(detail if detail.startswith(summary) else f"{summary}: {detail}")
+
+
+class Kernel:
+    """A compiled kernel image (PTX or cubin) and what launching it needs."""
+
+    def __init__(self, image, name, threads, shared_bytes, grid):
+        lib = library()
+        self._handle = ctypes.c_void_p()
+        data = image if isinstance(image, bytes) else image.encode()
+        self._image = ctypes.create_string_buffer(data, len(data))
+        _check(lib.tessel_rt_kernel_create(self._image, len(data), name.encode(),
+                                           threads, shared_bytes,
+                                           ctypes.byref(self._handle)))
+        self.name = name
+        self.grid = tuple(grid)
+
+    def check_tensor(self, name, pointer, shape, strides, expected_shape):
+        rank = len(shape)
+        arr = lambda v: (ctypes.c_int64 * max(len(v), 1))(*v)
+        _check(library().tessel_rt_check_tensor(
+            name.encode(), pointer, arr(shape), arr(strides), rank, arr(expected_shape),
+            len(expected_shape)))
+
+    def launch(self, pointers, stream=0):
+        """`pointers`: one device address (int) per kernel parameter."""
+        holders = [ctypes.c_void_p(p) for p in pointers]
+        args = (ctypes.c_void_p * max(len(holders), 1))(
+            *[ctypes.cast(ctypes.pointer(h), ctypes.c_void_p) for h in holders])
+        grid = (ctypes.c_uint32 * 3)(*self.grid)
+        _check(library().tessel_rt_launch(self._handle, grid, args, ctypes.c_void_p(stream)))
+
+    def __del__(self):
+        if getattr(self, "_handle", None) and _lib is not None:
+            _lib.tessel_rt_kernel_destroy(self._handle)

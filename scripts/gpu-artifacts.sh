@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Compiles the kernels scripts/gpu-check.sh runs, on this (build) machine:
+#   scripts/gpu-artifacts.sh OUT_DIR
+# Each kernel gives NAME.ptx, NAME.cubin (when ptxas is present) and NAME.json.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OUT="${1:?usage: scripts/gpu-artifacts.sh OUT_DIR}"
+TESSELC="${TESSELC:-$ROOT/build/bin/tesselc}"
+EMIT=ptx,manifest
+if [ -n "$("$TESSELC" --help >/dev/null; command -v ptxas || ls /usr/local/cuda/bin/ptxas 2>/dev/null || true)" ]; then
+  EMIT=ptx,cubin,manifest
+fi
+mkdir -p "$OUT"
+compile() { # name file entry defines...
+  local name=$1 file=$2 entry=$3; shift 3
+  local defs=()
+  for d in "$@"; do defs+=(-D "$d"); done
+  local tmp; tmp=$(mktemp -d)
+  "$TESSELC" "$ROOT/$file" --entry "$entry" "${defs[@]}" --target sm_90a --emit "$EMIT" -o "$tmp"
+  for f in "$tmp"/*; do mv "$f" "$OUT/$name.${f##*.}"; done
+  rmdir "$tmp"
+  echo "compiled $name"
+}
+for n in 4096 8192; do
+  for t in float16 bfloat16; do
+    compile "gemm_${t}_${n}" examples/gemm/gemm.py matmul M=$n N=$n K=$n dtype=$t
+  done
+done
+compile attention_b4_h16_s4096_d128 examples/flash_attention/flash_attention.py flash_attention \
+  batch=4 heads=16 seq_len=4096 dim=128 block_M=64 block_N=64
+compile attention_b1_h8_s1024_d128 examples/flash_attention/flash_attention.py flash_attention \
+  batch=1 heads=8 seq_len=1024 dim=128
+du -sh "$OUT"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs Tessel's GPU checks on a GPU machine (CUDA driver, cmake, a C++
+# compiler, PyTorch; no LLVM needed). Compile the kernels first on the build
+# machine with scripts/gpu-artifacts.sh DIR, bring DIR and the repository,
+# then:
+#   scripts/gpu-check.sh DIR
+# It builds the driver-API runtime (lib/Runtime, standalone), then checks
+# every kernel in DIR against PyTorch and times it beside torch.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ART="${1:?usage: scripts/gpu-check.sh ARTIFACT_DIR}"
+BUILD="${TESSEL_RUNTIME_BUILD:-/tmp/tessel-runtime-build}"
+cmake -S "$ROOT/lib/Runtime" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" -j >/dev/null
+echo "runtime: $BUILD/libtessel_runtime.so"
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
+TESSEL_RUNTIME_LIB="$BUILD/libtessel_runtime.so" python3 "$ROOT/tests/gpu/check_artifacts.py" "$ART"

@@ -1,0 +1,100 @@
+"""Checks and times compiled Tessel kernels on a GPU against PyTorch.
+
+    python3 tests/gpu/check_artifacts.py ARTIFACT_DIR
+
+Every NAME.json in ARTIFACT_DIR (from scripts/gpu-artifacts.sh) is loaded
+(the cubin if present, else the PTX through the driver's JIT), run on
+random inputs, compared with PyTorch, and timed beside PyTorch's own
+kernel in the same run. Prints one line per kernel; exits non-zero if any
+result is wrong.
+"""
+
+import importlib.util
+import json
+import math
+import os
+import sys
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+spec = importlib.util.spec_from_file_location(
+    "tessel_cuda", os.path.join(ROOT, "python", "tessel", "_cuda.py"))
+cuda = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(cuda)
+
+DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
+
+
+def timed(fn, warmup=5, repeat=20):
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(repeat):
+        fn()
+    end.record()
+    torch.cuda.synchronize()
+    return start.elapsed_time(end) / repeat
+
+
+def load(directory, name, info):
+    cubin = os.path.join(directory, name + ".cubin")
+    path = cubin if os.path.exists(cubin) else os.path.join(directory, name + ".ptx")
+    with open(path, "rb") as f:
+        image = f.read()
+    return cuda.Kernel(image, info["name"], info["threads"], info["shared_bytes"],
+                       info["grid"]), os.path.basename(path)
+
+
+def main():
+    directory = sys.argv[1]
+    failures = 0
+    print(f"device: {torch.cuda.get_device_name()}")
+    for file in sorted(os.listdir(directory)):
+        if not file.endswith(".json"):
+            continue
+        name = file[:-5]
+        with open(os.path.join(directory, file)) as f:
+            info = json.load(f)
+        kernel, image = load(directory, name, info)
+        tensors = []
+        for p in info["params"]:
+            dtype = DTYPES[p["dtype"]]
+            t = torch.randn(p["shape"], device="cuda", dtype=torch.float32).to(dtype)
+            if p["written"]:
+                t.zero_()
+            tensors.append(t)
+        for p, t in zip(info["params"], tensors):
+            kernel.check_tensor(p["name"], t.data_ptr(), list(t.shape), list(t.stride()),
+                                p["shape"])
+        stream = torch.cuda.current_stream().cuda_stream
+        run = lambda: kernel.launch([t.data_ptr() for t in tensors], stream)
+        if info["name"] == "matmul":
+            a, b, c = tensors
+            ref = lambda: torch.matmul(a, b)
+            flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
+        else:
+            q, k, v, o = tensors
+            sdpa = torch.nn.functional.scaled_dot_product_attention
+            ref = lambda: sdpa(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)).transpose(1, 2)
+            bsz, seq, heads, dim = q.shape
+            flops = 4 * bsz * heads * seq * seq * dim
+        run()
+        torch.cuda.synchronize()
+        out = tensors[-1].float()
+        want = ref().float()
+        err = ((out - want).abs().max() / want.abs().max().clamp_min(1e-6)).item()
+        ok = math.isfinite(err) and err < 2e-2
+        failures += not ok
+        ms, ref_ms = timed(run), timed(ref)
+        print(f"{name:40s} {'OK  ' if ok else 'FAIL'} rel.err {err:.2e}  "
+              f"tessel {flops / ms / 1e9:7.1f} TFLOPS ({ms:.3f} ms, {image}, "
+              f"{info['registers']} regs)  torch {flops / ref_ms / 1e9:7.1f} TFLOPS  "
+              f"ratio {ref_ms / ms:.2f}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
