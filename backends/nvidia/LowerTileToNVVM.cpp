@@ -112,6 +112,12 @@ std::optional<int64_t> evalIndex(Value v, const DenseMap<Value, int64_t> &env,
       .Default([](Operation *) { return std::nullopt; });
 }
 
+/// The value of `v` if it is a constant expression.
+std::optional<int64_t> evalConstant(Value v) {
+  DenseMap<Value, int64_t> none;
+  return evalIndex(v, none);
+}
+
 /// A number `v` is known to be a multiple of (1 when nothing is known).
 int64_t knownMultiple(Value v, int depth = 0) {
   Operation *def = v.getDefiningOp();
@@ -267,6 +273,16 @@ private:
                           ArrayRef<const Buffer *> writes,
                           ArrayRef<const Buffer *> asyncReads = {});
 
+  /// The buffer `v` names; null (after an error at `user`) if none.
+  const Buffer *bufferOf(Value v, Operation *user) {
+    auto it = buffers.find(v);
+    if (it != buffers.end())
+      return it->second.get();
+    user->emitError("internal error: '") << user->getName()
+                                         << "' uses a tile Tessel did not allocate";
+    return nullptr;
+  }
+
   // Decisions taken before emission.
   LogicalResult placeSharedTiles();
   LogicalResult resolveFragmentSlot(const Buffer &buf, ValueRange oldIndices,
@@ -302,7 +318,9 @@ private:
   /// of the kernel's own code.
   Operation *prologueEnd = nullptr;
   IRMapping map;
-  DenseMap<Value, Buffer> buffers;
+  /// Buffers by the value that names them; heap-allocated so references
+  /// stay valid while the map grows.
+  DenseMap<Value, std::unique_ptr<Buffer>> buffers;
   DenseMap<Value, SharedPlacement> placements;
   Value tid, smemBase;
   int64_t threads = 0;
@@ -334,7 +352,7 @@ FailureOr<Value> KernelEmitter::lookup(Value old) {
   if (def && isa<memref::DimOp>(def)) {
     auto dim = cast<memref::DimOp>(def);
     auto type = cast<MemRefType>(dim.getSource().getType());
-    auto index = evalIndex(dim.getIndex(), {});
+    auto index = evalConstant(dim.getIndex());
     if (index && !type.isDynamicDim(*index)) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(prologueEnd);
@@ -804,7 +822,7 @@ LogicalResult KernelEmitter::emitAlloc(AllocOp op) {
   case MemoryScope::Global:
     return op.emitError("global tiles cannot be allocated inside a kernel");
   }
-  buffers[op.getResult()] = std::move(buf);
+  buffers[op.getResult()] = std::make_unique<Buffer>(std::move(buf));
   return success();
 }
 
@@ -837,10 +855,10 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
   for (Value v : op.getDstOffsets())
     if (failed(lookup(v)))
       return failure();
-  const Buffer &src = buffers[op.getSrc()];
-  const Buffer &dst = buffers[op.getDst()];
-  if (!src.type || !dst.type)
-    return op.emitError("internal error: copy of an unknown buffer");
+  const Buffer *srcBuf = bufferOf(op.getSrc(), op), *dstBuf = bufferOf(op.getDst(), op);
+  if (!srcBuf || !dstBuf)
+    return failure();
+  const Buffer &src = *srcBuf, &dst = *dstBuf;
   SmallVector<int64_t> shape = squeezed(op.getSrcSizes());
   if (shape != squeezed(op.getDstSizes()))
     return op.emitError("the two sides of this copy have different shapes "
@@ -860,7 +878,7 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
                                                           : op.getDstOffsets();
     if (ArrayRef<int64_t>(fragSizes) != frag.shape() ||
         llvm::any_of(fragOffsets, [](Value v) {
-          auto c = evalIndex(v, {});
+          auto c = evalConstant(v);
           return !c || *c != 0;
         }))
       return op.emitError("the cuda target copies whole fragments only");
@@ -1122,7 +1140,10 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
 LogicalResult KernelEmitter::emitFill(FillOp op) {
   if (failed(lookup(op.getValue())))
     return failure();
-  const Buffer &dst = buffers[op.getDst()];
+  const Buffer *dstBuf = bufferOf(op.getDst(), op);
+  if (!dstBuf)
+    return failure();
+  const Buffer &dst = *dstBuf;
   Value value = map.lookup(op.getValue());
   switch (dst.space) {
   case Space::Fragment:
@@ -1176,8 +1197,11 @@ std::optional<NVVM::WGMMATypes> wgmmaType(Type t) {
 }
 
 LogicalResult KernelEmitter::emitGemm(GemmOp op) {
-  const Buffer &A = buffers[op.getA()], &B = buffers[op.getB()],
-               &C = buffers[op.getC()];
+  const Buffer *a = bufferOf(op.getA(), op), *bb = bufferOf(op.getB(), op),
+               *c = bufferOf(op.getC(), op);
+  if (!a || !bb || !c)
+    return failure();
+  const Buffer &A = *a, &B = *bb, &C = *c;
   if (C.space != Space::Fragment || !C.elementType().isF32())
     return op.emitError("on the cuda target the gemm accumulator must be an "
                         "f32 fragment");
@@ -1384,7 +1408,10 @@ Value reductionCombine(OpBuilder &b, Location loc, ReduceKind kind, Value acc,
 }
 
 LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
-  const Buffer &src = buffers[op.getSrc()], &dst = buffers[op.getDst()];
+  const Buffer *srcBuf = bufferOf(op.getSrc(), op), *dstBuf = bufferOf(op.getDst(), op);
+  if (!srcBuf || !dstBuf)
+    return failure();
+  const Buffer &src = *srcBuf, &dst = *dstBuf;
   if (src.space != Space::Fragment || dst.space != Space::Fragment)
     return op.emitError("on the cuda target reductions go from a fragment to "
                         "a fragment");
@@ -1499,13 +1526,13 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
     auto it = buffers.find(memref);
     if (it == buffers.end())
       return;
-    if (it->second.space == Space::Shared)
-      (isStore ? writesShared : readsShared).push_back(&it->second);
-    if (anchor || it->second.space != Space::Fragment ||
-        it->second.shape() != extents)
+    const Buffer &buf = *it->second;
+    if (buf.space == Space::Shared)
+      (isStore ? writesShared : readsShared).push_back(&buf);
+    if (anchor || buf.space != Space::Fragment || buf.shape() != extents)
       return;
     if (llvm::equal(indices, body.getArguments()))
-      anchor = &it->second;
+      anchor = &buf;
   });
   beforeSharedAccess(readsShared, writesShared);
   std::optional<ParallelContext> saved = parallel;
@@ -1557,7 +1584,7 @@ LogicalResult KernelEmitter::emitLoad(memref::LoadOp op) {
   auto it = buffers.find(op.getMemref());
   if (it == buffers.end())
     return op.emitError("internal error: load from an unknown buffer");
-  const Buffer &buf = it->second;
+  const Buffer &buf = *it->second;
   if (buf.space == Space::Fragment) {
     int64_t slot;
     if (failed(resolveFragmentSlot(buf, op.getIndices(), op, slot)))
@@ -1582,7 +1609,7 @@ LogicalResult KernelEmitter::emitStore(memref::StoreOp op) {
   auto it = buffers.find(op.getMemref());
   if (it == buffers.end())
     return op.emitError("internal error: store to an unknown buffer");
-  const Buffer &buf = it->second;
+  const Buffer &buf = *it->second;
   FailureOr<Value> value = lookup(op.getValue());
   if (failed(value))
     return failure();
@@ -1607,7 +1634,10 @@ LogicalResult KernelEmitter::emitStore(memref::StoreOp op) {
 }
 
 LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
-  const Buffer &buf = buffers[op.getDst()];
+  const Buffer *dstBuf = bufferOf(op.getDst(), op);
+  if (!dstBuf)
+    return failure();
+  const Buffer &buf = *dstBuf;
   if (buf.space != Space::Global && buf.space != Space::Shared)
     return op.emitError("atomic_add needs a global or shared destination");
   FailureOr<Value> value = lookup(op.getValue());
@@ -1742,7 +1772,7 @@ LogicalResult KernelEmitter::run() {
     return kernel.emitError("a block has 1 to 1024 threads on the cuda target");
   SmallVector<int32_t> grid;
   for (Value extent : kernel.getGrid()) {
-    auto v = evalIndex(extent, {});
+    auto v = evalConstant(extent);
     if (!v)
       return kernel.emitError("the cuda target needs a grid known at compile "
                               "time for now (dynamic shapes come later)");
@@ -1777,7 +1807,7 @@ LogicalResult KernelEmitter::run() {
       buf.space = Space::Global;
       buf.type = type;
       buf.ptr = param;
-      buffers[old] = buf;
+      buffers[old] = std::make_unique<Buffer>(std::move(buf));
       continue;
     }
     Value v = param;
