@@ -86,3 +86,39 @@ Value tessel::cpu::convertScalar(OpBuilder &b, Location loc, Value value,
     return arith::ExtFOp::create(b, loc, to, mid);
   return arith::TruncFOp::create(b, loc, to, mid);
 }
+
+Value tessel::cpu::reductionIdentity(OpBuilder &b, Location loc,
+                                     tile::ReduceKind kind, Type t) {
+  using tile::ReduceKind;
+  if (kind == ReduceKind::Max || kind == ReduceKind::Min) {
+    bool max = kind == ReduceKind::Max;
+    if (auto f = dyn_cast<FloatType>(t))
+      return arith::ConstantOp::create(
+          b, loc, b.getFloatAttr(t, APFloat::getInf(f.getFloatSemantics(), max)));
+    unsigned w = t.getIntOrFloatBitWidth();
+    return arith::ConstantOp::create(
+        b, loc, b.getIntegerAttr(t, max ? APInt::getSignedMinValue(w)
+                                        : APInt::getSignedMaxValue(w)));
+  }
+  return arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
+}
+
+Value tessel::cpu::reductionCombine(OpBuilder &b, Location loc,
+                                    tile::ReduceKind kind, Value acc, Value x) {
+  using tile::ReduceKind;
+  bool isFloat = isa<FloatType>(x.getType());
+  switch (kind) {
+  case ReduceKind::Sum:
+  case ReduceKind::AbsSum:
+    return isFloat ? (Value)arith::AddFOp::create(b, loc, acc, x)
+                   : (Value)arith::AddIOp::create(b, loc, acc, x);
+  case ReduceKind::Max:
+  case ReduceKind::AbsMax:
+    return isFloat ? (Value)arith::MaximumFOp::create(b, loc, acc, x)
+                   : (Value)arith::MaxSIOp::create(b, loc, acc, x);
+  case ReduceKind::Min:
+    return isFloat ? (Value)arith::MinimumFOp::create(b, loc, acc, x)
+                   : (Value)arith::MinSIOp::create(b, loc, acc, x);
+  }
+  llvm_unreachable("unknown reduction");
+}

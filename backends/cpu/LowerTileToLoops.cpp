@@ -269,49 +269,13 @@ void lowerGemm(IRRewriter &rewriter, GemmOp op) {
   rewriter.eraseOp(op);
 }
 
-/// The identity of a reduction: the value `dst` starts from when cleared.
-Value reductionInit(OpBuilder &b, Location loc, ReduceKind kind, Type t) {
-  auto f = dyn_cast<FloatType>(t);
-  switch (kind) {
-  case ReduceKind::Sum:
-  case ReduceKind::AbsSum:
-  case ReduceKind::AbsMax:
-    return zeroOf(b, loc, t);
-  case ReduceKind::Max:
-  case ReduceKind::Min: {
-    bool max = kind == ReduceKind::Max;
-    if (f)
-      return arith::ConstantOp::create(
-          b, loc, b.getFloatAttr(t, APFloat::getInf(f.getFloatSemantics(), max)));
-    unsigned w = t.getIntOrFloatBitWidth();
-    return arith::ConstantOp::create(
-        b, loc, b.getIntegerAttr(t, max ? APInt::getSignedMinValue(w)
-                                        : APInt::getSignedMaxValue(w)));
-  }
-  }
-  llvm_unreachable("unknown reduction");
-}
-
+/// One step of a reduction: |x| first for the abs kinds.
 Value reductionStep(OpBuilder &b, Location loc, ReduceKind kind, Value acc,
                     Value x) {
-  bool isFloat = isa<FloatType>(x.getType());
   if (kind == ReduceKind::AbsSum || kind == ReduceKind::AbsMax)
-    x = isFloat ? (Value)math::AbsFOp::create(b, loc, x)
-                : (Value)math::AbsIOp::create(b, loc, x);
-  switch (kind) {
-  case ReduceKind::Sum:
-  case ReduceKind::AbsSum:
-    return isFloat ? (Value)arith::AddFOp::create(b, loc, acc, x)
-                   : (Value)arith::AddIOp::create(b, loc, acc, x);
-  case ReduceKind::Max:
-  case ReduceKind::AbsMax:
-    return isFloat ? (Value)arith::MaximumFOp::create(b, loc, acc, x)
-                   : (Value)arith::MaxSIOp::create(b, loc, acc, x);
-  case ReduceKind::Min:
-    return isFloat ? (Value)arith::MinimumFOp::create(b, loc, acc, x)
-                   : (Value)arith::MinSIOp::create(b, loc, acc, x);
-  }
-  llvm_unreachable("unknown reduction");
+    x = isa<FloatType>(x.getType()) ? (Value)math::AbsFOp::create(b, loc, x)
+                                    : (Value)math::AbsIOp::create(b, loc, x);
+  return cpu::reductionCombine(b, loc, kind, acc, x);
 }
 
 void lowerReduce(IRRewriter &rewriter, ReduceOp op) {
@@ -331,7 +295,7 @@ void lowerReduce(IRRewriter &rewriter, ReduceOp op) {
     if (dstType.getRank() == 1 && ivs.empty())
       dstIdx.push_back(c0);
     Value init = op.getClear()
-                     ? reductionInit(b, loc, op.getKind(), elt)
+                     ? cpu::reductionIdentity(b, loc, op.getKind(), elt)
                      : (Value)memref::LoadOp::create(b, loc, op.getDst(), dstIdx);
     auto loop = scf::ForOp::create(
         b, loc, c0, upper, c1, ValueRange{init},

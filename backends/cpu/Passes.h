@@ -9,6 +9,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "dialects/tile/IR/TileAttrs.h"
 #include "mlir/Pass/Pass.h"
 
 namespace tessel::cpu {
@@ -24,6 +25,15 @@ namespace tessel::cpu {
 /// fp8 through f32 so that only f32 <-> small-float conversions remain.
 mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::Value value, mlir::Type to);
+
+/// The value a cleared reduction starts from (-inf for max, 0 for sums).
+mlir::Value reductionIdentity(mlir::OpBuilder &b, mlir::Location loc,
+                              tessel::tile::ReduceKind kind, mlir::Type t);
+
+/// acc combined with x by `kind` (abs kinds: x must already be |x|).
+mlir::Value reductionCombine(mlir::OpBuilder &b, mlir::Location loc,
+                             tessel::tile::ReduceKind kind, mlir::Value acc,
+                             mlir::Value x);
 
 } // namespace tessel::cpu
 

@@ -253,6 +253,7 @@ private:
 
   // Values.
   FailureOr<Value> lookup(Value old);
+  FailureOr<SmallVector<Value>> lookupAll(ValueRange olds);
   LogicalResult mapOperands(Operation *op);
 
   // Memory.
@@ -364,6 +365,17 @@ FailureOr<Value> KernelEmitter::lookup(Value old) {
   Location where = def ? def->getLoc() : kernel.getLoc();
   return emitError(where, "the cuda target cannot use this value inside the "
                           "kernel (dynamic sizes are not supported there yet)");
+}
+
+FailureOr<SmallVector<Value>> KernelEmitter::lookupAll(ValueRange olds) {
+  SmallVector<Value> values;
+  for (Value old : olds) {
+    FailureOr<Value> v = lookup(old);
+    if (failed(v))
+      return failure();
+    values.push_back(*v);
+  }
+  return values;
 }
 
 LogicalResult KernelEmitter::mapOperands(Operation *op) {
@@ -1374,39 +1386,6 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
 // Reductions
 //===----------------------------------------------------------------------===//
 
-Value reductionInit(OpBuilder &b, Location loc, ReduceKind kind, Type t) {
-  if (kind == ReduceKind::Max || kind == ReduceKind::Min) {
-    bool max = kind == ReduceKind::Max;
-    if (auto f = dyn_cast<FloatType>(t))
-      return arith::ConstantOp::create(
-          b, loc, b.getFloatAttr(t, APFloat::getInf(f.getFloatSemantics(), max)));
-    unsigned w = t.getIntOrFloatBitWidth();
-    return arith::ConstantOp::create(
-        b, loc, b.getIntegerAttr(t, max ? APInt::getSignedMinValue(w)
-                                        : APInt::getSignedMaxValue(w)));
-  }
-  return arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
-}
-
-Value reductionCombine(OpBuilder &b, Location loc, ReduceKind kind, Value acc,
-                       Value x) {
-  bool isFloat = isa<FloatType>(x.getType());
-  switch (kind) {
-  case ReduceKind::Sum:
-  case ReduceKind::AbsSum:
-    return isFloat ? (Value)arith::AddFOp::create(b, loc, acc, x)
-                   : (Value)arith::AddIOp::create(b, loc, acc, x);
-  case ReduceKind::Max:
-  case ReduceKind::AbsMax:
-    return isFloat ? (Value)arith::MaximumFOp::create(b, loc, acc, x)
-                   : (Value)arith::MaxSIOp::create(b, loc, acc, x);
-  case ReduceKind::Min:
-    return isFloat ? (Value)arith::MinimumFOp::create(b, loc, acc, x)
-                   : (Value)arith::MinSIOp::create(b, loc, acc, x);
-  }
-  llvm_unreachable("unknown reduction");
-}
-
 LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
   const Buffer *srcBuf = bufferOf(op.getSrc(), op), *dstBuf = bufferOf(op.getDst(), op);
   if (!srcBuf || !dstBuf)
@@ -1464,7 +1443,7 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
     if (it == partial.end())
       partial.try_emplace(dSlot, x);
     else
-      it->second = reductionCombine(b, loc, kind, it->second, x);
+      it->second = cpu::reductionCombine(b, loc, kind, it->second, x);
   }
   // The threads sharing a result are exactly its replicas; they combine
   // with butterfly shuffles, which must stay within a warp.
@@ -1483,17 +1462,17 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
                         "produces the fragment");
   for (int64_t ds = 0; ds < D.slots(); ++ds) {
     auto it = partial.find(ds);
-    Value v = it != partial.end() ? it->second : reductionInit(b, loc, kind, elt);
+    Value v = it != partial.end() ? it->second : cpu::reductionIdentity(b, loc, kind, elt);
     for (int64_t bit = 0; bit < 5; ++bit) {
       if (!(mask >> bit & 1))
         continue;
       Value other = NVVM::ShflOp::create(b, loc, elt, i32(-1), v,
                                          i32(int64_t(1) << bit), i32(0x1f),
                                          NVVM::ShflKind::bfly, UnitAttr());
-      v = reductionCombine(b, loc, kind, v, other);
+      v = cpu::reductionCombine(b, loc, kind, v, other);
     }
     if (!op.getClear())
-      v = reductionCombine(b, loc, kind, load(slotAddress(dst, cst(ds)), elt), v);
+      v = cpu::reductionCombine(b, loc, kind, load(slotAddress(dst, cst(ds)), elt), v);
     store(v, slotAddress(dst, cst(ds)));
   }
   return success();
@@ -1581,10 +1560,10 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
 }
 
 LogicalResult KernelEmitter::emitLoad(memref::LoadOp op) {
-  auto it = buffers.find(op.getMemref());
-  if (it == buffers.end())
-    return op.emitError("internal error: load from an unknown buffer");
-  const Buffer &buf = *it->second;
+  const Buffer *found = bufferOf(op.getMemref(), op);
+  if (!found)
+    return failure();
+  const Buffer &buf = *found;
   if (buf.space == Space::Fragment) {
     int64_t slot;
     if (failed(resolveFragmentSlot(buf, op.getIndices(), op, slot)))
@@ -1592,24 +1571,20 @@ LogicalResult KernelEmitter::emitLoad(memref::LoadOp op) {
     map.map(op.getResult(), load(slotAddress(buf, cst(slot)), buf.elementType()));
     return success();
   }
-  SmallVector<Value> idx;
-  for (Value v : op.getIndices()) {
-    FailureOr<Value> nv = lookup(v);
-    if (failed(nv))
-      return failure();
-    idx.push_back(*nv);
-  }
+  FailureOr<SmallVector<Value>> idx = lookupAll(op.getIndices());
+  if (failed(idx))
+    return failure();
   if (buf.space == Space::Shared && !parallel)
     beforeSharedAccess({&buf}, {});
-  map.map(op.getResult(), load(elementAddress(buf, idx), buf.elementType()));
+  map.map(op.getResult(), load(elementAddress(buf, *idx), buf.elementType()));
   return success();
 }
 
 LogicalResult KernelEmitter::emitStore(memref::StoreOp op) {
-  auto it = buffers.find(op.getMemref());
-  if (it == buffers.end())
-    return op.emitError("internal error: store to an unknown buffer");
-  const Buffer &buf = *it->second;
+  const Buffer *found = bufferOf(op.getMemref(), op);
+  if (!found)
+    return failure();
+  const Buffer &buf = *found;
   FailureOr<Value> value = lookup(op.getValue());
   if (failed(value))
     return failure();
@@ -1620,16 +1595,12 @@ LogicalResult KernelEmitter::emitStore(memref::StoreOp op) {
     store(*value, slotAddress(buf, cst(slot)));
     return success();
   }
-  SmallVector<Value> idx;
-  for (Value v : op.getIndices()) {
-    FailureOr<Value> nv = lookup(v);
-    if (failed(nv))
-      return failure();
-    idx.push_back(*nv);
-  }
+  FailureOr<SmallVector<Value>> idx = lookupAll(op.getIndices());
+  if (failed(idx))
+    return failure();
   if (buf.space == Space::Shared && !parallel)
     beforeSharedAccess({}, {&buf});
-  store(*value, elementAddress(buf, idx));
+  store(*value, elementAddress(buf, *idx));
   return success();
 }
 
@@ -1643,13 +1614,9 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
   FailureOr<Value> value = lookup(op.getValue());
   if (failed(value))
     return failure();
-  SmallVector<Value> idx;
-  for (Value v : op.getIndices()) {
-    FailureOr<Value> nv = lookup(v);
-    if (failed(nv))
-      return failure();
-    idx.push_back(*nv);
-  }
+  FailureOr<SmallVector<Value>> idx = lookupAll(op.getIndices());
+  if (failed(idx))
+    return failure();
   Type t = value->getType();
   if (!(t.isF32() || t.isF16() || t.isBF16() || t.isInteger(32) ||
         t.isInteger(64) || t.isF64()))
@@ -1658,7 +1625,7 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
     beforeSharedAccess({&buf}, {&buf});
   LLVM::AtomicRMWOp::create(
       b, loc, isa<FloatType>(t) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add,
-      elementAddress(buf, idx), *value, LLVM::AtomicOrdering::monotonic);
+      elementAddress(buf, *idx), *value, LLVM::AtomicOrdering::monotonic);
   return success();
 }
 
@@ -1707,14 +1674,11 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
         return failure();
       if (sync.pending())
         barrier();
-      SmallVector<Value> yields;
-      for (Value v : op.getBody()->getTerminator()->getOperands()) {
-        FailureOr<Value> nv = lookup(v);
-        if (failed(nv))
-          return failure();
-        yields.push_back(*nv);
-      }
-      scf::YieldOp::create(b, loc, yields);
+      FailureOr<SmallVector<Value>> yields =
+          lookupAll(op.getBody()->getTerminator()->getOperands());
+      if (failed(yields))
+        return failure();
+      scf::YieldOp::create(b, loc, *yields);
     }
     for (auto [old, nv] : llvm::zip(op.getResults(), loop.getResults()))
       map.map(old, nv);
@@ -1743,14 +1707,11 @@ LogicalResult KernelEmitter::emitIf(scf::IfOp op) {
     if (!oldRegion.empty()) {
       if (failed(emitBlock(oldRegion.front())))
         return failure();
-      SmallVector<Value> yields;
-      for (Value v : oldRegion.front().getTerminator()->getOperands()) {
-        FailureOr<Value> nv = lookup(v);
-        if (failed(nv))
-          return failure();
-        yields.push_back(*nv);
-      }
-      scf::YieldOp::create(b, loc, yields);
+      FailureOr<SmallVector<Value>> yields =
+          lookupAll(oldRegion.front().getTerminator()->getOperands());
+      if (failed(yields))
+        return failure();
+      scf::YieldOp::create(b, loc, *yields);
     } else {
       scf::YieldOp::create(b, loc);
     }
