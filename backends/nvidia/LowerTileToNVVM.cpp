@@ -118,6 +118,76 @@ std::optional<int64_t> evalConstant(Value v) {
   return evalIndex(v, none);
 }
 
+/// Closed bounds [lo, hi] on an index value of the input program.
+struct IndexRange {
+  int64_t lo, hi;
+};
+
+/// Bounds on `v` from constants, the kernel's block indices (`blockRanges`
+/// maps each to [0, grid - 1]) and the induction variables of loops with
+/// constant bounds, combined by interval arithmetic. Nothing when `v` is
+/// built from anything else or could overflow.
+std::optional<IndexRange>
+indexRange(Value v, const DenseMap<Value, IndexRange> &blockRanges, int depth = 0) {
+  if (auto it = blockRanges.find(v); it != blockRanges.end())
+    return it->second;
+  if (depth > 32)
+    return std::nullopt;
+  if (auto c = evalConstant(v))
+    return IndexRange{*c, *c};
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    Operation *owner = arg.getOwner()->getParentOp();
+    Value lb, ub, step;
+    if (auto pipe = dyn_cast_or_null<PipelinedOp>(owner)) {
+      lb = pipe.getLower(), ub = pipe.getUpper(), step = pipe.getStep();
+    } else if (auto loop = dyn_cast_or_null<scf::ForOp>(owner)) {
+      if (arg != loop.getInductionVar())
+        return std::nullopt;
+      lb = loop.getLowerBound(), ub = loop.getUpperBound(), step = loop.getStep();
+    } else {
+      return std::nullopt;
+    }
+    auto l = evalConstant(lb), u = evalConstant(ub), st = evalConstant(step);
+    if (!l || !u || !st || *st <= 0 || *u <= *l)
+      return std::nullopt;
+    return IndexRange{*l, *l + (*u - 1 - *l) / *st * *st};
+  }
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def))
+    return indexRange(def->getOperand(0), blockRanges, depth + 1);
+  if (def->getNumOperands() != 2)
+    return std::nullopt;
+  auto a = indexRange(def->getOperand(0), blockRanges, depth + 1);
+  auto c = indexRange(def->getOperand(1), blockRanges, depth + 1);
+  if (!a || !c)
+    return std::nullopt;
+  // Bounds beyond 2^40 are not worth the overflow reasoning.
+  constexpr int64_t kLimit = int64_t(1) << 40;
+  auto within = [&](IndexRange r) -> std::optional<IndexRange> {
+    if (r.lo < -kLimit || r.hi > kLimit)
+      return std::nullopt;
+    return r;
+  };
+  if (!within(*a) || !within(*c))
+    return std::nullopt;
+  return llvm::TypeSwitch<Operation *, std::optional<IndexRange>>(def)
+      .Case([&](arith::AddIOp) { return within({a->lo + c->lo, a->hi + c->hi}); })
+      .Case([&](arith::SubIOp) { return within({a->lo - c->hi, a->hi - c->lo}); })
+      .Case([&](arith::MulIOp) {
+        int64_t p[] = {a->lo * c->lo, a->lo * c->hi, a->hi * c->lo, a->hi * c->hi};
+        return within({*std::min_element(p, p + 4), *std::max_element(p, p + 4)});
+      })
+      .Case([&](arith::MinSIOp) {
+        return IndexRange{std::min(a->lo, c->lo), std::min(a->hi, c->hi)};
+      })
+      .Case([&](arith::MaxSIOp) {
+        return IndexRange{std::max(a->lo, c->lo), std::max(a->hi, c->hi)};
+      })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
 /// A number `v` is known to be a multiple of (1 when nothing is known).
 int64_t knownMultiple(Value v, int depth = 0) {
   Operation *def = v.getDefiningOp();
@@ -207,10 +277,21 @@ public:
 
 private:
   // Helpers for building.
-  Value cst(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value i32(int64_t v) {
-    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
+  /// Constants are made once, at the top of the kernel: the lowering asks
+  /// for thousands of them and canonicalization would otherwise spend its
+  /// time merging the copies.
+  Value constant(int64_t v, Type type) {
+    Value &slot = constants[{v, type}];
+    if (!slot) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(entry);
+      slot = arith::ConstantOp::create(b, entry->getParentOp()->getLoc(),
+                                       type, b.getIntegerAttr(type, v));
+    }
+    return slot;
   }
+  Value cst(int64_t v) { return constant(v, b.getIndexType()); }
+  Value i32(int64_t v) { return constant(v, b.getI32Type()); }
   Value toI64(Value index) {
     return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
   }
@@ -239,6 +320,15 @@ private:
     return LLVM::LLVMPointerType::get(ctx, space);
   }
 
+  /// A per-thread array of `count` elements. It is typed as an array (not an
+  /// alloca with a count) so that SROA splits it into registers in its first
+  /// run instead of waiting for InstCombine to rewrite the allocation.
+  Value registerArray(Type elt, int64_t count) {
+    Value one = arith::ConstantIntOp::create(b, loc, b.getI64Type(), 1);
+    return LLVM::AllocaOp::create(b, loc, ptrType(),
+                                  LLVM::LLVMArrayType::get(elt, count), one);
+  }
+
   /// Runs `body` under `cond` (directly when `cond` is null).
   void guarded(Value cond, function_ref<void()> body) {
     if (!cond) {
@@ -265,7 +355,17 @@ private:
   Value load(Value addr, Type elt, int64_t align = 0);
   void store(Value value, Value addr, int64_t align = 0);
   Value inBounds(const Buffer &buf, ArrayRef<Value> index);
+  /// Whether a copy window at `offsets` (input-program values) of `sizes`
+  /// lies inside the global tensor `buf` for every block and iteration, so
+  /// that its accesses need no per-element guard.
+  bool windowInBounds(const Buffer &buf, ValueRange offsets,
+                      ArrayRef<int64_t> sizes);
   SmallVector<Value> formulaIndex(const SlotFormula &f);
+  /// (tid >> lo) & (2^bits - 1), computed once per kernel.
+  Value threadField(int64_t lo, int64_t bits);
+  int64_t fragmentVectorWidth(const Buffer &frag, int64_t slot,
+                              const Buffer &mem, ValueRange memOffsets,
+                              ArrayRef<int64_t> memSizes);
   Value threadPrefix(int64_t validThreads);
 
   // Synchronization.
@@ -325,6 +425,10 @@ private:
   DenseMap<Value, SharedPlacement> placements;
   Value tid, smemBase;
   int64_t threads = 0;
+  DenseMap<std::pair<int64_t, Type>, Value> constants;
+  DenseMap<std::pair<int64_t, int64_t>, Value> threadFields;
+  /// [0, grid - 1] for each block index of the input kernel.
+  DenseMap<Value, IndexRange> blockRanges;
   SyncState sync;
   std::optional<ParallelContext> parallel;
 };
@@ -443,8 +547,12 @@ Value KernelEmitter::sharedAddress(Value byteOffset) {
 }
 
 Value KernelEmitter::slotAddress(const Buffer &buf, Value slot) {
-  return LLVM::GEPOp::create(b, loc, ptrType(), storageType(buf.elementType()),
-                             buf.ptr, ValueRange{toI64(slot)});
+  Type elt = storageType(buf.elementType());
+  if (std::optional<int64_t> c = getConstantIntValue(slot))
+    return LLVM::GEPOp::create(b, loc, ptrType(), elt, buf.ptr,
+                               ArrayRef<LLVM::GEPArg>{int32_t(*c)});
+  return LLVM::GEPOp::create(b, loc, ptrType(), elt, buf.ptr,
+                             ValueRange{toI64(slot)});
 }
 
 Value KernelEmitter::elementAddress(const Buffer &buf, ArrayRef<Value> index) {
@@ -483,6 +591,18 @@ void KernelEmitter::store(Value value, Value addr, int64_t align) {
   LLVM::StoreOp::create(b, loc, value, addr, align);
 }
 
+bool KernelEmitter::windowInBounds(const Buffer &buf, ValueRange offsets,
+                                  ArrayRef<int64_t> sizes) {
+  if (buf.space != Space::Global)
+    return true;
+  for (auto [offset, size, extent] : llvm::zip(offsets, sizes, buf.shape())) {
+    std::optional<IndexRange> r = indexRange(offset, blockRanges);
+    if (!r || r->lo < 0 || r->hi + size > extent)
+      return false;
+  }
+  return true;
+}
+
 Value KernelEmitter::inBounds(const Buffer &buf, ArrayRef<Value> index) {
   SmallVector<Value> conds;
   for (auto [d, i] : llvm::enumerate(index))
@@ -504,15 +624,64 @@ SmallVector<Value> KernelEmitter::formulaIndex(const SlotFormula &f) {
       size_t end = bit + 1;
       while (end < delta.size() && delta[end] == 2 * delta[end - 1])
         ++end;
-      Value field = arith::ShRUIOp::create(b, loc, tid, cst(bit));
-      field = arith::AndIOp::create(b, loc, field,
-                                    cst((int64_t(1) << (end - bit)) - 1));
-      v = add(v, mul(field, delta[bit]));
+      v = add(v, mul(threadField(bit, end - bit), delta[bit]));
       bit = end;
     }
     index.push_back(v);
   }
   return index;
+}
+
+/// How many slots from `slot` on one vector access can move between the
+/// fragment and `mem` (1: element by element). The slots must hold, in every
+/// thread, consecutive elements of one row starting on a multiple of the
+/// width; on the memory side the row must be contiguous and the access
+/// aligned to its size (at most 16 bytes).
+int64_t KernelEmitter::fragmentVectorWidth(const Buffer &frag, int64_t slot,
+                                           const Buffer &mem,
+                                           ValueRange memOffsets,
+                                           ArrayRef<int64_t> memSizes) {
+  int64_t row = frag.shape().back();
+  if (row == 1 || memSizes.back() != row)
+    return 1;
+  if (mem.space == Space::Shared && mem.shared.transposed)
+    return 1;
+  if (mem.space == Space::Local)
+    return 1;
+  int64_t bytes = byteWidth(mem.elementType());
+  int64_t offsetMultiple = knownMultiple(memOffsets.back());
+  for (int64_t width = std::min<int64_t>(8, 16 / bytes); width > 1; width /= 2) {
+    if (slot % width || slot + width > frag.map->slots() || row % width ||
+        mem.shape().back() % width || offsetMultiple % width)
+      continue;
+    bool fits = true;
+    for (int64_t t = 0; t < threads && fits; ++t) {
+      int64_t first = frag.map->elementAt(t, slot);
+      if (first >= 0 && first % width) {
+        fits = false;
+        break;
+      }
+      for (int64_t i = 1; i < width && fits; ++i) {
+        int64_t e = frag.map->elementAt(t, slot + i);
+        fits = first < 0 ? e < 0 : e == first + i;
+      }
+    }
+    if (fits)
+      return width;
+  }
+  return 1;
+}
+
+Value KernelEmitter::threadField(int64_t lo, int64_t bits) {
+  Value &field = threadFields[{lo, bits}];
+  if (!field) {
+    // Once per kernel, next to the thread index.
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointAfterValue(tid);
+    field = arith::ShRUIOp::create(b, loc, tid, cst(lo));
+    field = arith::AndIOp::create(b, loc, field, cst((int64_t(1) << bits) - 1));
+  }
+  return field;
 }
 
 Value KernelEmitter::threadPrefix(int64_t validThreads) {
@@ -816,19 +985,14 @@ LogicalResult KernelEmitter::emitAlloc(AllocOp op) {
              << layout << " onto threads";
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(prologueEnd);
-    buf.ptr = LLVM::AllocaOp::create(b, loc, ptrType(), storageType(elt),
-                                     arith::ConstantIntOp::create(
-                                         b, loc, b.getI64Type(), buf.map->slots()));
+    buf.ptr = registerArray(storageType(elt), buf.map->slots());
     break;
   }
   case MemoryScope::Local: {
     buf.space = Space::Local;
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(prologueEnd);
-    buf.ptr = LLVM::AllocaOp::create(
-        b, loc, ptrType(), storageType(elt),
-        arith::ConstantIntOp::create(b, loc, b.getI64Type(),
-                                     product(buf.shape())));
+    buf.ptr = registerArray(storageType(elt), product(buf.shape()));
     break;
   }
   case MemoryScope::Global:
@@ -932,7 +1096,13 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
                                   : ArrayRef<const Buffer *>());
     ValueRange memOffsets = toMemory ? ValueRange(dstOff) : ValueRange(srcOff);
     ArrayRef<int64_t> memSizes = toMemory ? op.getDstSizes() : op.getSrcSizes();
-    for (int64_t s = 0; s < frag.map->slots(); ++s) {
+    bool memSafe = windowInBounds(
+        mem, toMemory ? op.getDstOffsets() : op.getSrcOffsets(), memSizes);
+    Type memElt = mem.elementType();
+    for (int64_t s = 0, width = 1; s < frag.map->slots(); s += width) {
+      width = fragmentVectorWidth(frag, s,  mem,
+                                  toMemory ? op.getDstOffsets() : op.getSrcOffsets(),
+                                  memSizes);
       std::optional<SlotFormula> f = frag.map->formula(s);
       if (!f)
         return op.emitError("the cuda target cannot express which element "
@@ -949,36 +1119,67 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
       SmallVector<Value> conds;
       if (Value p = threadPrefix(f->validThreads))
         conds.push_back(p);
-      Value slot = cst(s);
+      // A vector is wholly inside or outside the tensor: the row length is a
+      // multiple of the width and the vector starts on one.
+      Value ok = memSafe ? Value() : inBounds(mem, memIndex);
+      Type vecType = VectorType::get({width}, storageType(memElt));
+      int64_t align = width * byteWidth(memElt);
       if (toMemory) {
-        if (mem.space == Space::Global)
-          conds.push_back(inBounds(mem, memIndex));
+        if (ok)
+          conds.push_back(ok);
         guarded(andAll(conds), [&] {
-          Value v = load(slotAddress(frag, slot), srcElt);
-          store(cpu::convertScalar(b, loc, v, dstElt), elementAddress(mem, memIndex));
-        });
-      } else {
-        guarded(andAll(conds), [&] {
-          Value v;
-          if (mem.space == Space::Global) {
-            Value ok = inBounds(mem, memIndex);
-            auto ifOp = scf::IfOp::create(
-                b, loc, ok,
-                [&](OpBuilder &, Location) {
-                  scf::YieldOp::create(b, loc, load(elementAddress(mem, memIndex), srcElt));
-                },
-                [&](OpBuilder &, Location) {
-                  Value zero = arith::ConstantOp::create(
-                      b, loc, b.getZeroAttr(srcElt));
-                  scf::YieldOp::create(b, loc, zero);
-                });
-            v = ifOp.getResult(0);
-          } else {
-            v = load(elementAddress(mem, memIndex), srcElt);
+          Value addr = elementAddress(mem, memIndex);
+          if (width == 1) {
+            Value v = load(slotAddress(frag, cst(s)), srcElt);
+            store(cpu::convertScalar(b, loc, v, dstElt), addr);
+            return;
           }
-          store(cpu::convertScalar(b, loc, v, dstElt), slotAddress(frag, slot));
+          Value vec = LLVM::UndefOp::create(b, loc, vecType);
+          for (int64_t i = 0; i < width; ++i) {
+            Value v = load(slotAddress(frag, cst(s + i)), srcElt);
+            v = cpu::convertScalar(b, loc, v, dstElt);
+            if (storageType(dstElt) != dstElt)
+              v = arith::BitcastOp::create(b, loc, storageType(dstElt), v);
+            vec = LLVM::InsertElementOp::create(b, loc, vec, v, i32(i));
+          }
+          LLVM::StoreOp::create(b, loc, vec, addr, align);
         });
+        continue;
       }
+      guarded(andAll(conds), [&] {
+        Type loadedType = width == 1 ? memElt : vecType;
+        auto loadAll = [&]() -> Value {
+          Value addr = elementAddress(mem, memIndex);
+          if (width == 1)
+            return load(addr, memElt);
+          return LLVM::LoadOp::create(b, loc, vecType, addr, align);
+        };
+        Value loaded;
+        if (ok) {
+          auto ifOp = scf::IfOp::create(
+              b, loc, ok,
+              [&](OpBuilder &, Location) {
+                scf::YieldOp::create(b, loc, loadAll());
+              },
+              [&](OpBuilder &, Location) {
+                Value zero = arith::ConstantOp::create(
+                    b, loc, b.getZeroAttr(loadedType));
+                scf::YieldOp::create(b, loc, zero);
+              });
+          loaded = ifOp.getResult(0);
+        } else {
+          loaded = loadAll();
+        }
+        for (int64_t i = 0; i < width; ++i) {
+          Value v = loaded;
+          if (width > 1) {
+            v = LLVM::ExtractElementOp::create(b, loc, loaded, i32(i));
+            if (storageType(memElt) != memElt)
+              v = arith::BitcastOp::create(b, loc, memElt, v);
+          }
+          store(cpu::convertScalar(b, loc, v, dstElt), slotAddress(frag, cst(s + i)));
+        }
+      });
     }
     return success();
   }
@@ -1058,6 +1259,8 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
   };
   Type srcStore = storageType(srcElt);
   auto vecType = VectorType::get({width}, srcStore);
+  bool srcSafe = windowInBounds(src, op.getSrcOffsets(), op.getSrcSizes());
+  bool dstSafe = windowInBounds(dst, op.getDstOffsets(), op.getDstSizes());
   auto body = [&](Value q) {
     // Delinearize q over the shape with the last dimension in vectors.
     SmallVector<Value> ivs(shape.size());
@@ -1081,7 +1284,7 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
       return load(addr, srcElt);
     };
     Value loaded;
-    if (src.space == Space::Global) {
+    if (!srcSafe) {
       Type t = srcVector ? (Type)vecType : srcElt;
       auto ifOp = scf::IfOp::create(
           b, loc, inBounds(src, srcIdx),
@@ -1110,7 +1313,7 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
         store(v, elementAddress(dst, stepped(dstIdx, i)));
       }
     };
-    if (dst.space == Space::Global) {
+    if (!dstSafe) {
       // With vectors, the whole vector is in or out (the last dimension is
       // a multiple of the width); element by element, each is checked.
       if (dstVector) {
@@ -1368,16 +1571,30 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   }
   NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
   NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-  // Keep later uses of the accumulator below the wait: each register goes
-  // through an empty asm statement the compiler cannot move.
-  for (int64_t s = 0; s < C.map->slots(); ++s) {
-    Value v = load(slotAddress(C, cst(s)), f32);
-    v = LLVM::InlineAsmOp::create(b, loc, f32, ValueRange{v}, "", "=f,0",
-                                  true, false,
+  // Keep later uses of the accumulator below the wait: its registers go
+  // through an empty asm statement the compiler cannot move (one statement
+  // for up to 128 registers: cheaper to compile than one per register).
+  for (int64_t first = 0; first < C.map->slots(); first += 128) {
+    int64_t count = std::min<int64_t>(128, C.map->slots() - first);
+    SmallVector<Value> regs;
+    std::string constraints;
+    for (int64_t r = 0; r < count; ++r) {
+      regs.push_back(load(slotAddress(C, cst(first + r)), f32));
+      constraints += "=f,";
+    }
+    for (int64_t r = 0; r < count; ++r)
+      constraints += std::to_string(r) + (r + 1 < count ? "," : "");
+    auto structType =
+        LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(count, f32));
+    Value pinned =
+        LLVM::InlineAsmOp::create(b, loc, structType, regs, "", constraints,
+                                  /*has_side_effects=*/true, false,
                                   LLVM::tailcallkind::TailCallKind::None,
                                   LLVM::AsmDialectAttr(), ArrayAttr())
             .getResult(0);
-    store(v, slotAddress(C, cst(s)));
+    for (int64_t r = 0; r < count; ++r)
+      store(LLVM::ExtractValueOp::create(b, loc, pinned, r),
+            slotAddress(C, cst(first + r)));
   }
   return success();
 }
@@ -1738,6 +1955,8 @@ LogicalResult KernelEmitter::run() {
       return kernel.emitError("the cuda target needs a grid known at compile "
                               "time for now (dynamic shapes come later)");
     grid.push_back(*v);
+    blockRanges[kernel.getBody().front().getArgument(grid.size() - 1)] =
+        IndexRange{0, int64_t(*v) - 1};
   }
   while (grid.size() < 3)
     grid.push_back(1);

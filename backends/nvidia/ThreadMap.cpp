@@ -20,19 +20,23 @@ std::optional<ThreadMap> ThreadMap::build(tile::FragmentLayoutAttr layout,
   int64_t count = 1;
   for (int64_t s : shape)
     count *= s;
-  AffineMap map = layout.getMap();
+  tile::AffineEvaluator eval(layout.getMap());
   m.holders.resize(count);
   int64_t maxSlot = -1, primaries = 0;
+  SmallVector<int64_t> index(shape.size(), 0);
   for (int64_t e = 0; e < count; ++e) {
-    SmallVector<int64_t> index = m.delinearize(e);
-    std::array<int64_t, 2> r = {
-        tile::evaluateAffine(map.getResult(0), index),
-        tile::evaluateAffine(map.getResult(1), index)};
+    int64_t r[2];
+    eval.evaluate(index, r);
     if (r[0] < 0 || r[0] >= m.numThreads || r[1] < 0)
       return std::nullopt;
     m.holders[e] = {r[0], r[1]};
     maxSlot = std::max(maxSlot, r[1]);
     primaries |= r[0];
+    for (int64_t d = shape.size() - 1; d >= 0; --d) {
+      if (++index[d] < shape[d])
+        break;
+      index[d] = 0;
+    }
   }
   m.numSlots = maxSlot + 1;
   // Replicas: the thread bits that no primary holder uses. A replicated

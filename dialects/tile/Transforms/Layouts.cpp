@@ -4,7 +4,7 @@
 
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/AffineMap.h"
-#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -128,26 +128,98 @@ int64_t tessel::tile::evaluateAffine(AffineExpr expr, ArrayRef<int64_t> dims) {
   }
 }
 
+tessel::tile::AffineEvaluator::AffineEvaluator(AffineMap map) {
+  assert(map.getNumSymbols() == 0 && "layouts have no symbols");
+  for (AffineExpr result : map.getResults()) {
+    append(result);
+    program.push_back({Code::End, 0});
+    depth = 0;
+  }
+}
+
+void tessel::tile::AffineEvaluator::append(AffineExpr expr) {
+  if (auto c = dyn_cast<AffineConstantExpr>(expr)) {
+    program.push_back({Code::Constant, c.getValue()});
+  } else if (auto d = dyn_cast<AffineDimExpr>(expr)) {
+    program.push_back({Code::Dim, d.getPosition()});
+  } else {
+    auto bin = cast<AffineBinaryOpExpr>(expr);
+    append(bin.getLHS());
+    append(bin.getRHS());
+    Code code = expr.getKind() == AffineExprKind::Add      ? Code::Add
+                : expr.getKind() == AffineExprKind::Mul    ? Code::Mul
+                : expr.getKind() == AffineExprKind::Mod    ? Code::Mod
+                : expr.getKind() == AffineExprKind::FloorDiv ? Code::FloorDiv
+                                                             : Code::CeilDiv;
+    program.push_back({code, 0});
+    --depth;
+    return;
+  }
+  maxDepth = std::max(maxDepth, ++depth);
+}
+
+void tessel::tile::AffineEvaluator::evaluate(ArrayRef<int64_t> dims,
+                               MutableArrayRef<int64_t> results) const {
+  SmallVector<int64_t, 16> stack(maxDepth);
+  unsigned top = 0, out = 0;
+  for (const Step &step : program) {
+    switch (step.code) {
+    case Code::Constant:
+      stack[top++] = step.value;
+      continue;
+    case Code::Dim:
+      stack[top++] = dims[step.value];
+      continue;
+    case Code::End:
+      results[out++] = stack[--top];
+      continue;
+    default:
+      break;
+    }
+    int64_t r = stack[--top], &l = stack[top - 1];
+    switch (step.code) {
+    case Code::Add:
+      l += r;
+      break;
+    case Code::Mul:
+      l *= r;
+      break;
+    case Code::Mod:
+      l = r ? llvm::mod(l, r) : 0;
+      break;
+    case Code::FloorDiv:
+      l = r ? llvm::divideFloorSigned(l, r) : 0;
+      break;
+    default:
+      l = r ? llvm::divideCeilSigned(l, r) : 0;
+      break;
+    }
+  }
+}
+
 bool tessel::tile::isValidLayout(FragmentLayoutAttr layout,
                                  ArrayRef<int64_t> shape) {
-  AffineMap map = layout.getMap();
+  AffineEvaluator eval(layout.getMap());
   int64_t count = 1;
   for (int64_t s : shape)
     count *= s;
-  llvm::DenseSet<std::pair<int64_t, int64_t>> seen;
+  int64_t threads = layout.getThreads();
+  // Pairs (thread, slot) in element order; then no pair twice.
+  std::vector<int64_t> pairs(count);
   SmallVector<int64_t> index(shape.size(), 0);
+  int64_t r[2];
   for (int64_t e = 0; e < count; ++e) {
-    int64_t rest = e;
+    eval.evaluate(index, r);
+    if (r[0] < 0 || r[0] >= threads || r[1] < 0)
+      return false;
+    pairs[e] = r[0] + threads * r[1];
+    // Step the row-major index.
     for (int64_t d = shape.size() - 1; d >= 0; --d) {
-      index[d] = rest % shape[d];
-      rest /= shape[d];
+      if (++index[d] < shape[d])
+        break;
+      index[d] = 0;
     }
-    int64_t thread = evaluateAffine(map.getResult(0), index);
-    int64_t slot = evaluateAffine(map.getResult(1), index);
-    if (thread < 0 || thread >= layout.getThreads() || slot < 0)
-      return false;
-    if (!seen.insert({thread, slot}).second)
-      return false;
   }
-  return true;
+  llvm::sort(pairs);
+  return std::adjacent_find(pairs.begin(), pairs.end()) == pairs.end();
 }

@@ -35,8 +35,29 @@ FragmentLayoutAttr blockedLayout(mlir::MLIRContext *ctx,
                                  llvm::ArrayRef<int64_t> shape, int64_t threads);
 
 /// The value of `expr` at `dims` (no symbols), without building new
-/// expressions: fast enough to evaluate a layout at every element.
+/// expressions.
 int64_t evaluateAffine(mlir::AffineExpr expr, llvm::ArrayRef<int64_t> dims);
+
+/// An affine map without symbols flattened into a postfix program, for
+/// evaluating a layout at every element of a tile (tens of thousands of
+/// points) without walking the uniqued expression trees each time.
+class AffineEvaluator {
+public:
+  explicit AffineEvaluator(mlir::AffineMap map);
+  /// Writes the map's results at `dims` into `results` (one per result).
+  void evaluate(llvm::ArrayRef<int64_t> dims,
+                llvm::MutableArrayRef<int64_t> results) const;
+
+private:
+  enum class Code : uint8_t { Constant, Dim, Add, Mul, Mod, FloorDiv, CeilDiv, End };
+  struct Step {
+    Code code;
+    int64_t value; // the constant, or the dimension's position
+  };
+  void append(mlir::AffineExpr expr);
+  llvm::SmallVector<Step, 32> program;
+  unsigned depth = 0, maxDepth = 0;
+};
 
 /// True when `layout` gives every element of `shape` a (thread, slot) pair,
 /// threads in range, and no two elements of one replica the same pair.

@@ -70,12 +70,41 @@ TEST_F(LayoutsTest, SquarePolicyPrefersSquareTiles) {
   EXPECT_FALSE(splitWarpgroups(GemmWarpPolicy::FullRow, 2, 64, 64)); // 32-row slabs
 }
 
+TEST_F(LayoutsTest, CompiledEvaluatorAgreesWithTheExpressions) {
+  // Every kind of affine expression, including negative operands of mod and
+  // the divisions, evaluated both ways at a grid of points.
+  AffineExpr i = getAffineDimExpr(0, &context), j = getAffineDimExpr(1, &context);
+  AffineMap map = AffineMap::get(
+      2, 0,
+      {(i * 3 - j * 5) % 7, (i - j * 2).floorDiv(4), (j - i).ceilDiv(3),
+       i * 16 + j, getAffineConstantExpr(-9, &context)},
+      &context);
+  AffineEvaluator eval(map);
+  int64_t results[5];
+  for (int64_t x = -6; x <= 6; ++x) {
+    for (int64_t y = -6; y <= 6; ++y) {
+      eval.evaluate({x, y}, results);
+      for (unsigned r = 0; r < map.getNumResults(); ++r)
+        EXPECT_EQ(results[r], evaluateAffine(map.getResult(r), {x, y}))
+            << "result " << r << " at (" << x << ", " << y << ")";
+    }
+  }
+}
+
 TEST_F(LayoutsTest, ValidityCheckCatchesCollisions) {
   AffineExpr i = getAffineDimExpr(0, &context);
   auto collide = FragmentLayoutAttr::get(
       &context, AffineMap::get(1, 0, {i % 4, getAffineConstantExpr(0, &context)}, &context),
       4, 1);
   EXPECT_FALSE(isValidLayout(collide, {8}));
+  // A thread out of range, and a negative slot.
+  auto outOfRange = FragmentLayoutAttr::get(
+      &context, AffineMap::get(1, 0, {i, getAffineConstantExpr(0, &context)}, &context),
+      4, 1);
+  EXPECT_FALSE(isValidLayout(outOfRange, {8}));
+  auto negativeSlot = FragmentLayoutAttr::get(
+      &context, AffineMap::get(1, 0, {i % 4, i.floorDiv(4) - 1}, &context), 4, 1);
+  EXPECT_FALSE(isValidLayout(negativeSlot, {8}));
   EXPECT_TRUE(isValidLayout(blockedLayout(&context, {8, 3}, 5), {8, 3}));
 }
 

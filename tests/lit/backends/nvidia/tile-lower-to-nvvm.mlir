@@ -4,18 +4,20 @@
 // A 64x64x32 fp16 gemm: one warpgroup, both operands from shared memory.
 // The tiles are copied in 16-byte vectors into 64-byte-swizzled rows,
 // fenced for the async proxy, synchronized, then multiplied by two
-// m64n64k16 wgmmas and waited for.
+// m64n64k16 wgmmas and waited for. Every tile of this grid lies inside its
+// tensor (block index <= 1, times 64, plus 64 <= 128), so no access is
+// guarded.
 // CHECK-LABEL: func.func @gemm_ss
 // CHECK-SAME: (%{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>, %{{.+}}: !llvm.ptr<1>)
 // CHECK-SAME: tessel.grid = array<i32: 2, 2, 1>
 // CHECK-SAME: tessel.shared_bytes = 8192
 // CHECK-SAME: tessel.threads = 128
 // CHECK: %[[SMEM:.+]] = llvm.mlir.addressof @__tessel_smem : !llvm.ptr<3>
-// CHECK: %[[ACC:.+]] = llvm.alloca %{{.+}} x f32 : (i64) -> !llvm.ptr
+// CHECK: %[[ACC:.+]] = llvm.alloca %{{.+}} x !llvm.array<32 x f32> : (i64) -> !llvm.ptr
 // CHECK: nvvm.read.ptx.sreg.tid.x
 // CHECK: nvvm.read.ptx.sreg.ctaid.x
-// Global -> shared: a whole vector per thread, zero outside the tensor.
-// CHECK: scf.if %{{.+}} -> (vector<8xf16>)
+// CHECK-NOT: scf.if
+// Global -> shared: a whole vector per thread.
 // CHECK: llvm.load %{{.+}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<8xf16>
 // The 64-byte swizzle: chunk ^= (byte offset >> 7) & 3.
 // CHECK: arith.shrui %{{.+}}, %c7
@@ -30,10 +32,14 @@
 // CHECK-NOT: nvvm.wgmma.mma_async
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
-// The result leaves registers element by element, inside the tensor only.
+// The result leaves registers two columns at a time (the accumulator layout
+// gives each thread column pairs), as one 4-byte store.
 // CHECK: llvm.load %[[ACC]]
 // CHECK: arith.truncf %{{.+}} : f32 to f16
-// CHECK: llvm.store %{{.+}}, %{{.+}} : f16, !llvm.ptr<1>
+// CHECK: llvm.insertelement
+// CHECK: llvm.store %{{.+}}, %{{.+}} {alignment = 4 : i64} : vector<2xf16>, !llvm.ptr<1>
+// CHECK-NOT: scf.if
+// CHECK: return
 func.func @gemm_ss(%a: memref<128x32xf16, #tile.scope<global>>, %b: memref<32x128xf16, #tile.scope<global>>,
                    %c: memref<128x128xf16, #tile.scope<global>>) {
   %c2 = arith.constant 2 : index
@@ -50,6 +56,39 @@ func.func @gemm_ss(%a: memref<128x32xf16, #tile.scope<global>>, %b: memref<32x12
     tile.copy %b[%c0, %n0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<32x128xf16, #tile.scope<global>> to memref<32x64xf16, #tile.scope<shared>>
     tile.gemm %as, %bs, %acc clear_accum : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
     tile.copy %acc[%c0, %c0] [64, 64] to %c[%m0, %n0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<128x128xf16, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
+
+// -----
+
+// The same gemm on tensors whose edges cut the last tiles (100 rows, 2
+// blocks of 64): loads outside the tensor read zero and stores outside are
+// dropped, a whole vector at a time.
+// CHECK-LABEL: func.func @gemm_edges
+// CHECK: scf.if %{{.+}} -> (vector<8xf16>)
+// CHECK: llvm.load %{{.+}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<8xf16>
+// CHECK: nvvm.wgmma.mma_async
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: scf.if %{{.+}} {
+// CHECK: llvm.store %{{.+}}, %{{.+}} {alignment = 4 : i64} : vector<2xf16>, !llvm.ptr<1>
+func.func @gemm_edges(%a: memref<100x32xf16, #tile.scope<global>>, %b: memref<32x128xf16, #tile.scope<global>>,
+                      %c: memref<100x128xf16, #tile.scope<global>>) {
+  %c2 = arith.constant 2 : index
+  tile.kernel grid(%c2, %c2) threads(128) {
+  ^bb0(%bx: index, %by: index):
+    %c0 = arith.constant 0 : index
+    %c64 = arith.constant 64 : index
+    %as = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %bs = tile.alloc : memref<32x64xf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %m0 = arith.muli %by, %c64 : index
+    %n0 = arith.muli %bx, %c64 : index
+    tile.copy %a[%m0, %c0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<100x32xf16, #tile.scope<global>> to memref<64x32xf16, #tile.scope<shared>>
+    tile.copy %b[%c0, %n0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<32x128xf16, #tile.scope<global>> to memref<32x64xf16, #tile.scope<shared>>
+    tile.gemm %as, %bs, %acc clear_accum : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+    tile.copy %acc[%c0, %c0] [64, 64] to %c[%m0, %n0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<100x128xf16, #tile.scope<global>>
     tile.yield
   }
   return
@@ -91,18 +130,19 @@ func.func @row_max(%a: memref<64x16xf16, #tile.scope<global>>, %b: memref<16x16x
 // T.Parallel over an accumulator runs, on each thread, exactly the
 // iterations whose elements it holds: each fragment access is a register
 // slot (eight per thread here), with no loop left. Where an index is needed
-// (the copy out), (i, j) comes from the thread index by shifts and masks.
+// (the copy out), (i, j) comes from the thread index by shifts and masks,
+// computed once next to the thread index.
 // CHECK-LABEL: func.func @scale
 // CHECK: %[[TID:.+]] = arith.index_cast %{{.+}} : i32 to index
+// CHECK-DAG: %[[ROWQ:.+]] = arith.shrui %[[TID]], %c2
+// CHECK-DAG: arith.andi %[[ROWQ]], %c7
+// CHECK-DAG: arith.andi %[[TID]], %c3
 // CHECK: nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 16, k = 16>
 // CHECK-COUNT-8: math.exp2
 // CHECK-NOT: math.exp2
 // A register A operand (P x V in attention) is inline PTX: upstream has
 // no op for it.
 // CHECK: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16
-// CHECK: arith.shrui %[[TID]], %c2
-// CHECK: arith.andi %{{.+}}, %c7
-// CHECK: arith.andi %[[TID]], %c3
 func.func @scale(%a: memref<64x16xf16, #tile.scope<global>>, %b: memref<16x16xf16, #tile.scope<global>>,
                  %out: memref<64x16xf32, #tile.scope<global>>) {
   %c1 = arith.constant 1 : index
