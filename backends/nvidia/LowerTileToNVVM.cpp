@@ -1507,63 +1507,78 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
             b, loc, acc, load(slotAddress(C, cst(firstSlot + r)), f32), r);
       Value rowA = add(mul(wgM, mw), cst(slab * 64));
       Value rowB = add(mul(wgN, nw), cst(n0));
-      for (int64_t kk = 0; kk < k / kStep; ++kk) {
-        bool zero = op.getClearAccum() && kk == 0;
-        Value descB = descriptor(B, rowB, kk * kStep);
-        if (!registerA) {
-          Value descA = descriptor(A, rowA, kk * kStep);
-          acc = NVVM::WgmmaMmaAsyncOp::create(
-              b, loc, structType, acc, descA, descB,
-              NVVM::MMAShapeAttr::get(ctx, 64, nc, kStep), *typeA, *typeB,
-              NVVM::WGMMATypes::f32,
-              zero ? NVVM::WGMMAScaleOut::zero : NVVM::WGMMAScaleOut::one,
-              NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
-              NVVM::MMALayout::row, NVVM::MMALayout::col,
-              NVVM::MMAIntOverflowAttr());
-          continue;
-        }
-        // Register A: upstream has no op for this form, so inline PTX. The
-        // fragment's slots for this slab and K step are the m64k16 A
-        // fragment's eight halves, in order.
-        SmallVector<Value> operands;
-        for (int64_t r = 0; r < regs; ++r)
-          operands.push_back(LLVM::ExtractValueOp::create(b, loc, acc, r));
-        int64_t aFirst = slab * (k / 2) + kk * 8;
-        auto pair = VectorType::get({2}, eltA);
-        for (int64_t p = 0; p < 4; ++p) {
-          Value v = LLVM::UndefOp::create(b, loc, pair);
-          for (int64_t h = 0; h < 2; ++h)
-            v = LLVM::InsertElementOp::create(
-                b, loc, v, load(slotAddress(A, cst(aFirst + 2 * p + h)), eltA),
-                i32(h));
-          operands.push_back(LLVM::BitcastOp::create(b, loc, b.getI32Type(), v));
-        }
-        operands.push_back(descB);
-        operands.push_back(i32(zero ? 0 : 1));
-        std::string text;
-        llvm::raw_string_ostream os(text);
-        os << "{\n.reg .pred p;\nsetp.ne.b32 p, $" << 2 * regs + 5
-           << ", 0;\nwgmma.mma_async.sync.aligned.m64n" << nc << "k16.f32."
-           << NVVM::stringifyWGMMATypes(*typeA) << "."
-           << NVVM::stringifyWGMMATypes(*typeB) << " {";
+      // All K steps of this accumulator chunk are one asm statement: the
+      // accumulator registers are tied through it and the per-step
+      // operands follow (upstream's wgmma op would re-split the 64-register
+      // struct at every step, which costs compile time for nothing).
+      // Operands: $0..$(regs-1) the accumulators, then per step either two
+      // descriptors or four A registers and B's descriptor, then two flags
+      // for scale-d (the first step's, zero when clearing; then one).
+      SmallVector<Value> operands;
+      for (int64_t r = 0; r < regs; ++r)
+        operands.push_back(LLVM::ExtractValueOp::create(b, loc, acc, r));
+      std::string constraints;
+      for (int64_t r = 0; r < regs; ++r)
+        constraints += "=f,";
+      for (int64_t r = 0; r < regs; ++r)
+        constraints += std::to_string(r) + ",";
+      int64_t steps = k / kStep;
+      std::string shape = "m64n" + std::to_string(nc) + "k" + std::to_string(kStep);
+      std::string types = ".f32." + NVVM::stringifyWGMMATypes(*typeA).str() + "." +
+                          NVVM::stringifyWGMMATypes(*typeB).str();
+      int64_t flagOperand = 2 * regs + steps * (registerA ? 5 : 2);
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      os << "{\n.reg .pred first, rest;\nsetp.ne.b32 first, $" << flagOperand
+         << ", 0;\nsetp.ne.b32 rest, $" << flagOperand + 1 << ", 0;\n";
+      for (int64_t kk = 0; kk < steps; ++kk) {
+        int64_t base = 2 * regs + kk * (registerA ? 5 : 2);
+        os << "wgmma.mma_async.sync.aligned." << shape << types << " {";
         for (int64_t r = 0; r < regs; ++r)
           os << (r ? ", " : "") << "$" << r;
-        os << "}, {$" << 2 * regs << ", $" << 2 * regs + 1 << ", $"
-           << 2 * regs + 2 << ", $" << 2 * regs + 3 << "}, $" << 2 * regs + 4
-           << ", p, 1, 1, 0;\n}";
-        std::string constraints;
-        for (int64_t r = 0; r < regs; ++r)
-          constraints += "=f,";
-        for (int64_t r = 0; r < regs; ++r)
-          constraints += std::to_string(r) + ",";
-        constraints += "r,r,r,r,l,r";
-        acc = LLVM::InlineAsmOp::create(
-                  b, loc, structType, operands, text, constraints,
-                  /*has_side_effects=*/true, /*is_align_stack=*/false,
-                  LLVM::tailcallkind::TailCallKind::None,
-                  LLVM::AsmDialectAttr(), ArrayAttr())
-                  .getResult(0);
+        os << "}, ";
+        Value descB = descriptor(B, rowB, kk * kStep);
+        if (registerA) {
+          // The fragment's slots for this slab and K step are the m64k16 A
+          // fragment's eight halves, in order.
+          int64_t aFirst = slab * (k / 2) + kk * 8;
+          auto pair = VectorType::get({2}, eltA);
+          for (int64_t p = 0; p < 4; ++p) {
+            Value v = LLVM::UndefOp::create(b, loc, pair);
+            for (int64_t h = 0; h < 2; ++h)
+              v = LLVM::InsertElementOp::create(
+                  b, loc, v, load(slotAddress(A, cst(aFirst + 2 * p + h)), eltA),
+                  i32(h));
+            operands.push_back(LLVM::BitcastOp::create(b, loc, b.getI32Type(), v));
+            constraints += "r,";
+          }
+          operands.push_back(descB);
+          constraints += "l,";
+          os << "{$" << base << ", $" << base + 1 << ", $" << base + 2 << ", $"
+             << base + 3 << "}, $" << base + 4;
+        } else {
+          operands.push_back(descriptor(A, rowA, kk * kStep));
+          operands.push_back(descB);
+          constraints += "l,l,";
+          os << "$" << base << ", $" << base + 1;
+        }
+        // scale-d, scale-a, scale-b, then the transpose flags (f16/bf16
+        // only; none for a register A).
+        os << ", " << (kk ? "rest" : "first") << ", 1, 1";
+        if (!fp8)
+          os << (registerA ? ", 0" : ", 0, 0");
+        os << ";\n";
       }
+      os << "}";
+      operands.push_back(i32(op.getClearAccum() ? 0 : 1));
+      operands.push_back(i32(1));
+      constraints += "r,r";
+      acc = LLVM::InlineAsmOp::create(b, loc, structType, operands, text,
+                                      constraints, /*has_side_effects=*/true,
+                                      /*is_align_stack=*/false,
+                                      LLVM::tailcallkind::TailCallKind::None,
+                                      LLVM::AsmDialectAttr(), ArrayAttr())
+                .getResult(0);
       for (int64_t r = 0; r < regs; ++r)
         store(LLVM::ExtractValueOp::create(b, loc, acc, r),
               slotAddress(C, cst(firstSlot + r)));

@@ -13,7 +13,10 @@
 # GEMM: fence.proxy.async.shared::cta;
 # GEMM: bar.sync 0;
 # GEMM: wgmma.fence.sync.aligned;
-# GEMM: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
+# The four K steps of a 64-row slab run back to back on the same registers,
+# shared x shared (two descriptors), accumulating (scale-d true).
+# GEMM: setp.ne.b32 rest,
+# GEMM-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, {{first|rest}}, 1, 1, 0, 0;
 # GEMM: wgmma.commit_group.sync.aligned;
 # GEMM: wgmma.wait_group.sync.aligned 0;
 # Tiles move in 16-byte vectors.
@@ -23,4 +26,4 @@
 # ATTN: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
 # ATTN: shfl.sync.bfly.b32
 # ATTN: ex2.approx
-# ATTNRS: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, p, 1, 1, 0;
+# ATTNRS: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, {{first|rest}}, 1, 1, 0;

@@ -26,10 +26,15 @@
 // CHECK: llvm.store %{{.+}}, %{{.+}} {alignment = 16 : i64} : vector<8xf16>, !llvm.ptr<3>
 // CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: nvvm.barrier0
+// Both K steps are one asm statement on the 32 accumulator registers: the
+// first step clears (scale-d from the operand that is 0 with clear_accum),
+// the second accumulates.
 // CHECK: nvvm.wgmma.fence.aligned
-// CHECK: nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>, D[<f32>, <zero>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
-// CHECK: nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
-// CHECK-NOT: nvvm.wgmma.mma_async
+// CHECK: llvm.inline_asm has_side_effects "{\0A.reg .pred first, rest;\0Asetp.ne.b32 first, $68, 0;\0Asetp.ne.b32 rest, $69, 0;
+// CHECK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.+}}, $31}, $64, $65, first, 1, 1, 0, 0;
+// CHECK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.+}}, $31}, $66, $67, rest, 1, 1, 0, 0;
+// CHECK-SAME: "=f,{{.+}},0,1,2,{{.+}},31,l,l,l,l,r,r" {{.+}}, %c0_i32, %c1_i32 :
+// CHECK-NOT: wgmma.mma_async
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // The result leaves registers two columns at a time (the accumulator layout
@@ -69,7 +74,7 @@ func.func @gemm_ss(%a: memref<128x32xf16, #tile.scope<global>>, %b: memref<32x12
 // CHECK-LABEL: func.func @gemm_edges
 // CHECK: scf.if %{{.+}} -> (vector<8xf16>)
 // CHECK: llvm.load %{{.+}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<8xf16>
-// CHECK: nvvm.wgmma.mma_async
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: scf.if %{{.+}} {
 // CHECK: llvm.store %{{.+}}, %{{.+}} {alignment = 4 : i64} : vector<2xf16>, !llvm.ptr<1>
@@ -137,7 +142,7 @@ func.func @row_max(%a: memref<64x16xf16, #tile.scope<global>>, %b: memref<16x16x
 // CHECK-DAG: %[[ROWQ:.+]] = arith.shrui %[[TID]], %c2
 // CHECK-DAG: arith.andi %[[ROWQ]], %c7
 // CHECK-DAG: arith.andi %[[TID]], %c3
-// CHECK: nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 16, k = 16>
+// CHECK: wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16 {{.+}}, $16, $17, first, 1, 1, 0, 0;
 // CHECK-COUNT-8: math.exp2
 // CHECK-NOT: math.exp2
 // A register A operand (P x V in attention) is inline PTX: upstream has
