@@ -240,6 +240,12 @@ struct Buffer {
   ArrayRef<int64_t> shape() const { return type.getShape(); }
 };
 
+/// The bytes a shared tile occupies.
+std::pair<int64_t, int64_t> sharedRange(const Buffer &buf) {
+  int64_t bytes = product(buf.shape()) * byteWidth(buf.elementType());
+  return {buf.shared.offset, buf.shared.offset + bytes};
+}
+
 /// The shared-memory byte ranges read and written since the last barrier.
 struct SyncState {
   SmallVector<std::pair<int64_t, int64_t>> reads, writes;
@@ -253,6 +259,31 @@ struct SyncState {
   void merge(const SyncState &o) {
     reads.append(o.reads.begin(), o.reads.end());
     writes.append(o.writes.begin(), o.writes.end());
+  }
+};
+
+/// wgmma groups committed but not yet waited for: the accumulators they
+/// write and the register operands they read (input-program fragment
+/// values), and the shared byte ranges they read. Nothing may touch those
+/// registers, or write those bytes, before a wait.
+struct PendingWgmma {
+  SmallVector<Value> accumulators, registerOperands;
+  SmallVector<std::pair<int64_t, int64_t>> shared;
+  bool empty() const {
+    return accumulators.empty() && registerOperands.empty() && shared.empty();
+  }
+  bool touches(Value v) const {
+    return llvm::is_contained(accumulators, v) ||
+           llvm::is_contained(registerOperands, v);
+  }
+  void merge(const PendingWgmma &o) {
+    for (Value v : o.accumulators)
+      if (!llvm::is_contained(accumulators, v))
+        accumulators.push_back(v);
+    for (Value v : o.registerOperands)
+      if (!llvm::is_contained(registerOperands, v))
+        registerOperands.push_back(v);
+    shared.append(o.shared.begin(), o.shared.end());
   }
 };
 
@@ -370,6 +401,14 @@ private:
 
   // Synchronization.
   void barrier();
+  /// Waits for every committed wgmma group and pins the accumulators they
+  /// wrote below the wait; nothing when none is pending.
+  void waitForWgmma();
+  /// What the gemms `ops` issue would leave pending.
+  PendingWgmma wgmmaIssuedIn(Operation *root);
+  /// Waits first when `op` (or anything nested in it) uses a fragment an
+  /// in-flight wgmma writes or reads.
+  void waitIfTouchesWgmma(Operation *op);
   void beforeSharedAccess(ArrayRef<const Buffer *> reads,
                           ArrayRef<const Buffer *> writes,
                           ArrayRef<const Buffer *> asyncReads = {});
@@ -430,6 +469,7 @@ private:
   /// [0, grid - 1] for each block index of the input kernel.
   DenseMap<Value, IndexRange> blockRanges;
   SyncState sync;
+  PendingWgmma wgmma;
   std::optional<ParallelContext> parallel;
 };
 
@@ -699,16 +739,91 @@ void KernelEmitter::barrier() {
   sync = SyncState();
 }
 
+void KernelEmitter::waitForWgmma() {
+  if (wgmma.empty())
+    return;
+  NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+  // Keep later uses of the accumulators below the wait: their registers go
+  // through an empty asm statement the compiler cannot move (one statement
+  // for up to 128 registers).
+  Type f32 = b.getF32Type();
+  for (Value acc : wgmma.accumulators) {
+    const Buffer &C = *buffers.find(acc)->second;
+    for (int64_t first = 0; first < C.map->slots(); first += 128) {
+      int64_t count = std::min<int64_t>(128, C.map->slots() - first);
+      SmallVector<Value> regs;
+      std::string constraints;
+      for (int64_t r = 0; r < count; ++r) {
+        regs.push_back(load(slotAddress(C, cst(first + r)), f32));
+        constraints += "=f,";
+      }
+      for (int64_t r = 0; r < count; ++r)
+        constraints += std::to_string(r) + (r + 1 < count ? "," : "");
+      auto structType =
+          LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(count, f32));
+      Value pinned =
+          LLVM::InlineAsmOp::create(b, loc, structType, regs, "", constraints,
+                                    /*has_side_effects=*/true, false,
+                                    LLVM::tailcallkind::TailCallKind::None,
+                                    LLVM::AsmDialectAttr(), ArrayAttr())
+              .getResult(0);
+      for (int64_t r = 0; r < count; ++r)
+        store(LLVM::ExtractValueOp::create(b, loc, pinned, r),
+              slotAddress(C, cst(first + r)));
+    }
+  }
+  // This thread's wgmmas are done, other threads' maybe not: the bytes they
+  // read now count as ordinary reads, which a writer must barrier after.
+  sync.reads.append(wgmma.shared.begin(), wgmma.shared.end());
+  wgmma = PendingWgmma();
+}
+
+PendingWgmma KernelEmitter::wgmmaIssuedIn(Operation *root) {
+  PendingWgmma issued;
+  root->walk([&](GemmOp gemm) {
+    auto it = buffers.find(gemm.getC());
+    if (it == buffers.end() || it->second->space != Space::Fragment)
+      return;
+    issued.accumulators.push_back(gemm.getC());
+    for (Value operand : {gemm.getA(), gemm.getB()}) {
+      auto buf = buffers.find(operand);
+      if (buf == buffers.end())
+        continue;
+      if (buf->second->space == Space::Fragment)
+        issued.registerOperands.push_back(operand);
+      else if (buf->second->space == Space::Shared)
+        issued.shared.push_back(sharedRange(*buf->second));
+    }
+  });
+  return issued;
+}
+
+void KernelEmitter::waitIfTouchesWgmma(Operation *op) {
+  if (wgmma.empty())
+    return;
+  WalkResult touched = op->walk([&](Operation *inner) {
+    for (Value v : inner->getOperands())
+      if (wgmma.touches(v))
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  if (touched.wasInterrupted())
+    waitForWgmma();
+}
+
 /// A barrier before reading bytes other threads wrote, or before writing
 /// bytes other threads may still read or write. wgmma reads shared memory
 /// through the async proxy, so generic-proxy writes are fenced first.
 void KernelEmitter::beforeSharedAccess(ArrayRef<const Buffer *> reads,
                                        ArrayRef<const Buffer *> writes,
                                        ArrayRef<const Buffer *> asyncReads) {
-  auto range = [](const Buffer *buf) {
-    int64_t bytes = product(buf->shape()) * byteWidth(buf->elementType());
-    return std::make_pair(buf->shared.offset, buf->shared.offset + bytes);
-  };
+  auto range = [](const Buffer *buf) { return sharedRange(*buf); };
+  // Bytes an in-flight wgmma reads are written only after it completes
+  // (and, through the barrier below, after every thread's has: the wait
+  // turns its ranges into ordinary reads).
+  for (const Buffer *w : writes)
+    if (SyncState::overlaps(wgmma.shared, range(w)))
+      waitForWgmma();
   bool needed = false, fence = false;
   for (const Buffer *r : reads)
     needed |= SyncState::overlaps(sync.writes, range(r));
@@ -728,8 +843,8 @@ void KernelEmitter::beforeSharedAccess(ArrayRef<const Buffer *> reads,
     barrier();
   for (const Buffer *r : reads)
     sync.reads.push_back(range(r));
-  for (const Buffer *r : asyncReads)
-    sync.reads.push_back(range(r));
+  // Async reads are recorded by the gemm as in flight (PendingWgmma) until
+  // a wait turns them into ordinary reads.
   for (const Buffer *w : writes)
     sync.writes.push_back(range(w));
 }
@@ -849,6 +964,11 @@ LogicalResult KernelEmitter::emitBlock(Block &block) {
 
 LogicalResult KernelEmitter::emitOp(Operation *op) {
   loc = op->getLoc();
+  // Gemms check their own operands (one may accumulate into registers an
+  // earlier wgmma still writes); loops and branches handle what stays in
+  // flight across them.
+  if (!isa<GemmOp, scf::ForOp, scf::IfOp, PipelinedOp>(op))
+    waitIfTouchesWgmma(op);
   if (auto alloc = dyn_cast<AllocOp>(op))
     return emitAlloc(alloc);
   if (auto copy = dyn_cast<CopyOp>(op))
@@ -1464,6 +1584,11 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
                           "(policy=T.GemmWarpPolicy.FullRow)");
   }
 
+  // wgmmas on the same accumulator are ordered by the hardware; anything
+  // else this gemm shares with one in flight waits for it.
+  if (wgmma.touches(op.getA()) || wgmma.touches(op.getB()) ||
+      llvm::is_contained(wgmma.registerOperands, op.getC()))
+    waitForWgmma();
   SmallVector<const Buffer *> asyncReads{&B};
   if (A.space == Space::Shared)
     asyncReads.push_back(&A);
@@ -1585,32 +1710,10 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
     }
   }
   NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
-  NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-  // Keep later uses of the accumulator below the wait: its registers go
-  // through an empty asm statement the compiler cannot move (one statement
-  // for up to 128 registers: cheaper to compile than one per register).
-  for (int64_t first = 0; first < C.map->slots(); first += 128) {
-    int64_t count = std::min<int64_t>(128, C.map->slots() - first);
-    SmallVector<Value> regs;
-    std::string constraints;
-    for (int64_t r = 0; r < count; ++r) {
-      regs.push_back(load(slotAddress(C, cst(first + r)), f32));
-      constraints += "=f,";
-    }
-    for (int64_t r = 0; r < count; ++r)
-      constraints += std::to_string(r) + (r + 1 < count ? "," : "");
-    auto structType =
-        LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(count, f32));
-    Value pinned =
-        LLVM::InlineAsmOp::create(b, loc, structType, regs, "", constraints,
-                                  /*has_side_effects=*/true, false,
-                                  LLVM::tailcallkind::TailCallKind::None,
-                                  LLVM::AsmDialectAttr(), ArrayAttr())
-            .getResult(0);
-    for (int64_t r = 0; r < count; ++r)
-      store(LLVM::ExtractValueOp::create(b, loc, pinned, r),
-            slotAddress(C, cst(first + r)));
-  }
+  // Not waited for here: the next op that needs the result (or the operands'
+  // bytes or registers back) waits, so independent work, including another
+  // gemm, overlaps with this one.
+  wgmma.merge(wgmmaIssuedIn(op));
   return success();
 }
 
@@ -1873,6 +1976,11 @@ LogicalResult KernelEmitter::emitLoop(Operation *op, Value lb, Value ub,
                                       Value step, Block &body) {
   if (sync.pending())
     barrier();
+  // What is in flight on entry, or issued by any iteration, may be in flight
+  // at the top of every iteration and after the loop.
+  PendingWgmma carried = wgmma;
+  carried.merge(wgmmaIssuedIn(op));
+  wgmma = carried;
   auto loop = scf::ForOp::create(b, loc, lb, ub, step);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(loop.getBody()->getTerminator());
@@ -1881,6 +1989,7 @@ LogicalResult KernelEmitter::emitLoop(Operation *op, Value lb, Value ub,
     return failure();
   if (sync.pending())
     barrier();
+  wgmma = carried;
   return success();
 }
 
@@ -1890,6 +1999,9 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
   if (!op.getInitArgs().empty()) {
     if (sync.pending())
       barrier();
+    PendingWgmma carried = wgmma;
+    carried.merge(wgmmaIssuedIn(op));
+    wgmma = carried;
     SmallVector<Value> inits;
     for (Value v : op.getInitArgs())
       inits.push_back(map.lookup(v));
@@ -1912,6 +2024,7 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
         return failure();
       scf::YieldOp::create(b, loc, *yields);
     }
+    wgmma = carried;
     for (auto [old, nv] : llvm::zip(op.getResults(), loop.getResults()))
       map.map(old, nv);
     return success();
@@ -1928,9 +2041,11 @@ LogicalResult KernelEmitter::emitIf(scf::IfOp op) {
                                 map.lookup(op.getCondition()),
                                 /*withElseRegion=*/true);
   SyncState before = sync, after;
+  PendingWgmma wgmmaBefore = wgmma, wgmmaAfter;
   for (auto [oldRegion, newRegion] :
        llvm::zip(op->getRegions(), ifOp->getRegions())) {
     sync = before;
+    wgmma = wgmmaBefore;
     Block *newBlock = &newRegion.front();
     OpBuilder::InsertionGuard guard(b);
     if (!newBlock->empty())
@@ -1948,8 +2063,10 @@ LogicalResult KernelEmitter::emitIf(scf::IfOp op) {
       scf::YieldOp::create(b, loc);
     }
     after.merge(sync);
+    wgmmaAfter.merge(wgmma);
   }
   sync = after;
+  wgmma = wgmmaAfter;
   for (auto [old, nv] : llvm::zip(op.getResults(), ifOp.getResults()))
     map.map(old, nv);
   return success();
@@ -2024,6 +2141,7 @@ LogicalResult KernelEmitter::run() {
 
   if (failed(placeSharedTiles()) || failed(emitBlock(body)))
     return failure();
+  waitForWgmma();
   func::ReturnOp::create(b, loc);
 
   int64_t sharedBytes = 0;

@@ -205,3 +205,88 @@ func.func @elementwise(%x: memref<200xf32, #tile.scope<global>>) {
   }
   return
 }
+
+// -----
+
+// Two gemms into different accumulators: the second is issued while the
+// first is still in flight, and one wait, placed before the first use of a
+// result, covers both.
+// CHECK-LABEL: func.func @independent_gemms
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NOT: nvvm.wgmma.wait.group.sync.aligned
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NOT: nvvm.wgmma.wait.group.sync.aligned
+// CHECK: llvm.store {{.+}} : vector<2xf16>, !llvm.ptr<1>
+// CHECK: return
+func.func @independent_gemms(%a: memref<64x32xf16, #tile.scope<global>>, %b: memref<32x64xf16, #tile.scope<global>>,
+                             %c: memref<64x64xf16, #tile.scope<global>>, %d: memref<64x64xf16, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %as = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %bs = tile.alloc : memref<32x64xf16, #tile.scope<shared>>
+    %acc0 = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %acc1 = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    tile.copy %a[%c0, %c0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<64x32xf16, #tile.scope<global>> to memref<64x32xf16, #tile.scope<shared>>
+    tile.copy %b[%c0, %c0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<32x64xf16, #tile.scope<global>> to memref<32x64xf16, #tile.scope<shared>>
+    tile.gemm %as, %bs, %acc0 clear_accum : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+    tile.gemm %as, %bs, %acc1 clear_accum : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+    tile.copy %acc0[%c0, %c0] [64, 64] to %c[%c0, %c0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf16, #tile.scope<global>>
+    tile.copy %acc1[%c0, %c0] [64, 64] to %d[%c0, %c0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf16, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
+
+// -----
+
+// In a K loop the gemm is left in flight at the end of an iteration; the
+// next iteration's copy into the operand tiles first waits for it, then
+// synchronizes the block (other threads' wgmmas may still read the tiles),
+// and only then writes. After the loop the accumulator is waited for before
+// it is stored.
+// CHECK-LABEL: func.func @k_loop
+// CHECK: scf.for
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: llvm.inline_asm has_side_effects "", "=f
+// CHECK: nvvm.barrier0
+// CHECK: llvm.store {{.+}} : vector<8xf16>, !llvm.ptr<3>
+// CHECK: nvvm.barrier0
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NOT: nvvm.wgmma.wait.group.sync.aligned
+// CHECK: }
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: llvm.store {{.+}} : vector<2xf16>, !llvm.ptr<1>
+func.func @k_loop(%a: memref<64x128xf16, #tile.scope<global>>, %b: memref<128x64xf16, #tile.scope<global>>,
+                  %c: memref<64x64xf16, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c32 = arith.constant 32 : index
+    %as = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %bs = tile.alloc : memref<32x64xf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %zero = arith.constant 0.0 : f32
+    tile.fill %acc, %zero : memref<64x64xf32, #tile.scope<fragment>>
+    tile.pipelined %c0 to %c4 step %c1 stages 1 {
+    ^bb0(%k: index):
+      %k0 = arith.muli %k, %c32 : index
+      tile.copy %a[%c0, %k0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<64x128xf16, #tile.scope<global>> to memref<64x32xf16, #tile.scope<shared>>
+      tile.copy %b[%k0, %c0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<128x64xf16, #tile.scope<global>> to memref<32x64xf16, #tile.scope<shared>>
+      tile.gemm %as, %bs, %acc : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+      tile.yield
+    }
+    tile.copy %acc[%c0, %c0] [64, 64] to %c[%c0, %c0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf16, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
