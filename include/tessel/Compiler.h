@@ -135,8 +135,11 @@ CompileResult compileKernelToTile(const KernelRequest &request,
 struct CUDAOptions {
   std::string arch = "sm_90a";  ///< the chip PTX is generated for
   bool cubin = false;           ///< also assemble with ptxas
+  bool fatbin = false;          ///< also package cubin + PTX with fatbinary
+                                ///< (implies cubin)
   std::string ptxas;            ///< ptxas to use; empty: $TESSEL_PTXAS, the
-                                ///< CUDA toolkit, then PATH
+                                ///< CUDA toolkit, then PATH; fatbinary is
+                                ///< looked for beside it
 };
 
 /// A kernel compiled for an NVIDIA GPU, and what launching it needs.
@@ -146,6 +149,7 @@ struct CUDAKernel {
   std::string name;             ///< the PTX entry point
   std::string ptx;
   std::string cubin;            ///< empty unless requested
+  std::string fatbin;           ///< empty unless requested
   std::string ptxasLog;         ///< ptxas -v output
   int registers = -1;           ///< from ptxas -v; -1 when not assembled
   int spillBytes = -1;          ///< spill stores + loads, from ptxas -v
@@ -165,6 +169,9 @@ CUDAKernel compileTileToCUDA(std::string_view tileIR, const CUDAOptions &options
 
 /// The ptxas Tessel would use, or "" when there is none.
 std::string findPtxas(const std::string &preferred = "");
+
+/// The fatbinary beside `ptxas` (or, failing that, on PATH), or "".
+std::string findFatbinary(const std::string &ptxas);
 
 } // namespace tessel
 

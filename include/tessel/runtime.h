@@ -59,7 +59,77 @@ tessel_rt_status tessel_rt_kernel_create(const void *image, size_t size,
 tessel_rt_status tessel_rt_launch(tessel_rt_kernel *kernel, const uint32_t grid[3],
                                   void **args, void *stream);
 
+/* As tessel_rt_launch, in clusters of `cluster` blocks (thread block
+ * clusters, sm_90): each cluster dimension must divide the grid's, and a
+ * cluster holds at most 16 blocks (more than 8 is allowed where the device
+ * supports it). A cluster of {1, 1, 1} is an ordinary launch. */
+tessel_rt_status tessel_rt_launch_cluster(tessel_rt_kernel *kernel,
+                                          const uint32_t grid[3],
+                                          const uint32_t cluster[3], void **args,
+                                          void *stream);
+
 void tessel_rt_kernel_destroy(tessel_rt_kernel *kernel);
+
+/* TMA (Hopper's tensor memory accelerator) descriptors. A descriptor
+ * describes a global tensor and the box of it one cp.async.bulk.tensor
+ * moves; kernels take it as a by-value (__grid_constant__) parameter. */
+typedef struct tessel_rt_tensor_map {
+#if defined(__cplusplus)
+  alignas(64)
+#else
+  _Alignas(64)
+#endif
+      uint64_t opaque[16];
+} tessel_rt_tensor_map;
+
+/* Element types, numbered as the driver's CUtensorMapDataType (fp8 tensors
+ * use UINT8). */
+typedef enum tessel_rt_tma_dtype {
+  TESSEL_RT_TMA_UINT8 = 0,
+  TESSEL_RT_TMA_UINT16 = 1,
+  TESSEL_RT_TMA_UINT32 = 2,
+  TESSEL_RT_TMA_INT32 = 3,
+  TESSEL_RT_TMA_UINT64 = 4,
+  TESSEL_RT_TMA_INT64 = 5,
+  TESSEL_RT_TMA_FLOAT16 = 6,
+  TESSEL_RT_TMA_FLOAT32 = 7,
+  TESSEL_RT_TMA_FLOAT64 = 8,
+  TESSEL_RT_TMA_BFLOAT16 = 9,
+} tessel_rt_tma_dtype;
+
+/* Encodes a descriptor for the row-major tensor at `pointer` of `rank` (1 to
+ * 5) dimensions `shape`, with `strides` in elements (NULL: contiguous),
+ * moving boxes of `box` elements per dimension (row-major, each 1 to 256),
+ * swizzled in shared memory by `swizzle_bytes` (0, 32, 64 or 128). Reads
+ * outside the tensor fill zeros. Every requirement the hardware has
+ * (16-byte aligned address and strides, box row a multiple of 16 bytes and
+ * no wider than the swizzle) is checked first, with a message naming it. */
+tessel_rt_status tessel_rt_tensor_map_encode(tessel_rt_tensor_map *out,
+                                             tessel_rt_tma_dtype dtype, int rank,
+                                             uint64_t pointer,
+                                             const int64_t *shape,
+                                             const int64_t *strides,
+                                             const uint32_t *box,
+                                             uint32_t swizzle_bytes);
+
+/* As tessel_rt_tensor_map_encode, through a process-wide cache keyed by all
+ * the arguments: a tensor launched with again and again is encoded once.
+ * The descriptor lives until tessel_rt_tensor_map_cache_clear(). */
+tessel_rt_status tessel_rt_tensor_map_get(const tessel_rt_tensor_map **out,
+                                          tessel_rt_tma_dtype dtype, int rank,
+                                          uint64_t pointer, const int64_t *shape,
+                                          const int64_t *strides,
+                                          const uint32_t *box,
+                                          uint32_t swizzle_bytes);
+
+/* Drops every cached descriptor (pointers from tessel_rt_tensor_map_get
+ * become invalid). Call it when tensors are freed and their addresses may
+ * be reused with other shapes; the cache never returns a descriptor for a
+ * different shape, strides or box, only for the same ones. */
+void tessel_rt_tensor_map_cache_clear(void);
+
+/* How many descriptors the cache holds. */
+size_t tessel_rt_tensor_map_cache_size(void);
 
 /* Checks a tensor argument before a launch: device memory of the current
  * context's device, 16-byte aligned, contiguous row-major, the expected

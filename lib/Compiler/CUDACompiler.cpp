@@ -94,7 +94,64 @@ bool assemble(const std::string &ptxas, const std::string &arch,
   kernel.spillBytes = spillBytes(kernel.ptxasLog);
   return true;
 }
+/// Packages the cubin and the PTX into a fatbin (the form cuModuleLoadData
+/// and CUDA's own loaders take with a fallback to JIT from the PTX).
+bool package(const std::string &fatbinary, const std::string &arch,
+             tessel::CUDAKernel &kernel) {
+  llvm::SmallString<128> ptxPath, cubinPath, fatbinPath;
+  if (llvm::sys::fs::createTemporaryFile("tessel", "ptx", ptxPath) ||
+      llvm::sys::fs::createTemporaryFile("tessel", "cubin", cubinPath) ||
+      llvm::sys::fs::createTemporaryFile("tessel", "fatbin", fatbinPath)) {
+    kernel.diagnostics += "error: cannot create temporary files for fatbinary\n";
+    return false;
+  }
+  auto cleanup = llvm::make_scope_exit([&] {
+    llvm::sys::fs::remove(ptxPath);
+    llvm::sys::fs::remove(cubinPath);
+    llvm::sys::fs::remove(fatbinPath);
+  });
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream ptx(ptxPath, ec);
+    ptx << kernel.ptx;
+    llvm::raw_fd_ostream cubin(cubinPath, ec, llvm::sys::fs::OF_None);
+    cubin << kernel.cubin;
+  }
+  // "sm_90a" -> "90a" for the image specs.
+  std::string sm = llvm::StringRef(arch).drop_front(3).str();
+  std::string create = "--create=" + fatbinPath.str().str();
+  std::string elf = "--image3=kind=elf,sm=" + sm + ",file=" + cubinPath.str().str();
+  std::string ptx = "--image3=kind=ptx,sm=" + sm + ",file=" + ptxPath.str().str();
+  llvm::SmallVector<llvm::StringRef> args = {fatbinary, "-64", create, elf, ptx};
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(fatbinary, args, std::nullopt, {}, 0, 0,
+                                     &error);
+  if (rc != 0) {
+    kernel.diagnostics += "error: fatbinary failed (exit " + std::to_string(rc) +
+                          ")" + (error.empty() ? "" : ": " + error) + "\n";
+    return false;
+  }
+  auto fatbin = llvm::MemoryBuffer::getFile(fatbinPath, /*IsText=*/false);
+  if (!fatbin) {
+    kernel.diagnostics += "error: fatbinary produced no file\n";
+    return false;
+  }
+  kernel.fatbin = (*fatbin)->getBuffer().str();
+  return true;
+}
 } // namespace
+
+std::string tessel::findFatbinary(const std::string &ptxas) {
+  if (!ptxas.empty()) {
+    llvm::SmallString<128> path(llvm::sys::path::parent_path(ptxas));
+    llvm::sys::path::append(path, "fatbinary");
+    if (llvm::sys::fs::can_execute(path))
+      return path.str().str();
+  }
+  if (auto found = llvm::sys::findProgramByName("fatbinary"))
+    return *found;
+  return "";
+}
 
 std::string tessel::findPtxas(const std::string &preferred) {
   if (!preferred.empty())
@@ -181,7 +238,7 @@ tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
   }
   kernel.timings.emplace_back("llvm", millisecondsSince(start));
 
-  if (options.cubin) {
+  if (options.cubin || options.fatbin) {
     std::string ptxas = findPtxas(options.ptxas);
     if (ptxas.empty()) {
       kernel.diagnostics += "error: no ptxas found (set TESSEL_PTXAS or install "
@@ -193,6 +250,18 @@ tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
     if (!assemble(ptxas, options.arch, kernel.ptx, kernel))
       return kernel;
     kernel.timings.emplace_back("ptxas", millisecondsSince(start));
+    if (options.fatbin) {
+      std::string fatbinary = findFatbinary(ptxas);
+      if (fatbinary.empty()) {
+        kernel.diagnostics += "error: no fatbinary found beside " + ptxas +
+                              " or on PATH; emit cubin and ptx instead\n";
+        return kernel;
+      }
+      start = std::chrono::steady_clock::now();
+      if (!package(fatbinary, options.arch, kernel))
+        return kernel;
+      kernel.timings.emplace_back("fatbinary", millisecondsSince(start));
+    }
   }
   kernel.ok = true;
   return kernel;

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -28,6 +29,30 @@ using CUstream = void *;
 using CUdeviceptr = unsigned long long;
 
 constexpr int kFuncAttributeMaxDynamicSharedSize = 8;
+constexpr int kFuncAttributeNonPortableClusterSizeAllowed = 14;
+constexpr int kLaunchAttributeClusterDimension = 4;
+
+// cuLaunchKernelEx's configuration, laid out as the driver's CUlaunchConfig
+// and CUlaunchAttribute (checked against cuda.h by the fake-driver tests).
+union LaunchAttributeValue {
+  char pad[64];
+  struct {
+    unsigned x, y, z;
+  } clusterDim;
+};
+struct LaunchAttribute {
+  int id;
+  char pad[8 - sizeof(int)];
+  LaunchAttributeValue value;
+};
+struct LaunchConfig {
+  unsigned gridDimX, gridDimY, gridDimZ;
+  unsigned blockDimX, blockDimY, blockDimZ;
+  unsigned sharedMemBytes;
+  void *hStream;
+  LaunchAttribute *attrs;
+  unsigned numAttrs;
+};
 constexpr int kPointerAttributeMemoryType = 2;
 constexpr unsigned kMemoryTypeHost = 1;
 
@@ -49,6 +74,13 @@ struct Driver {
                              unsigned, unsigned, unsigned, CUstream, void **,
                              void **) = nullptr;
   CUresult (*cuPointerGetAttribute)(void *, int, CUdeviceptr) = nullptr;
+  // Optional: drivers before CUDA 12 lack them; used only when asked for.
+  CUresult (*cuLaunchKernelEx)(const LaunchConfig *, CUfunction, void **,
+                               void **) = nullptr;
+  CUresult (*cuTensorMapEncodeTiled)(void *, int, unsigned, void *,
+                                     const uint64_t *, const uint64_t *,
+                                     const uint32_t *, const uint32_t *, int,
+                                     int, int, int) = nullptr;
 };
 
 thread_local std::string lastError;
@@ -97,6 +129,11 @@ void openDriver() {
             bind(driver.cuPointerGetAttribute, "cuPointerGetAttribute");
   if (!ok)
     return;
+  driver.cuLaunchKernelEx = reinterpret_cast<decltype(driver.cuLaunchKernelEx)>(
+      dlsym(driver.handle, "cuLaunchKernelEx"));
+  driver.cuTensorMapEncodeTiled =
+      reinterpret_cast<decltype(driver.cuTensorMapEncodeTiled)>(
+          dlsym(driver.handle, "cuTensorMapEncodeTiled"));
   if (CUresult r = driver.cuInit(0)) {
     const char *text = nullptr;
     driver.cuGetErrorString(r, &text);
@@ -144,6 +181,78 @@ tessel_rt_status currentContext(CUcontext &ctx) {
     return driverFailure(r, "cuCtxSetCurrent");
   return TESSEL_RT_SUCCESS;
 }
+
+int64_t elementBytes(tessel_rt_tma_dtype dtype) {
+  switch (dtype) {
+  case TESSEL_RT_TMA_UINT8:
+    return 1;
+  case TESSEL_RT_TMA_UINT16:
+  case TESSEL_RT_TMA_FLOAT16:
+  case TESSEL_RT_TMA_BFLOAT16:
+    return 2;
+  case TESSEL_RT_TMA_UINT32:
+  case TESSEL_RT_TMA_INT32:
+  case TESSEL_RT_TMA_FLOAT32:
+    return 4;
+  case TESSEL_RT_TMA_UINT64:
+  case TESSEL_RT_TMA_INT64:
+  case TESSEL_RT_TMA_FLOAT64:
+    return 8;
+  }
+  return 0;
+}
+
+/// The hardware's requirements on a tiled tensor map, each with its own
+/// message (the driver answers only "invalid value").
+tessel_rt_status checkTensorMap(tessel_rt_tma_dtype dtype, int rank,
+                                uint64_t pointer, const int64_t *shape,
+                                const int64_t *strides, const uint32_t *box,
+                                uint32_t swizzle) {
+  auto bad = [](const std::string &what) {
+    return fail(TESSEL_RT_INVALID_ARGUMENT, "tensor map: " + what);
+  };
+  int64_t bytes = elementBytes(dtype);
+  if (!bytes)
+    return bad("unknown element type " + std::to_string(int(dtype)));
+  if (rank < 1 || rank > 5)
+    return bad("rank " + std::to_string(rank) + " is not 1 to 5");
+  if (pointer % 16)
+    return bad("the tensor's address is not 16-byte aligned");
+  if (swizzle != 0 && swizzle != 32 && swizzle != 64 && swizzle != 128)
+    return bad("swizzle of " + std::to_string(swizzle) +
+               " bytes; it is 0, 32, 64 or 128");
+  int64_t contiguous = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    std::string dim = "dimension " + std::to_string(d);
+    if (shape[d] < 1 || shape[d] > (int64_t(1) << 32))
+      return bad(dim + " has extent " + std::to_string(shape[d]) +
+                 "; it must be 1 to 2^32");
+    if (box[d] < 1 || box[d] > 256)
+      return bad("the box's " + dim + " is " + std::to_string(box[d]) +
+                 "; it must be 1 to 256");
+    int64_t stride = strides ? strides[d] : contiguous;
+    if (d == rank - 1 && stride != 1)
+      return bad("the innermost dimension must be contiguous (stride 1), "
+                 "not stride " + std::to_string(stride));
+    if (d < rank - 1 &&
+        (stride * bytes % 16 || stride * bytes >= (int64_t(1) << 40) || stride < 1))
+      return bad(dim + "'s stride is " + std::to_string(stride * bytes) +
+                 " bytes; it must be a positive multiple of 16 below 2^40");
+    contiguous *= shape[d];
+  }
+  int64_t rowBytes = int64_t(box[rank - 1]) * bytes;
+  if (rowBytes % 16)
+    return bad("the box's innermost extent is " + std::to_string(rowBytes) +
+               " bytes; it must be a multiple of 16");
+  if (swizzle && rowBytes > swizzle)
+    return bad("the box's innermost extent (" + std::to_string(rowBytes) +
+               " bytes) is wider than the " + std::to_string(swizzle) +
+               "-byte swizzle");
+  return TESSEL_RT_SUCCESS;
+}
+
+std::mutex tensorMapMutex;
+std::map<std::vector<int64_t>, std::unique_ptr<tessel_rt_tensor_map>> tensorMaps;
 
 } // namespace
 
@@ -214,12 +323,34 @@ void tessel_rt_kernel_destroy(tessel_rt_kernel *kernel) {
 tessel_rt_status tessel_rt_launch(tessel_rt_kernel *kernel,
                                   const uint32_t grid[3], void **args,
                                   void *stream) {
-  if (!kernel || !grid)
-    return fail(TESSEL_RT_INVALID_ARGUMENT, "tessel_rt_launch needs a kernel and a grid");
+  const uint32_t single[3] = {1, 1, 1};
+  return tessel_rt_launch_cluster(kernel, grid, single, args, stream);
+}
+
+tessel_rt_status tessel_rt_launch_cluster(tessel_rt_kernel *kernel,
+                                          const uint32_t grid[3],
+                                          const uint32_t cluster[3], void **args,
+                                          void *stream) {
+  if (!kernel || !grid || !cluster)
+    return fail(TESSEL_RT_INVALID_ARGUMENT,
+                "tessel_rt_launch needs a kernel, a grid and a cluster shape");
   for (int i = 0; i < 3; ++i)
     if (grid[i] == 0)
       return fail(TESSEL_RT_INVALID_ARGUMENT,
                   "grid dimension " + std::to_string(i) + " is 0");
+  uint32_t clusterBlocks = 1;
+  for (int i = 0; i < 3; ++i) {
+    if (cluster[i] == 0 || grid[i] % cluster[i])
+      return fail(TESSEL_RT_INVALID_ARGUMENT,
+                  "cluster dimension " + std::to_string(i) + " (" +
+                      std::to_string(cluster[i]) +
+                      ") does not divide the grid's (" + std::to_string(grid[i]) + ")");
+    clusterBlocks *= cluster[i];
+  }
+  if (clusterBlocks > 16)
+    return fail(TESSEL_RT_INVALID_ARGUMENT,
+                "a cluster holds at most 16 blocks; this one has " +
+                    std::to_string(clusterBlocks));
   if (tessel_rt_status s = checkDriver())
     return s;
   CUcontext ctx;
@@ -251,10 +382,41 @@ tessel_rt_status tessel_rt_launch(tessel_rt_kernel *kernel,
     }
     function = it->second.second;
   }
-  if (CUresult r = driver.cuLaunchKernel(function, grid[0], grid[1], grid[2],
-                                         kernel->threads, 1, 1, kernel->sharedBytes,
-                                         stream, args, nullptr))
-    return driverFailure(r, "launching '" + kernel->name + "'");
+  if (clusterBlocks == 1) {
+    if (CUresult r = driver.cuLaunchKernel(function, grid[0], grid[1], grid[2],
+                                           kernel->threads, 1, 1,
+                                           kernel->sharedBytes, stream, args,
+                                           nullptr))
+      return driverFailure(r, "launching '" + kernel->name + "'");
+    return TESSEL_RT_SUCCESS;
+  }
+  if (!driver.cuLaunchKernelEx)
+    return fail(TESSEL_RT_DRIVER_ERROR,
+                "this CUDA driver has no cuLaunchKernelEx, which cluster "
+                "launches need (CUDA 12 or newer)");
+  if (clusterBlocks > 8)
+    if (CUresult r = driver.cuFuncSetAttribute(
+            function, kFuncAttributeNonPortableClusterSizeAllowed, 1))
+      return driverFailure(r, "allowing clusters of " +
+                                  std::to_string(clusterBlocks) + " blocks");
+  LaunchAttribute attribute{};
+  attribute.id = kLaunchAttributeClusterDimension;
+  attribute.value.clusterDim.x = cluster[0];
+  attribute.value.clusterDim.y = cluster[1];
+  attribute.value.clusterDim.z = cluster[2];
+  LaunchConfig config{};
+  config.gridDimX = grid[0];
+  config.gridDimY = grid[1];
+  config.gridDimZ = grid[2];
+  config.blockDimX = kernel->threads;
+  config.blockDimY = config.blockDimZ = 1;
+  config.sharedMemBytes = kernel->sharedBytes;
+  config.hStream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  if (CUresult r = driver.cuLaunchKernelEx(&config, function, args, nullptr))
+    return driverFailure(r, "launching '" + kernel->name + "' in clusters of " +
+                                std::to_string(clusterBlocks));
   return TESSEL_RT_SUCCESS;
 }
 
@@ -306,6 +468,89 @@ tessel_rt_status tessel_rt_check_tensor(const char *name, uint64_t pointer,
     return fail(TESSEL_RT_INVALID_ARGUMENT,
                 arg + " is in host memory; move it to the GPU first");
   return TESSEL_RT_SUCCESS;
+}
+
+tessel_rt_status tessel_rt_tensor_map_encode(tessel_rt_tensor_map *out,
+                                             tessel_rt_tma_dtype dtype, int rank,
+                                             uint64_t pointer,
+                                             const int64_t *shape,
+                                             const int64_t *strides,
+                                             const uint32_t *box,
+                                             uint32_t swizzle_bytes) {
+  if (!out || !shape || !box)
+    return fail(TESSEL_RT_INVALID_ARGUMENT,
+                "tessel_rt_tensor_map_encode needs an output, a shape and a box");
+  if (tessel_rt_status s = checkTensorMap(dtype, rank, pointer, shape, strides,
+                                          box, swizzle_bytes))
+    return s;
+  if (tessel_rt_status s = checkDriver())
+    return s;
+  if (!driver.cuTensorMapEncodeTiled)
+    return fail(TESSEL_RT_DRIVER_ERROR,
+                "this CUDA driver has no cuTensorMapEncodeTiled, which TMA "
+                "needs (CUDA 12 or newer)");
+  // The driver counts dimensions from the innermost.
+  uint64_t dims[5], byteStrides[4];
+  uint32_t boxDims[5], elementStrides[5] = {1, 1, 1, 1, 1};
+  int64_t bytes = elementBytes(dtype), contiguous = 1;
+  for (int i = 0; i < rank; ++i) {
+    int d = rank - 1 - i;
+    dims[i] = uint64_t(shape[d]);
+    boxDims[i] = box[d];
+    int64_t stride = strides ? strides[d] : contiguous;
+    if (i > 0)
+      byteStrides[i - 1] = uint64_t(stride * bytes);
+    contiguous *= shape[d];
+  }
+  int swizzle = swizzle_bytes == 0 ? 0 : swizzle_bytes == 32 ? 1 : swizzle_bytes == 64 ? 2 : 3;
+  if (CUresult r = driver.cuTensorMapEncodeTiled(
+          out->opaque, int(dtype), unsigned(rank), reinterpret_cast<void *>(pointer),
+          dims, byteStrides, boxDims, elementStrides, /*interleave=*/0, swizzle,
+          /*l2Promotion: 128B*/ 2, /*oobFill: zeros*/ 0))
+    return driverFailure(r, "cuTensorMapEncodeTiled", TESSEL_RT_INVALID_ARGUMENT);
+  return TESSEL_RT_SUCCESS;
+}
+
+tessel_rt_status tessel_rt_tensor_map_get(const tessel_rt_tensor_map **out,
+                                          tessel_rt_tma_dtype dtype, int rank,
+                                          uint64_t pointer, const int64_t *shape,
+                                          const int64_t *strides,
+                                          const uint32_t *box,
+                                          uint32_t swizzle_bytes) {
+  if (!out || !shape || !box || rank < 1 || rank > 5)
+    return fail(TESSEL_RT_INVALID_ARGUMENT,
+                "tessel_rt_tensor_map_get needs an output, a shape and a box "
+                "of rank 1 to 5");
+  // The key is every argument, so a hit is the descriptor these arguments
+  // encode: the cache cannot hand out one for another shape or box.
+  std::vector<int64_t> key = {int64_t(dtype), rank, int64_t(pointer),
+                              int64_t(swizzle_bytes), strides ? 1 : 0};
+  for (int i = 0; i < rank; ++i) {
+    key.push_back(shape[i]);
+    key.push_back(strides ? strides[i] : 0);
+    key.push_back(box[i]);
+  }
+  std::lock_guard<std::mutex> lock(tensorMapMutex);
+  auto it = tensorMaps.find(key);
+  if (it == tensorMaps.end()) {
+    auto map = std::make_unique<tessel_rt_tensor_map>();
+    if (tessel_rt_status s = tessel_rt_tensor_map_encode(
+            map.get(), dtype, rank, pointer, shape, strides, box, swizzle_bytes))
+      return s;
+    it = tensorMaps.emplace(std::move(key), std::move(map)).first;
+  }
+  *out = it->second.get();
+  return TESSEL_RT_SUCCESS;
+}
+
+void tessel_rt_tensor_map_cache_clear(void) {
+  std::lock_guard<std::mutex> lock(tensorMapMutex);
+  tensorMaps.clear();
+}
+
+size_t tessel_rt_tensor_map_cache_size(void) {
+  std::lock_guard<std::mutex> lock(tensorMapMutex);
+  return tensorMaps.size();
 }
 
 } // extern "C"

@@ -17,6 +17,9 @@ llvm_config.with_environment("PATH", config.tessel_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 config.environment["PATH"] = os.pathsep.join(
     [config.tessel_tools_dir, config.llvm_tools_dir, config.environment["PATH"]])
+# For tests that run a tool with a PATH of their own.
+config.substitutions.append(("%tessel_tools", config.tessel_tools_dir))
+config.substitutions.append(("%llvm_tools", config.llvm_tools_dir))
 
 # ptxas (CUDA toolkit): tests that assemble PTX say `REQUIRES: ptxas` and are
 # reported UNSUPPORTED where it is missing.
@@ -26,5 +29,7 @@ ptxas = os.environ.get("TESSEL_PTXAS") or shutil.which("ptxas") or (
 if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+    if os.access(os.path.join(os.path.dirname(ptxas), "fatbinary"), os.X_OK):
+        config.available_features.add("fatbinary")
 else:
     lit_config.note("ptxas not found: PTX assembly tests are skipped")

@@ -44,7 +44,8 @@ static cl::opt<std::string>
     emit("emit",
          cl::desc("Comma-separated artifacts to produce: tile (the IR after "
                   "the frontend), cpu-llvm (the LLVM IR the CPU backend runs), "
-                  "ptx, cubin (needs ptxas), manifest (NAME.json: signature, "
+                  "ptx, cubin (needs ptxas), fatbin (cubin + PTX, needs "
+                  "fatbinary), manifest (NAME.json: signature, "
                   "grid, threads, shared memory, registers)"),
          cl::value_desc("KINDS"), cl::init("tile"), cl::cat(tesselcCategory));
 
@@ -76,7 +77,7 @@ static cl::opt<std::string>
               cl::value_desc("DIR"), cl::init(""), cl::cat(tesselcCategory));
 
 static const char *const kEmitKinds[] = {"tile", "cpu-llvm", "ptx", "cubin",
-                                         "manifest"};
+                                         "fatbin", "manifest"};
 static const char *const kTargets[] = {"sm_90a", "sm_90"};
 
 /// Splits "NAME=VALUE"; reports a malformed define.
@@ -155,7 +156,7 @@ int main(int argc, char **argv) {
     if (!is_contained(kEmitKinds, kind)) {
       WithColor::error(errs(), "tesselc")
           << "unknown --emit kind '" << kind
-          << "' (known: tile, cpu-llvm, ptx, cubin, manifest)\n";
+          << "' (known: tile, cpu-llvm, ptx, cubin, fatbin, manifest)\n";
       return 1;
     }
   }
@@ -208,11 +209,12 @@ int main(int argc, char **argv) {
       artifacts.emplace_back(result.output, entry + ".tile.mlir");
       continue;
     }
-    if (kind == "ptx" || kind == "cubin" || kind == "manifest") {
+    if (kind == "ptx" || kind == "cubin" || kind == "fatbin" || kind == "manifest") {
       if (!cuda) {
         tessel::CUDAOptions options;
         options.arch = target;
         options.cubin = is_contained(kinds, "cubin") || is_contained(kinds, "manifest");
+        options.fatbin = is_contained(kinds, "fatbin");
         options.ptxas = ptxasPath;
         if (is_contained(kinds, "manifest") && !is_contained(kinds, "cubin") &&
             tessel::findPtxas(ptxasPath).empty())
@@ -230,6 +232,8 @@ int main(int argc, char **argv) {
         artifacts.emplace_back(cuda->ptx, entry + ".ptx");
       else if (kind == "cubin")
         artifacts.emplace_back(cuda->cubin, entry + ".cubin");
+      else if (kind == "fatbin")
+        artifacts.emplace_back(cuda->fatbin, entry + ".fatbin");
       else
         artifacts.emplace_back(manifest(*cuda, signature, target), entry + ".json");
       continue;
