@@ -30,4 +30,7 @@ compile attention_b4_h16_s4096_d128 examples/flash_attention/flash_attention.py 
   batch=4 heads=16 seq_len=4096 dim=128 block_M=64 block_N=64
 compile attention_b1_h8_s1024_d128 examples/flash_attention/flash_attention.py flash_attention \
   batch=1 heads=8 seq_len=1024 dim=128
+# Row reductions combined across warps through shared memory.
+compile softmax_m4096_n1024 tests/lit/Frontend/corpus/softmax.py softmax M=4096 N=1024 block_M=8
+compile layernorm_m4096_n1024 tests/lit/Frontend/corpus/layernorm.py layernorm M=4096 N=1024
 du -sh "$OUT"

@@ -323,6 +323,11 @@ private:
   }
   Value cst(int64_t v) { return constant(v, b.getIndexType()); }
   Value i32(int64_t v) { return constant(v, b.getI32Type()); }
+  /// The lanes of a warp that exist: all 32, or the whole block when it is
+  /// smaller (shfl.sync must name only lanes that execute it).
+  Value warpMask() {
+    return i32(threads >= 32 ? -1 : int64_t((uint32_t(1) << threads) - 1));
+  }
   Value toI64(Value index) {
     return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
   }
@@ -412,6 +417,9 @@ private:
   void beforeSharedAccess(ArrayRef<const Buffer *> reads,
                           ArrayRef<const Buffer *> writes,
                           ArrayRef<const Buffer *> asyncReads = {});
+  /// The same for raw byte ranges (the reduction scratch area).
+  void beforeSharedRanges(ArrayRef<std::pair<int64_t, int64_t>> reads,
+                          ArrayRef<std::pair<int64_t, int64_t>> writes);
 
   /// The buffer `v` names; null (after an error at `user`) if none.
   const Buffer *bufferOf(Value v, Operation *user) {
@@ -438,6 +446,7 @@ private:
   LogicalResult emitFill(FillOp op);
   LogicalResult emitGemm(GemmOp op);
   LogicalResult emitReduce(ReduceOp op);
+  LogicalResult emitReduceThroughShared(ReduceOp op);
   LogicalResult emitParallel(ParallelOp op);
   LogicalResult emitLoad(memref::LoadOp op);
   LogicalResult emitStore(memref::StoreOp op);
@@ -466,6 +475,9 @@ private:
   int64_t threads = 0;
   DenseMap<std::pair<int64_t, Type>, Value> constants;
   DenseMap<std::pair<int64_t, int64_t>, Value> threadFields;
+  /// Shared memory past the planned tiles for cross-warp reductions: where
+  /// it starts and the most any reduction uses.
+  int64_t scratchBase = 0, scratchBytes = 0;
   /// [0, grid - 1] for each block index of the input kernel.
   DenseMap<Value, IndexRange> blockRanges;
   SyncState sync;
@@ -847,6 +859,21 @@ void KernelEmitter::beforeSharedAccess(ArrayRef<const Buffer *> reads,
   // a wait turns them into ordinary reads.
   for (const Buffer *w : writes)
     sync.writes.push_back(range(w));
+}
+
+void KernelEmitter::beforeSharedRanges(
+    ArrayRef<std::pair<int64_t, int64_t>> reads,
+    ArrayRef<std::pair<int64_t, int64_t>> writes) {
+  bool needed = false;
+  for (auto r : reads)
+    needed |= SyncState::overlaps(sync.writes, r);
+  for (auto w : writes)
+    needed |= SyncState::overlaps(sync.writes, w) ||
+              SyncState::overlaps(sync.reads, w);
+  if (needed)
+    barrier();
+  sync.reads.append(reads.begin(), reads.end());
+  sync.writes.append(writes.begin(), writes.end());
 }
 
 //===----------------------------------------------------------------------===//
@@ -1757,19 +1784,35 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
       any = true;
       int64_t de = dstLinear(e);
       if (!D.holds(t, de))
-        return op.emitError("the destination's layout does not keep each "
-                            "row's result on the threads that hold the row");
+        return emitReduceThroughShared(op);
       int64_t ds = D.holderOf(de).second;
       if (dSlot >= 0 && ds != dSlot)
-        return op.emitError("the source and destination layouts of this "
-                            "reduction do not line up register by register");
+        return emitReduceThroughShared(op);
       dSlot = ds;
     }
     if (!any)
       continue;
     if (!all)
-      return op.emitError("the cuda target cannot reduce a fragment whose "
-                          "threads hold different numbers of elements");
+      return emitReduceThroughShared(op);
+  }
+  // The threads sharing a result are exactly its replicas; they combine
+  // with butterfly shuffles, which must stay within a warp.
+  for (int64_t e = 0, count = product(S.shape()); e < count; ++e) {
+    int64_t de = dstLinear(e);
+    int64_t holder = S.holderOf(e).first;
+    if (!D.holds(holder, de))
+      return emitReduceThroughShared(op);
+  }
+  int64_t mask = D.replicaMask();
+  if (mask >> 5)
+    return emitReduceThroughShared(op);
+  for (int64_t s = 0; s < S.slots(); ++s) {
+    int64_t dSlot = -1;
+    for (int64_t t = 0; t < threads && dSlot < 0; ++t)
+      if (int64_t e = S.elementAt(t, s); e >= 0)
+        dSlot = D.holderOf(dstLinear(e)).second;
+    if (dSlot < 0)
+      continue;
     Value x = load(slotAddress(src, cst(s)), elt);
     if (kind == ReduceKind::AbsSum || kind == ReduceKind::AbsMax)
       x = isa<FloatType>(elt) ? (Value)math::AbsFOp::create(b, loc, x)
@@ -1780,28 +1823,13 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
     else
       it->second = cpu::reductionCombine(b, loc, kind, it->second, x);
   }
-  // The threads sharing a result are exactly its replicas; they combine
-  // with butterfly shuffles, which must stay within a warp.
-  for (int64_t e = 0, count = product(S.shape()); e < count; ++e) {
-    int64_t de = dstLinear(e);
-    int64_t holder = S.holderOf(e).first;
-    if (!D.holds(holder, de))
-      return op.emitError("internal error: a row's elements are held by "
-                          "threads outside its result's replicas");
-  }
-  int64_t mask = D.replicaMask();
-  if (mask >> 5)
-    return op.emitError("this reduction combines values across warps, which "
-                        "the cuda target does not support yet; use "
-                        "policy=T.GemmWarpPolicy.FullRow for the gemm that "
-                        "produces the fragment");
   for (int64_t ds = 0; ds < D.slots(); ++ds) {
     auto it = partial.find(ds);
     Value v = it != partial.end() ? it->second : cpu::reductionIdentity(b, loc, kind, elt);
     for (int64_t bit = 0; bit < 5; ++bit) {
       if (!(mask >> bit & 1))
         continue;
-      Value other = NVVM::ShflOp::create(b, loc, elt, i32(-1), v,
+      Value other = NVVM::ShflOp::create(b, loc, elt, warpMask(), v,
                                          i32(int64_t(1) << bit), i32(0x1f),
                                          NVVM::ShflKind::bfly, UnitAttr());
       v = cpu::reductionCombine(b, loc, kind, v, other);
@@ -1809,6 +1837,142 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
     if (!op.getClear())
       v = cpu::reductionCombine(b, loc, kind, load(slotAddress(dst, cst(ds)), elt), v);
     store(v, slotAddress(dst, cst(ds)));
+  }
+  return success();
+}
+
+/// A reduction whose rows are spread over threads in any way: each thread
+/// combines its own elements per result, each warp combines its lanes with
+/// butterfly shuffles, lane 0 of each warp writes the warp's partials to
+/// shared scratch, and after a barrier every thread holding a result
+/// combines the warps' partials for it.
+LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
+  const Buffer &src = *bufferOf(op.getSrc(), op), &dst = *bufferOf(op.getDst(), op);
+  const ThreadMap &S = *src.map, &D = *dst.map;
+  Type elt = src.elementType();
+  ReduceKind kind = op.getKind();
+  int64_t dim = op.getDim();
+  int64_t results = product(dst.shape());
+  constexpr int64_t kMaxResults = 256;
+  if (results > kMaxResults)
+    return op.emitError("this reduction's rows are spread over threads in a "
+                        "way that needs a shared-memory combine, which the "
+                        "cuda target does for at most ")
+           << kMaxResults << " results; this one has " << results;
+  auto dstLinear = [&](int64_t e) {
+    SmallVector<int64_t> idx = S.delinearize(e);
+    idx.erase(idx.begin() + dim);
+    if (idx.empty())
+      idx.push_back(0);
+    return D.linearize(idx);
+  };
+  Value identity = cpu::reductionIdentity(b, loc, kind, elt);
+  // Each slot's value (identity on threads without one) and the results it
+  // can feed; `target` is the result, when that depends on the thread.
+  struct SlotInput {
+    Value x, target;
+    SmallVector<int64_t> results;
+  };
+  SmallVector<SlotInput> inputs;
+  SmallVector<bool> fed(results, false);
+  for (int64_t s = 0; s < S.slots(); ++s) {
+    std::optional<SlotFormula> f = S.formula(s);
+    if (!f)
+      return op.emitError("the cuda target cannot express which element "
+                          "each thread holds in this fragment's layout");
+    if (!f->validThreads)
+      continue;
+    SlotInput in;
+    for (int64_t t = 0; t < f->validThreads; ++t) {
+      int64_t e = S.elementAt(t, s);
+      if (e >= 0 && !llvm::is_contained(in.results, dstLinear(e)))
+        in.results.push_back(dstLinear(e));
+    }
+    in.x = load(slotAddress(src, cst(s)), elt);
+    if (kind == ReduceKind::AbsSum || kind == ReduceKind::AbsMax)
+      in.x = isa<FloatType>(elt) ? (Value)math::AbsFOp::create(b, loc, in.x)
+                                 : (Value)math::AbsIOp::create(b, loc, in.x);
+    if (Value valid = threadPrefix(f->validThreads))
+      in.x = arith::SelectOp::create(b, loc, valid, in.x, identity);
+    if (in.results.size() > 1) {
+      SmallVector<Value> index = formulaIndex(*f);
+      index.erase(index.begin() + dim);
+      in.target = cst(0);
+      int64_t stride = 1;
+      for (int64_t d = index.size() - 1; d >= 0; --d) {
+        in.target = add(in.target, mul(index[d], stride));
+        stride *= dst.shape()[d];
+      }
+    }
+    for (int64_t r : in.results)
+      fed[r] = true;
+    inputs.push_back(std::move(in));
+  }
+  // One result at a time (short live ranges): this thread's elements, then
+  // the warp's lanes by butterfly shuffles, then lane 0 writes the warp's
+  // partial to the scratch area.
+  int64_t lanes = std::min<int64_t>(threads, 32), warps = llvm::divideCeil(threads, 32);
+  int64_t bytes = warps * results * byteWidth(elt);
+  scratchBytes = std::max(scratchBytes, bytes);
+  std::pair<int64_t, int64_t> scratch{scratchBase, scratchBase + bytes};
+  beforeSharedRanges({}, {scratch});
+  Value warp = udiv(tid, 32);
+  Value laneZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                         urem(tid, 32), cst(0));
+  auto scratchAddress = [&](Value w, Value r) {
+    Value offset = add(cst(scratchBase),
+                       mul(add(mul(w, results), r), byteWidth(elt)));
+    return sharedAddress(offset);
+  };
+  for (int64_t r = 0; r < results; ++r) {
+    Value partial;
+    if (fed[r]) {
+      for (const SlotInput &in : inputs) {
+        if (!llvm::is_contained(in.results, r))
+          continue;
+        Value v = in.x;
+        if (in.target)
+          v = arith::SelectOp::create(
+              b, loc,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, in.target, cst(r)),
+              in.x, identity);
+        partial = partial ? cpu::reductionCombine(b, loc, kind, partial, v) : v;
+      }
+      for (int64_t bit = 1; bit < lanes; bit *= 2) {
+        Value other = NVVM::ShflOp::create(b, loc, elt, warpMask(), partial, i32(bit),
+                                           i32(0x1f), NVVM::ShflKind::bfly, UnitAttr());
+        partial = cpu::reductionCombine(b, loc, kind, partial, other);
+      }
+    }
+    guarded(laneZero, [&] {
+      store(partial ? partial : identity, scratchAddress(warp, cst(r)));
+    });
+  }
+  beforeSharedRanges({scratch}, {});
+  for (int64_t ds = 0; ds < D.slots(); ++ds) {
+    std::optional<SlotFormula> f = D.formula(ds);
+    if (!f)
+      return op.emitError("the cuda target cannot express which element "
+                          "each thread holds in this fragment's layout");
+    if (!f->validThreads)
+      continue;
+    SmallVector<Value> index = formulaIndex(*f);
+    Value r = cst(0);
+    int64_t stride = 1;
+    for (int64_t d = index.size() - 1; d >= 0; --d) {
+      r = add(r, mul(index[d], stride));
+      stride *= dst.shape()[d];
+    }
+    guarded(threadPrefix(f->validThreads), [&] {
+      Value v = load(scratchAddress(cst(0), r), elt);
+      for (int64_t w = 1; w < warps; ++w)
+        v = cpu::reductionCombine(b, loc, kind, v,
+                                  load(scratchAddress(cst(w), r), elt));
+      if (!op.getClear())
+        v = cpu::reductionCombine(b, loc, kind,
+                                  load(slotAddress(dst, cst(ds)), elt), v);
+      store(v, slotAddress(dst, cst(ds)));
+    });
   }
   return success();
 }
@@ -1958,9 +2122,19 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
     return op.emitError("atomic_add on ") << t << " is not supported";
   if (buf.space == Space::Shared)
     beforeSharedAccess({&buf}, {&buf});
-  LLVM::AtomicRMWOp::create(
-      b, loc, isa<FloatType>(t) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add,
-      elementAddress(buf, *idx), *value, LLVM::AtomicOrdering::monotonic);
+  // In a T.Parallel over a replicated fragment every replica runs the
+  // iteration; only the first may add.
+  Value firstReplica;
+  if (parallel && parallel->anchor->replicaMask())
+    firstReplica = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq,
+        arith::AndIOp::create(b, loc, tid, cst(parallel->anchor->replicaMask())),
+        cst(0));
+  guarded(firstReplica, [&] {
+    LLVM::AtomicRMWOp::create(
+        b, loc, isa<FloatType>(t) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add,
+        elementAddress(buf, *idx), *value, LLVM::AtomicOrdering::monotonic);
+  });
   return success();
 }
 
@@ -2139,14 +2313,23 @@ LogicalResult KernelEmitter::run() {
   }
   smemBase = LLVM::AddressOfOp::create(b, loc, ptrType(kSharedSpace), kSharedSymbol);
 
+  int64_t sharedBytes = 0;
+  if (auto attr = kernel->getAttrOfType<IntegerAttr>("tessel.shared_bytes"))
+    sharedBytes = attr.getInt();
+  scratchBase = llvm::alignTo(sharedBytes, 16);
   if (failed(placeSharedTiles()) || failed(emitBlock(body)))
     return failure();
   waitForWgmma();
   func::ReturnOp::create(b, loc);
-
-  int64_t sharedBytes = 0;
-  if (auto attr = kernel->getAttrOfType<IntegerAttr>("tessel.shared_bytes"))
-    sharedBytes = attr.getInt();
+  if (scratchBytes) {
+    sharedBytes = scratchBase + scratchBytes;
+    constexpr int64_t kMaxShared = 232448; // 227 KB per block on sm_90
+    if (sharedBytes > kMaxShared)
+      return kernel.emitError("the kernel's shared tiles and the ")
+             << scratchBytes << " bytes its reductions combine through need "
+             << sharedBytes << " bytes of shared memory; a block has at most "
+             << kMaxShared;
+  }
   // nvvm.kernel and nvvm.maxntid go on once the function is an llvm.func.
   newFunc->setAttr("tessel.grid", b.getDenseI32ArrayAttr(grid));
   newFunc->setAttr("tessel.threads", b.getI64IntegerAttr(threads));

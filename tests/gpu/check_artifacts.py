@@ -71,10 +71,17 @@ def main():
                                 p["shape"])
         stream = torch.cuda.current_stream().cuda_stream
         run = lambda: kernel.launch([t.data_ptr() for t in tensors], stream)
+        flops = None
         if info["name"] == "matmul":
             a, b, c = tensors
             ref = lambda: torch.matmul(a, b)
             flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
+        elif info["name"] == "softmax":
+            x, y = tensors
+            ref = lambda: torch.softmax(x.float(), dim=1).to(x.dtype)
+        elif info["name"] == "layernorm":
+            x, w, y = tensors
+            ref = lambda: torch.nn.functional.layer_norm(x, (x.shape[1],), weight=w, eps=1e-5)
         else:
             q, k, v, o = tensors
             sdpa = torch.nn.functional.scaled_dot_product_attention
@@ -89,6 +96,14 @@ def main():
         ok = math.isfinite(err) and err < 2e-2
         failures += not ok
         ms, ref_ms = timed(run), timed(ref)
+        if flops is None:
+            # Memory-bound kernels: bandwidth over every tensor read or written.
+            moved = sum(t.numel() * t.element_size() for t in tensors)
+            print(f"{name:40s} {'OK  ' if ok else 'FAIL'} rel.err {err:.2e}  "
+                  f"tessel {moved / ms / 1e6:7.1f} GB/s ({ms:.3f} ms, {image}, "
+                  f"{info['registers']} regs)  torch {moved / ref_ms / 1e6:7.1f} GB/s  "
+                  f"ratio {ref_ms / ms:.2f}")
+            continue
         print(f"{name:40s} {'OK  ' if ok else 'FAIL'} rel.err {err:.2e}  "
               f"tessel {flops / ms / 1e9:7.1f} TFLOPS ({ms:.3f} ms, {image}, "
               f"{info['registers']} regs)  torch {flops / ref_ms / 1e9:7.1f} TFLOPS  "

@@ -5,6 +5,7 @@
 #include "dialects/tile/Transforms/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace tessel::tile {
 #define GEN_PASS_DEF_TILEINFERLAYOUTSPASS
@@ -185,7 +186,26 @@ LogicalResult inferKernel(KernelOp kernel) {
       return failure();
   }
 
-  // 3. Everything else is dealt out in row-major order.
+  // 3. The results of a reduction over a fragment that is not an
+  //    accumulator (its elements will be dealt out below, so each row is
+  //    spread over many threads) are kept by every thread: whoever later
+  //    uses a row's result with the row's elements has it in a register.
+  //    Only for small results and power-of-two blocks.
+  constexpr int64_t kReplicatedLimit = 256;
+  WalkResult replicated = kernel.walk([&](ReduceOp reduce) {
+    AllocOp src = fragmentAlloc(reduce.getSrc()), dst = fragmentAlloc(reduce.getDst());
+    if (!src || !dst || src.getLayout() || dst.getLayout() ||
+        !llvm::isPowerOf2_64(threads) ||
+        dst.getType().getNumElements() > kReplicatedLimit)
+      return WalkResult::advance();
+    if (failed(setLayout(dst, replicatedLayout(ctx, dst.getType().getShape(), threads))))
+      return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  if (replicated.wasInterrupted())
+    return failure();
+
+  // 4. Everything else is dealt out in row-major order.
   WalkResult result = kernel.walk([&](AllocOp alloc) {
     if (getMemoryScope(alloc.getType()) != MemoryScope::Fragment ||
         alloc.getLayout())

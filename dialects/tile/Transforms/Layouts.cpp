@@ -98,6 +98,16 @@ FragmentLayoutAttr tessel::tile::blockedLayout(MLIRContext *ctx,
   return FragmentLayoutAttr::get(ctx, map, threads, 1);
 }
 
+FragmentLayoutAttr tessel::tile::replicatedLayout(MLIRContext *ctx,
+                                                  ArrayRef<int64_t> shape,
+                                                  int64_t threads) {
+  AffineExpr flat = getAffineConstantExpr(0, ctx);
+  for (size_t d = 0; d < shape.size(); ++d)
+    flat = flat * shape[d] + getAffineDimExpr(d, ctx);
+  auto map = AffineMap::get(shape.size(), 0, {getAffineConstantExpr(0, ctx), flat}, ctx);
+  return FragmentLayoutAttr::get(ctx, map, threads, threads);
+}
+
 int64_t tessel::tile::evaluateAffine(AffineExpr expr, ArrayRef<int64_t> dims) {
   switch (expr.getKind()) {
   case AffineExprKind::Constant:

@@ -34,6 +34,12 @@ FragmentLayoutAttr accumulatorRowLayout(mlir::MLIRContext *ctx,
 FragmentLayoutAttr blockedLayout(mlir::MLIRContext *ctx,
                                  llvm::ArrayRef<int64_t> shape, int64_t threads);
 
+/// Every thread holds the whole fragment (slot = row-major index): the
+/// layout of a reduction's results when the rows are spread over the whole
+/// block. `threads` must be a power of two.
+FragmentLayoutAttr replicatedLayout(mlir::MLIRContext *ctx,
+                                    llvm::ArrayRef<int64_t> shape, int64_t threads);
+
 /// The value of `expr` at `dims` (no symbols), without building new
 /// expressions.
 int64_t evaluateAffine(mlir::AffineExpr expr, llvm::ArrayRef<int64_t> dims);

@@ -4,6 +4,12 @@
 # RUN: %ptxas -arch=sm_90a -v %t/matmul.ptx -o %t/matmul.cubin 2>&1 | FileCheck %s
 # RUN: tesselc %S/../../../../examples/flash_attention/flash_attention.py --entry flash_attention -D batch=1 -D heads=8 -D seq_len=1024 -D dim=128 --emit ptx -o %t
 # RUN: %ptxas -arch=sm_90a -v %t/flash_attention.ptx -o %t/fa.cubin 2>&1 | FileCheck %s
+# Row reductions spread over the whole block (combined through shared
+# memory): softmax and layernorm.
+# RUN: tesselc %S/../../Frontend/corpus/softmax.py --entry softmax -D M=256 -D N=512 --emit ptx -o %t
+# RUN: %ptxas -arch=sm_90a -v %t/softmax.ptx -o %t/softmax.cubin 2>&1 | FileCheck %s
+# RUN: tesselc %S/../../Frontend/corpus/layernorm.py --entry layernorm -D M=256 -D N=512 --emit ptx -o %t
+# RUN: %ptxas -arch=sm_90a -v %t/layernorm.ptx -o %t/layernorm.cubin 2>&1 | FileCheck %s
 # And tesselc's own cubin and manifest report the same.
 # RUN: tesselc %S/../../Frontend/corpus/gemm_fp16.py --entry matmul -D M=1024 -D N=1024 -D K=1024 --emit cubin,manifest -o %t
 # RUN: FileCheck %s --check-prefix=MANIFEST < %t/matmul.json

@@ -290,3 +290,36 @@ func.func @k_loop(%a: memref<64x128xf16, #tile.scope<global>>, %b: memref<128x64
   }
   return
 }
+
+// -----
+
+// A row maximum over a fragment dealt out row-major (every thread holds
+// part of every row) into a result every thread keeps: each thread combines
+// its four elements of a row, the warp's lanes combine by butterfly (five
+// shuffles), lane 0 of each of the four warps writes the warp's partial
+// past the planned tiles (here at byte 0: no shared tiles), and after a
+// barrier each thread combines the four partials of each row.
+// CHECK-LABEL: func.func @row_max_blocked
+// CHECK-SAME: tessel.shared_bytes = 128
+// CHECK-COUNT-3: arith.maximumf
+// CHECK: nvvm.shfl.sync bfly %{{.+}}, %{{.+}}, %c1_i32, %c31_i32 : f32 -> f32
+// CHECK: nvvm.shfl.sync bfly %{{.+}}, %{{.+}}, %c16_i32, %c31_i32 : f32 -> f32
+// CHECK: scf.if
+// CHECK: llvm.store %{{.+}}, %{{.+}} : f32, !llvm.ptr<3>
+// CHECK: nvvm.barrier0
+// CHECK: llvm.load %{{.+}} : !llvm.ptr<3> -> f32
+// CHECK-COUNT-3: llvm.load %{{.+}} : !llvm.ptr<3> -> f32
+func.func @row_max_blocked(%x: memref<8x512xf32, #tile.scope<global>>, %out: memref<8xf32, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %f = tile.alloc : memref<8x512xf32, #tile.scope<fragment>>
+    %m = tile.alloc : memref<8xf32, #tile.scope<fragment>>
+    tile.copy %x[%c0, %c0] [8, 512] to %f[%c0, %c0] [8, 512] : memref<8x512xf32, #tile.scope<global>> to memref<8x512xf32, #tile.scope<fragment>>
+    tile.reduce max %f, %m dim 1 : memref<8x512xf32, #tile.scope<fragment>> to memref<8xf32, #tile.scope<fragment>>
+    tile.copy %m[%c0] [8] to %out[%c0] [8] : memref<8xf32, #tile.scope<fragment>> to memref<8xf32, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}

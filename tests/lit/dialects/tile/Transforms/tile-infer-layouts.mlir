@@ -130,3 +130,23 @@ func.func @conflict() {
   }
   return
 }
+
+// -----
+
+// A row reduction of a fragment that is not an accumulator: its elements are
+// dealt out row-major (each 512-wide row over all 128 threads), so the
+// results are kept by every thread (replicate = threads): the T.Parallel that
+// subtracts a row's maximum finds it in a register wherever it runs.
+// CHECK-LABEL: func.func @softmax_like
+// CHECK: tile.alloc {layout = #tile.fragment<map = (d0, d1) -> (d1 mod 128, d0 * 4 + d1 floordiv 128), threads = 128>} : memref<8x512xf32, #tile.scope<fragment>>
+// CHECK: tile.alloc {layout = #tile.fragment<map = (d0) -> (0, d0), threads = 128, replicate = 128>} : memref<8xf32, #tile.scope<fragment>>
+func.func @softmax_like() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %x = tile.alloc : memref<8x512xf32, #tile.scope<fragment>>
+    %m = tile.alloc : memref<8xf32, #tile.scope<fragment>>
+    tile.reduce max %x, %m dim 1 : memref<8x512xf32, #tile.scope<fragment>> to memref<8xf32, #tile.scope<fragment>>
+  }
+  return
+}
