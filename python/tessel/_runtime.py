@@ -129,6 +129,96 @@ def _torch_dtype_name(tensor: Any) -> str:
     return str(getattr(tensor, "dtype", "")).replace("torch.", "")
 
 
+# DLPack (https://dmlc.github.io/dlpack): device type 2 is CUDA; dtype codes
+# 0 int, 1 uint, 2 float, 4 bfloat, 6 bool, 8-12 the float8 kinds.
+_DLPACK_CUDA = 2
+_DLPACK_DTYPES = {
+    (2, 16): "float16", (2, 32): "float32", (2, 64): "float64", (4, 16): "bfloat16",
+    (0, 8): "int8", (0, 16): "int16", (0, 32): "int32", (0, 64): "int64",
+    (1, 8): "uint8", (6, 8): "bool", (10, 8): "float8_e4m3", (12, 8): "float8_e5m2",
+}
+
+
+class _DLPackCUDATensor:
+    """The pointer, shape, strides and dtype of a CUDA tensor given through
+    __dlpack__ (CuPy, JAX, ...), in the form the launcher reads from torch
+    tensors. The producer's object must outlive the launch; the caller holds
+    it, so the capsule is released right away."""
+
+    def __init__(self, value: Any):
+        import ctypes
+
+        class DLDevice(ctypes.Structure):
+            _fields_ = [("device_type", ctypes.c_int32), ("device_id", ctypes.c_int32)]
+
+        class DLDataType(ctypes.Structure):
+            _fields_ = [("code", ctypes.c_uint8), ("bits", ctypes.c_uint8),
+                        ("lanes", ctypes.c_uint16)]
+
+        class DLTensor(ctypes.Structure):
+            _fields_ = [("data", ctypes.c_void_p), ("device", DLDevice),
+                        ("ndim", ctypes.c_int32), ("dtype", DLDataType),
+                        ("shape", ctypes.POINTER(ctypes.c_int64)),
+                        ("strides", ctypes.POINTER(ctypes.c_int64)),
+                        ("byte_offset", ctypes.c_uint64)]
+
+        class DLManagedTensor(ctypes.Structure):
+            pass
+
+        DLManagedTensor._fields_ = [
+            ("dl_tensor", DLTensor), ("manager_ctx", ctypes.c_void_p),
+            ("deleter", ctypes.CFUNCTYPE(None, ctypes.POINTER(DLManagedTensor)))]
+
+        capsule = value.__dlpack__()
+        api = ctypes.pythonapi
+        api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+        api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+        api.PyCapsule_SetName.argtypes = [ctypes.py_object, ctypes.c_char_p]
+        address = api.PyCapsule_GetPointer(capsule, b"dltensor")
+        managed = ctypes.cast(address, ctypes.POINTER(DLManagedTensor)).contents
+        t = managed.dl_tensor
+        self.is_cuda = t.device.device_type == _DLPACK_CUDA
+        self.shape = tuple(t.shape[i] for i in range(t.ndim))
+        if t.strides:
+            self._strides = tuple(t.strides[i] for i in range(t.ndim))
+        else:
+            strides, step = [], 1
+            for extent in reversed(self.shape):
+                strides.append(step)
+                step *= extent
+            self._strides = tuple(reversed(strides))
+        self.dtype = _DLPACK_DTYPES.get((t.dtype.code, t.dtype.bits),
+                                        "dlpack(code=%d, bits=%d)" % (t.dtype.code, t.dtype.bits))
+        if t.dtype.lanes != 1:
+            self.dtype += "x%d" % t.dtype.lanes
+        self._pointer = (t.data or 0) + t.byte_offset
+        # Consumed: the producer's deleter runs now and the capsule is marked.
+        api.PyCapsule_SetName(capsule, b"used_dltensor")
+        if managed.deleter:
+            managed.deleter(ctypes.pointer(managed))
+
+    def data_ptr(self) -> int:
+        return self._pointer
+
+    def stride(self) -> tuple:
+        return self._strides
+
+
+def _cuda_tensor(value: Any) -> Any:
+    """torch tensors as they are; other CUDA tensors through DLPack."""
+    if getattr(value, "is_cuda", False) and hasattr(value, "data_ptr"):
+        return value
+    device = getattr(value, "__dlpack_device__", None)
+    if device is not None and callable(device):
+        try:
+            kind = device()[0]
+        except Exception:  # not a usable DLPack producer
+            return value
+        if int(kind) == _DLPACK_CUDA:
+            return _DLPackCUDATensor(value)
+    return value
+
+
 def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
     """Checks CUDA tensors (torch, or anything with data_ptr/shape/stride/
     dtype/is_cuda) against the signature and launches on the current
@@ -148,9 +238,12 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         if not param.is_buffer:
             raise TypeError("%s(): scalar parameter %r is not supported on the cuda target yet"
                             % (kernel.name, param.name))
+        given = type(value).__name__
+        value = _cuda_tensor(value)
         if not getattr(value, "is_cuda", False) or not hasattr(value, "data_ptr"):
-            raise TypeError("%s(): argument %r must be a CUDA tensor (e.g. a torch.Tensor on "
-                            "the GPU), got %s" % (kernel.name, param.name, type(value).__name__))
+            raise TypeError("%s(): argument %r must be a CUDA tensor (a torch.Tensor on the "
+                            "GPU, or any DLPack CUDA tensor), got %s"
+                            % (kernel.name, param.name, given))
         if _torch_dtype_name(value) != param.dtype:
             raise TypeError("%s(): argument %r must have dtype %s, got %s"
                             % (kernel.name, param.name, param.dtype, _torch_dtype_name(value)))
@@ -161,10 +254,16 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         tensors[index] = value
     results = []
     for index in outputs:
-        import torch
-
+        try:
+            import torch
+        except ImportError:
+            raise RuntimeError("%s(): outputs (out_idx) are allocated with torch, which is "
+                               "not installed; drop out_idx and pass every tensor"
+                               % kernel.name) from None
         param = params[index]
-        device = next(t.device for t in tensors if t is not None) if inputs else "cuda"
+        device = next((t.device for t in tensors
+                       if t is not None and hasattr(t, "device")
+                       and str(getattr(t, "device", "")).startswith("cuda")), "cuda")
         out = torch.empty(list(param.shape), dtype=getattr(torch, param.dtype), device=device)
         tensors[index] = out
         results.append(out)

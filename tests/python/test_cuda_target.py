@@ -139,3 +139,59 @@ def test_attention_on_gpu_matches_torch():
     ref = torch.nn.functional.scaled_dot_product_attention(
         q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)).transpose(1, 2)
     torch.testing.assert_close(o.float(), ref.float(), rtol=2e-2, atol=2e-2)
+
+
+class FakeDLPackCUDA:
+    """A CUDA tensor seen only through DLPack (as CuPy or JAX would hand one
+    over): a DLManagedTensor in ctypes memory behind a "dltensor" capsule.
+    Nothing is allocated on a GPU; the pointer is only checked and passed."""
+
+    def __init__(self, shape, code=2, bits=16, pointer=0x7000_0000, strides=None):
+        class DLManagedTensor(ctypes.Structure):
+            _fields_ = [("data", ctypes.c_void_p), ("device_type", ctypes.c_int32),
+                        ("device_id", ctypes.c_int32), ("ndim", ctypes.c_int32),
+                        ("code", ctypes.c_uint8), ("bits", ctypes.c_uint8),
+                        ("lanes", ctypes.c_uint16), ("shape", ctypes.POINTER(ctypes.c_int64)),
+                        ("strides", ctypes.POINTER(ctypes.c_int64)),
+                        ("byte_offset", ctypes.c_uint64), ("manager_ctx", ctypes.c_void_p),
+                        ("deleter", ctypes.c_void_p)]
+
+        self._shape = (ctypes.c_int64 * len(shape))(*shape)
+        self._strides = (ctypes.c_int64 * len(shape))(*strides) if strides else None
+        self._managed = DLManagedTensor(pointer, 2, 0, len(shape), code, bits, 1,
+                                        self._shape, self._strides, 0, None, None)
+        self.consumed = 0
+
+    def __dlpack_device__(self):
+        return (2, 0)
+
+    def __dlpack__(self, stream=None):
+        self.consumed += 1
+        new = ctypes.pythonapi.PyCapsule_New
+        new.restype = ctypes.py_object
+        new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+        return new(ctypes.addressof(self._managed), b"dltensor", None)
+
+
+def test_dlpack_cuda_tensors_are_read_and_checked():
+    from tessel._runtime import _DLPackCUDATensor
+
+    view = _DLPackCUDATensor(FakeDLPackCUDA((256, 128), pointer=0x1000))
+    assert view.is_cuda and view.shape == (256, 128) and view.stride() == (128, 1)
+    assert view.dtype == "float16" and view.data_ptr() == 0x1000
+    strided = _DLPackCUDATensor(FakeDLPackCUDA((4, 8), code=4, strides=(16, 1)))
+    assert strided.dtype == "bfloat16" and strided.stride() == (16, 1)
+
+    kernel = tessel.jit(target="cuda")(matmul.fn)(256, 256, 256)
+    good = FakeDLPackCUDA((256, 256))
+    with pytest.raises(TypeError, match="argument 'B' must have dtype float16, got float32"):
+        kernel(good, FakeDLPackCUDA((256, 256), bits=32), good)
+    with pytest.raises(ValueError, match=r"argument 'A' must have shape \(256, 256\), "
+                                         r"got \(256, 128\)"):
+        kernel(FakeDLPackCUDA((256, 128)), good, good)
+    # A non-contiguous view passes the Python checks and is refused by name
+    # by the runtime's own check, before any driver is needed.
+    wide = FakeDLPackCUDA((256, 256), strides=(512, 1))
+    with pytest.raises(_cuda.CUDAError, match="argument 'A' is not contiguous"):
+        kernel(wide, good, good)
+    assert good.consumed >= 2
