@@ -48,12 +48,13 @@ def load(directory, name, info):
                        info["grid"]), os.path.basename(path)
 
 
-def main():
-    directory = sys.argv[1]
+def main(argv=None, only=""):
+    argv = sys.argv[1:] if argv is None else argv
+    directory = argv[0]
     failures = 0
     print(f"device: {torch.cuda.get_device_name()}")
     for file in sorted(os.listdir(directory)):
-        if not file.endswith(".json"):
+        if not file.endswith(".json") or not file.startswith(only):
             continue
         name = file[:-5]
         with open(os.path.join(directory, file)) as f:
