@@ -233,6 +233,10 @@ struct Buffer {
   MemRefType type;
   Value ptr; // global: the kernel parameter; fragment/local: the alloca
   SharedPlacement shared;
+  /// Inside a software-pipelined loop: the byte offset of the stage this
+  /// iteration reads (replaces shared.offset), and the bytes of all stages.
+  Value stageOffset;
+  std::optional<std::pair<int64_t, int64_t>> stageRange;
   std::optional<ThreadMap> map;
   Operation *def = nullptr;
 
@@ -242,6 +246,8 @@ struct Buffer {
 
 /// The bytes a shared tile occupies.
 std::pair<int64_t, int64_t> sharedRange(const Buffer &buf) {
+  if (buf.stageRange)
+    return *buf.stageRange;
   int64_t bytes = product(buf.shape()) * byteWidth(buf.elementType());
   return {buf.shared.offset, buf.shared.offset + bytes};
 }
@@ -305,6 +311,9 @@ public:
         ctx(kernel.getContext()) {}
 
   LogicalResult run();
+
+  /// Pipeline tile.pipelined copies with cp.async (the pass option).
+  bool asyncCopiesEnabled = true;
 
 private:
   // Helpers for building.
@@ -452,6 +461,16 @@ private:
   LogicalResult emitStore(memref::StoreOp op);
   LogicalResult emitFor(scf::ForOp op);
   LogicalResult emitIf(scf::IfOp op);
+  LogicalResult emitPipelined(PipelinedOp op);
+  /// The copies of a pipelined loop's body that can run ahead as cp.async.
+  SmallVector<CopyOp> asyncCopies(PipelinedOp op);
+  /// `old`, a value of the loop body computed from the induction variable,
+  /// re-emitted for iteration `iv`; null if it depends on anything else the
+  /// body computes.
+  Value valueAtIteration(Value old, Block &body, Value iv);
+  LogicalResult emitAsyncCopy(CopyOp op, Block &body, Value iv);
+  /// Copies of the body to skip (issued ahead by the pipeline instead).
+  DenseSet<Operation *> issuedAhead;
   LogicalResult emitLoop(Operation *op, Value lb, Value ub, Value step,
                          Block &body);
   LogicalResult emitAtomicAdd(AtomicAddOp op);
@@ -478,6 +497,11 @@ private:
   /// Shared memory past the planned tiles for cross-warp reductions: where
   /// it starts and the most any reduction uses.
   int64_t scratchBase = 0, scratchBytes = 0;
+  /// Stage buffers of pipelined loops are placed from scratchBase up, as
+  /// loops are met; the reductions' scratch goes above the last of them, so
+  /// its base is a constant fixed once emission is over.
+  int64_t stageTop = 0;
+  arith::ConstantOp reductionBase;
   /// [0, grid - 1] for each block index of the input kernel.
   DenseMap<Value, IndexRange> blockRanges;
   SyncState sync;
@@ -577,7 +601,7 @@ Value KernelEmitter::sharedByteOffset(const Buffer &buf, ArrayRef<Value> index) 
     }
     if (!linear)
       linear = cst(0);
-    return add(cst(p.offset), mul(linear, e));
+    return add(buf.stageOffset ? buf.stageOffset : cst(p.offset), mul(linear, e));
   }
   Value r = p.transposed ? index[1] : index[0];
   Value c = p.transposed ? index[0] : index[1];
@@ -590,7 +614,8 @@ Value KernelEmitter::sharedByteOffset(const Buffer &buf, ArrayRef<Value> index) 
       cst(p.swizzle / 16 - 1));
   Value swizzled = arith::XOrIOp::create(
       b, loc, within, arith::ShLIOp::create(b, loc, rowBits, cst(4)));
-  return add(cst(p.offset), add(mul(atom, p.rows * p.swizzle), swizzled));
+  return add(buf.stageOffset ? buf.stageOffset : cst(p.offset),
+             add(mul(atom, p.rows * p.swizzle), swizzled));
 }
 
 Value KernelEmitter::sharedAddress(Value byteOffset) {
@@ -983,9 +1008,13 @@ LogicalResult KernelEmitter::resolveFragmentSlot(const Buffer &buf,
 //===----------------------------------------------------------------------===//
 
 LogicalResult KernelEmitter::emitBlock(Block &block) {
-  for (Operation &op : block.without_terminator())
+  for (Operation &op : block.without_terminator()) {
+    // Copies a pipelined loop issues ahead are not repeated in its body.
+    if (issuedAhead.contains(&op))
+      continue;
     if (failed(emitOp(&op)))
       return failure();
+  }
   return success();
 }
 
@@ -1021,8 +1050,7 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
   if (auto pipe = dyn_cast<PipelinedOp>(op)) {
     if (failed(mapOperands(op)))
       return failure();
-    return emitLoop(op, map.lookup(pipe.getLower()), map.lookup(pipe.getUpper()),
-                    map.lookup(pipe.getStep()), pipe.getBody().front());
+    return emitPipelined(pipe);
   }
   if (isa<BarrierOp>(op)) {
     barrier();
@@ -1629,9 +1657,9 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   auto descriptor = [&](const Buffer &buf, Value row, int64_t kElem) -> Value {
     const SharedPlacement &p = buf.shared;
     int64_t kb = kElem * byteWidth(buf.elementType());
-    Value off = add(cst(p.offset + (kb / p.swizzle) * p.rows * p.swizzle +
-                        kb % p.swizzle),
+    Value off = add(cst((kb / p.swizzle) * p.rows * p.swizzle + kb % p.swizzle),
                     mul(row, p.swizzle));
+    off = add(buf.stageOffset ? buf.stageOffset : cst(p.offset), off);
     Value addr = arith::AddIOp::create(b, loc, sharedBase(), toI64(off));
     auto c64 = [&](int64_t v) {
       return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
@@ -1914,13 +1942,20 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
   int64_t lanes = std::min<int64_t>(threads, 32), warps = llvm::divideCeil(threads, 32);
   int64_t bytes = warps * results * byteWidth(elt);
   scratchBytes = std::max(scratchBytes, bytes);
-  std::pair<int64_t, int64_t> scratch{scratchBase, scratchBase + bytes};
+  // A range of its own for barrier placement (it overlaps no tile).
+  constexpr int64_t kScratchKey = -(int64_t(1) << 40);
+  std::pair<int64_t, int64_t> scratch{kScratchKey, kScratchKey + bytes};
+  if (!reductionBase) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(entry);
+    reductionBase = arith::ConstantOp::create(b, loc, b.getIndexAttr(0));
+  }
   beforeSharedRanges({}, {scratch});
   Value warp = udiv(tid, 32);
   Value laneZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                          urem(tid, 32), cst(0));
   auto scratchAddress = [&](Value w, Value r) {
-    Value offset = add(cst(scratchBase),
+    Value offset = add(reductionBase,
                        mul(add(mul(w, results), r), byteWidth(elt)));
     return sharedAddress(offset);
   };
@@ -2167,6 +2202,289 @@ LogicalResult KernelEmitter::emitLoop(Operation *op, Value lb, Value ub,
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Software pipelining: T.Pipelined(num_stages=S)
+//===----------------------------------------------------------------------===//
+
+/// A copy runs ahead when it moves a global tile into a shared tile in 16-byte
+/// pieces (same element type, rows and offsets 16-byte aligned, the shared
+/// tile stored as written, not transposed), the shared tile is written by
+/// nothing else and used nowhere outside the loop, and its source offsets
+/// are arithmetic on the induction variable and values from outside.
+SmallVector<CopyOp> KernelEmitter::asyncCopies(PipelinedOp op) {
+  SmallVector<CopyOp> copies;
+  Block &body = op.getBody().front();
+  Value iv = body.getArgument(0);
+  for (Operation &inner : body.without_terminator()) {
+    auto copy = dyn_cast<CopyOp>(&inner);
+    if (!copy)
+      continue;
+    auto srcIt = buffers.find(copy.getSrc()), dstIt = buffers.find(copy.getDst());
+    if (srcIt == buffers.end() || dstIt == buffers.end())
+      continue;
+    const Buffer &src = *srcIt->second, &dst = *dstIt->second;
+    if (src.space != Space::Global || dst.space != Space::Shared ||
+        dst.shared.transposed || src.elementType() != dst.elementType())
+      continue;
+    int64_t bytes = byteWidth(src.elementType()), width = 16 / bytes;
+    ArrayRef<int64_t> srcSizes = copy.getSrcSizes(), dstSizes = copy.getDstSizes();
+    // Whole shared tile, 16-byte pieces along the last dimension on both sides.
+    if (ArrayRef<int64_t>(dstSizes) != dst.shape() || dstSizes.back() % width ||
+        srcSizes.back() != dstSizes.back() || src.shape().back() % width ||
+        knownMultiple(copy.getSrcOffsets().back()) % width ||
+        llvm::any_of(copy.getDstOffsets(), [](Value v) {
+          auto c = evalConstant(v);
+          return !c || *c != 0;
+        }))
+      continue;
+    if (squeezed(srcSizes) != squeezed(dstSizes))
+      continue;
+    // The tile: written only by this copy, used only inside the loop.
+    bool ownTile = llvm::all_of(copy.getDst().getUsers(), [&](Operation *user) {
+      if (user == copy)
+        return true;
+      if (!op->isAncestor(user))
+        return false;
+      if (auto other = dyn_cast<CopyOp>(user))
+        return other.getDst() != copy.getDst();
+      return !isa<memref::StoreOp, FillOp, AtomicAddOp>(user) &&
+             !(isa<ReduceOp>(user) && cast<ReduceOp>(user).getDst() == copy.getDst()) &&
+             !(isa<GemmOp>(user) && cast<GemmOp>(user).getC() == copy.getDst());
+    });
+    if (!ownTile)
+      continue;
+    // Its reads come after it in the body (the copy dominates them).
+    bool readAfter = llvm::all_of(copy.getDst().getUsers(), [&](Operation *user) {
+      if (user == copy)
+        return true;
+      Operation *top = body.findAncestorOpInBlock(*user);
+      return top && copy->isBeforeInBlock(top);
+    });
+    if (!readAfter)
+      continue;
+    // Offsets computable at any iteration: try it without emitting anything.
+    std::function<bool(Value, int)> computable = [&](Value v, int depth) {
+      if (v == iv)
+        return true;
+      Operation *def = v.getDefiningOp();
+      if (!def) // a block argument: fine if it comes from outside the loop
+        return !op->isAncestor(v.getParentBlock()->getParentOp());
+      if (!op->isAncestor(def))
+        return true;
+      if (depth > 16 || def->getNumRegions() || def->getBlock() != &body ||
+          !isa<arith::ArithDialect>(def->getDialect()))
+        return false;
+      return llvm::all_of(def->getOperands(),
+                          [&](Value o) { return computable(o, depth + 1); });
+    };
+    if (!llvm::all_of(copy.getSrcOffsets(), [&](Value v) { return computable(v, 0); }))
+      continue;
+    copies.push_back(copy);
+  }
+  return copies;
+}
+
+Value KernelEmitter::valueAtIteration(Value old, Block &body, Value iv) {
+  if (old == body.getArgument(0))
+    return iv;
+  Operation *def = old.getDefiningOp();
+  if (!def || def->getBlock() != &body)
+    return map.lookupOrNull(old);
+  if (auto c = evalConstant(old))
+    return cst(*c);
+  SmallVector<Value> operands;
+  for (Value o : def->getOperands()) {
+    Value v = valueAtIteration(o, body, iv);
+    if (!v)
+      return Value();
+    operands.push_back(v);
+  }
+  Operation *clone = b.clone(*def);
+  clone->setOperands(operands);
+  return clone->getResult(0);
+}
+
+/// One cp.async.cg of 16 bytes per piece, the block's threads sharing the
+/// pieces out; pieces outside the tensor read nothing and fill zeros.
+LogicalResult KernelEmitter::emitAsyncCopy(CopyOp op, Block &body, Value iv) {
+  const Buffer &src = *buffers.find(op.getSrc())->second;
+  const Buffer &dst = *buffers.find(op.getDst())->second;
+  SmallVector<Value> srcOff;
+  for (Value v : op.getSrcOffsets()) {
+    Value at = valueAtIteration(v, body, iv);
+    if (!at)
+      return op.emitError("internal error: a pipelined copy's offset cannot "
+                          "be computed ahead");
+    srcOff.push_back(at);
+  }
+  SmallVector<int64_t> shape = squeezed(op.getSrcSizes());
+  if (shape.empty())
+    shape.push_back(1);
+  int64_t bytes = byteWidth(src.elementType()), width = 16 / bytes;
+  int64_t pieces = product(shape) / width, perRow = shape.back() / width;
+  bool safe = windowInBounds(src, op.getSrcOffsets(), op.getSrcSizes());
+  SmallVector<Value> dstOff(op.getDstOffsets().size(), cst(0));
+  auto body1 = [&](Value q) {
+    SmallVector<Value> ivs(shape.size());
+    ivs.back() = mul(urem(q, perRow), width);
+    Value rest = udiv(q, perRow);
+    for (int64_t d = shape.size() - 2; d >= 0; --d) {
+      ivs[d] = d == 0 ? rest : urem(rest, shape[d]);
+      if (d)
+        rest = udiv(rest, shape[d]);
+    }
+    SmallVector<Value> srcIdx = sideIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
+    SmallVector<Value> dstIdx = sideIndices(b, loc, dstOff, op.getDstSizes(), ivs);
+    Value from = globalAddress(src, srcIdx);
+    Value size = i32(16);
+    if (!safe) {
+      Value ok = inBounds(src, srcIdx);
+      size = arith::SelectOp::create(b, loc, ok, size, i32(0));
+      // Nothing is read outside; the address stays the tensor's own.
+      from = arith::SelectOp::create(b, loc, ok, from, src.ptr);
+    }
+    Value to = sharedAddress(sharedByteOffset(dst, dstIdx));
+    NVVM::CpAsyncOp::create(b, loc, to, from, uint32_t(16),
+                            NVVM::LoadCacheModifierKind::CG, size);
+  };
+  int64_t iterations = llvm::divideCeil(pieces, threads);
+  auto perIteration = [&](Value k) {
+    Value q = add(mul(k, threads), tid);
+    guarded(pieces % threads ? ult(q, cst(pieces)) : Value(), [&] { body1(q); });
+  };
+  if (iterations == 1) {
+    perIteration(cst(0));
+    return success();
+  }
+  auto loop = scf::ForOp::create(b, loc, cst(0), cst(iterations), cst(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  perIteration(loop.getInductionVar());
+  return success();
+}
+
+/// T.Pipelined(num_stages=S): the copies that can run ahead (asyncCopies)
+/// get S shared buffers each and are issued S-1 iterations early with
+/// cp.async; iteration i waits for its own group (cp.async.wait_group S-1),
+/// synchronizes the block and computes on stage i % S. Without such copies,
+/// or with one stage, the loop runs as written.
+LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
+  Block &body = op.getBody().front();
+  Value lb = map.lookup(op.getLower()), ub = map.lookup(op.getUpper()),
+        step = map.lookup(op.getStep());
+  int64_t stages = op.getNumStages();
+  SmallVector<CopyOp> copies = stages >= 2 && asyncCopiesEnabled
+                                   ? asyncCopies(op)
+                                   : SmallVector<CopyOp>();
+  // Stage buffers above the planned tiles; fewer stages if they do not fit.
+  auto stride = [&](CopyOp c) {
+    const Buffer &dst = *buffers.find(c.getDst())->second;
+    return int64_t(llvm::alignTo(sharedRange(dst).second - sharedRange(dst).first, 1024));
+  };
+  int64_t perStage = 0;
+  for (CopyOp c : copies)
+    perStage += stride(c);
+  constexpr int64_t kMaxShared = 232448;
+  while (stages >= 2 && stageTop + stages * perStage > kMaxShared)
+    --stages;
+  if (copies.empty() || stages < 2)
+    return emitLoop(op, lb, ub, step, body);
+
+  if (sync.pending())
+    barrier();
+  int64_t areaBase = stageTop;
+  stageTop += stages * perStage;
+  std::pair<int64_t, int64_t> area{areaBase, stageTop};
+  // Where each tile's stages start.
+  SmallVector<int64_t> tileBase;
+  int64_t nextBase = areaBase;
+  for (CopyOp c : copies) {
+    tileBase.push_back(nextBase);
+    nextBase += stages * stride(c);
+  }
+  auto setStage = [&](Value stage) {
+    for (auto [c, base] : llvm::zip(copies, tileBase)) {
+      Buffer &dst = *buffers.find(c.getDst())->second;
+      dst.stageOffset = add(cst(base), mul(stage, stride(c)));
+      dst.stageRange = area;
+    }
+  };
+  // Whatever reads the stage area in flight (earlier wgmmas) finishes first.
+  auto beforeIssue = [&] {
+    if (SyncState::overlaps(wgmma.shared, area))
+      waitForWgmma();
+    beforeSharedRanges({}, {area});
+  };
+  auto issue = [&](Value iteration, Value stage) {
+    setStage(stage);
+    guarded(ult(iteration, ub), [&] {
+      for (CopyOp c : copies) {
+        loc = c.getLoc();
+        (void)emitAsyncCopy(c, body, iteration);
+      }
+      loc = op.getLoc();
+    });
+    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  };
+  for (CopyOp c : copies)
+    for (Value v : c.getSrcOffsets())
+      if (!valueAtIteration(v, body, lb))
+        return c.emitError("internal error: a pipelined copy's offset cannot "
+                           "be computed ahead");
+
+  // Prologue: stages 0 .. S-2, as a loop (one copy of the issuing code).
+  beforeIssue();
+  {
+    auto prologue = scf::ForOp::create(b, loc, cst(0), cst(stages - 1), cst(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(prologue.getBody()->getTerminator());
+    Value s = prologue.getInductionVar();
+    issue(add(lb, arith::MulIOp::create(b, loc, step, s)), s);
+  }
+
+  PendingWgmma carried = wgmma;
+  carried.merge(wgmmaIssuedIn(op));
+  wgmma = carried;
+  auto loop = scf::ForOp::create(b, loc, lb, ub, step);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    Value i = loop.getInductionVar();
+    map.map(body.getArgument(0), i);
+    Value index = arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, i, lb), step);
+    // The stage iteration i+S-1 fills was read by iteration i-1.
+    beforeIssue();
+    issue(add(i, arith::MulIOp::create(b, loc, step, cst(stages - 1))),
+          urem(add(index, cst(stages - 1)), stages));
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 1);
+    // This thread's pieces of the stage have landed; order them before
+    // wgmma's async-proxy reads, then wait for every thread's.
+    NVVM::FenceProxyOp::create(
+        b, loc, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+    barrier();
+    setStage(urem(index, stages));
+    for (CopyOp c : copies)
+      issuedAhead.insert(c);
+    LogicalResult result = emitBlock(body);
+    for (CopyOp c : copies)
+      issuedAhead.erase(c);
+    if (failed(result))
+      return failure();
+    if (sync.pending())
+      barrier();
+  }
+  wgmma = carried;
+  // The trailing groups are empty; drain them so nothing is left in flight.
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  for (CopyOp c : copies) {
+    Buffer &dst = *buffers.find(c.getDst())->second;
+    dst.stageOffset = Value();
+    dst.stageRange.reset();
+  }
+  return success();
+}
+
 LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
   if (failed(mapOperands(op)))
     return failure();
@@ -2316,17 +2634,24 @@ LogicalResult KernelEmitter::run() {
   int64_t sharedBytes = 0;
   if (auto attr = kernel->getAttrOfType<IntegerAttr>("tessel.shared_bytes"))
     sharedBytes = attr.getInt();
-  scratchBase = llvm::alignTo(sharedBytes, 16);
+  scratchBase = llvm::alignTo(sharedBytes, 1024);
+  stageTop = scratchBase;
   if (failed(placeSharedTiles()) || failed(emitBlock(body)))
     return failure();
   waitForWgmma();
   func::ReturnOp::create(b, loc);
+  if (stageTop > scratchBase)
+    sharedBytes = stageTop;
   if (scratchBytes) {
-    sharedBytes = scratchBase + scratchBytes;
+    int64_t base = llvm::alignTo(sharedBytes, 16);
+    reductionBase.setValueAttr(b.getIndexAttr(base));
+    sharedBytes = base + scratchBytes;
+  }
+  {
     constexpr int64_t kMaxShared = 232448; // 227 KB per block on sm_90
     if (sharedBytes > kMaxShared)
-      return kernel.emitError("the kernel's shared tiles and the ")
-             << scratchBytes << " bytes its reductions combine through need "
+      return kernel.emitError("the kernel's shared tiles, pipeline stages and ")
+             << scratchBytes << " bytes of reduction scratch need "
              << sharedBytes << " bytes of shared memory; a block has at most "
              << kMaxShared;
   }
@@ -2341,6 +2666,7 @@ LogicalResult KernelEmitter::run() {
 
 struct TileLowerToNVVMPass
     : public nvidia::impl::TileLowerToNVVMPassBase<TileLowerToNVVMPass> {
+  using TileLowerToNVVMPassBase::TileLowerToNVVMPassBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     OpBuilder b(&getContext());
@@ -2365,6 +2691,7 @@ struct TileLowerToNVVMPass
         any = true;
       }
       KernelEmitter emitter(func, kernels[0]);
+      emitter.asyncCopiesEnabled = asyncCopies;
       if (failed(emitter.run()))
         return signalPassFailure();
       std::string name = func.getName().str();

@@ -19,18 +19,25 @@ def TileLowerToNVVMPass : Pass<"tile-lower-to-nvvm", "::mlir::ModuleOp"> {
       global and shared memory are shared out in 16-byte vectors where
       alignment allows, with tails predicated; reductions of fragments
       combine in registers, then across the threads of a row with warp
-      shuffles;
+      shuffles, and across warps through shared scratch;
     - shared-memory gemm operands are stored K-major with the 32/64/128-byte
       swizzle `wgmma` reads, and `tile.gemm` becomes `wgmma.mma_async`
-      (shared x shared through `nvvm.wgmma.mma_async`, register x shared
-      through inline PTX, which upstream has no op for) with fence, commit
-      and wait;
+      (inline PTX, all K steps of an accumulator chunk in one statement)
+      with a fence and a commit; the wait is deferred to the first use;
+    - in `tile.pipelined` with two or more stages, global-to-shared copies
+      that move 16-byte pieces as written get a shared buffer per stage and
+      run stages-1 iterations ahead with `cp.async.cg` (async-copies=false
+      turns this off);
     - barriers (`bar.sync`) and `fence.proxy.async` are placed where one
       thread's shared-memory writes meet another's reads.
 
     Kernels must have static shapes for now; anything the mapping cannot
     express is a located error.
   }];
+  let options = [
+    Option<"asyncCopies", "async-copies", "bool", /*default=*/"true",
+           "Pipeline tile.pipelined loops' copies with cp.async">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect",

@@ -19,7 +19,8 @@
 # MANIFEST: "arch": "sm_90a"
 # MANIFEST: "grid": [8, 8, 1]
 # MANIFEST: "threads": 128
-# MANIFEST: "shared_bytes": 32768
+# 32 KB of planned tiles, then three 16 KB stages of A's tile (cp.async).
+# MANIFEST: "shared_bytes": 81920
 # MANIFEST: "registers": {{[1-9][0-9]*}}
 # MANIFEST: "spill_bytes": 0
 # MANIFEST: {"name": "A", "dtype": "float16", "shape": [1024, 1024], "tensor": true, "written": false}

@@ -1,4 +1,5 @@
 // RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm -canonicalize | FileCheck %s
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm=async-copies=false | FileCheck %s --check-prefix=NOASYNC
 // Thread mapping, shared-memory placement and wgmma lowering for sm_90a.
 
 // A 64x64x32 fp16 gemm: one warpgroup, both operands from shared memory.
@@ -319,6 +320,66 @@ func.func @row_max_blocked(%x: memref<8x512xf32, #tile.scope<global>>, %out: mem
     tile.copy %x[%c0, %c0] [8, 512] to %f[%c0, %c0] [8, 512] : memref<8x512xf32, #tile.scope<global>> to memref<8x512xf32, #tile.scope<fragment>>
     tile.reduce max %f, %m dim 1 : memref<8x512xf32, #tile.scope<fragment>> to memref<8xf32, #tile.scope<fragment>>
     tile.copy %m[%c0] [8] to %out[%c0] [8] : memref<8xf32, #tile.scope<fragment>> to memref<8xf32, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
+
+// -----
+
+// T.Pipelined(num_stages=3): A's tile is copied in 16-byte pieces as written,
+// so it runs two iterations ahead with cp.async into three stage buffers
+// placed above the planned tiles (shared bytes 8192 planned + 3 x 4096);
+// B's copy (transposed into K-major on the way) stays in the body.
+// Prologue: a loop over stages 0 and 1, one commit group each. Each iteration waits for
+// the wgmma that read the stage it refills, issues iteration i+2 into stage
+// (i+2) % 3, commits, waits until at most two groups are in flight (its own
+// has landed), fences for the async proxy and synchronizes the block.
+// With async-copies=false the loop runs as written, one buffer per tile.
+// NOASYNC-LABEL: func.func @pipelined_k_loop
+// NOASYNC-SAME: tessel.shared_bytes = 8192
+// NOASYNC-NOT: nvvm.cp.async
+// NOASYNC: return
+// CHECK-LABEL: func.func @pipelined_k_loop
+// CHECK-SAME: tessel.shared_bytes = 20480
+// CHECK: scf.for %{{.+}} = %c0 to %c2 step %c1
+// CHECK: nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache = cg
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: scf.for
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: nvvm.barrier0
+// CHECK: nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache = cg
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NEXT: nvvm.cp.async.wait.group 2
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: nvvm.barrier0
+// CHECK-NOT: nvvm.cp.async.shared.global
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK: }
+// CHECK: nvvm.cp.async.wait.group 0
+func.func @pipelined_k_loop(%a: memref<64x128xf16, #tile.scope<global>>, %b: memref<128x64xf16, #tile.scope<global>>,
+                            %c: memref<64x64xf16, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c32 = arith.constant 32 : index
+    %as = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %bs = tile.alloc : memref<32x64xf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %zero = arith.constant 0.0 : f32
+    tile.fill %acc, %zero : memref<64x64xf32, #tile.scope<fragment>>
+    tile.pipelined %c0 to %c4 step %c1 stages 3 {
+    ^bb0(%k: index):
+      %k0 = arith.muli %k, %c32 : index
+      tile.copy %a[%c0, %k0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<64x128xf16, #tile.scope<global>> to memref<64x32xf16, #tile.scope<shared>>
+      tile.copy %b[%k0, %c0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<128x64xf16, #tile.scope<global>> to memref<32x64xf16, #tile.scope<shared>>
+      tile.gemm %as, %bs, %acc : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+      tile.yield
+    }
+    tile.copy %acc[%c0, %c0] [64, 64] to %c[%c0, %c0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf16, #tile.scope<global>>
     tile.yield
   }
   return
