@@ -2348,6 +2348,46 @@ LogicalResult KernelEmitter::emitAsyncCopy(CopyOp op, Block &body, Value iv) {
                             NVVM::LoadCacheModifierKind::CG, size);
   };
   int64_t iterations = llvm::divideCeil(pieces, threads);
+  // The common case: every round moves whole rows (the block covers
+  // threads/perRow rows, a multiple of the swizzle's 8-row period), so round
+  // k is round 0 moved k * rows down on both sides. Addresses are computed
+  // once and the rounds add constants (immediate offsets in PTX) instead
+  // of keeping one address pair per round alive in registers.
+  int64_t rowsPerRound = threads / perRow;
+  if (safe && iterations > 1 && pieces % threads == 0 && threads % perRow == 0 &&
+      rowsPerRound % 8 == 0 && shape.size() == 2) {
+    int64_t rowDim = -1;
+    for (auto [d, size] : llvm::enumerate(op.getSrcSizes()))
+      if (size != 1) {
+        rowDim = d;
+        break;
+      }
+    int64_t srcRowBytes = bytes;
+    for (int64_t d = rowDim + 1; d < int64_t(src.shape().size()); ++d)
+      srcRowBytes *= src.shape()[d];
+    int64_t dstRowBytes = dst.shared.swizzle ? dst.shared.swizzle
+                                             : shape.back() * bytes;
+    // Round 0's addresses, through the general path, then the rest.
+    SmallVector<Value> ivs(2);
+    ivs[1] = mul(urem(tid, perRow), width);
+    ivs[0] = udiv(tid, perRow);
+    SmallVector<Value> srcIdx = sideIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
+    SmallVector<Value> dstIdx = sideIndices(b, loc, dstOff, op.getDstSizes(), ivs);
+    Value from = globalAddress(src, srcIdx);
+    Value to = sharedAddress(sharedByteOffset(dst, dstIdx));
+    for (int64_t k = 0; k < iterations; ++k) {
+      Value f = from, t = to;
+      if (k) {
+        f = LLVM::GEPOp::create(b, loc, ptrType(kGlobalSpace), b.getI8Type(), from,
+                                ArrayRef<LLVM::GEPArg>{int32_t(k * rowsPerRound * srcRowBytes)});
+        t = LLVM::GEPOp::create(b, loc, ptrType(kSharedSpace), b.getI8Type(), to,
+                                ArrayRef<LLVM::GEPArg>{int32_t(k * rowsPerRound * dstRowBytes)});
+      }
+      NVVM::CpAsyncOp::create(b, loc, t, f, uint32_t(16),
+                              NVVM::LoadCacheModifierKind::CG, Value());
+    }
+    return success();
+  }
   auto perIteration = [&](Value k) {
     Value q = add(mul(k, threads), tid);
     guarded(pieces % threads ? ult(q, cst(pieces)) : Value(), [&] { body1(q); });

@@ -11,7 +11,7 @@
 # GEMM: .visible .entry matmul(
 # GEMM: .maxntid 128, 1, 1
 # A's tiles run ahead with cp.async (three stages, as the kernel asks).
-# GEMM: cp.async.cg.shared.global [{{.+}}], [{{.+}}], 16, {{.+}};
+# GEMM: cp.async.cg.shared.global [{{.+}}], [{{.+}}], 16;
 # GEMM: cp.async.commit_group;
 # GEMM: cp.async.wait_group 2;
 # GEMM: fence.proxy.async.shared::cta;

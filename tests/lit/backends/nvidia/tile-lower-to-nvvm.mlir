@@ -384,3 +384,39 @@ func.func @pipelined_k_loop(%a: memref<64x128xf16, #tile.scope<global>>, %b: mem
   }
   return
 }
+
+// -----
+
+// The same loop over a K of 104 (not a multiple of the 32-wide tile): the
+// last iteration's pieces past column 104 read nothing and fill zeros
+// (cp.async's source size is 0 for them, and the address stays the
+// tensor's own).
+// CHECK-LABEL: func.func @pipelined_k_edge
+// CHECK: arith.select %{{.+}}, %c16_i32, %c0_i32 : i32
+// CHECK: nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache = cg, %{{.+}} : !llvm.ptr<3>, !llvm.ptr<1>, i32
+func.func @pipelined_k_edge(%a: memref<64x104xf16, #tile.scope<global>>, %b: memref<104x64xf16, #tile.scope<global>>,
+                            %c: memref<64x64xf16, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c32 = arith.constant 32 : index
+    %as = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %bs = tile.alloc : memref<32x64xf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %zero = arith.constant 0.0 : f32
+    tile.fill %acc, %zero : memref<64x64xf32, #tile.scope<fragment>>
+    tile.pipelined %c0 to %c4 step %c1 stages 2 {
+    ^bb0(%k: index):
+      %k0 = arith.muli %k, %c32 : index
+      tile.copy %a[%c0, %k0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<64x104xf16, #tile.scope<global>> to memref<64x32xf16, #tile.scope<shared>>
+      tile.copy %b[%k0, %c0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<104x64xf16, #tile.scope<global>> to memref<32x64xf16, #tile.scope<shared>>
+      tile.gemm %as, %bs, %acc : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+      tile.yield
+    }
+    tile.copy %acc[%c0, %c0] [64, 64] to %c[%c0, %c0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf16, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
