@@ -282,6 +282,14 @@ struct PendingWgmma {
     return llvm::is_contained(accumulators, v) ||
            llvm::is_contained(registerOperands, v);
   }
+  /// Whether everything `o` has in flight is in this set too.
+  bool covers(const PendingWgmma &o) const {
+    return llvm::all_of(o.accumulators,
+                        [&](Value v) { return llvm::is_contained(accumulators, v); }) &&
+           llvm::all_of(o.registerOperands,
+                        [&](Value v) { return llvm::is_contained(registerOperands, v); }) &&
+           llvm::all_of(o.shared, [&](auto r) { return llvm::is_contained(shared, r); });
+  }
   void merge(const PendingWgmma &o) {
     for (Value v : o.accumulators)
       if (!llvm::is_contained(accumulators, v))
@@ -289,7 +297,9 @@ struct PendingWgmma {
     for (Value v : o.registerOperands)
       if (!llvm::is_contained(registerOperands, v))
         registerOperands.push_back(v);
-    shared.append(o.shared.begin(), o.shared.end());
+    for (auto r : o.shared)
+      if (!llvm::is_contained(shared, r))
+        shared.push_back(r);
   }
 };
 
@@ -420,6 +430,12 @@ private:
   void waitForWgmma();
   /// What the gemms `ops` issue would leave pending.
   PendingWgmma wgmmaIssuedIn(Operation *root);
+  /// What may be in flight at the top of every iteration of `loop`: what is
+  /// in flight on entry, plus what an iteration can leave in flight at its
+  /// end (the body's waits replayed, conservatively, to a fixpoint).
+  /// `refilled` is the stage area a pipelined loop writes at the top.
+  PendingWgmma wgmmaAtLoopTop(Operation *loop, Block &body,
+                              std::optional<std::pair<int64_t, int64_t>> refilled = {});
   /// Waits first when `op` (or anything nested in it) uses a fragment an
   /// in-flight wgmma writes or reads.
   void waitIfTouchesWgmma(Operation *op);
@@ -833,6 +849,63 @@ PendingWgmma KernelEmitter::wgmmaIssuedIn(Operation *root) {
     }
   });
   return issued;
+}
+
+PendingWgmma KernelEmitter::wgmmaAtLoopTop(
+    Operation *loop, Block &body,
+    std::optional<std::pair<int64_t, int64_t>> refilled) {
+  // One iteration from `start`: the same waits the emission will place,
+  // or fewer (which only keeps more in flight: safe).
+  auto touches = [](const PendingWgmma &p, Operation *op) {
+    WalkResult r = op->walk([&](Operation *inner) {
+      for (Value v : inner->getOperands())
+        if (p.touches(v))
+          return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    return r.wasInterrupted();
+  };
+  auto iterate = [&](PendingWgmma p) {
+    if (refilled && SyncState::overlaps(p.shared, *refilled))
+      p = PendingWgmma();
+    for (Operation &op : body.without_terminator()) {
+      if (auto gemm = dyn_cast<GemmOp>(&op)) {
+        if (p.touches(gemm.getA()) || p.touches(gemm.getB()) ||
+            llvm::is_contained(p.registerOperands, gemm.getC()))
+          p = PendingWgmma();
+        p.merge(wgmmaIssuedIn(gemm));
+        continue;
+      }
+      if (isa<scf::ForOp, scf::IfOp, PipelinedOp>(&op)) {
+        p.merge(wgmmaIssuedIn(&op)); // nested: no waits assumed
+        continue;
+      }
+      if (touches(p, &op)) {
+        p = PendingWgmma();
+        continue;
+      }
+      if (auto copy = dyn_cast<CopyOp>(&op); copy && !issuedAhead.contains(copy)) {
+        auto dst = buffers.find(copy.getDst());
+        if (dst != buffers.end() && dst->second->space == Space::Shared &&
+            SyncState::overlaps(p.shared, sharedRange(*dst->second)))
+          p = PendingWgmma();
+      }
+    }
+    return p;
+  };
+  PendingWgmma entry = wgmma, top = wgmma;
+  for (int round = 0; round < 4; ++round) {
+    PendingWgmma next = entry;
+    next.merge(iterate(top));
+    if (next.accumulators.size() == top.accumulators.size() &&
+        next.registerOperands.size() == top.registerOperands.size() &&
+        next.shared.size() == top.shared.size())
+      return top;
+    top = next;
+  }
+  // No fixpoint in a few rounds: everything the loop issues.
+  top.merge(wgmmaIssuedIn(loop));
+  return top;
 }
 
 void KernelEmitter::waitIfTouchesWgmma(Operation *op) {
@@ -2187,8 +2260,7 @@ LogicalResult KernelEmitter::emitLoop(Operation *op, Value lb, Value ub,
     barrier();
   // What is in flight on entry, or issued by any iteration, may be in flight
   // at the top of every iteration and after the loop.
-  PendingWgmma carried = wgmma;
-  carried.merge(wgmmaIssuedIn(op));
+  PendingWgmma carried = wgmmaAtLoopTop(op, body);
   wgmma = carried;
   auto loop = scf::ForOp::create(b, loc, lb, ub, step);
   OpBuilder::InsertionGuard guard(b);
@@ -2198,6 +2270,9 @@ LogicalResult KernelEmitter::emitLoop(Operation *op, Value lb, Value ub,
     return failure();
   if (sync.pending())
     barrier();
+  if (!carried.covers(wgmma))
+    return op->emitError("internal error: an iteration leaves a wgmma in "
+                         "flight that the loop's top did not account for");
   wgmma = carried;
   return success();
 }
@@ -2482,8 +2557,11 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
     issue(add(lb, arith::MulIOp::create(b, loc, step, s)), s);
   }
 
-  PendingWgmma carried = wgmma;
-  carried.merge(wgmmaIssuedIn(op));
+  for (CopyOp c : copies)
+    issuedAhead.insert(c);
+  PendingWgmma carried = wgmmaAtLoopTop(op, body, area);
+  for (CopyOp c : copies)
+    issuedAhead.erase(c);
   wgmma = carried;
   auto loop = scf::ForOp::create(b, loc, lb, ub, step);
   {
@@ -2513,6 +2591,9 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
       return failure();
     if (sync.pending())
       barrier();
+    if (!carried.covers(wgmma))
+      return op->emitError("internal error: an iteration leaves a wgmma in "
+                           "flight that the loop's top did not account for");
   }
   wgmma = carried;
   // The trailing groups are empty; drain them so nothing is left in flight.
@@ -2531,8 +2612,7 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
   if (!op.getInitArgs().empty()) {
     if (sync.pending())
       barrier();
-    PendingWgmma carried = wgmma;
-    carried.merge(wgmmaIssuedIn(op));
+    PendingWgmma carried = wgmmaAtLoopTop(op, *op.getBody());
     wgmma = carried;
     SmallVector<Value> inits;
     for (Value v : op.getInitArgs())
@@ -2550,6 +2630,9 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
         return failure();
       if (sync.pending())
         barrier();
+      if (!carried.covers(wgmma))
+        return op->emitError("internal error: an iteration leaves a wgmma in "
+                             "flight that the loop's top did not account for");
       FailureOr<SmallVector<Value>> yields =
           lookupAll(op.getBody()->getTerminator()->getOperands());
       if (failed(yields))

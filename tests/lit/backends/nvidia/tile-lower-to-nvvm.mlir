@@ -420,3 +420,62 @@ func.func @pipelined_k_edge(%a: memref<64x104xf16, #tile.scope<global>>, %b: mem
   }
   return
 }
+
+// -----
+
+// Attention's loop shape: K's tile is loaded, S = Q K^T, P = S (a use of
+// S), O += P V. What an iteration leaves in flight is the second gemm (O, P
+// and V's tile), which neither the K load nor the first gemm of the next
+// iteration touches: so the iteration starts with no wait, and PV of
+// iteration i-1 runs under the K load and QK^T of iteration i. (Assuming
+// every gemm of the body in flight at the top would put a wait before the
+// K load.) The wait comes when S is used.
+// CHECK-LABEL: func.func @attention_overlap
+// CHECK: scf.for
+// CHECK-NOT: nvvm.wgmma.wait.group.sync.aligned
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: arith.truncf
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.+}}, {$64, $65, $66, $67}, $68, first
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NOT: nvvm.wgmma.wait.group.sync.aligned
+// CHECK: }
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+func.func @attention_overlap(%q: memref<64x64xf16, #tile.scope<global>>, %k: memref<64x64xf16, #tile.scope<global>>,
+                             %v: memref<64x64xf16, #tile.scope<global>>, %o: memref<64x64xf16, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %qs = tile.alloc : memref<64x64xf16, #tile.scope<shared>>
+    %ks = tile.alloc : memref<64x64xf16, #tile.scope<shared>>
+    %vs = tile.alloc : memref<64x64xf16, #tile.scope<shared>>
+    %s = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %p = tile.alloc : memref<64x64xf16, #tile.scope<fragment>>
+    %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %zero = arith.constant 0.0 : f32
+    tile.fill %acc, %zero : memref<64x64xf32, #tile.scope<fragment>>
+    tile.copy %q[%c0, %c0] [64, 64] to %qs[%c0, %c0] [64, 64] : memref<64x64xf16, #tile.scope<global>> to memref<64x64xf16, #tile.scope<shared>>
+    tile.copy %k[%c0, %c0] [64, 64] to %ks[%c0, %c0] [64, 64] : memref<64x64xf16, #tile.scope<global>> to memref<64x64xf16, #tile.scope<shared>>
+    tile.copy %v[%c0, %c0] [64, 64] to %vs[%c0, %c0] [64, 64] : memref<64x64xf16, #tile.scope<global>> to memref<64x64xf16, #tile.scope<shared>>
+    tile.pipelined %c0 to %c4 step %c1 stages 1 {
+    ^bb0(%i: index):
+      tile.copy %k[%c0, %c0] [64, 64] to %ks[%c0, %c0] [64, 64] : memref<64x64xf16, #tile.scope<global>> to memref<64x64xf16, #tile.scope<shared>>
+      tile.gemm %qs, %ks, %s transpose_b clear_accum : memref<64x64xf16, #tile.scope<shared>>, memref<64x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+      tile.parallel [64, 64] {
+      ^bb0(%r: index, %c: index):
+        %x = memref.load %s[%r, %c] : memref<64x64xf32, #tile.scope<fragment>>
+        %h = arith.truncf %x : f32 to f16
+        memref.store %h, %p[%r, %c] : memref<64x64xf16, #tile.scope<fragment>>
+        tile.yield
+      }
+      tile.gemm %p, %vs, %acc : memref<64x64xf16, #tile.scope<fragment>>, memref<64x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+      tile.yield
+    }
+    tile.copy %acc[%c0, %c0] [64, 64] to %o[%c0, %c0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf16, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
