@@ -470,6 +470,8 @@ private:
                                     const Buffer &dst, ArrayRef<int64_t> shape);
   LogicalResult emitFill(FillOp op);
   LogicalResult emitGemm(GemmOp op);
+  LogicalResult emitTransposingCopy(CopyOp op, const Buffer &src,
+                                    const Buffer &dst, ArrayRef<int64_t> shape);
   LogicalResult emitReduce(ReduceOp op);
   LogicalResult emitReduceThroughShared(ReduceOp op);
   LogicalResult emitParallel(ParallelOp op);
@@ -1482,6 +1484,18 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
   bool dstVector = srcVector && srcElt == dstElt &&
                    contiguous(dst, op.getDstOffsets(), op.getDstSizes(), width);
 
+  // Into a tile stored transposed (a gemm's B, K-major): each thread moves
+  // 8x8 blocks, eight 16-byte rows in, eight 16-byte columns out, transposed
+  // in registers, instead of storing element by element.
+  if (srcVector && !dstVector && width == 8 && srcElt == dstElt &&
+      dst.space == Space::Shared && dst.shared.transposed && shape.size() == 2 &&
+      shape[0] % 8 == 0 && ArrayRef<int64_t>(op.getDstSizes()) == dst.shape() &&
+      llvm::all_of(op.getDstOffsets(), [](Value v) {
+        auto c = evalConstant(v);
+        return c && *c == 0;
+      }))
+    return emitTransposingCopy(op, src, dst, shape);
+
   int64_t vectors = product(shape) / width;
   int64_t perRow = inner / width;
   int64_t iterations = llvm::divideCeil(vectors, threads);
@@ -1597,6 +1611,69 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
     b.setInsertionPoint(loop.getBody()->getTerminator());
     perIteration(loop.getInductionVar());
   }
+  return success();
+}
+
+LogicalResult KernelEmitter::emitTransposingCopy(CopyOp op, const Buffer &src,
+                                                 const Buffer &dst,
+                                                 ArrayRef<int64_t> shape) {
+  // Blocks of 8 rows (K) x 8 columns (N) of the logical [K, N] tile.
+  int64_t blocksPerRow = shape[1] / 8;
+  int64_t blocks = (shape[0] / 8) * blocksPerRow;
+  int64_t iterations = llvm::divideCeil(blocks, threads);
+  bool safe = windowInBounds(src, op.getSrcOffsets(), op.getSrcSizes());
+  SmallVector<Value> srcOff, dstOff;
+  for (Value v : op.getSrcOffsets())
+    srcOff.push_back(map.lookup(v));
+  for (Value v : op.getDstOffsets())
+    dstOff.push_back(map.lookup(v));
+  Type elt = src.elementType(), stored = storageType(elt);
+  auto vecType = VectorType::get({8}, stored);
+  auto body = [&](Value q) {
+    Value k0 = mul(udiv(q, blocksPerRow), 8), n0 = mul(urem(q, blocksPerRow), 8);
+    SmallVector<Value> rows;
+    for (int64_t r = 0; r < 8; ++r) {
+      SmallVector<Value> ivs{add(k0, cst(r)), n0};
+      SmallVector<Value> srcIdx = sideIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
+      auto loadRow = [&]() -> Value {
+        return LLVM::LoadOp::create(b, loc, vecType, elementAddress(src, srcIdx), 16);
+      };
+      if (safe || src.space != Space::Global) {
+        rows.push_back(loadRow());
+        continue;
+      }
+      auto ifOp = scf::IfOp::create(
+          b, loc, inBounds(src, srcIdx),
+          [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, loadRow()); },
+          [&](OpBuilder &, Location) {
+            scf::YieldOp::create(
+                b, loc, arith::ConstantOp::create(b, loc, b.getZeroAttr(vecType)).getResult());
+          });
+      rows.push_back(ifOp.getResult(0));
+    }
+    for (int64_t c = 0; c < 8; ++c) {
+      Value column = LLVM::UndefOp::create(b, loc, vecType);
+      for (int64_t r = 0; r < 8; ++r)
+        column = LLVM::InsertElementOp::create(
+            b, loc, column, LLVM::ExtractElementOp::create(b, loc, rows[r], i32(c)),
+            i32(r));
+      SmallVector<Value> ivs{k0, add(n0, cst(c))};
+      SmallVector<Value> dstIdx = sideIndices(b, loc, dstOff, op.getDstSizes(), ivs);
+      LLVM::StoreOp::create(b, loc, column, sharedAddress(sharedByteOffset(dst, dstIdx)), 16);
+    }
+  };
+  auto perIteration = [&](Value k) {
+    Value q = add(mul(k, threads), tid);
+    guarded(blocks % threads ? ult(q, cst(blocks)) : Value(), [&] { body(q); });
+  };
+  if (iterations == 1) {
+    perIteration(cst(0));
+    return success();
+  }
+  auto loop = scf::ForOp::create(b, loc, cst(0), cst(iterations), cst(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  perIteration(loop.getInductionVar());
   return success();
 }
 

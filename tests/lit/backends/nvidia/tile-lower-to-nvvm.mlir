@@ -479,3 +479,33 @@ func.func @attention_overlap(%q: memref<64x64xf16, #tile.scope<global>>, %k: mem
   }
   return
 }
+
+// -----
+
+// B of A @ B is stored K-major, so its copy transposes: each thread takes an
+// 8x8 block (32x64 = 32 blocks, threads 0-31), loads its eight 16-byte rows,
+// regroups them in registers and stores eight 16-byte columns.
+// CHECK-LABEL: func.func @transposing_copy
+// CHECK: scf.if
+// CHECK-COUNT-8: llvm.load %{{.+}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<8xf16>
+// CHECK-COUNT-8: llvm.extractelement
+// CHECK: llvm.store %{{.+}}, %{{.+}} {alignment = 16 : i64} : vector<8xf16>, !llvm.ptr<3>
+// CHECK-NOT: llvm.store %{{.+}}, %{{.+}} : f16, !llvm.ptr<3>
+// CHECK: wgmma.mma_async
+func.func @transposing_copy(%a: memref<64x32xf16, #tile.scope<global>>, %b: memref<32x64xf16, #tile.scope<global>>,
+                            %c: memref<64x64xf16, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %as = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %bs = tile.alloc : memref<32x64xf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    tile.copy %b[%c0, %c0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<32x64xf16, #tile.scope<global>> to memref<32x64xf16, #tile.scope<shared>>
+    tile.copy %a[%c0, %c0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<64x32xf16, #tile.scope<global>> to memref<64x32xf16, #tile.scope<shared>>
+    tile.gemm %as, %bs, %acc clear_accum : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+    tile.copy %acc[%c0, %c0] [64, 64] to %c[%c0, %c0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf16, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
