@@ -11,12 +11,12 @@ if [ -n "$("$TESSELC" --help >/dev/null; command -v ptxas || ls /usr/local/cuda/
   EMIT=ptx,cubin,manifest
 fi
 mkdir -p "$OUT"
-compile() { # name file entry defines...
+compile() { # name file entry defines... (TESSEL_FLAGS: extra tesselc flags)
   local name=$1 file=$2 entry=$3; shift 3
   local defs=()
   for d in "$@"; do defs+=(-D "$d"); done
   local tmp; tmp=$(mktemp -d)
-  "$TESSELC" "$ROOT/$file" --entry "$entry" "${defs[@]}" --target sm_90a --emit "$EMIT" -o "$tmp"
+  "$TESSELC" "$ROOT/$file" --entry "$entry" "${defs[@]}" --target sm_90a --emit "$EMIT" ${TESSEL_FLAGS:-} -o "$tmp"
   for f in "$tmp"/*; do mv "$f" "$OUT/$name.${f##*.}"; done
   rmdir "$tmp"
   echo "compiled $name"
@@ -30,6 +30,8 @@ compile attention_b4_h16_s4096_d128 examples/flash_attention/flash_attention.py 
   batch=4 heads=16 seq_len=4096 dim=128 block_M=64 block_N=64
 compile attention_b1_h8_s1024_d128 examples/flash_attention/flash_attention.py flash_attention \
   batch=1 heads=8 seq_len=1024 dim=128
+# The experimental TMA path (tesselc --tma): A's tiles by cp.async.bulk.tensor.
+TESSEL_FLAGS=--tma compile gemm_float16_4096_tma examples/gemm/gemm.py matmul M=4096 N=4096 K=4096 dtype=float16
 # Row reductions combined across warps through shared memory.
 compile softmax_m4096_n1024 tests/lit/Frontend/corpus/softmax.py softmax M=4096 N=1024 block_M=8
 compile layernorm_m4096_n1024 tests/lit/Frontend/corpus/layernorm.py layernorm M=4096 N=1024

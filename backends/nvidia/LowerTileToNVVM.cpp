@@ -324,6 +324,8 @@ public:
 
   /// Pipeline tile.pipelined copies with cp.async (the pass option).
   bool asyncCopiesEnabled = true;
+  /// ... and those TMA can move, with TMA (experimental pass option).
+  bool tmaEnabled = false;
 
 private:
   // Helpers for building.
@@ -487,6 +489,18 @@ private:
   /// body computes.
   Value valueAtIteration(Value old, Block &body, Value iv);
   LogicalResult emitAsyncCopy(CopyOp op, Block &body, Value iv);
+  /// Whether TMA can move this (pipelined) copy: a 2-d row-major global
+  /// tensor into a whole K-major swizzled tile.
+  bool tmaCopyable(CopyOp op);
+  /// The kernel parameter holding the TMA descriptor for `op`'s source and
+  /// box (added on first use).
+  Value tensorMapParam(CopyOp op);
+  /// Thread 0 issues `op`'s TMA loads for iteration `iv`, completing on the
+  /// mbarrier at shared byte offset `barrier`.
+  void emitTmaCopy(CopyOp op, Block &body, Value iv, Value barrier);
+  /// Descriptors added to the kernel: (copy's source tensor argument, box,
+  /// swizzle) -> parameter.
+  SmallVector<std::tuple<unsigned, SmallVector<int64_t>, int64_t, Value>> tensorMaps;
   /// Copies of the body to skip (issued ahead by the pipeline instead).
   DenseSet<Operation *> issuedAhead;
   LogicalResult emitLoop(Operation *op, Value lb, Value ub, Value step,
@@ -2555,6 +2569,75 @@ LogicalResult KernelEmitter::emitAsyncCopy(CopyOp op, Block &body, Value iv) {
   return success();
 }
 
+bool KernelEmitter::tmaCopyable(CopyOp op) {
+  const Buffer &src = *buffers.find(op.getSrc())->second;
+  const Buffer &dst = *buffers.find(op.getDst())->second;
+  if (!tmaEnabled || !isa<BlockArgument>(op.getSrc()) || src.shape().size() != 2 ||
+      dst.shape().size() != 2 || !dst.shared.swizzle || dst.shared.transposed)
+    return false;
+  int64_t bytes = byteWidth(src.elementType());
+  // Row strides a multiple of 16 bytes; the tile's rows whole atoms.
+  return (src.shape()[1] * bytes) % 16 == 0 &&
+         (dst.shape()[1] * bytes) % dst.shared.swizzle == 0 &&
+         dst.shape()[0] <= 256;
+}
+
+Value KernelEmitter::tensorMapParam(CopyOp op) {
+  const Buffer &dst = *buffers.find(op.getDst())->second;
+  unsigned tensor = cast<BlockArgument>(op.getSrc()).getArgNumber();
+  int64_t swizzle = dst.shared.swizzle;
+  SmallVector<int64_t> box{dst.shape()[0], swizzle / byteWidth(dst.elementType())};
+  for (auto &[t, bx, sw, param] : tensorMaps)
+    if (t == tensor && bx == box && sw == swizzle)
+      return param;
+  // A 128-byte descriptor passed by value (__grid_constant__): its address
+  // is a generic pointer to the parameter.
+  unsigned index = newFunc.getNumArguments();
+  NamedAttrList attrs;
+  attrs.append("llvm.byval", TypeAttr::get(LLVM::LLVMArrayType::get(b.getI8Type(), 128)));
+  attrs.append("llvm.align", b.getI64IntegerAttr(64));
+  // nvvm.grid_constant once the function is a kernel (emitPTX): the NVVM
+  // dialect only accepts it on an llvm.func marked nvvm.kernel.
+  attrs.append("tessel.grid_constant", b.getUnitAttr());
+  (void)newFunc.insertArgument(index, ptrType(), attrs.getDictionary(ctx),
+                               newFunc.getLoc());
+  Value param = newFunc.getArgument(index);
+  tensorMaps.emplace_back(tensor, box, swizzle, param);
+  return param;
+}
+
+void KernelEmitter::emitTmaCopy(CopyOp op, Block &body, Value iv, Value barrier) {
+  const Buffer &dst = *buffers.find(op.getDst())->second;
+  Value desc = LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), tensorMapParam(op));
+  SmallVector<Value> origin;
+  for (Value v : op.getSrcOffsets())
+    origin.push_back(valueAtIteration(v, body, iv));
+  int64_t bytes = byteWidth(dst.elementType()), swizzle = dst.shared.swizzle;
+  int64_t atoms = dst.shape()[1] * bytes / swizzle;
+  Value bar = arith::TruncIOp::create(
+      b, loc, b.getI32Type(),
+      LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), sharedAddress(barrier)));
+  auto toI32 = [&](Value index) {
+    return arith::IndexCastOp::create(b, loc, b.getI32Type(), index);
+  };
+  for (int64_t atom = 0; atom < atoms; ++atom) {
+    // One box per 128-byte (swizzle-wide) column block of the tile: TMA's
+    // coordinates count from the innermost dimension.
+    Value to = add(dst.stageOffset, cst(atom * dst.shared.rows * swizzle));
+    Value toAddr = arith::TruncIOp::create(
+        b, loc, b.getI32Type(),
+        LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), sharedAddress(to)));
+    Value col = toI32(add(origin[1], cst(atom * swizzle / bytes)));
+    Value row = toI32(origin[0]);
+    LLVM::InlineAsmOp::create(
+        b, loc, TypeRange(), ValueRange{toAddr, desc, col, row, bar},
+        "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::"
+        "complete_tx::bytes [$0], [$1, {$2, $3}], [$4];",
+        "r,l,r,r,r", /*has_side_effects=*/true, false,
+        LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr());
+  }
+}
+
 /// T.Pipelined(num_stages=S): the copies that can run ahead (asyncCopies)
 /// get S shared buffers each and are issued S-1 iterations early with
 /// cp.async; iteration i waits for its own group (cp.async.wait_group S-1),
@@ -2577,15 +2660,30 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
   for (CopyOp c : copies)
     perStage += stride(c);
   constexpr int64_t kMaxShared = 232448;
-  while (stages >= 2 && stageTop + stages * perStage > kMaxShared)
+  while (stages >= 2 &&
+         int64_t(llvm::alignTo(stageTop, 1024)) + stages * (perStage + 8) > kMaxShared)
     --stages;
   if (copies.empty() || stages < 2)
     return emitLoop(op, lb, ub, step, body);
 
   if (sync.pending())
     barrier();
-  int64_t areaBase = stageTop;
-  stageTop += stages * perStage;
+  // TMA copies complete on one mbarrier per stage (8 bytes each, after the
+  // tiles); the rest are cp.async.
+  SmallVector<CopyOp> tmaCopies;
+  for (CopyOp c : copies)
+    if (tmaCopyable(c))
+      tmaCopies.push_back(c);
+  int64_t tmaBytes = 0;
+  for (CopyOp c : tmaCopies)
+    tmaBytes += product(buffers.find(c.getDst())->second->shape()) *
+                byteWidth(buffers.find(c.getDst())->second->elementType());
+  bool anyCpAsync = tmaCopies.size() < copies.size();
+  int64_t areaBase = llvm::alignTo(stageTop, 1024);
+  stageTop = areaBase + stages * perStage;
+  int64_t barriers = stageTop;
+  if (!tmaCopies.empty())
+    stageTop += stages * 8;
   std::pair<int64_t, int64_t> area{areaBase, stageTop};
   // Where each tile's stages start.
   SmallVector<int64_t> tileBase;
@@ -2607,16 +2705,43 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
       waitForWgmma();
     beforeSharedRanges({}, {area});
   };
+  Value threadZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
+  auto barrierOf = [&](Value stage) { return add(cst(barriers), mul(stage, 8)); };
+  auto barrierAddr = [&](Value stage) {
+    return arith::TruncIOp::create(
+        b, loc, b.getI32Type(),
+        LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), sharedAddress(barrierOf(stage))));
+  };
+  auto asmOp = [&](StringRef text, StringRef constraints, ValueRange operands) {
+    LLVM::InlineAsmOp::create(b, loc, TypeRange(), operands, text, constraints,
+                              /*has_side_effects=*/true, false,
+                              LLVM::tailcallkind::TailCallKind::None,
+                              LLVM::AsmDialectAttr(), ArrayAttr());
+  };
   auto issue = [&](Value iteration, Value stage) {
     setStage(stage);
     guarded(ult(iteration, ub), [&] {
       for (CopyOp c : copies) {
+        if (llvm::is_contained(tmaCopies, c))
+          continue;
         loc = c.getLoc();
         (void)emitAsyncCopy(c, body, iteration);
       }
       loc = op.getLoc();
+      if (!tmaCopies.empty())
+        guarded(threadZero, [&] {
+          Value bar = barrierAddr(stage);
+          asmOp("mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r",
+                ValueRange{bar, i32(tmaBytes)});
+          for (CopyOp c : tmaCopies) {
+            loc = c.getLoc();
+            emitTmaCopy(c, body, iteration, barrierOf(stage));
+          }
+          loc = op.getLoc();
+        });
     });
-    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+    if (anyCpAsync)
+      NVVM::CpAsyncCommitGroupOp::create(b, loc);
   };
   for (CopyOp c : copies)
     for (Value v : c.getSrcOffsets())
@@ -2626,6 +2751,16 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
 
   // Prologue: stages 0 .. S-2, as a loop (one copy of the issuing code).
   beforeIssue();
+  if (!tmaCopies.empty()) {
+    // Thread 0 sets up one barrier per stage (one arrival: its own
+    // expect_tx); the block waits until they exist.
+    guarded(threadZero, [&] {
+      for (int64_t st = 0; st < stages; ++st)
+        asmOp("mbarrier.init.shared::cta.b64 [$0], 1;", "r", ValueRange{barrierAddr(cst(st))});
+      asmOp("fence.mbarrier_init.release.cluster;", "", ValueRange{});
+    });
+    barrier();
+  }
   {
     auto prologue = scf::ForOp::create(b, loc, cst(0), cst(stages - 1), cst(1));
     OpBuilder::InsertionGuard guard(b);
@@ -2651,13 +2786,25 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
     beforeIssue();
     issue(add(i, arith::MulIOp::create(b, loc, step, cst(stages - 1))),
           urem(add(index, cst(stages - 1)), stages));
-    NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 1);
-    // This thread's pieces of the stage have landed; order them before
-    // wgmma's async-proxy reads, then wait for every thread's.
-    NVVM::FenceProxyOp::create(
-        b, loc, NVVM::ProxyKind::async_shared,
-        NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
-    barrier();
+    if (!tmaCopies.empty()) {
+      // The stage's TMA loads completed: its barrier's phase for this use
+      // ((index / S) & 1) is done.
+      Value parity = arith::IndexCastOp::create(
+          b, loc, b.getI32Type(), arith::AndIOp::create(b, loc, udiv(index, stages), cst(1)));
+      asmOp("{\n.reg .pred done;\nTESSEL_WAIT_${:uid}:\n"
+            "mbarrier.try_wait.parity.shared::cta.b64 done, [$0], $1;\n"
+            "@!done bra TESSEL_WAIT_${:uid};\n}",
+            "r,r", ValueRange{barrierAddr(urem(index, stages)), parity});
+    }
+    if (anyCpAsync) {
+      NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 1);
+      // This thread's pieces of the stage have landed; order them before
+      // wgmma's async-proxy reads, then wait for every thread's.
+      NVVM::FenceProxyOp::create(
+          b, loc, NVVM::ProxyKind::async_shared,
+          NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+      barrier();
+    }
     setStage(urem(index, stages));
     for (CopyOp c : copies)
       issuedAhead.insert(c);
@@ -2674,7 +2821,8 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
   }
   wgmma = carried;
   // The trailing groups are empty; drain them so nothing is left in flight.
-  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  if (anyCpAsync)
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   for (CopyOp c : copies) {
     Buffer &dst = *buffers.find(c.getDst())->second;
     dst.stageOffset = Value();
@@ -2861,6 +3009,18 @@ LogicalResult KernelEmitter::run() {
   newFunc->setAttr("tessel.shared_bytes", b.getI64IntegerAttr(sharedBytes));
   if (Attribute names = oldFunc->getAttr("tessel.arg_names"))
     newFunc->setAttr("tessel.arg_names", names);
+  // The TMA descriptors the kernel takes after the tensors: which tensor,
+  // the box (row-major) and the swizzle, for the launcher to encode.
+  if (!tensorMaps.empty()) {
+    SmallVector<Attribute> maps;
+    for (auto &[tensor, box, swizzle, param] : tensorMaps)
+      maps.push_back(b.getDictionaryAttr({
+          b.getNamedAttr("param", b.getI64IntegerAttr(cast<BlockArgument>(param).getArgNumber())),
+          b.getNamedAttr("tensor", b.getI64IntegerAttr(tensor)),
+          b.getNamedAttr("box", b.getDenseI64ArrayAttr(box)),
+          b.getNamedAttr("swizzle", b.getI64IntegerAttr(swizzle))}));
+    newFunc->setAttr("tessel.tensor_maps", b.getArrayAttr(maps));
+  }
   return success();
 }
 
@@ -2892,6 +3052,7 @@ struct TileLowerToNVVMPass
       }
       KernelEmitter emitter(func, kernels[0]);
       emitter.asyncCopiesEnabled = asyncCopies;
+      emitter.tmaEnabled = tma;
       if (failed(emitter.run()))
         return signalPassFailure();
       std::string name = func.getName().str();

@@ -26,10 +26,12 @@
 
 using namespace mlir;
 
-void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm) {
+void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma) {
   pm.addPass(tile::createTileInferLayoutsPass());
   pm.addPass(tile::createTilePlanMemoryPass());
-  pm.addPass(createTileLowerToNVVMPass());
+  TileLowerToNVVMPassOptions lowering;
+  lowering.tma = tma;
+  pm.addPass(createTileLowerToNVVMPass(lowering));
   // CSE only: the lowering makes each constant once, and folding what is
   // left is InstCombine's job in LLVM (a canonicalizer here and at the end
   // cost a quarter of the pass time and changed no kernel's PTX measurably).
@@ -77,6 +79,12 @@ bool tessel::nvidia::emitPTX(ModuleOp module, const TargetOptions &target,
     func->setAttr("nvvm.kernel", b.getUnitAttr());
     func->setAttr("nvvm.maxntid",
                   b.getDenseI32ArrayAttr({int32_t(threads.getInt()), 1, 1}));
+    // TMA descriptors are passed by value and read in place.
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (func.getArgAttr(i, "tessel.grid_constant")) {
+        func.removeArgAttr(i, b.getStringAttr("tessel.grid_constant"));
+        func.setArgAttr(i, "nvvm.grid_constant", b.getUnitAttr());
+      }
   });
 
   llvm::LLVMContext llvmContext;

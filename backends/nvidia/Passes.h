@@ -23,7 +23,9 @@ namespace tessel::nvidia {
 
 /// Tile IR (frontend output) to the LLVM dialect with NVVM ops: layouts,
 /// memory planning, thread mapping, then the standard conversions.
-void buildNVIDIALoweringPipeline(mlir::OpPassManager &pm);
+/// `tma`: load pipelined K-major tiles with TMA (experimental; the kernel
+/// then takes TMA descriptors, listed in its tessel.tensor_maps attribute).
+void buildNVIDIALoweringPipeline(mlir::OpPassManager &pm, bool tma = false);
 
 /// What PTX generation needs to know about the target.
 struct TargetOptions {

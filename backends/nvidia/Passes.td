@@ -36,7 +36,12 @@ def TileLowerToNVVMPass : Pass<"tile-lower-to-nvvm", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"asyncCopies", "async-copies", "bool", /*default=*/"true",
-           "Pipeline tile.pipelined loops' copies with cp.async">
+           "Pipeline tile.pipelined loops' copies with cp.async">,
+    Option<"tma", "tma", "bool", /*default=*/"false",
+           "Experimental: load pipelined tiles stored K-major and swizzled "
+           "with TMA (cp.async.bulk.tensor) completing on mbarriers; the "
+           "kernel takes a TMA descriptor per such tile, listed in "
+           "tessel.tensor_maps">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",

@@ -135,6 +135,7 @@ CompileResult compileKernelToTile(const KernelRequest &request,
 struct CUDAOptions {
   std::string arch = "sm_90a";  ///< the chip PTX is generated for
   bool cubin = false;           ///< also assemble with ptxas
+  bool tma = false;             ///< experimental: TMA loads in pipelined loops
   bool fatbin = false;          ///< also package cubin + PTX with fatbinary
                                 ///< (implies cubin)
   std::string ptxas;            ///< ptxas to use; empty: $TESSEL_PTXAS, the
@@ -157,6 +158,13 @@ struct CUDAKernel {
   int threads = 0;
   int64_t sharedBytes = 0;      ///< dynamic shared memory per block
   std::vector<std::string> argNames;
+  /// TMA descriptors the kernel takes after its tensors (with `tma`).
+  struct TensorMap {
+    int param = 0, tensor = 0;    ///< kernel parameter; tensor argument
+    std::vector<int64_t> box;     ///< elements per dimension, row-major
+    int64_t swizzle = 0;          ///< bytes: 32, 64 or 128
+  };
+  std::vector<TensorMap> tensorMaps;
   /// Wall time of each stage in milliseconds, in order: passes, LLVM
   /// (optimization and PTX), ptxas.
   std::vector<std::pair<std::string, double>> timings;

@@ -200,7 +200,7 @@ tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
   // relies on; verifying after every pass would double the time. IR dumps
   // (a debugging session) turn verification back on.
   pm.enableVerifier(getDebugOptions().dumpIRAfterAll);
-  nvidia::buildNVIDIALoweringPipeline(pm);
+  nvidia::buildNVIDIALoweringPipeline(pm, options.tma);
   if (failed(pm.run(*module)))
     return kernel;
   kernel.timings.emplace_back("passes", millisecondsSince(start));
@@ -218,6 +218,17 @@ tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
         kernel.grid[i] = grid[i];
     if (auto shared = func->getAttrOfType<IntegerAttr>("tessel.shared_bytes"))
       kernel.sharedBytes = shared.getInt();
+    if (auto maps = func->getAttrOfType<ArrayAttr>("tessel.tensor_maps"))
+      for (Attribute a : maps) {
+        auto dict = cast<DictionaryAttr>(a);
+        CUDAKernel::TensorMap m;
+        m.param = cast<IntegerAttr>(dict.get("param")).getInt();
+        m.tensor = cast<IntegerAttr>(dict.get("tensor")).getInt();
+        auto box = cast<DenseI64ArrayAttr>(dict.get("box")).asArrayRef();
+        m.box.assign(box.begin(), box.end());
+        m.swizzle = cast<IntegerAttr>(dict.get("swizzle")).getInt();
+        kernel.tensorMaps.push_back(std::move(m));
+      }
     if (auto names = func->getAttrOfType<ArrayAttr>("tessel.arg_names"))
       for (Attribute n : names)
         kernel.argNames.push_back(cast<StringAttr>(n).str());

@@ -45,6 +45,10 @@ def library():
         ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_void_p),
         ctypes.c_void_p]
     lib.tessel_rt_kernel_destroy.argtypes = [ctypes.c_void_p]
+    lib.tessel_rt_tensor_map_get.argtypes = [
+        ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int, ctypes.c_uint64,
+        ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64),
+        ctypes.POINTER(ctypes.c_uint32), ctypes.c_uint32]
     lib.tessel_rt_check_tensor.argtypes = [
         ctypes.c_char_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_int64),
         ctypes.POINTER(ctypes.c_int64), ctypes.c_int, ctypes.POINTER(ctypes.c_int64),
@@ -61,6 +65,25 @@ def _check(status):
         if not detail:
             raise CUDAError(summary)
         raise CUDAError(detail if detail.startswith(summary) else f"{summary}: {detail}")
+
+
+# Element types as the runtime's tessel_rt_tma_dtype numbers them.
+TMA_DTYPES = {"float16": 6, "bfloat16": 9, "float32": 7, "float8_e4m3": 0,
+              "float8_e5m2": 0, "int8": 0, "int32": 3}
+
+
+def tensor_map(dtype, pointer, shape, box, swizzle):
+    """A TMA descriptor (cached by the runtime) for a contiguous tensor; the
+    address of its 128 bytes, which is what a launch passes for a
+    descriptor parameter."""
+    if dtype not in TMA_DTYPES:
+        raise CUDAError(f"no TMA element type for {dtype}")
+    out = ctypes.c_void_p()
+    arr = lambda v, t: (t * len(v))(*v)
+    _check(library().tessel_rt_tensor_map_get(
+        ctypes.byref(out), TMA_DTYPES[dtype], len(shape), pointer,
+        arr(shape, ctypes.c_int64), None, arr(box, ctypes.c_uint32), swizzle))
+    return out.value
 
 
 class Kernel:
@@ -84,11 +107,14 @@ class Kernel:
             name.encode(), pointer, arr(shape), arr(strides), rank, arr(expected_shape),
             len(expected_shape)))
 
-    def launch(self, pointers, stream=0):
-        """`pointers`: one device address (int) per kernel parameter."""
+    def launch(self, pointers, stream=0, by_value=()):
+        """`pointers`: one device address (int) per tensor parameter;
+        `by_value`: addresses of parameters passed by value (TMA
+        descriptors from tensor_map), which follow the tensors."""
         holders = [ctypes.c_void_p(p) for p in pointers]
-        args = (ctypes.c_void_p * max(len(holders), 1))(
-            *[ctypes.cast(ctypes.pointer(h), ctypes.c_void_p) for h in holders])
+        addresses = [ctypes.cast(ctypes.pointer(h), ctypes.c_void_p) for h in holders]
+        addresses += [ctypes.c_void_p(a) for a in by_value]
+        args = (ctypes.c_void_p * max(len(addresses), 1))(*addresses)
         grid = (ctypes.c_uint32 * 3)(*self.grid)
         _check(library().tessel_rt_launch(self._handle, grid, args, ctypes.c_void_p(stream)))
 

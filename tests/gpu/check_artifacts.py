@@ -71,7 +71,15 @@ def main(argv=None, only=""):
             kernel.check_tensor(p["name"], t.data_ptr(), list(t.shape), list(t.stride()),
                                 p["shape"])
         stream = torch.cuda.current_stream().cuda_stream
-        run = lambda: kernel.launch([t.data_ptr() for t in tensors], stream)
+        # TMA descriptors (tesselc --tma) follow the tensors, in order.
+        names = [p["name"] for p in info["params"]]
+        maps = []
+        for m in sorted(info.get("tensor_maps", []), key=lambda m: m["param"]):
+            t = tensors[names.index(m["tensor"])]
+            p = info["params"][names.index(m["tensor"])]
+            maps.append(cuda.tensor_map(p["dtype"], t.data_ptr(), list(t.shape), m["box"],
+                                        m["swizzle"]))
+        run = lambda: kernel.launch([t.data_ptr() for t in tensors], stream, maps)
         flops = None
         if info["name"] == "matmul":
             a, b, c = tensors

@@ -195,3 +195,13 @@ def test_dlpack_cuda_tensors_are_read_and_checked():
     with pytest.raises(_cuda.CUDAError, match="argument 'A' is not contiguous"):
         kernel(wide, good, good)
     assert good.consumed >= 2
+
+
+def test_tensor_map_requirements_are_named_before_the_driver():
+    # The runtime checks TMA's rules itself, so a bad box is named even
+    # where there is no driver to ask.
+    with pytest.raises(_cuda.CUDAError, match=r"the box's innermost extent \(256 bytes\) "
+                                              r"is wider than the 128-byte swizzle"):
+        _cuda.tensor_map("float16", 0x10000, [4096, 1024], [128, 128], 128)
+    with pytest.raises(_cuda.CUDAError, match="no TMA element type for float64"):
+        _cuda.tensor_map("float64", 0x10000, [64, 64], [64, 8], 0)

@@ -54,6 +54,13 @@ static cl::opt<std::string>
            cl::desc("GPU architecture for ptx/cubin/manifest (default sm_90a)"),
            cl::value_desc("ARCH"), cl::init("sm_90a"), cl::cat(tesselcCategory));
 
+static cl::opt<bool>
+    tmaFlag("tma",
+            cl::desc("Experimental: load pipelined K-major tiles with TMA "
+                     "(cp.async.bulk.tensor + mbarriers); the kernel then takes "
+                     "TMA descriptors, listed under tensor_maps in the manifest"),
+            cl::init(false), cl::cat(tesselcCategory));
+
 static cl::opt<std::string>
     ptxasPath("ptxas",
               cl::desc("ptxas to assemble cubins with (default: $TESSEL_PTXAS, "
@@ -135,7 +142,21 @@ static std::string manifest(const tessel::CUDAKernel &k,
     os << "], \"tensor\": " << (p.isBuffer ? "true" : "false")
        << ", \"written\": " << (p.isWritten ? "true" : "false") << "}";
   }
-  os << "\n  ]\n}\n";
+  os << "\n  ]";
+  if (!k.tensorMaps.empty()) {
+    // TMA descriptors the launcher encodes and passes after the tensors.
+    os << ",\n  \"tensor_maps\": [";
+    for (size_t i = 0; i < k.tensorMaps.size(); ++i) {
+      const auto &m = k.tensorMaps[i];
+      os << (i ? "," : "") << "\n    {\"param\": " << m.param << ", \"tensor\": "
+         << quoted(sig.params[m.tensor].name) << ", \"box\": [";
+      for (size_t d = 0; d < m.box.size(); ++d)
+        os << (d ? ", " : "") << m.box[d];
+      os << "], \"swizzle\": " << m.swizzle << "}";
+    }
+    os << "\n  ]";
+  }
+  os << "\n}\n";
   return text;
 }
 
@@ -215,6 +236,7 @@ int main(int argc, char **argv) {
         options.arch = target;
         options.cubin = is_contained(kinds, "cubin") || is_contained(kinds, "manifest");
         options.fatbin = is_contained(kinds, "fatbin");
+        options.tma = tmaFlag;
         options.ptxas = ptxasPath;
         if (is_contained(kinds, "manifest") && !is_contained(kinds, "cubin") &&
             tessel::findPtxas(ptxasPath).empty())

@@ -1,5 +1,6 @@
 // RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm -canonicalize | FileCheck %s
 // RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm=async-copies=false | FileCheck %s --check-prefix=NOASYNC
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm=tma=true | FileCheck %s --check-prefix=TMA
 // Thread mapping, shared-memory placement and wgmma lowering for sm_90a.
 
 // A 64x64x32 fp16 gemm: one warpgroup, both operands from shared memory.
@@ -335,6 +336,17 @@ func.func @row_max_blocked(%x: memref<8x512xf32, #tile.scope<global>>, %out: mem
 // the wgmma that read the stage it refills, issues iteration i+2 into stage
 // (i+2) % 3, commits, waits until at most two groups are in flight (its own
 // has landed), fences for the async proxy and synchronizes the block.
+// With tma=true, A's tile (64x32 f16, 64-byte swizzle) comes by TMA: a
+// descriptor parameter after the tensors (passed by value), three barriers
+// after the stages (20480 + 24 bytes), 4096 bytes announced per stage.
+// TMA-LABEL: func.func @pipelined_k_loop
+// TMA-SAME: %{{.+}}: !llvm.ptr {llvm.align = 64 : i64, llvm.byval = !llvm.array<128 x i8>, tessel.grid_constant}
+// TMA-SAME: tessel.shared_bytes = 20504
+// TMA-SAME: tessel.tensor_maps = [{box = array<i64: 64, 32>, param = 3 : i64, swizzle = 64 : i64, tensor = 0 : i64}]
+// TMA: mbarrier.init.shared::cta.b64
+// TMA: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" %{{.+}}, %c4096_i32
+// TMA: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+// TMA: mbarrier.try_wait.parity.shared::cta.b64
 // With async-copies=false the loop runs as written, one buffer per tile.
 // NOASYNC-LABEL: func.func @pipelined_k_loop
 // NOASYNC-SAME: tessel.shared_bytes = 8192
