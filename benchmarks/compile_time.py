@@ -55,11 +55,12 @@ def main():
         for name, path, entry, defines in CASES:
             runs = [run_once(opts.tesselc, path, entry, defines, outdir)
                     for _ in range(opts.repeat)]
-            print(f"{name}:")
+            print(f"{name}:  (median, min over {opts.repeat} runs)")
             for stage in STAGES + ["total (process)"]:
                 values = [r[stage] for r in runs if stage in r]
                 if values:
-                    print(f"  {stage:16s} {statistics.median(values):8.1f} ms")
+                    print(f"  {stage:16s} {statistics.median(values):8.1f} ms "
+                          f"{min(values):8.1f} ms")
                 elif stage == "ptxas":
                     print(f"  {stage:16s}      n/a (no ptxas found)")
 
