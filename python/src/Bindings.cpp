@@ -102,18 +102,34 @@ PYBIND11_MODULE(_tessel, m) {
                              })
       .def_readonly("threads", &tessel::CUDAKernel::threads)
       .def_readonly("shared_bytes", &tessel::CUDAKernel::sharedBytes)
+      .def_property_readonly(
+          "tensor_maps",
+          [](const tessel::CUDAKernel &k) {
+            py::list maps;
+            for (const auto &m : k.tensorMaps) {
+              py::dict d;
+              d["param"] = m.param;
+              d["tensor"] = m.tensor;
+              d["box"] = m.box;
+              d["swizzle"] = m.swizzle;
+              maps.append(d);
+            }
+            return maps;
+          })
       .def_readonly("timings", &tessel::CUDAKernel::timings);
 
   m.def(
       "compile_tile_to_cuda",
-      [](const std::string &tileIR, const std::string &arch, bool cubin) {
+      [](const std::string &tileIR, const std::string &arch, bool cubin, bool tma) {
         tessel::CUDAOptions options;
         options.arch = arch;
         options.cubin = cubin && !tessel::findPtxas().empty();
+        options.tma = tma;
         py::gil_scoped_release release;
         return tessel::compileTileToCUDA(tileIR, options);
       },
       py::arg("tile_ir"), py::arg("arch") = "sm_90a", py::arg("cubin") = true,
+      py::arg("tma") = false,
       "Compile tile IR (with locations) to PTX, and a cubin when ptxas is found.");
 
   py::class_<tessel::CPUModule>(m, "CPUModule")

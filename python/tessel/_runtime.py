@@ -282,7 +282,13 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         stream = torch.cuda.current_stream().cuda_stream
     except Exception:  # no torch: the legacy default stream
         pass
-    launcher.launch([t.data_ptr() for t in tensors], stream)
+    # TMA descriptors (tma=True) follow the tensors, in parameter order.
+    maps = []
+    for m in sorted(compiled.tensor_maps, key=lambda m: m["param"]):
+        t, param = tensors[m["tensor"]], params[m["tensor"]]
+        maps.append(_cuda.tensor_map(param.dtype, t.data_ptr(), list(t.shape), m["box"],
+                                     m["swizzle"]))
+    launcher.launch([t.data_ptr() for t in tensors], stream, maps)
     if not results:
         return None
     return results[0] if len(results) == 1 else tuple(results)

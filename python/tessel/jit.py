@@ -156,6 +156,7 @@ class Kernel:
         self.out_idx = sorted({i % n for i in (out_idx or [])}) if n else []
         self._sources = {"tile": tile_ir}
         self._cpu_module: Any = None
+        self.tma = False
 
     def get_source(self, kind: str = "tile") -> str:
         """The kernel at one stage: ``"tile"`` (after the frontend),
@@ -189,7 +190,7 @@ class Kernel:
             from tessel import _tessel
 
             arch = self.target.split(":", 1)[1] if ":" in self.target else "sm_90a"
-            compiled = _tessel.compile_tile_to_cuda(self._located, arch)
+            compiled = _tessel.compile_tile_to_cuda(self._located, arch, tma=self.tma)
             if not compiled.ok:
                 raise CompileError(compiled.diagnostics)
             self._cuda_kernel = compiled
@@ -270,6 +271,7 @@ class JITFunction:
             raise CompileError(result.diagnostics)
         kernel = Kernel(self.fn.__name__, _resolve_target(self.target), self.out_idx,
                         result.output, signature, result.located)
+        kernel.tma = getattr(self, "tma", False)
         self._cache[key] = kernel
         return kernel
 
@@ -290,10 +292,12 @@ def _resolve_target(target: str) -> str:
 
 
 def jit(fn: Any = None, *, out_idx: Optional[Sequence[int]] = None,
-        target: str = "auto", **options: Any) -> Any:
+        target: str = "auto", tma: bool = False, **options: Any) -> Any:
     """Compile a kernel factory on first call with each set of arguments.
 
     Use as ``@tessel.jit`` or ``@tessel.jit(out_idx=[-1], target="cpu")``.
+    ``tma=True`` (cuda target, experimental) loads pipelined K-major tiles
+    with TMA; the launch then encodes the kernel's TMA descriptors.
     """
     if options:
         raise TypeError("tessel.jit: unknown option(s) %s" % ", ".join(sorted(options)))
@@ -302,6 +306,8 @@ def jit(fn: Any = None, *, out_idx: Optional[Sequence[int]] = None,
         inner = _wrapped_function(f)
         if inner is None:
             raise TypeError("tessel.jit decorates a function, not a %s" % type(f).__name__)
-        return JITFunction(inner, out_idx, target)
+        jf = JITFunction(inner, out_idx, target)
+        jf.tma = bool(tma)
+        return jf
 
     return wrap(fn) if fn is not None else wrap

@@ -205,3 +205,21 @@ def test_tensor_map_requirements_are_named_before_the_driver():
         _cuda.tensor_map("float16", 0x10000, [4096, 1024], [128, 128], 128)
     with pytest.raises(_cuda.CUDAError, match="no TMA element type for float64"):
         _cuda.tensor_map("float64", 0x10000, [64, 64], [64, 8], 0)
+
+
+def test_tma_kernels_list_their_descriptors():
+    # tma=True (experimental): A's pipelined tiles come by TMA; the compiled
+    # kernel says which tensor each descriptor parameter describes, and the
+    # launch encodes it (here, without a driver, that is where it stops).
+    kernel = tessel.jit(target="cuda", tma=True)(matmul.fn)(256, 256, 256)
+    ptx = kernel.get_source("ptx")
+    assert "cp.async.bulk.tensor.2d" in ptx and "mbarrier.try_wait.parity" in ptx
+    assert kernel._cuda().tensor_maps == [
+        {"param": 3, "tensor": 0, "box": [128, 64], "swizzle": 128}]
+    plain = tessel.jit(target="cuda")(matmul.fn)(256, 256, 256)
+    assert "cp.async.bulk.tensor" not in plain.get_source("ptx")
+    assert plain._cuda().tensor_maps == []
+    if not has_driver():
+        t = FakeCudaTensor((256, 256))
+        with pytest.raises(_cuda.CUDAError, match="no CUDA driver found"):
+            kernel(t, t, t)
