@@ -137,22 +137,6 @@ Value inBounds(OpBuilder &b, Location loc, Value buffer,
   return ok;
 }
 
-/// Indices into one side of a copy: unit dims stay at their offset; the
-/// others follow the loop variables in order.
-SmallVector<Value> regionIndices(OpBuilder &b, Location loc, ValueRange offsets,
-                                 ArrayRef<int64_t> sizes, ValueRange ivs) {
-  SmallVector<Value> indices;
-  size_t next = 0;
-  for (auto [offset, size] : llvm::zip(offsets, sizes)) {
-    if (size == 1) {
-      indices.push_back(offset);
-      continue;
-    }
-    indices.push_back(arith::AddIOp::create(b, loc, offset, ivs[next++]));
-  }
-  return indices;
-}
-
 void lowerCopy(IRRewriter &rewriter, CopyOp op) {
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
@@ -164,10 +148,10 @@ void lowerCopy(IRRewriter &rewriter, CopyOp op) {
   bool srcGlobal = getMemoryScope(op.getSrc().getType()) == MemoryScope::Global;
   bool dstGlobal = getMemoryScope(op.getDst().getType()) == MemoryScope::Global;
   loopNest(rewriter, loc, shape, [&](OpBuilder &b, Location loc, ValueRange ivs) {
-    SmallVector<Value> src = regionIndices(b, loc, op.getSrcOffsets(),
-                                           op.getSrcSizes(), ivs);
-    SmallVector<Value> dst = regionIndices(b, loc, op.getDstOffsets(),
-                                           op.getDstSizes(), ivs);
+    SmallVector<Value> src =
+        cpu::regionIndices(b, loc, op.getSrcOffsets(), op.getSrcSizes(), ivs);
+    SmallVector<Value> dst =
+        cpu::regionIndices(b, loc, op.getDstOffsets(), op.getDstSizes(), ivs);
     Value value;
     if (srcGlobal) {
       // Outside the tensor reads as zero.
@@ -445,3 +429,19 @@ struct TileLowerToLoopsPass
 };
 
 } // namespace
+
+SmallVector<Value> tessel::cpu::regionIndices(OpBuilder &b, Location loc,
+                                              ValueRange offsets,
+                                              ArrayRef<int64_t> sizes,
+                                              ValueRange ivs) {
+  SmallVector<Value> indices;
+  size_t next = 0;
+  for (auto [offset, size] : llvm::zip(offsets, sizes)) {
+    if (size == 1) {
+      indices.push_back(offset);
+      continue;
+    }
+    indices.push_back(arith::AddIOp::create(b, loc, offset, ivs[next++]));
+  }
+  return indices;
+}

@@ -30,6 +30,13 @@ mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value reductionIdentity(mlir::OpBuilder &b, mlir::Location loc,
                               tessel::tile::ReduceKind kind, mlir::Type t);
 
+/// Indices into one side of a tile.copy: dimensions of size 1 stay at their
+/// offset, the others are offset + the next of `ivs`, in order.
+llvm::SmallVector<mlir::Value> regionIndices(mlir::OpBuilder &b, mlir::Location loc,
+                                             mlir::ValueRange offsets,
+                                             llvm::ArrayRef<int64_t> sizes,
+                                             mlir::ValueRange ivs);
+
 /// acc combined with x by `kind` (abs kinds: x must already be |x|).
 mlir::Value reductionCombine(mlir::OpBuilder &b, mlir::Location loc,
                              tessel::tile::ReduceKind kind, mlir::Value acc,

@@ -282,6 +282,19 @@ struct PendingWgmma {
     return llvm::is_contained(accumulators, v) ||
            llvm::is_contained(registerOperands, v);
   }
+  /// Whether `op`, or anything nested in it, uses such a fragment.
+  bool touchedBy(Operation *op) const {
+    if (empty())
+      return false;
+    return op
+        ->walk([&](Operation *inner) {
+          return llvm::any_of(inner->getOperands(),
+                              [&](Value v) { return touches(v); })
+                     ? WalkResult::interrupt()
+                     : WalkResult::advance();
+        })
+        .wasInterrupted();
+  }
   /// Whether everything `o` has in flight is in this set too.
   bool covers(const PendingWgmma &o) const {
     return llvm::all_of(o.accumulators,
@@ -386,6 +399,65 @@ private:
                                   LLVM::LLVMArrayType::get(elt, count), one);
   }
 
+  /// Deals `count` work items out to the block's threads round-robin:
+  /// `body(q)` runs for item q = round * threads + tid, in a loop over the
+  /// rounds when there is more than one, the last round predicated.
+  void forEachShare(int64_t count, function_ref<void(Value)> body) {
+    auto round = [&](Value k) {
+      Value q = add(mul(k, threads), tid);
+      guarded(count % threads ? ult(q, cst(count)) : Value(), [&] { body(q); });
+    };
+    int64_t rounds = llvm::divideCeil(count, threads);
+    if (rounds == 1) {
+      round(cst(0));
+      return;
+    }
+    auto loop = scf::ForOp::create(b, loc, cst(0), cst(rounds), cst(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    round(loop.getInductionVar());
+  }
+
+  /// The row-major position of `index` in `shape`, and back.
+  Value linearize(ArrayRef<Value> index, ArrayRef<int64_t> shape) {
+    Value linear;
+    int64_t stride = 1;
+    for (int64_t d = shape.size() - 1; d >= 0; --d) {
+      Value term = mul(index[d], stride);
+      linear = linear ? add(linear, term) : term;
+      stride *= shape[d];
+    }
+    return linear ? linear : cst(0);
+  }
+  SmallVector<Value> delinearize(Value linear, ArrayRef<int64_t> shape) {
+    SmallVector<Value> index(shape.size());
+    for (int64_t d = shape.size() - 1; d >= 0; --d) {
+      index[d] = d ? urem(linear, shape[d]) : linear;
+      if (d)
+        linear = udiv(linear, shape[d]);
+    }
+    return index;
+  }
+  /// The coordinates of vector q of a tile moved `width` elements at a time
+  /// along its last dimension.
+  SmallVector<Value> vectorIndex(Value q, ArrayRef<int64_t> shape, int64_t width) {
+    SmallVector<int64_t> vectors(shape);
+    vectors.back() /= width;
+    SmallVector<Value> index = delinearize(q, vectors);
+    index.back() = mul(index.back(), width);
+    return index;
+  }
+
+  /// Inline PTX the compiler may not move or drop (`result` null: none).
+  Value inlineAsm(Type result, ValueRange operands, StringRef text,
+                  StringRef constraints) {
+    auto op = LLVM::InlineAsmOp::create(
+        b, loc, result ? TypeRange(result) : TypeRange(), operands, text,
+        constraints, /*has_side_effects=*/true, /*is_align_stack=*/false,
+        LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr());
+    return result ? op.getResult(0) : Value();
+  }
+
   /// Runs `body` under `cond` (directly when `cond` is null).
   void guarded(Value cond, function_ref<void()> body) {
     if (!cond) {
@@ -407,6 +479,8 @@ private:
   Value globalAddress(const Buffer &buf, ArrayRef<Value> index);
   Value sharedByteOffset(const Buffer &buf, ArrayRef<Value> index);
   Value sharedAddress(Value byteOffset);
+  /// The same as the 32-bit shared-window address PTX instructions take.
+  Value sharedAddress32(Value byteOffset);
   Value slotAddress(const Buffer &buf, Value slot);
   Value elementAddress(const Buffer &buf, ArrayRef<Value> index);
   Value load(Value addr, Type elt, int64_t align = 0);
@@ -606,15 +680,7 @@ LogicalResult KernelEmitter::mapOperands(Operation *op) {
 //===----------------------------------------------------------------------===//
 
 Value KernelEmitter::globalAddress(const Buffer &buf, ArrayRef<Value> index) {
-  Value linear;
-  int64_t stride = 1;
-  for (int64_t d = buf.shape().size() - 1; d >= 0; --d) {
-    Value term = mul(index[d], stride);
-    linear = linear ? add(linear, term) : term;
-    stride *= buf.shape()[d];
-  }
-  if (!linear)
-    linear = cst(0);
+  Value linear = linearize(index, buf.shape());
   return LLVM::GEPOp::create(b, loc, ptrType(kGlobalSpace),
                              storageType(buf.elementType()), buf.ptr,
                              ValueRange{toI64(linear)});
@@ -624,15 +690,7 @@ Value KernelEmitter::sharedByteOffset(const Buffer &buf, ArrayRef<Value> index) 
   const SharedPlacement &p = buf.shared;
   int64_t e = byteWidth(buf.elementType());
   if (!p.swizzle) {
-    Value linear;
-    int64_t stride = 1;
-    for (int64_t d = buf.shape().size() - 1; d >= 0; --d) {
-      Value term = mul(index[d], stride);
-      linear = linear ? add(linear, term) : term;
-      stride *= buf.shape()[d];
-    }
-    if (!linear)
-      linear = cst(0);
+    Value linear = linearize(index, buf.shape());
     return add(buf.stageOffset ? buf.stageOffset : cst(p.offset), mul(linear, e));
   }
   Value r = p.transposed ? index[1] : index[0];
@@ -648,6 +706,12 @@ Value KernelEmitter::sharedByteOffset(const Buffer &buf, ArrayRef<Value> index) 
       b, loc, within, arith::ShLIOp::create(b, loc, rowBits, cst(4)));
   return add(buf.stageOffset ? buf.stageOffset : cst(p.offset),
              add(mul(atom, p.rows * p.swizzle), swizzled));
+}
+
+Value KernelEmitter::sharedAddress32(Value byteOffset) {
+  return arith::TruncIOp::create(
+      b, loc, b.getI32Type(),
+      LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), sharedAddress(byteOffset)));
 }
 
 Value KernelEmitter::sharedAddress(Value byteOffset) {
@@ -671,13 +735,7 @@ Value KernelEmitter::elementAddress(const Buffer &buf, ArrayRef<Value> index) {
   case Space::Shared:
     return sharedAddress(sharedByteOffset(buf, index));
   case Space::Local: {
-    Value linear = cst(0);
-    int64_t stride = 1;
-    for (int64_t d = buf.shape().size() - 1; d >= 0; --d) {
-      linear = add(linear, mul(index[d], stride));
-      stride *= buf.shape()[d];
-    }
-    return slotAddress(buf, linear);
+    return slotAddress(buf, linearize(index, buf.shape()));
   }
   case Space::Fragment:
     break;
@@ -831,11 +889,7 @@ void KernelEmitter::waitForWgmma() {
       auto structType =
           LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(count, f32));
       Value pinned =
-          LLVM::InlineAsmOp::create(b, loc, structType, regs, "", constraints,
-                                    /*has_side_effects=*/true, false,
-                                    LLVM::tailcallkind::TailCallKind::None,
-                                    LLVM::AsmDialectAttr(), ArrayAttr())
-              .getResult(0);
+          inlineAsm(structType, regs, "", constraints);
       for (int64_t r = 0; r < count; ++r)
         store(LLVM::ExtractValueOp::create(b, loc, pinned, r),
               slotAddress(C, cst(first + r)));
@@ -872,15 +926,6 @@ PendingWgmma KernelEmitter::wgmmaAtLoopTop(
     std::optional<std::pair<int64_t, int64_t>> refilled) {
   // One iteration from `start`: the same waits the emission will place,
   // or fewer (which only keeps more in flight: safe).
-  auto touches = [](const PendingWgmma &p, Operation *op) {
-    WalkResult r = op->walk([&](Operation *inner) {
-      for (Value v : inner->getOperands())
-        if (p.touches(v))
-          return WalkResult::interrupt();
-      return WalkResult::advance();
-    });
-    return r.wasInterrupted();
-  };
   auto iterate = [&](PendingWgmma p) {
     if (refilled && SyncState::overlaps(p.shared, *refilled))
       p = PendingWgmma();
@@ -896,7 +941,7 @@ PendingWgmma KernelEmitter::wgmmaAtLoopTop(
         p.merge(wgmmaIssuedIn(&op)); // nested: no waits assumed
         continue;
       }
-      if (touches(p, &op)) {
+      if (p.touchedBy(&op)) {
         p = PendingWgmma();
         continue;
       }
@@ -925,15 +970,7 @@ PendingWgmma KernelEmitter::wgmmaAtLoopTop(
 }
 
 void KernelEmitter::waitIfTouchesWgmma(Operation *op) {
-  if (wgmma.empty())
-    return;
-  WalkResult touched = op->walk([&](Operation *inner) {
-    for (Value v : inner->getOperands())
-      if (wgmma.touches(v))
-        return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  if (touched.wasInterrupted())
+  if (wgmma.touchedBy(op))
     waitForWgmma();
 }
 
@@ -1266,22 +1303,6 @@ LogicalResult KernelEmitter::emitAlloc(AllocOp op) {
   return success();
 }
 
-/// Indices into one side of a copy: unit dims stay at their offset, the
-/// others follow `ivs` in order.
-SmallVector<Value> sideIndices(OpBuilder &b, Location loc, ValueRange offsets,
-                               ArrayRef<int64_t> sizes, ValueRange ivs) {
-  SmallVector<Value> indices;
-  size_t next = 0;
-  for (auto [offset, size] : llvm::zip(offsets, sizes)) {
-    if (size == 1) {
-      indices.push_back(offset);
-      continue;
-    }
-    indices.push_back(arith::AddIOp::create(b, loc, offset, ivs[next++]));
-  }
-  return indices;
-}
-
 SmallVector<int64_t> squeezed(ArrayRef<int64_t> sizes) {
   SmallVector<int64_t> shape;
   llvm::copy_if(sizes, std::back_inserter(shape), [](int64_t s) { return s != 1; });
@@ -1379,7 +1400,7 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
         if (size != 1)
           squeezedIndex.push_back(i);
       SmallVector<Value> memIndex =
-          sideIndices(b, loc, memOffsets, memSizes, squeezedIndex);
+          cpu::regionIndices(b, loc, memOffsets, memSizes, squeezedIndex);
       SmallVector<Value> conds;
       if (Value p = threadPrefix(f->validThreads))
         conds.push_back(p);
@@ -1511,8 +1532,6 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
     return emitTransposingCopy(op, src, dst, shape);
 
   int64_t vectors = product(shape) / width;
-  int64_t perRow = inner / width;
-  int64_t iterations = llvm::divideCeil(vectors, threads);
   SmallVector<Value> srcOff, dstOff;
   for (Value v : op.getSrcOffsets())
     srcOff.push_back(map.lookup(v));
@@ -1538,20 +1557,14 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
   bool srcSafe = windowInBounds(src, op.getSrcOffsets(), op.getSrcSizes());
   bool dstSafe = windowInBounds(dst, op.getDstOffsets(), op.getDstSizes());
   auto body = [&](Value q) {
-    // Delinearize q over the shape with the last dimension in vectors.
-    SmallVector<Value> ivs(shape.size());
-    ivs.back() = mul(urem(q, perRow), width);
-    Value rest = udiv(q, perRow);
-    for (int64_t d = shape.size() - 2; d >= 0; --d) {
-      ivs[d] = d == 0 ? rest : urem(rest, shape[d]);
-      if (d)
-        rest = udiv(rest, shape[d]);
-    }
+    SmallVector<Value> ivs = vectorIndex(q, shape, width);
     ValueRange ivRange(ivs);
     if (shapeIn.empty())
       ivRange = ValueRange();
-    SmallVector<Value> srcIdx = sideIndices(b, loc, srcOff, op.getSrcSizes(), ivRange);
-    SmallVector<Value> dstIdx = sideIndices(b, loc, dstOff, op.getDstSizes(), ivRange);
+    SmallVector<Value> srcIdx =
+        cpu::regionIndices(b, loc, srcOff, op.getSrcSizes(), ivRange);
+    SmallVector<Value> dstIdx =
+        cpu::regionIndices(b, loc, dstOff, op.getDstSizes(), ivRange);
     // Load (zero outside a global tensor).
     auto loadAll = [&]() -> Value {
       Value addr = elementAddress(src, srcIdx);
@@ -1613,18 +1626,7 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
     }
   };
 
-  auto perIteration = [&](Value k) {
-    Value q = add(mul(k, threads), tid);
-    guarded(vectors % threads ? ult(q, cst(vectors)) : Value(), [&] { body(q); });
-  };
-  if (iterations == 1) {
-    perIteration(cst(0));
-  } else {
-    auto loop = scf::ForOp::create(b, loc, cst(0), cst(iterations), cst(1));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-    perIteration(loop.getInductionVar());
-  }
+  forEachShare(vectors, body);
   return success();
 }
 
@@ -1634,7 +1636,6 @@ LogicalResult KernelEmitter::emitTransposingCopy(CopyOp op, const Buffer &src,
   // Blocks of 8 rows (K) x 8 columns (N) of the logical [K, N] tile.
   int64_t blocksPerRow = shape[1] / 8;
   int64_t blocks = (shape[0] / 8) * blocksPerRow;
-  int64_t iterations = llvm::divideCeil(blocks, threads);
   bool safe = windowInBounds(src, op.getSrcOffsets(), op.getSrcSizes());
   SmallVector<Value> srcOff, dstOff;
   for (Value v : op.getSrcOffsets())
@@ -1648,7 +1649,7 @@ LogicalResult KernelEmitter::emitTransposingCopy(CopyOp op, const Buffer &src,
     SmallVector<Value> rows;
     for (int64_t r = 0; r < 8; ++r) {
       SmallVector<Value> ivs{add(k0, cst(r)), n0};
-      SmallVector<Value> srcIdx = sideIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
+      SmallVector<Value> srcIdx = cpu::regionIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
       auto loadRow = [&]() -> Value {
         return LLVM::LoadOp::create(b, loc, vecType, elementAddress(src, srcIdx), 16);
       };
@@ -1672,22 +1673,11 @@ LogicalResult KernelEmitter::emitTransposingCopy(CopyOp op, const Buffer &src,
             b, loc, column, LLVM::ExtractElementOp::create(b, loc, rows[r], i32(c)),
             i32(r));
       SmallVector<Value> ivs{k0, add(n0, cst(c))};
-      SmallVector<Value> dstIdx = sideIndices(b, loc, dstOff, op.getDstSizes(), ivs);
+      SmallVector<Value> dstIdx = cpu::regionIndices(b, loc, dstOff, op.getDstSizes(), ivs);
       LLVM::StoreOp::create(b, loc, column, sharedAddress(sharedByteOffset(dst, dstIdx)), 16);
     }
   };
-  auto perIteration = [&](Value k) {
-    Value q = add(mul(k, threads), tid);
-    guarded(blocks % threads ? ult(q, cst(blocks)) : Value(), [&] { body(q); });
-  };
-  if (iterations == 1) {
-    perIteration(cst(0));
-    return success();
-  }
-  auto loop = scf::ForOp::create(b, loc, cst(0), cst(iterations), cst(1));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(loop.getBody()->getTerminator());
-  perIteration(loop.getInductionVar());
+  forEachShare(blocks, body);
   return success();
 }
 
@@ -1712,20 +1702,8 @@ LogicalResult KernelEmitter::emitFill(FillOp op) {
   case Space::Global: {
     if (dst.space == Space::Shared)
       beforeSharedAccess({}, {&dst});
-    int64_t total = product(dst.shape());
-    int64_t iterations = llvm::divideCeil(total, threads);
-    auto loop = scf::ForOp::create(b, loc, cst(0), cst(iterations), cst(1));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-    Value q = add(mul(loop.getInductionVar(), threads), tid);
-    guarded(ult(q, cst(total)), [&] {
-      SmallVector<Value> idx(dst.shape().size());
-      Value rest = q;
-      for (int64_t d = dst.shape().size() - 1; d >= 0; --d) {
-        idx[d] = d ? urem(rest, dst.shape()[d]) : rest;
-        rest = udiv(rest, dst.shape()[d]);
-      }
-      store(value, elementAddress(dst, idx));
+    forEachShare(product(dst.shape()), [&](Value q) {
+      store(value, elementAddress(dst, delinearize(q, dst.shape())));
     });
     return success();
   }
@@ -1917,12 +1895,7 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
       operands.push_back(i32(op.getClearAccum() ? 0 : 1));
       operands.push_back(i32(1));
       constraints += "r,r";
-      acc = LLVM::InlineAsmOp::create(b, loc, structType, operands, text,
-                                      constraints, /*has_side_effects=*/true,
-                                      /*is_align_stack=*/false,
-                                      LLVM::tailcallkind::TailCallKind::None,
-                                      LLVM::AsmDialectAttr(), ArrayAttr())
-                .getResult(0);
+      acc = inlineAsm(structType, operands, text, constraints);
       for (int64_t r = 0; r < regs; ++r)
         store(LLVM::ExtractValueOp::create(b, loc, acc, r),
               slotAddress(C, cst(firstSlot + r)));
@@ -2089,12 +2062,7 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
     if (in.results.size() > 1) {
       SmallVector<Value> index = formulaIndex(*f);
       index.erase(index.begin() + dim);
-      in.target = cst(0);
-      int64_t stride = 1;
-      for (int64_t d = index.size() - 1; d >= 0; --d) {
-        in.target = add(in.target, mul(index[d], stride));
-        stride *= dst.shape()[d];
-      }
+      in.target = linearize(index, dst.shape());
     }
     for (int64_t r : in.results)
       fed[r] = true;
@@ -2155,13 +2123,7 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
                           "each thread holds in this fragment's layout");
     if (!f->validThreads)
       continue;
-    SmallVector<Value> index = formulaIndex(*f);
-    Value r = cst(0);
-    int64_t stride = 1;
-    for (int64_t d = index.size() - 1; d >= 0; --d) {
-      r = add(r, mul(index[d], stride));
-      stride *= dst.shape()[d];
-    }
+    Value r = linearize(formulaIndex(*f), dst.shape());
     guarded(threadPrefix(f->validThreads), [&] {
       Value v = load(scratchAddress(cst(0), r), elt);
       for (int64_t w = 1; w < warps; ++w)
@@ -2237,20 +2199,11 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
     return success();
   }
   // No fragment: iterations are dealt round-robin.
-  int64_t total = product(extents);
-  int64_t iterations = llvm::divideCeil(total, threads);
-  auto loop = scf::ForOp::create(b, loc, cst(0), cst(iterations), cst(1));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(loop.getBody()->getTerminator());
-  Value q = add(mul(loop.getInductionVar(), threads), tid);
   LogicalResult result = success();
   parallel.reset();
-  guarded(total % threads ? ult(q, cst(total)) : Value(), [&] {
-    Value rest = q;
-    for (int64_t d = extents.size() - 1; d >= 0; --d) {
-      map.map(body.getArgument(d), d ? urem(rest, extents[d]) : rest);
-      rest = udiv(rest, extents[d]);
-    }
+  forEachShare(product(extents), [&](Value q) {
+    for (auto [arg, v] : llvm::zip(body.getArguments(), delinearize(q, extents)))
+      map.map(arg, v);
     result = emitBlock(body);
   });
   parallel = saved;
@@ -2491,16 +2444,9 @@ LogicalResult KernelEmitter::emitAsyncCopy(CopyOp op, Block &body, Value iv) {
   bool safe = windowInBounds(src, op.getSrcOffsets(), op.getSrcSizes());
   SmallVector<Value> dstOff(op.getDstOffsets().size(), cst(0));
   auto body1 = [&](Value q) {
-    SmallVector<Value> ivs(shape.size());
-    ivs.back() = mul(urem(q, perRow), width);
-    Value rest = udiv(q, perRow);
-    for (int64_t d = shape.size() - 2; d >= 0; --d) {
-      ivs[d] = d == 0 ? rest : urem(rest, shape[d]);
-      if (d)
-        rest = udiv(rest, shape[d]);
-    }
-    SmallVector<Value> srcIdx = sideIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
-    SmallVector<Value> dstIdx = sideIndices(b, loc, dstOff, op.getDstSizes(), ivs);
+    SmallVector<Value> ivs = vectorIndex(q, shape, width);
+    SmallVector<Value> srcIdx = cpu::regionIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
+    SmallVector<Value> dstIdx = cpu::regionIndices(b, loc, dstOff, op.getDstSizes(), ivs);
     Value from = globalAddress(src, srcIdx);
     Value size = i32(16);
     if (!safe) {
@@ -2537,8 +2483,8 @@ LogicalResult KernelEmitter::emitAsyncCopy(CopyOp op, Block &body, Value iv) {
     SmallVector<Value> ivs(2);
     ivs[1] = mul(urem(tid, perRow), width);
     ivs[0] = udiv(tid, perRow);
-    SmallVector<Value> srcIdx = sideIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
-    SmallVector<Value> dstIdx = sideIndices(b, loc, dstOff, op.getDstSizes(), ivs);
+    SmallVector<Value> srcIdx = cpu::regionIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
+    SmallVector<Value> dstIdx = cpu::regionIndices(b, loc, dstOff, op.getDstSizes(), ivs);
     Value from = globalAddress(src, srcIdx);
     Value to = sharedAddress(sharedByteOffset(dst, dstIdx));
     for (int64_t k = 0; k < iterations; ++k) {
@@ -2554,18 +2500,7 @@ LogicalResult KernelEmitter::emitAsyncCopy(CopyOp op, Block &body, Value iv) {
     }
     return success();
   }
-  auto perIteration = [&](Value k) {
-    Value q = add(mul(k, threads), tid);
-    guarded(pieces % threads ? ult(q, cst(pieces)) : Value(), [&] { body1(q); });
-  };
-  if (iterations == 1) {
-    perIteration(cst(0));
-    return success();
-  }
-  auto loop = scf::ForOp::create(b, loc, cst(0), cst(iterations), cst(1));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(loop.getBody()->getTerminator());
-  perIteration(loop.getInductionVar());
+  forEachShare(pieces, body1);
   return success();
 }
 
@@ -2614,9 +2549,7 @@ void KernelEmitter::emitTmaCopy(CopyOp op, Block &body, Value iv, Value barrier)
     origin.push_back(valueAtIteration(v, body, iv));
   int64_t bytes = byteWidth(dst.elementType()), swizzle = dst.shared.swizzle;
   int64_t atoms = dst.shape()[1] * bytes / swizzle;
-  Value bar = arith::TruncIOp::create(
-      b, loc, b.getI32Type(),
-      LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), sharedAddress(barrier)));
+  Value bar = sharedAddress32(barrier);
   auto toI32 = [&](Value index) {
     return arith::IndexCastOp::create(b, loc, b.getI32Type(), index);
   };
@@ -2624,17 +2557,13 @@ void KernelEmitter::emitTmaCopy(CopyOp op, Block &body, Value iv, Value barrier)
     // One box per 128-byte (swizzle-wide) column block of the tile: TMA's
     // coordinates count from the innermost dimension.
     Value to = add(dst.stageOffset, cst(atom * dst.shared.rows * swizzle));
-    Value toAddr = arith::TruncIOp::create(
-        b, loc, b.getI32Type(),
-        LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), sharedAddress(to)));
+    Value toAddr = sharedAddress32(to);
     Value col = toI32(add(origin[1], cst(atom * swizzle / bytes)));
     Value row = toI32(origin[0]);
-    LLVM::InlineAsmOp::create(
-        b, loc, TypeRange(), ValueRange{toAddr, desc, col, row, bar},
-        "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::"
-        "complete_tx::bytes [$0], [$1, {$2, $3}], [$4];",
-        "r,l,r,r,r", /*has_side_effects=*/true, false,
-        LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr());
+    inlineAsm(Type(), ValueRange{toAddr, desc, col, row, bar},
+              "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::"
+              "complete_tx::bytes [$0], [$1, {$2, $3}], [$4];",
+              "r,l,r,r,r");
   }
 }
 
@@ -2705,18 +2634,13 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
       waitForWgmma();
     beforeSharedRanges({}, {area});
   };
-  Value threadZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
+  Value threadZero;
+  if (!tmaCopies.empty())
+    threadZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
   auto barrierOf = [&](Value stage) { return add(cst(barriers), mul(stage, 8)); };
-  auto barrierAddr = [&](Value stage) {
-    return arith::TruncIOp::create(
-        b, loc, b.getI32Type(),
-        LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), sharedAddress(barrierOf(stage))));
-  };
+  auto barrierAddr = [&](Value stage) { return sharedAddress32(barrierOf(stage)); };
   auto asmOp = [&](StringRef text, StringRef constraints, ValueRange operands) {
-    LLVM::InlineAsmOp::create(b, loc, TypeRange(), operands, text, constraints,
-                              /*has_side_effects=*/true, false,
-                              LLVM::tailcallkind::TailCallKind::None,
-                              LLVM::AsmDialectAttr(), ArrayAttr());
+    inlineAsm(Type(), operands, text, constraints);
   };
   auto issue = [&](Value iteration, Value stage) {
     setStage(stage);

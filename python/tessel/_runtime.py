@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -54,7 +54,9 @@ def _raw_view(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
+def _inputs(kernel: Any, args: Sequence[Any]) -> Tuple[Any, List[int], List[int]]:
+    """The kernel's parameters, the indices of its outputs (out_idx) and of
+    the inputs the call must pass, which it checks it did."""
     params = kernel.signature.params
     outputs = kernel.out_idx
     inputs = [i for i in range(len(params)) if i not in outputs]
@@ -62,6 +64,11 @@ def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
         names = ", ".join(params[i].name for i in inputs)
         raise TypeError("%s() takes %d arguments (%s), got %d"
                         % (kernel.name, len(inputs), names, len(args)))
+    return params, outputs, inputs
+
+
+def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
+    params, outputs, inputs = _inputs(kernel, args)
     buffers: List[Any] = [None] * len(params)
     dynamic: Dict[str, int] = {}
     for value, index in zip(args, inputs):
@@ -225,13 +232,7 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
     stream. Returns the outputs listed in out_idx."""
     from tessel import _cuda
 
-    params = kernel.signature.params
-    outputs = kernel.out_idx
-    inputs = [i for i in range(len(params)) if i not in outputs]
-    if len(args) != len(inputs):
-        names = ", ".join(params[i].name for i in inputs)
-        raise TypeError("%s() takes %d arguments (%s), got %d"
-                        % (kernel.name, len(inputs), names, len(args)))
+    params, outputs, inputs = _inputs(kernel, args)
     tensors: List[Any] = [None] * len(params)
     for value, index in zip(args, inputs):
         param = params[index]

@@ -88,12 +88,19 @@ FragmentLayoutAttr tessel::tile::accumulatorRowLayout(MLIRContext *ctx,
                                  4 * grid.alongN);
 }
 
-FragmentLayoutAttr tessel::tile::blockedLayout(MLIRContext *ctx,
-                                               ArrayRef<int64_t> shape,
-                                               int64_t threads) {
+/// The row-major linear index of a `shape` element, as an expression of
+/// its coordinates.
+static AffineExpr rowMajorIndex(MLIRContext *ctx, ArrayRef<int64_t> shape) {
   AffineExpr flat = getAffineConstantExpr(0, ctx);
   for (size_t d = 0; d < shape.size(); ++d)
     flat = flat * shape[d] + getAffineDimExpr(d, ctx);
+  return flat;
+}
+
+FragmentLayoutAttr tessel::tile::blockedLayout(MLIRContext *ctx,
+                                               ArrayRef<int64_t> shape,
+                                               int64_t threads) {
+  AffineExpr flat = rowMajorIndex(ctx, shape);
   auto map = AffineMap::get(shape.size(), 0, {flat % threads, flat.floorDiv(threads)}, ctx);
   return FragmentLayoutAttr::get(ctx, map, threads, 1);
 }
@@ -101,9 +108,7 @@ FragmentLayoutAttr tessel::tile::blockedLayout(MLIRContext *ctx,
 FragmentLayoutAttr tessel::tile::replicatedLayout(MLIRContext *ctx,
                                                   ArrayRef<int64_t> shape,
                                                   int64_t threads) {
-  AffineExpr flat = getAffineConstantExpr(0, ctx);
-  for (size_t d = 0; d < shape.size(); ++d)
-    flat = flat * shape[d] + getAffineDimExpr(d, ctx);
+  AffineExpr flat = rowMajorIndex(ctx, shape);
   auto map = AffineMap::get(shape.size(), 0, {getAffineConstantExpr(0, ctx), flat}, ctx);
   return FragmentLayoutAttr::get(ctx, map, threads, threads);
 }
