@@ -12,7 +12,7 @@ say() { printf '[tessel setup] %s\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------
 apt_packages=(
-  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22 libclang-rt-22-dev
   cmake ninja-build g++ pybind11-dev libgtest-dev
 )
 missing=()

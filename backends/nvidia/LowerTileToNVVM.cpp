@@ -14,6 +14,7 @@
 
 #include "backends/nvidia/Passes.h"
 #include "backends/nvidia/ThreadMap.h"
+#include "backends/nvidia/WarpSchedule.h"
 
 #include "backends/cpu/Passes.h"
 #include "dialects/tile/IR/TileOps.h"
@@ -39,6 +40,10 @@ using namespace tessel;
 using namespace tessel::tile;
 using tessel::nvidia::SlotFormula;
 using tessel::nvidia::ThreadMap;
+using tessel::nvidia::Ring;
+using tessel::nvidia::RoleSchedule;
+using tessel::nvidia::ScheduleStep;
+using tessel::nvidia::WarpSchedule;
 
 namespace {
 
@@ -337,8 +342,11 @@ public:
 
   /// Pipeline tile.pipelined copies with cp.async (the pass option).
   bool asyncCopiesEnabled = true;
-  /// ... and those TMA can move, with TMA (experimental pass option).
+  /// ... and those TMA can move, with TMA (pass option).
   bool tmaEnabled = false;
+  /// ... and, on loops whose ahead copies all go by TMA, split the block
+  /// into a producer warpgroup and the consumers (pass option).
+  bool warpSpecializeEnabled = false;
 
 private:
   // Helpers for building.
@@ -577,6 +585,58 @@ private:
   SmallVector<std::tuple<unsigned, SmallVector<int64_t>, int64_t, Value>> tensorMaps;
   /// Copies of the body to skip (issued ahead by the pipeline instead).
   DenseSet<Operation *> issuedAhead;
+
+  /// How a T.Pipelined loop runs: the copies issued ahead (those TMA moves
+  /// among them), how many stages, where each tile's stage buffers and the
+  /// stage barriers live, and, when the block is warp-specialized, the
+  /// producer/consumer protocol.
+  struct PipelinePlan {
+    SmallVector<CopyOp> copies, tmaCopies;
+    SmallVector<int64_t> strides, tileBase;
+    int64_t stages = 0, perStage = 0, tmaBytes = 0;
+    std::pair<int64_t, int64_t> area;
+    /// Byte offsets of the stage mbarriers: TMA completion ("full"), and
+    /// with warp specialization the consumers' release ("empty").
+    int64_t fullBarriers = -1, emptyBarriers = -1;
+    bool specialized = false;
+    WarpSchedule schedule;
+  };
+  /// The copies, stages and TMA use of `op`; nothing when it runs as a plain
+  /// loop. Places nothing.
+  std::optional<PipelinePlan> planPipeline(PipelinedOp op, bool specialized);
+  /// Places the plan's stage buffers and barriers above stageTop.
+  void placePipeline(PipelinePlan &plan);
+  /// Points the plan's tiles at stage `stage`.
+  void setStage(const PipelinePlan &plan, Value stage);
+  Value stageBarrier(const PipelinePlan &plan, Ring ring, Value stage) {
+    int64_t base = ring == Ring::Full ? plan.fullBarriers : plan.emptyBarriers;
+    return sharedAddress32(add(cst(base), mul(stage, 8)));
+  }
+  /// Spins until the phase of `parity` of the mbarrier at `bar` completes.
+  void waitParity(Value bar, Value parity);
+  /// Whether the producer can compute `v` (for iteration `iv` of `body`) at
+  /// the top of the kernel: from constants, block indices, scalar
+  /// parameters and arithmetic on them.
+  bool producerComputable(Value v, Block &body, int depth = 0);
+  /// Decides which top-level pipelined loops the producer feeds, and when
+  /// any, splits the block: thread 0 creates the barriers, the last
+  /// warpgroup (the producer) gives up registers and runs each loop's
+  /// loads, the consumers take the registers and run the kernel.
+  LogicalResult warpSpecialize(Block &body);
+  void emitProducerLoop(PipelinedOp op, const PipelinePlan &plan);
+  LogicalResult emitConsumerLoop(PipelinedOp op, const PipelinePlan &plan);
+  /// Each role's steps of a warp schedule, emitted for the iteration
+  /// `index` (0-based) of the loop.
+  void emitScheduleSteps(const PipelinePlan &plan, const RoleSchedule &role,
+                         Value index, function_ref<void()> load,
+                         function_ref<LogicalResult()> read, LogicalResult &status);
+  DenseMap<Operation *, PipelinePlan> plans;
+  /// The block is split into producer and consumers: barriers name only the
+  /// consumers (`threads` of them); the producer warpgroup comes after.
+  bool specialized = false;
+  scf::IfOp roleSplit;
+  /// Registers per thread at launch, the producer's and the consumers'.
+  SmallVector<int64_t> registerSplit;
   LogicalResult emitLoop(Operation *op, Value lb, Value ub, Value step,
                          Block &body);
   LogicalResult emitAtomicAdd(AtomicAddOp op);
@@ -862,7 +922,14 @@ Value KernelEmitter::threadPrefix(int64_t validThreads) {
 //===----------------------------------------------------------------------===//
 
 void KernelEmitter::barrier() {
-  NVVM::Barrier0Op::create(b, loc);
+  if (specialized) {
+    // Only the consumers run the kernel's code: a named barrier for them
+    // (barrier 0 would wait for the producer too).
+    NVVM::BarrierOp::create(b, loc, Type(), i32(1), i32(threads),
+                            NVVM::BarrierReductionAttr(), Value());
+  } else {
+    NVVM::Barrier0Op::create(b, loc);
+  }
   sync = SyncState();
 }
 
@@ -1247,6 +1314,8 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
 }
 
 LogicalResult KernelEmitter::emitAlloc(AllocOp op) {
+  if (buffers.count(op.getResult())) // a shared tile warpSpecialize needed early
+    return success();
   Buffer buf;
   buf.type = op.getType();
   buf.def = op;
@@ -2406,11 +2475,18 @@ SmallVector<CopyOp> KernelEmitter::asyncCopies(PipelinedOp op) {
 Value KernelEmitter::valueAtIteration(Value old, Block &body, Value iv) {
   if (old == body.getArgument(0))
     return iv;
-  Operation *def = old.getDefiningOp();
-  if (!def || def->getBlock() != &body)
-    return map.lookupOrNull(old);
   if (auto c = evalConstant(old))
     return cst(*c);
+  Operation *def = old.getDefiningOp();
+  if (!def || def->getBlock() != &body) {
+    // Computed before the loop: its value, or (for the producer, which runs
+    // before the kernel's code) the arithmetic that computes it, re-emitted.
+    if (Value v = map.lookupOrNull(old))
+      return v;
+    if (!def || def->getNumRegions() || def->getNumResults() != 1 ||
+        !isa<arith::ArithDialect>(def->getDialect()))
+      return Value();
+  }
   SmallVector<Value> operands;
   for (Value o : def->getOperands()) {
     Value v = valueAtIteration(o, body, iv);
@@ -2560,74 +2636,102 @@ void KernelEmitter::emitTmaCopy(CopyOp op, Block &body, Value iv, Value barrier)
     Value toAddr = sharedAddress32(to);
     Value col = toI32(add(origin[1], cst(atom * swizzle / bytes)));
     Value row = toI32(origin[0]);
-    inlineAsm(Type(), ValueRange{toAddr, desc, col, row, bar},
+    inlineAsm(Type(), SmallVector<Value>{toAddr, desc, col, row, bar},
               "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::"
               "complete_tx::bytes [$0], [$1, {$2, $3}], [$4];",
               "r,l,r,r,r");
   }
 }
 
+std::optional<KernelEmitter::PipelinePlan>
+KernelEmitter::planPipeline(PipelinedOp op, bool specialized) {
+  PipelinePlan plan;
+  plan.stages = op.getNumStages();
+  if (plan.stages >= 2 && asyncCopiesEnabled)
+    plan.copies = asyncCopies(op);
+  for (CopyOp c : plan.copies) {
+    const Buffer &dst = *buffers.find(c.getDst())->second;
+    plan.strides.push_back(
+        llvm::alignTo(sharedRange(dst).second - sharedRange(dst).first, 1024));
+    plan.perStage += plan.strides.back();
+    if (tmaCopyable(c)) {
+      plan.tmaCopies.push_back(c);
+      plan.tmaBytes += product(dst.shape()) * byteWidth(dst.elementType());
+    }
+  }
+  // Fewer stages if the buffers and their barriers do not fit.
+  constexpr int64_t kMaxShared = 232448;
+  int64_t barrierBytes = specialized ? 16 : 8;
+  while (plan.stages >= 2 && int64_t(llvm::alignTo(stageTop, 1024)) +
+                                     plan.stages * (plan.perStage + barrierBytes) >
+                                 kMaxShared)
+    --plan.stages;
+  if (plan.copies.empty() || plan.stages < 2)
+    return std::nullopt;
+  plan.specialized = specialized;
+  return plan;
+}
+
+void KernelEmitter::placePipeline(PipelinePlan &plan) {
+  int64_t areaBase = llvm::alignTo(stageTop, 1024);
+  stageTop = areaBase + plan.stages * plan.perStage;
+  if (!plan.tmaCopies.empty()) {
+    plan.fullBarriers = stageTop;
+    stageTop += plan.stages * 8;
+  }
+  if (plan.specialized) {
+    plan.emptyBarriers = stageTop;
+    stageTop += plan.stages * 8;
+  }
+  plan.area = {areaBase, stageTop};
+  int64_t next = areaBase;
+  for (int64_t stride : plan.strides) {
+    plan.tileBase.push_back(next);
+    next += plan.stages * stride;
+  }
+}
+
+void KernelEmitter::setStage(const PipelinePlan &plan, Value stage) {
+  for (auto [copy, base, stride] : llvm::zip(plan.copies, plan.tileBase, plan.strides)) {
+    Buffer &dst = *buffers.find(CopyOp(copy).getDst())->second;
+    dst.stageOffset = add(cst(base), mul(stage, stride));
+    dst.stageRange = plan.area;
+  }
+}
+
+void KernelEmitter::waitParity(Value bar, Value parity) {
+  inlineAsm(Type(), SmallVector<Value>{bar, parity},
+            "{\n.reg .pred done;\nTESSEL_WAIT_${:uid}:\n"
+            "mbarrier.try_wait.parity.shared::cta.b64 done, [$0], $1;\n"
+            "@!done bra TESSEL_WAIT_${:uid};\n}",
+            "r,r");
+}
+
 /// T.Pipelined(num_stages=S): the copies that can run ahead (asyncCopies)
-/// get S shared buffers each and are issued S-1 iterations early with
-/// cp.async; iteration i waits for its own group (cp.async.wait_group S-1),
-/// synchronizes the block and computes on stage i % S. Without such copies,
-/// or with one stage, the loop runs as written.
+/// get S shared buffers each and are issued S-1 iterations early, with TMA
+/// where it applies (completing on one mbarrier per stage) and cp.async
+/// otherwise; iteration i waits for its stage, synchronizes the block and
+/// computes on stage i % S. Without such copies, or with one stage, the
+/// loop runs as written. Loops the producer warpgroup feeds run as
+/// emitConsumerLoop instead.
 LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
+  if (auto it = plans.find(op); it != plans.end())
+    return emitConsumerLoop(op, it->second);
   Block &body = op.getBody().front();
   Value lb = map.lookup(op.getLower()), ub = map.lookup(op.getUpper()),
         step = map.lookup(op.getStep());
-  int64_t stages = op.getNumStages();
-  SmallVector<CopyOp> copies = stages >= 2 && asyncCopiesEnabled
-                                   ? asyncCopies(op)
-                                   : SmallVector<CopyOp>();
-  // Stage buffers above the planned tiles; fewer stages if they do not fit.
-  auto stride = [&](CopyOp c) {
-    const Buffer &dst = *buffers.find(c.getDst())->second;
-    return int64_t(llvm::alignTo(sharedRange(dst).second - sharedRange(dst).first, 1024));
-  };
-  int64_t perStage = 0;
-  for (CopyOp c : copies)
-    perStage += stride(c);
-  constexpr int64_t kMaxShared = 232448;
-  while (stages >= 2 &&
-         int64_t(llvm::alignTo(stageTop, 1024)) + stages * (perStage + 8) > kMaxShared)
-    --stages;
-  if (copies.empty() || stages < 2)
+  std::optional<PipelinePlan> planned = planPipeline(op, /*specialized=*/false);
+  if (!planned)
     return emitLoop(op, lb, ub, step, body);
+  PipelinePlan &plan = *planned;
+  placePipeline(plan);
+  int64_t stages = plan.stages;
+  ArrayRef<CopyOp> copies = plan.copies, tmaCopies = plan.tmaCopies;
+  std::pair<int64_t, int64_t> area = plan.area;
 
   if (sync.pending())
     barrier();
-  // TMA copies complete on one mbarrier per stage (8 bytes each, after the
-  // tiles); the rest are cp.async.
-  SmallVector<CopyOp> tmaCopies;
-  for (CopyOp c : copies)
-    if (tmaCopyable(c))
-      tmaCopies.push_back(c);
-  int64_t tmaBytes = 0;
-  for (CopyOp c : tmaCopies)
-    tmaBytes += product(buffers.find(c.getDst())->second->shape()) *
-                byteWidth(buffers.find(c.getDst())->second->elementType());
   bool anyCpAsync = tmaCopies.size() < copies.size();
-  int64_t areaBase = llvm::alignTo(stageTop, 1024);
-  stageTop = areaBase + stages * perStage;
-  int64_t barriers = stageTop;
-  if (!tmaCopies.empty())
-    stageTop += stages * 8;
-  std::pair<int64_t, int64_t> area{areaBase, stageTop};
-  // Where each tile's stages start.
-  SmallVector<int64_t> tileBase;
-  int64_t nextBase = areaBase;
-  for (CopyOp c : copies) {
-    tileBase.push_back(nextBase);
-    nextBase += stages * stride(c);
-  }
-  auto setStage = [&](Value stage) {
-    for (auto [c, base] : llvm::zip(copies, tileBase)) {
-      Buffer &dst = *buffers.find(c.getDst())->second;
-      dst.stageOffset = add(cst(base), mul(stage, stride(c)));
-      dst.stageRange = area;
-    }
-  };
   // Whatever reads the stage area in flight (earlier wgmmas) finishes first.
   auto beforeIssue = [&] {
     if (SyncState::overlaps(wgmma.shared, area))
@@ -2637,13 +2741,9 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
   Value threadZero;
   if (!tmaCopies.empty())
     threadZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
-  auto barrierOf = [&](Value stage) { return add(cst(barriers), mul(stage, 8)); };
-  auto barrierAddr = [&](Value stage) { return sharedAddress32(barrierOf(stage)); };
-  auto asmOp = [&](StringRef text, StringRef constraints, ValueRange operands) {
-    inlineAsm(Type(), operands, text, constraints);
-  };
+  auto barrierAddr = [&](Value stage) { return stageBarrier(plan, Ring::Full, stage); };
   auto issue = [&](Value iteration, Value stage) {
-    setStage(stage);
+    setStage(plan, stage);
     guarded(ult(iteration, ub), [&] {
       for (CopyOp c : copies) {
         if (llvm::is_contained(tmaCopies, c))
@@ -2654,12 +2754,11 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
       loc = op.getLoc();
       if (!tmaCopies.empty())
         guarded(threadZero, [&] {
-          Value bar = barrierAddr(stage);
-          asmOp("mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r",
-                ValueRange{bar, i32(tmaBytes)});
+          inlineAsm(Type(), SmallVector<Value>{barrierAddr(stage), i32(plan.tmaBytes)},
+                    "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r");
           for (CopyOp c : tmaCopies) {
             loc = c.getLoc();
-            emitTmaCopy(c, body, iteration, barrierOf(stage));
+            emitTmaCopy(c, body, iteration, add(cst(plan.fullBarriers), mul(stage, 8)));
           }
           loc = op.getLoc();
         });
@@ -2680,8 +2779,9 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
     // expect_tx); the block waits until they exist.
     guarded(threadZero, [&] {
       for (int64_t st = 0; st < stages; ++st)
-        asmOp("mbarrier.init.shared::cta.b64 [$0], 1;", "r", ValueRange{barrierAddr(cst(st))});
-      asmOp("fence.mbarrier_init.release.cluster;", "", ValueRange{});
+        inlineAsm(Type(), SmallVector<Value>{barrierAddr(cst(st))},
+                  "mbarrier.init.shared::cta.b64 [$0], 1;", "r");
+      inlineAsm(Type(), SmallVector<Value>{}, "fence.mbarrier_init.release.cluster;", "");
     });
     barrier();
   }
@@ -2715,10 +2815,7 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
       // ((index / S) & 1) is done.
       Value parity = arith::IndexCastOp::create(
           b, loc, b.getI32Type(), arith::AndIOp::create(b, loc, udiv(index, stages), cst(1)));
-      asmOp("{\n.reg .pred done;\nTESSEL_WAIT_${:uid}:\n"
-            "mbarrier.try_wait.parity.shared::cta.b64 done, [$0], $1;\n"
-            "@!done bra TESSEL_WAIT_${:uid};\n}",
-            "r,r", ValueRange{barrierAddr(urem(index, stages)), parity});
+      waitParity(barrierAddr(urem(index, stages)), parity);
     }
     if (anyCpAsync) {
       NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 1);
@@ -2729,7 +2826,7 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
           NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
       barrier();
     }
-    setStage(urem(index, stages));
+    setStage(plan, urem(index, stages));
     for (CopyOp c : copies)
       issuedAhead.insert(c);
     LogicalResult result = emitBlock(body);
@@ -2753,6 +2850,244 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
     dst.stageRange.reset();
   }
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Warp specialization
+//===----------------------------------------------------------------------===//
+
+bool KernelEmitter::producerComputable(Value v, Block &body, int depth) {
+  if (v == body.getArgument(0) || evalConstant(v))
+    return true;
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    // Block indices and scalar parameters are known at the top.
+    Block *owner = arg.getOwner();
+    return owner == &kernel.getBody().front() ||
+           (owner == &oldFunc.getBody().front() && !isa<MemRefType>(arg.getType()));
+  }
+  Operation *def = v.getDefiningOp();
+  if (depth > 16 || def->getNumRegions() || def->getNumResults() != 1 ||
+      !isa<arith::ArithDialect>(def->getDialect()))
+    return false;
+  return llvm::all_of(def->getOperands(), [&](Value o) {
+    return producerComputable(o, body, depth + 1);
+  });
+}
+
+LogicalResult KernelEmitter::warpSpecialize(Block &body) {
+  // The producer is one more warpgroup; the consumers run the kernel as
+  // written, on whole warpgroups.
+  if (!warpSpecializeEnabled || !tmaEnabled || threads % 128 || threads + 128 > 1024)
+    return success();
+  SmallVector<PipelinedOp> loops;
+  for (Operation &op : body.without_terminator())
+    if (auto pipe = dyn_cast<PipelinedOp>(&op))
+      loops.push_back(pipe);
+  if (loops.empty())
+    return success();
+  // The copies' tiles must be known before the code that allocates them.
+  for (Operation &op : body.without_terminator())
+    if (auto alloc = dyn_cast<AllocOp>(&op);
+        alloc && getMemoryScope(alloc.getType()) == MemoryScope::Shared)
+      if (failed(emitAlloc(alloc)))
+        return failure();
+  for (PipelinedOp pipe : loops) {
+    std::optional<PipelinePlan> plan = planPipeline(pipe, /*specialized=*/true);
+    if (!plan || plan->tmaCopies.size() != plan->copies.size())
+      continue;
+    Block &loopBody = pipe.getBody().front();
+    bool computable = llvm::all_of(SmallVector<Value>{pipe.getLower(), pipe.getUpper(), pipe.getStep()},
+                                   [&](Value v) { return producerComputable(v, loopBody); });
+    for (CopyOp c : plan->copies)
+      computable &= llvm::all_of(c.getSrcOffsets(), [&](Value v) {
+        return producerComputable(v, loopBody);
+      });
+    if (!computable)
+      continue;
+    placePipeline(*plan);
+    plan->schedule = WarpSchedule::standard(plan->stages, threads);
+    std::string error = nvidia::verifySchedule(plan->schedule);
+    if (!error.empty())
+      return pipe.emitError("internal error: the warp-specialized schedule "
+                            "of this loop is unsafe: ")
+             << error;
+    plans[pipe] = std::move(*plan);
+  }
+  if (plans.empty())
+    return success();
+
+  specialized = true;
+  loc = kernel.getLoc();
+  // Thread 0 creates every stage barrier; the whole block (producer
+  // included) waits until they exist.
+  Value threadZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
+  guarded(threadZero, [&] {
+    for (PipelinedOp pipe : loops) {
+      auto it = plans.find(pipe);
+      if (it == plans.end())
+        continue;
+      const PipelinePlan &plan = it->second;
+      for (int64_t st = 0; st < plan.stages; ++st) {
+        inlineAsm(Type(), SmallVector<Value>{stageBarrier(plan, Ring::Full, cst(st)),
+                                     i32(plan.schedule.fullCount)},
+                  "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r");
+        inlineAsm(Type(), SmallVector<Value>{stageBarrier(plan, Ring::Empty, cst(st)),
+                                     i32(plan.schedule.emptyCount)},
+                  "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r");
+      }
+    }
+    inlineAsm(Type(), SmallVector<Value>{}, "fence.mbarrier_init.release.cluster;", "");
+  });
+  NVVM::Barrier0Op::create(b, loc);
+
+  // Registers: the block starts with R per thread (65536 over all its
+  // threads in steps of 8, at most 255: ptxas gives a block that runs alone
+  // on its SM that much); the producer keeps 40 and the consumers take
+  // what it gives up, when that is more than R.
+  int64_t total = threads + 128;
+  int64_t start = std::min<int64_t>(255, 65536 / total / 8 * 8);
+  int64_t producerRegs = 40;
+  int64_t consumerRegs =
+      std::min<int64_t>(240, (start + (start - producerRegs) * 128 / threads) / 8 * 8);
+  if (consumerRegs <= start)
+    consumerRegs = start; // nothing to gain: the consumers keep R
+  roleSplit = scf::IfOp::create(b, loc, ult(tid, cst(threads)), /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(roleSplit.elseBlock()->getTerminator());
+    NVVM::SetMaxRegisterOp::create(b, loc, producerRegs, NVVM::SetMaxRegisterAction::decrease);
+    Value elected = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(threads));
+    guarded(elected, [&] {
+      for (PipelinedOp pipe : loops)
+        if (auto it = plans.find(pipe); it != plans.end())
+          emitProducerLoop(pipe, it->second);
+    });
+  }
+  b.setInsertionPoint(roleSplit.thenBlock()->getTerminator());
+  if (consumerRegs > start)
+    NVVM::SetMaxRegisterOp::create(b, loc, consumerRegs, NVVM::SetMaxRegisterAction::increase);
+  registerSplit = {start, producerRegs, consumerRegs};
+  return success();
+}
+
+void KernelEmitter::emitScheduleSteps(const PipelinePlan &plan, const RoleSchedule &role,
+                                      Value index, function_ref<void()> load,
+                                      function_ref<LogicalResult()> read,
+                                      LogicalResult &status) {
+  Value stage = urem(index, plan.stages);
+  for (const ScheduleStep &st : role.steps) {
+    Value bar = stageBarrier(plan, st.ring, stage);
+    switch (st.kind) {
+    case ScheduleStep::Wait: {
+      Value parity = arith::AndIOp::create(b, loc, udiv(index, plan.stages), cst(1));
+      if (st.flip)
+        parity = arith::XOrIOp::create(b, loc, parity, cst(1));
+      waitParity(bar, arith::IndexCastOp::create(b, loc, b.getI32Type(), parity));
+      break;
+    }
+    case ScheduleStep::Arrive:
+      // Every thread of the role arrives once.
+      assert(st.arrivals == role.threads && "one arrival per thread");
+      inlineAsm(Type(), SmallVector<Value>{bar}, "mbarrier.arrive.shared::cta.b64 _, [$0];", "r");
+      break;
+    case ScheduleStep::ArriveExpectTx:
+      inlineAsm(Type(), SmallVector<Value>{bar, i32(plan.tmaBytes)},
+                "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r");
+      break;
+    case ScheduleStep::Load:
+      load();
+      break;
+    case ScheduleStep::Read:
+      if (failed(read()))
+        status = failure();
+      break;
+    }
+  }
+}
+
+/// The producer: for every iteration, the steps of the plan's schedule,
+/// its loads being the loop's TMA copies into the iteration's stage.
+void KernelEmitter::emitProducerLoop(PipelinedOp op, const PipelinePlan &plan) {
+  Block &body = op.getBody().front();
+  loc = op.getLoc();
+  Value lb = valueAtIteration(op.getLower(), body, Value());
+  Value ub = valueAtIteration(op.getUpper(), body, Value());
+  Value step = valueAtIteration(op.getStep(), body, Value());
+  auto loop = scf::ForOp::create(b, loc, lb, ub, step);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  Value i = loop.getInductionVar();
+  Value index = arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, i, lb), step);
+  LogicalResult status = success();
+  emitScheduleSteps(
+      plan, plan.schedule.producer, index,
+      [&] {
+        Value stage = urem(index, plan.stages);
+        setStage(plan, stage);
+        for (CopyOp c : plan.copies) {
+          loc = c.getLoc();
+          emitTmaCopy(c, body, i, add(cst(plan.fullBarriers), mul(stage, 8)));
+        }
+        loc = op.getLoc();
+      },
+      [] { return success(); }, status);
+  for (CopyOp c : plan.copies) {
+    Buffer &dst = *buffers.find(c.getDst())->second;
+    dst.stageOffset = Value();
+    dst.stageRange.reset();
+  }
+}
+
+/// The consumers: for every iteration, the steps of the plan's schedule,
+/// the read being the loop body (its ahead copies skipped) on the
+/// iteration's stage. wgmmas still reading the stage finish before the
+/// consumers release it.
+LogicalResult KernelEmitter::emitConsumerLoop(PipelinedOp op, const PipelinePlan &plan) {
+  Block &body = op.getBody().front();
+  Value lb = map.lookup(op.getLower()), ub = map.lookup(op.getUpper()),
+        step = map.lookup(op.getStep());
+  if (sync.pending())
+    barrier();
+  for (CopyOp c : plan.copies)
+    issuedAhead.insert(c);
+  PendingWgmma carried = wgmmaAtLoopTop(op, body, plan.area);
+  wgmma = carried;
+  auto loop = scf::ForOp::create(b, loc, lb, ub, step);
+  LogicalResult status = success();
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    Value i = loop.getInductionVar();
+    map.map(body.getArgument(0), i);
+    Value index = arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, i, lb), step);
+    emitScheduleSteps(
+        plan, plan.schedule.consumer, index, [] {},
+        [&]() -> LogicalResult {
+          setStage(plan, urem(index, plan.stages));
+          if (failed(emitBlock(body)))
+            return failure();
+          loc = op.getLoc();
+          if (SyncState::overlaps(wgmma.shared, plan.area))
+            waitForWgmma();
+          return success();
+        },
+        status);
+    if (succeeded(status)) {
+      if (sync.pending())
+        barrier();
+      if (!carried.covers(wgmma))
+        status = op->emitError("internal error: an iteration leaves a wgmma in "
+                               "flight that the loop's top did not account for");
+    }
+  }
+  for (CopyOp c : plan.copies) {
+    issuedAhead.erase(c);
+    Buffer &dst = *buffers.find(c.getDst())->second;
+    dst.stageOffset = Value();
+    dst.stageRange.reset();
+  }
+  wgmma = carried;
+  return status;
 }
 
 LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
@@ -2908,9 +3243,12 @@ LogicalResult KernelEmitter::run() {
     sharedBytes = attr.getInt();
   scratchBase = llvm::alignTo(sharedBytes, 1024);
   stageTop = scratchBase;
-  if (failed(placeSharedTiles()) || failed(emitBlock(body)))
+  if (failed(placeSharedTiles()) || failed(warpSpecialize(body)) ||
+      failed(emitBlock(body)))
     return failure();
   waitForWgmma();
+  if (roleSplit)
+    b.setInsertionPointAfter(roleSplit);
   func::ReturnOp::create(b, loc);
   if (stageTop > scratchBase)
     sharedBytes = stageTop;
@@ -2929,7 +3267,13 @@ LogicalResult KernelEmitter::run() {
   }
   // nvvm.kernel and nvvm.maxntid go on once the function is an llvm.func.
   newFunc->setAttr("tessel.grid", b.getDenseI32ArrayAttr(grid));
-  newFunc->setAttr("tessel.threads", b.getI64IntegerAttr(threads));
+  // A warp-specialized block has the producer warpgroup after the threads
+  // the kernel asked for.
+  newFunc->setAttr("tessel.threads",
+                   b.getI64IntegerAttr(specialized ? threads + 128 : threads));
+  if (specialized)
+    newFunc->setAttr("tessel.warp_specialized",
+                     b.getDenseI64ArrayAttr(registerSplit));
   newFunc->setAttr("tessel.shared_bytes", b.getI64IntegerAttr(sharedBytes));
   if (Attribute names = oldFunc->getAttr("tessel.arg_names"))
     newFunc->setAttr("tessel.arg_names", names);
@@ -2977,6 +3321,7 @@ struct TileLowerToNVVMPass
       KernelEmitter emitter(func, kernels[0]);
       emitter.asyncCopiesEnabled = asyncCopies;
       emitter.tmaEnabled = tma;
+      emitter.warpSpecializeEnabled = warpSpecialize;
       if (failed(emitter.run()))
         return signalPassFailure();
       std::string name = func.getName().str();

@@ -26,11 +26,13 @@
 
 using namespace mlir;
 
-void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma) {
+void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
+                                                 bool warpSpecialize) {
   pm.addPass(tile::createTileInferLayoutsPass());
   pm.addPass(tile::createTilePlanMemoryPass());
   TileLowerToNVVMPassOptions lowering;
   lowering.tma = tma;
+  lowering.warpSpecialize = warpSpecialize;
   pm.addPass(createTileLowerToNVVMPass(lowering));
   // CSE only: the lowering makes each constant once, and folding what is
   // left is InstCombine's job in LLVM (a canonicalizer here and at the end
@@ -79,6 +81,12 @@ bool tessel::nvidia::emitPTX(ModuleOp module, const TargetOptions &target,
     func->setAttr("nvvm.kernel", b.getUnitAttr());
     func->setAttr("nvvm.maxntid",
                   b.getDenseI32ArrayAttr({int32_t(threads.getInt()), 1, 1}));
+    // A warp-specialized block rebalances registers with setmaxnreg, which
+    // hands out only what the block was launched with: one block per SM
+    // makes ptxas give every thread all it can (65536 over the block), the
+    // count the lowering planned the producer's and consumers' shares from.
+    if (func->hasAttr("tessel.warp_specialized"))
+      func->setAttr("nvvm.minctasm", b.getI32IntegerAttr(1));
     // TMA descriptors are passed by value and read in place.
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
       if (func.getArgAttr(i, "tessel.grid_constant")) {

@@ -25,7 +25,8 @@ namespace tessel::nvidia {
 /// memory planning, thread mapping, then the standard conversions.
 /// `tma`: load pipelined K-major tiles with TMA (experimental; the kernel
 /// then takes TMA descriptors, listed in its tessel.tensor_maps attribute).
-void buildNVIDIALoweringPipeline(mlir::OpPassManager &pm, bool tma = false);
+void buildNVIDIALoweringPipeline(mlir::OpPassManager &pm, bool tma = false,
+                                 bool warpSpecialize = false);
 
 /// What PTX generation needs to know about the target.
 struct TargetOptions {

@@ -38,10 +38,15 @@ def TileLowerToNVVMPass : Pass<"tile-lower-to-nvvm", "::mlir::ModuleOp"> {
     Option<"asyncCopies", "async-copies", "bool", /*default=*/"true",
            "Pipeline tile.pipelined loops' copies with cp.async">,
     Option<"tma", "tma", "bool", /*default=*/"false",
-           "Experimental: load pipelined tiles stored K-major and swizzled "
+           "Load pipelined tiles stored K-major and swizzled "
            "with TMA (cp.async.bulk.tensor) completing on mbarriers; the "
            "kernel takes a TMA descriptor per such tile, listed in "
-           "tessel.tensor_maps">
+           "tessel.tensor_maps">,
+    Option<"warpSpecialize", "warp-specialize", "bool", /*default=*/"false",
+           "With tma: a top-level pipelined loop whose ahead copies all go "
+           "by TMA is fed by a producer warpgroup added after the kernel's "
+           "threads (full/empty mbarriers per stage, setmaxnreg), the "
+           "kernel's threads consuming">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",

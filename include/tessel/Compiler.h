@@ -135,7 +135,9 @@ CompileResult compileKernelToTile(const KernelRequest &request,
 struct CUDAOptions {
   std::string arch = "sm_90a";  ///< the chip PTX is generated for
   bool cubin = false;           ///< also assemble with ptxas
-  bool tma = false;             ///< experimental: TMA loads in pipelined loops
+  bool tma = true;              ///< TMA loads in pipelined loops
+  bool warpSpecialize = true;   ///< with tma: a producer warpgroup feeds
+                                ///< pipelined loops (setmaxnreg, mbarriers)
   bool fatbin = false;          ///< also package cubin + PTX with fatbinary
                                 ///< (implies cubin)
   std::string ptxas;            ///< ptxas to use; empty: $TESSEL_PTXAS, the
@@ -155,7 +157,10 @@ struct CUDAKernel {
   int registers = -1;           ///< from ptxas -v; -1 when not assembled
   int spillBytes = -1;          ///< spill stores + loads, from ptxas -v
   int grid[3] = {1, 1, 1};
-  int threads = 0;
+  int threads = 0;               ///< to launch with (producer included)
+  /// Warp-specialized: registers per thread at launch, the producer's and
+  /// the consumers' after setmaxnreg; empty otherwise.
+  std::vector<int> registerSplit;
   int64_t sharedBytes = 0;      ///< dynamic shared memory per block
   std::vector<std::string> argNames;
   /// TMA descriptors the kernel takes after its tensors (with `tma`).

@@ -200,7 +200,7 @@ tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
   // relies on; verifying after every pass would double the time. IR dumps
   // (a debugging session) turn verification back on.
   pm.enableVerifier(getDebugOptions().dumpIRAfterAll);
-  nvidia::buildNVIDIALoweringPipeline(pm, options.tma);
+  nvidia::buildNVIDIALoweringPipeline(pm, options.tma, options.warpSpecialize);
   if (failed(pm.run(*module)))
     return kernel;
   kernel.timings.emplace_back("passes", millisecondsSince(start));
@@ -216,6 +216,8 @@ tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
     if (auto grid = func->getAttrOfType<DenseI32ArrayAttr>("tessel.grid"))
       for (size_t i = 0; i < 3 && i < grid.size(); ++i)
         kernel.grid[i] = grid[i];
+    if (auto split = func->getAttrOfType<DenseI64ArrayAttr>("tessel.warp_specialized"))
+      kernel.registerSplit.assign(split.asArrayRef().begin(), split.asArrayRef().end());
     if (auto shared = func->getAttrOfType<IntegerAttr>("tessel.shared_bytes"))
       kernel.sharedBytes = shared.getInt();
     if (auto maps = func->getAttrOfType<ArrayAttr>("tessel.tensor_maps"))
@@ -261,6 +263,20 @@ tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
     if (!assemble(ptxas, options.arch, kernel.ptx, kernel))
       return kernel;
     kernel.timings.emplace_back("ptxas", millisecondsSince(start));
+    // setmaxnreg.inc waits until the block's pool has the registers: the
+    // split was planned for a launch count ptxas must have used, or the
+    // consumers could wait forever.
+    if (kernel.registerSplit.size() == 3 && kernel.registers >= 0 &&
+        kernel.registers != kernel.registerSplit[0]) {
+      kernel.diagnostics +=
+          "error: internal error: ptxas gave the warp-specialized kernel " +
+          std::to_string(kernel.registers) +
+          " registers per thread at launch, but its producer/consumer "
+          "register split (setmaxnreg) was planned for " +
+          std::to_string(kernel.registerSplit[0]) +
+          "; compile with --warp-specialize=false\n";
+      return kernel;
+    }
     if (options.fatbin) {
       std::string fatbinary = findFatbinary(ptxas);
       if (fatbinary.empty()) {

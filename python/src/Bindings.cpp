@@ -101,6 +101,7 @@ PYBIND11_MODULE(_tessel, m) {
                                return py::make_tuple(k.grid[0], k.grid[1], k.grid[2]);
                              })
       .def_readonly("threads", &tessel::CUDAKernel::threads)
+      .def_readonly("register_split", &tessel::CUDAKernel::registerSplit)
       .def_readonly("shared_bytes", &tessel::CUDAKernel::sharedBytes)
       .def_property_readonly(
           "tensor_maps",
@@ -120,16 +121,18 @@ PYBIND11_MODULE(_tessel, m) {
 
   m.def(
       "compile_tile_to_cuda",
-      [](const std::string &tileIR, const std::string &arch, bool cubin, bool tma) {
+      [](const std::string &tileIR, const std::string &arch, bool cubin, bool tma,
+         bool warpSpecialize) {
         tessel::CUDAOptions options;
         options.arch = arch;
         options.cubin = cubin && !tessel::findPtxas().empty();
         options.tma = tma;
+        options.warpSpecialize = warpSpecialize;
         py::gil_scoped_release release;
         return tessel::compileTileToCUDA(tileIR, options);
       },
       py::arg("tile_ir"), py::arg("arch") = "sm_90a", py::arg("cubin") = true,
-      py::arg("tma") = false,
+      py::arg("tma") = true, py::arg("warp_specialize") = true,
       "Compile tile IR (with locations) to PTX, and a cubin when ptxas is found.");
 
   py::class_<tessel::CPUModule>(m, "CPUModule")

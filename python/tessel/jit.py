@@ -156,7 +156,8 @@ class Kernel:
         self.out_idx = sorted({i % n for i in (out_idx or [])}) if n else []
         self._sources = {"tile": tile_ir}
         self._cpu_module: Any = None
-        self.tma = False
+        self.tma = True
+        self.warp_specialize = True
 
     def get_source(self, kind: str = "tile") -> str:
         """The kernel at one stage: ``"tile"`` (after the frontend),
@@ -190,7 +191,8 @@ class Kernel:
             from tessel import _tessel
 
             arch = self.target.split(":", 1)[1] if ":" in self.target else "sm_90a"
-            compiled = _tessel.compile_tile_to_cuda(self._located, arch, tma=self.tma)
+            compiled = _tessel.compile_tile_to_cuda(self._located, arch, tma=self.tma,
+                                                    warp_specialize=self.warp_specialize)
             if not compiled.ok:
                 raise CompileError(compiled.diagnostics)
             self._cuda_kernel = compiled
@@ -271,7 +273,8 @@ class JITFunction:
             raise CompileError(result.diagnostics)
         kernel = Kernel(self.fn.__name__, _resolve_target(self.target), self.out_idx,
                         result.output, signature, result.located)
-        kernel.tma = getattr(self, "tma", False)
+        kernel.tma = getattr(self, "tma", True)
+        kernel.warp_specialize = getattr(self, "warp_specialize", True)
         self._cache[key] = kernel
         return kernel
 
@@ -292,12 +295,15 @@ def _resolve_target(target: str) -> str:
 
 
 def jit(fn: Any = None, *, out_idx: Optional[Sequence[int]] = None,
-        target: str = "auto", tma: bool = False, **options: Any) -> Any:
+        target: str = "auto", tma: bool = True, warp_specialize: bool = True,
+        **options: Any) -> Any:
     """Compile a kernel factory on first call with each set of arguments.
 
     Use as ``@tessel.jit`` or ``@tessel.jit(out_idx=[-1], target="cpu")``.
-    ``tma=True`` (cuda target, experimental) loads pipelined K-major tiles
-    with TMA; the launch then encodes the kernel's TMA descriptors.
+    On the cuda target, pipelined K-major tiles are loaded with TMA (the
+    launch encodes the kernel's TMA descriptors; ``tma=False`` uses
+    cp.async), and loops fed only by TMA get a producer warpgroup
+    (``warp_specialize=False`` keeps one role).
     """
     if options:
         raise TypeError("tessel.jit: unknown option(s) %s" % ", ".join(sorted(options)))
@@ -308,6 +314,7 @@ def jit(fn: Any = None, *, out_idx: Optional[Sequence[int]] = None,
             raise TypeError("tessel.jit decorates a function, not a %s" % type(f).__name__)
         jf = JITFunction(inner, out_idx, target)
         jf.tma = bool(tma)
+        jf.warp_specialize = bool(warp_specialize)
         return jf
 
     return wrap(fn) if fn is not None else wrap

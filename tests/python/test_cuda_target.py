@@ -52,7 +52,12 @@ def test_cubin_and_registers_when_ptxas_is_present():
         pytest.skip("ptxas not found: no cubin to check")
     assert compiled.spill_bytes == 0
     assert 0 < compiled.registers <= 255
-    assert compiled.grid == (2, 2, 1) and compiled.threads == 128
+    # The kernel's 128 threads consume; the producer warpgroup comes after.
+    assert compiled.grid == (2, 2, 1) and compiled.threads == 256
+    assert compiled.register_split == [255, 40, 255]
+    plain = tessel.jit(out_idx=[-1], target="cuda", warp_specialize=False)(matmul.fn)(
+        256, 256, 256)._cuda()
+    assert plain.threads == 128 and plain.register_split == []
 
 
 def test_host_arrays_are_refused_by_name():
@@ -208,15 +213,20 @@ def test_tensor_map_requirements_are_named_before_the_driver():
 
 
 def test_tma_kernels_list_their_descriptors():
-    # tma=True (experimental): A's pipelined tiles come by TMA; the compiled
-    # kernel says which tensor each descriptor parameter describes, and the
-    # launch encodes it (here, without a driver, that is where it stops).
-    kernel = tessel.jit(target="cuda", tma=True)(matmul.fn)(256, 256, 256)
+    # By default A's pipelined tiles come by TMA from a producer warpgroup;
+    # the compiled kernel says which tensor each descriptor parameter
+    # describes, and the launch encodes it (here, without a driver, that is
+    # where it stops).
+    kernel = tessel.jit(target="cuda")(matmul.fn)(256, 256, 256)
     ptx = kernel.get_source("ptx")
     assert "cp.async.bulk.tensor.2d" in ptx and "mbarrier.try_wait.parity" in ptx
+    assert "setmaxnreg.dec.sync.aligned.u32" in ptx
     assert kernel._cuda().tensor_maps == [
         {"param": 3, "tensor": 0, "box": [128, 64], "swizzle": 128}]
-    plain = tessel.jit(target="cuda")(matmul.fn)(256, 256, 256)
+    single = tessel.jit(target="cuda", warp_specialize=False)(matmul.fn)(256, 256, 256)
+    ptx = single.get_source("ptx")
+    assert "cp.async.bulk.tensor.2d" in ptx and "setmaxnreg" not in ptx
+    plain = tessel.jit(target="cuda", tma=False)(matmul.fn)(256, 256, 256)
     assert "cp.async.bulk.tensor" not in plain.get_source("ptx")
     assert plain._cuda().tensor_maps == []
     if not has_driver():

@@ -56,10 +56,19 @@ static cl::opt<std::string>
 
 static cl::opt<bool>
     tmaFlag("tma",
-            cl::desc("Experimental: load pipelined K-major tiles with TMA "
-                     "(cp.async.bulk.tensor + mbarriers); the kernel then takes "
-                     "TMA descriptors, listed under tensor_maps in the manifest"),
-            cl::init(false), cl::cat(tesselcCategory));
+            cl::desc("Load pipelined K-major tiles with TMA (cp.async.bulk.tensor "
+                     "+ mbarriers); the kernel then takes TMA descriptors, listed "
+                     "under tensor_maps in the manifest (default on; --tma=false "
+                     "uses cp.async)"),
+            cl::init(true), cl::cat(tesselcCategory));
+
+static cl::opt<bool> warpSpecializeFlag(
+    "warp-specialize",
+    cl::desc("With TMA, feed pipelined loops from a producer warpgroup added "
+             "after the kernel's threads, the kernel's threads consuming "
+             "(mbarriers, setmaxnreg); default on, --warp-specialize=false "
+             "keeps one role"),
+    cl::init(true), cl::cat(tesselcCategory));
 
 static cl::opt<std::string>
     ptxasPath("ptxas",
@@ -156,6 +165,12 @@ static std::string manifest(const tessel::CUDAKernel &k,
     }
     os << "\n  ]";
   }
+  if (k.registerSplit.size() == 3)
+    // The producer warpgroup is the last 128 of the threads.
+    os << ",\n  \"warp_specialized\": {\"producer_threads\": 128, "
+       << "\"registers_at_launch\": " << k.registerSplit[0]
+       << ", \"producer_registers\": " << k.registerSplit[1]
+       << ", \"consumer_registers\": " << k.registerSplit[2] << "}";
   os << "\n}\n";
   return text;
 }
@@ -237,6 +252,7 @@ int main(int argc, char **argv) {
         options.cubin = is_contained(kinds, "cubin") || is_contained(kinds, "manifest");
         options.fatbin = is_contained(kinds, "fatbin");
         options.tma = tmaFlag;
+        options.warpSpecialize = warpSpecializeFlag;
         options.ptxas = ptxasPath;
         if (is_contained(kinds, "manifest") && !is_contained(kinds, "cubin") &&
             tessel::findPtxas(ptxasPath).empty())

@@ -21,7 +21,8 @@ def fp8_gemm(M, N, K, block_M=128, block_N=128, block_K=128):
              B: T.Tensor((N, K), "float8_e4m3"),
              B_scale: T.Tensor((T.ceildiv(N, 128), T.ceildiv(K, 128)), "float32"),
              D: T.Tensor((M, N), "bfloat16")):
-        with T.Kernel(T.ceildiv(N, block_N), T.ceildiv(M, block_M), threads=128) as (bx, by):
+        # Two warpgroups: each holds 64 rows of both 128x128 fp32 fragments.
+        with T.Kernel(T.ceildiv(N, block_N), T.ceildiv(M, block_M), threads=256) as (bx, by):
             A_s = T.alloc_shared((block_M, block_K), "float8_e4m3")
             B_s = T.alloc_shared((block_N, block_K), "float8_e4m3")
             part = T.alloc_fragment((block_M, block_N), "float32")

@@ -1,6 +1,7 @@
-# The corpus GEMM and flash attention compile for sm_90a; the PTX uses
+# The corpus GEMM (on the cp.async path: --tma=false) and flash attention
+# compile for sm_90a; the PTX uses
 # wgmma, and ptxas accepts it without spilling.
-# RUN: rm -rf %t && tesselc %S/../../Frontend/corpus/gemm_fp16.py --entry matmul -D M=1024 -D N=1024 -D K=1024 --target sm_90a --emit ptx -o %t
+# RUN: rm -rf %t && tesselc %S/../../Frontend/corpus/gemm_fp16.py --entry matmul -D M=1024 -D N=1024 -D K=1024 --target sm_90a --tma=false --emit ptx -o %t
 # RUN: FileCheck %s --check-prefix=GEMM < %t/matmul.ptx
 # RUN: tesselc %S/../../../../examples/flash_attention/flash_attention.py --entry flash_attention -D batch=1 -D heads=8 -D seq_len=1024 -D dim=128 --emit ptx -o %t
 # RUN: FileCheck %s --check-prefix=ATTN < %t/flash_attention.ptx

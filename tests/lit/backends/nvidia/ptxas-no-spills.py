@@ -18,9 +18,12 @@
 # MANIFEST: "name": "matmul"
 # MANIFEST: "arch": "sm_90a"
 # MANIFEST: "grid": [8, 8, 1]
-# MANIFEST: "threads": 128
-# 32 KB of planned tiles, then three 16 KB stages of A's tile (cp.async).
-# MANIFEST: "shared_bytes": 81920
+# The kernel's 128 threads consume; a producer warpgroup is added.
+# MANIFEST: "threads": 256
+# 32 KB of planned tiles, then three 16 KB stages of A's tile (TMA), then
+# a full and an empty mbarrier per stage.
+# MANIFEST: "shared_bytes": 81968
 # MANIFEST: "registers": {{[1-9][0-9]*}}
 # MANIFEST: "spill_bytes": 0
 # MANIFEST: {"name": "A", "dtype": "float16", "shape": [1024, 1024], "tensor": true, "written": false}
+# MANIFEST: "warp_specialized": {"producer_threads": 128, "registers_at_launch": 255, "producer_registers": 40, "consumer_registers": 255}

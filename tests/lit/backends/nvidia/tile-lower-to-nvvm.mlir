@@ -1,6 +1,7 @@
 // RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm -canonicalize | FileCheck %s
 // RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm=async-copies=false | FileCheck %s --check-prefix=NOASYNC
 // RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm=tma=true | FileCheck %s --check-prefix=TMA
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm="tma=true warp-specialize=true" | FileCheck %s --check-prefix=WS
 // Thread mapping, shared-memory placement and wgmma lowering for sm_90a.
 
 // A 64x64x32 fp16 gemm: one warpgroup, both operands from shared memory.
@@ -347,6 +348,52 @@ func.func @row_max_blocked(%x: memref<8x512xf32, #tile.scope<global>>, %out: mem
 // TMA: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" %{{.+}}, %c4096_i32
 // TMA: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
 // TMA: mbarrier.try_wait.parity.shared::cta.b64
+// With warp-specialize=true as well, a producer warpgroup (threads 128-255)
+// feeds the loop. Thread 0 creates a full barrier (1 arrival: the
+// producer's expect_tx) and an empty barrier (128 arrivals: every consumer)
+// per stage, after the three stages (20480 + 48 bytes); the whole block
+// synchronizes once. The consumers (tid < 128) run the kernel, with named
+// barriers over their 128 threads only; per iteration they wait for the
+// stage's full barrier, compute, wait for the wgmma reading the stage, and
+// release it. The producer gives up registers and one thread runs the
+// loop: wait until the stage is released, announce its bytes, issue TMA.
+// WS-LABEL: func.func @pipelined_k_loop
+// WS-SAME: tessel.shared_bytes = 20528
+// WS-SAME: tessel.threads = 256
+// WS-SAME: tessel.warp_specialized = array<i64: 255, 40, 255>
+// WS: %[[T0:.+]] = arith.cmpi eq, %{{.+}}, %c0 : index
+// WS-NEXT: scf.if %[[T0]] {
+// WS: %c20480
+// WS: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c1_i32
+// WS: %c20504
+// WS: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c128_i32
+// WS-COUNT-2: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c{{1|128}}_i32
+// WS: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c1_i32
+// WS: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c128_i32
+// WS-NEXT: fence.mbarrier_init.release.cluster;
+// WS: nvvm.barrier0
+// WS-NEXT: %[[CONSUMER:.+]] = arith.cmpi ult, %{{.+}}, %c128 : index
+// WS-NEXT: scf.if %[[CONSUMER]] {
+// WS-NOT: nvvm.setmaxregister
+// WS: scf.for
+// WS: mbarrier.try_wait.parity.shared::cta.b64
+// WS: nvvm.barrier id = %c1_i32 number_of_threads = %c128_i32
+// WS: wgmma.mma_async.sync.aligned.m64n64k16
+// WS: nvvm.wgmma.wait.group.sync.aligned 0
+// WS: mbarrier.arrive.shared::cta.b64 _, [$0];", "r"
+// WS-NOT: nvvm.barrier0
+// WS: } else {
+// WS-NEXT: nvvm.setmaxregister decrease 40
+// WS-NEXT: %[[ELECTED:.+]] = arith.cmpi eq, %{{.+}}, %c128 : index
+// WS-NEXT: scf.if %[[ELECTED]] {
+// WS-NEXT: scf.for
+// WS: %[[FLIPPED:.+]] = arith.xori %{{.+}}, %c1 : index
+// WS: %[[PARITY:.+]] = arith.index_cast %[[FLIPPED]] : index to i32
+// WS: mbarrier.try_wait.parity.shared::cta.b64 done, [$0], $1;{{.+}}", "r,r" %{{.+}}, %[[PARITY]]
+// WS: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" %{{.+}}, %c4096_i32
+// WS: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+// WS-NOT: nvvm.barrier
+// WS: return
 // With async-copies=false the loop runs as written, one buffer per tile.
 // NOASYNC-LABEL: func.func @pipelined_k_loop
 // NOASYNC-SAME: tessel.shared_bytes = 8192
