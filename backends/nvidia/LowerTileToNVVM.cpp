@@ -2580,15 +2580,34 @@ LogicalResult KernelEmitter::emitAsyncCopy(CopyOp op, Block &body, Value iv) {
   return success();
 }
 
+/// The dimension of a TMA copy's source that runs along the tile's rows:
+/// the copy window is 1 wide in every dimension but that one and the last.
+std::optional<int64_t> tmaRowDim(CopyOp op, ArrayRef<int64_t> tile) {
+  ArrayRef<int64_t> sizes = op.getSrcSizes();
+  int64_t rank = sizes.size();
+  if (rank < 2 || rank > 5 || sizes.back() != tile[1])
+    return std::nullopt;
+  std::optional<int64_t> rowDim;
+  for (int64_t d = 0; d < rank - 1; ++d) {
+    if (sizes[d] == 1)
+      continue;
+    if (rowDim || sizes[d] != tile[0])
+      return std::nullopt;
+    rowDim = d;
+  }
+  return rowDim ? rowDim : std::optional<int64_t>(rank - 2);
+}
+
 bool KernelEmitter::tmaCopyable(CopyOp op) {
   const Buffer &src = *buffers.find(op.getSrc())->second;
   const Buffer &dst = *buffers.find(op.getDst())->second;
-  if (!tmaEnabled || !isa<BlockArgument>(op.getSrc()) || src.shape().size() != 2 ||
-      dst.shape().size() != 2 || !dst.shared.swizzle || dst.shared.transposed)
+  if (!tmaEnabled || !isa<BlockArgument>(op.getSrc()) || dst.shape().size() != 2 ||
+      !dst.shared.swizzle || dst.shared.transposed || !tmaRowDim(op, dst.shape()))
     return false;
   int64_t bytes = byteWidth(src.elementType());
-  // Row strides a multiple of 16 bytes; the tile's rows whole atoms.
-  return (src.shape()[1] * bytes) % 16 == 0 &&
+  // Strides (multiples of the innermost extent) a multiple of 16 bytes; the
+  // tile's rows whole swizzle atoms.
+  return (src.shape().back() * bytes) % 16 == 0 &&
          (dst.shape()[1] * bytes) % dst.shared.swizzle == 0 &&
          dst.shape()[0] <= 256;
 }
@@ -2597,7 +2616,11 @@ Value KernelEmitter::tensorMapParam(CopyOp op) {
   const Buffer &dst = *buffers.find(op.getDst())->second;
   unsigned tensor = cast<BlockArgument>(op.getSrc()).getArgNumber();
   int64_t swizzle = dst.shared.swizzle;
-  SmallVector<int64_t> box{dst.shape()[0], swizzle / byteWidth(dst.elementType())};
+  // Row-major, like the tensor: the tile's rows along their dimension, one
+  // swizzle atom along the last, 1 elsewhere.
+  SmallVector<int64_t> box(op.getSrcSizes().size(), 1);
+  box[*tmaRowDim(op, dst.shape())] = dst.shape()[0];
+  box.back() = swizzle / byteWidth(dst.elementType());
   for (auto &[t, bx, sw, param] : tensorMaps)
     if (t == tensor && bx == box && sw == swizzle)
       return param;
@@ -2629,17 +2652,27 @@ void KernelEmitter::emitTmaCopy(CopyOp op, Block &body, Value iv, Value barrier)
   auto toI32 = [&](Value index) {
     return arith::IndexCastOp::create(b, loc, b.getI32Type(), index);
   };
+  int64_t rank = origin.size();
+  std::string text = "cp.async.bulk.tensor." + std::to_string(rank) +
+                     "d.shared::cluster.global.tile.mbarrier::complete_tx::bytes "
+                     "[$0], [$1, {";
+  std::string constraints = "r,l";
+  for (int64_t d = 0; d < rank; ++d) {
+    text += (d ? ", $" : "$") + std::to_string(d + 2);
+    constraints += ",r";
+  }
+  text += "}], [$" + std::to_string(rank + 2) + "];";
+  constraints += ",r";
   for (int64_t atom = 0; atom < atoms; ++atom) {
     // One box per 128-byte (swizzle-wide) column block of the tile: TMA's
     // coordinates count from the innermost dimension.
     Value to = add(dst.stageOffset, cst(atom * dst.shared.rows * swizzle));
-    Value toAddr = sharedAddress32(to);
-    Value col = toI32(add(origin[1], cst(atom * swizzle / bytes)));
-    Value row = toI32(origin[0]);
-    inlineAsm(Type(), SmallVector<Value>{toAddr, desc, col, row, bar},
-              "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::"
-              "complete_tx::bytes [$0], [$1, {$2, $3}], [$4];",
-              "r,l,r,r,r");
+    SmallVector<Value> operands{sharedAddress32(to), desc};
+    operands.push_back(toI32(add(origin.back(), cst(atom * swizzle / bytes))));
+    for (int64_t d = rank - 2; d >= 0; --d)
+      operands.push_back(toI32(origin[d]));
+    operands.push_back(bar);
+    inlineAsm(Type(), operands, text, constraints);
   }
 }
 
@@ -3069,6 +3102,11 @@ LogicalResult KernelEmitter::emitConsumerLoop(PipelinedOp op, const PipelinePlan
           loc = op.getLoc();
           if (SyncState::overlaps(wgmma.shared, plan.area))
             waitForWgmma();
+          // Only the producer writes the stages, and only after the release
+          // that follows: the consumers' reads of them need no barrier.
+          llvm::erase_if(sync.reads, [&](std::pair<int64_t, int64_t> r) {
+            return r.first >= plan.area.first && r.second <= plan.area.second;
+          });
           return success();
         },
         status);
