@@ -30,8 +30,12 @@ compile attention_b4_h16_s4096_d128 examples/flash_attention/flash_attention.py 
   batch=4 heads=16 seq_len=4096 dim=128 block_M=64 block_N=64
 compile attention_b1_h8_s1024_d128 examples/flash_attention/flash_attention.py flash_attention \
   batch=1 heads=8 seq_len=1024 dim=128
-# The experimental TMA path (tesselc --tma): A's tiles by cp.async.bulk.tensor.
-TESSEL_FLAGS=--tma compile gemm_float16_4096_tma examples/gemm/gemm.py matmul M=4096 N=4096 K=4096 dtype=float16
+# The defaults are TMA + warp specialization; the same GEMM with one role
+# (TMA from thread 0) and with cp.async, to compare.
+TESSEL_FLAGS=--warp-specialize=false compile gemm_float16_4096_onerole examples/gemm/gemm.py matmul M=4096 N=4096 K=4096 dtype=float16
+TESSEL_FLAGS=--tma=false compile gemm_float16_4096_cpasync examples/gemm/gemm.py matmul M=4096 N=4096 K=4096 dtype=float16
+# DeepSeek-V3 style FP8 block-scaled GEMM (the corpus kernel).
+compile gemm_fp8_block_scaled_4096 tests/lit/Frontend/corpus/gemm_fp8_block_scaled.py fp8_gemm M=4096 N=4096 K=4096
 # Row reductions combined across warps through shared memory.
 compile softmax_m4096_n1024 tests/lit/Frontend/corpus/softmax.py softmax M=4096 N=1024 block_M=8
 compile layernorm_m4096_n1024 tests/lit/Frontend/corpus/layernorm.py layernorm M=4096 N=1024

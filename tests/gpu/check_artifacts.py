@@ -23,7 +23,8 @@ spec = importlib.util.spec_from_file_location(
 cuda = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(cuda)
 
-DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
+DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
+          "float8_e4m3": torch.float8_e4m3fn}
 
 
 def timed(fn, warmup=5, repeat=20):
@@ -71,7 +72,7 @@ def main(argv=None, only=""):
             kernel.check_tensor(p["name"], t.data_ptr(), list(t.shape), list(t.stride()),
                                 p["shape"])
         stream = torch.cuda.current_stream().cuda_stream
-        # TMA descriptors (tesselc --tma) follow the tensors, in order.
+        # TMA descriptors (tensor_maps in the manifest) follow the tensors.
         names = [p["name"] for p in info["params"]]
         maps = []
         for m in sorted(info.get("tensor_maps", []), key=lambda m: m["param"]):
@@ -85,6 +86,13 @@ def main(argv=None, only=""):
             a, b, c = tensors
             ref = lambda: torch.matmul(a, b)
             flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
+        elif info["name"] == "fp8_gemm":
+            # DeepSeek-V3 block scaling: A per 1x128, B per 128x128, fp32.
+            a, sa, b, sb, d = tensors
+            ref = lambda: ((a.float() * sa.repeat_interleave(128, 1)[:, :a.shape[1]])
+                           @ (b.float() * sb.repeat_interleave(128, 0)[:b.shape[0]]
+                              .repeat_interleave(128, 1)[:, :b.shape[1]]).T).to(d.dtype)
+            flops = 2 * a.shape[0] * a.shape[1] * b.shape[0]
         elif info["name"] == "softmax":
             x, y = tensors
             ref = lambda: torch.softmax(x.float(), dim=1).to(x.dtype)
