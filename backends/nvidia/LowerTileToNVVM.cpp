@@ -564,8 +564,16 @@ private:
   LogicalResult emitFor(scf::ForOp op);
   LogicalResult emitIf(scf::IfOp op);
   LogicalResult emitPipelined(PipelinedOp op);
-  /// The copies of a pipelined loop's body that can run ahead as cp.async.
+  /// The copies of a pipelined loop's body that can run ahead as cp.async
+  /// (and, with stage=, that the author put in stage 0).
   SmallVector<CopyOp> asyncCopies(PipelinedOp op);
+  /// stage= as given: 0 (ahead) for copies that can run ahead, the last
+  /// stage for the compute; anything else is a located error.
+  LogicalResult checkStages(PipelinedOp op);
+  /// The body of a pipelined loop with order=: its statements in that
+  /// order, each after the arithmetic it uses; an order that would run a
+  /// statement before one whose value or tile it depends on is an error.
+  LogicalResult emitInOrder(PipelinedOp op, Block &body);
   /// `old`, a value of the loop body computed from the induction variable,
   /// re-emitted for iteration `iv`; null if it depends on anything else the
   /// body computes.
@@ -1201,6 +1209,9 @@ LogicalResult KernelEmitter::resolveFragmentSlot(const Buffer &buf,
 //===----------------------------------------------------------------------===//
 
 LogicalResult KernelEmitter::emitBlock(Block &block) {
+  if (auto pipe = dyn_cast_or_null<PipelinedOp>(block.getParentOp());
+      pipe && pipe.getOrder())
+    return emitInOrder(pipe, block);
   for (Operation &op : block.without_terminator()) {
     // Copies a pipelined loop issues ahead are not repeated in its body.
     if (issuedAhead.contains(&op))
@@ -2399,13 +2410,183 @@ LogicalResult KernelEmitter::emitLoop(Operation *op, Value lb, Value ub,
 /// tile stored as written, not transposed), the shared tile is written by
 /// nothing else and used nowhere outside the loop, and its source offsets
 /// are arithmetic on the induction variable and values from outside.
+/// The statements order= and stage= number: the body's operations that are
+/// not pure arithmetic, in body order (as the op's verifier counts them).
+SmallVector<Operation *> pipelineStatements(Block &body) {
+  SmallVector<Operation *> statements;
+  for (Operation &op : body.without_terminator())
+    if (!isPure(&op))
+      statements.push_back(&op);
+  return statements;
+}
+
+/// The tiles `op` (and what it contains) reads and writes.
+void tileAccesses(Operation *op, DenseSet<Value> &reads, DenseSet<Value> &writes) {
+  op->walk([&](Operation *inner) {
+    if (auto c = dyn_cast<CopyOp>(inner)) {
+      reads.insert(c.getSrc());
+      writes.insert(c.getDst());
+    } else if (auto f = dyn_cast<FillOp>(inner)) {
+      writes.insert(f.getDst());
+    } else if (auto g = dyn_cast<GemmOp>(inner)) {
+      reads.insert(g.getA());
+      reads.insert(g.getB());
+      reads.insert(g.getC());
+      writes.insert(g.getC());
+    } else if (auto r = dyn_cast<ReduceOp>(inner)) {
+      reads.insert(r.getSrc());
+      reads.insert(r.getDst());
+      writes.insert(r.getDst());
+    } else if (auto s = dyn_cast<memref::StoreOp>(inner)) {
+      writes.insert(s.getMemRef());
+    } else if (auto l = dyn_cast<memref::LoadOp>(inner)) {
+      reads.insert(l.getMemRef());
+    } else if (auto a = dyn_cast<AtomicAddOp>(inner)) {
+      for (Value v : a->getOperands())
+        if (isa<MemRefType>(v.getType()))
+          writes.insert(v);
+    } else {
+      // Anything else that names a tile: both, to be safe.
+      for (Value v : inner->getOperands())
+        if (isa<MemRefType>(v.getType())) {
+          reads.insert(v);
+          writes.insert(v);
+        }
+    }
+  });
+}
+
+LogicalResult KernelEmitter::checkStages(PipelinedOp op) {
+  std::optional<ArrayRef<int64_t>> stage = op.getStage();
+  if (!stage || stage->empty())
+    return success();
+  SmallVector<Operation *> statements = pipelineStatements(op.getBody().front());
+  int64_t last = *llvm::max_element(*stage);
+  bool ahead = asyncCopiesEnabled && op.getNumStages() >= 2;
+  SmallVector<CopyOp> copies = ahead ? asyncCopies(op) : SmallVector<CopyOp>();
+  for (auto [st, s] : llvm::zip(statements, *stage)) {
+    if (s == last)
+      continue;
+    if (s != 0)
+      return st->emitError("stage= gives this statement stage ")
+             << s << "; Tessel pipelines two stages for now: 0 (issued "
+             << op.getNumStages() - 1 << " iterations ahead) and " << last
+             << " (the compute)";
+    auto copy = dyn_cast<CopyOp>(st);
+    if (!copy)
+      return st->emitError("stage= puts this statement in stage 0, ahead of "
+                           "the compute, but only copies from global into "
+                           "shared memory run ahead");
+    if (ahead && !llvm::is_contained(copies, copy))
+      return copy.emitError("stage= puts this copy in stage 0, but it cannot "
+                            "run ahead: a copy that runs ahead fills a whole "
+                            "shared tile stored as written, in 16-byte pieces, "
+                            "from offsets computed from the loop index, and "
+                            "nothing else in the loop writes that tile");
+  }
+  return success();
+}
+
+LogicalResult KernelEmitter::emitInOrder(PipelinedOp op, Block &body) {
+  SmallVector<Operation *> statements = pipelineStatements(body);
+  ArrayRef<int64_t> order = *op.getOrder();
+  DenseMap<Operation *, int64_t> position;
+  SmallVector<Operation *> byPosition(statements.size());
+  for (auto [st, pos] : llvm::zip(statements, order)) {
+    position[st] = pos;
+    byPosition[pos] = st;
+  }
+  // The statement of the body `v` is computed by, through pure arithmetic.
+  std::function<void(Value, SmallVectorImpl<Operation *> &)> sources =
+      [&](Value v, SmallVectorImpl<Operation *> &out) {
+        Operation *def = v.getDefiningOp();
+        if (!def || def->getBlock() != &body)
+          return;
+        if (position.count(def)) {
+          out.push_back(def);
+          return;
+        }
+        for (Value o : def->getOperands())
+          sources(o, out);
+      };
+  for (auto [j, later] : llvm::enumerate(statements)) {
+    if (issuedAhead.contains(later))
+      continue;
+    SmallVector<Operation *> uses;
+    later->walk([&](Operation *inner) {
+      for (Value o : inner->getOperands())
+        sources(o, uses);
+    });
+    for (Operation *def : uses)
+      if (def != later && position[def] > position[later]) {
+        InFlightDiagnostic diag = later->emitError(
+            "order= runs this statement before the statement that computes a "
+            "value it uses");
+        diag.attachNote(def->getLoc()) << "the value is computed here";
+        return diag;
+      }
+    DenseSet<Value> laterReads, laterWrites;
+    tileAccesses(later, laterReads, laterWrites);
+    for (Operation *earlier : ArrayRef<Operation *>(statements).take_front(j)) {
+      if (issuedAhead.contains(earlier) || position[earlier] < position[later])
+        continue;
+      DenseSet<Value> reads, writes;
+      tileAccesses(earlier, reads, writes);
+      auto meets = [](const DenseSet<Value> &a, const DenseSet<Value> &b) {
+        return llvm::any_of(a, [&](Value v) { return b.contains(v); });
+      };
+      if (meets(writes, laterReads) || meets(writes, laterWrites) ||
+          meets(reads, laterWrites)) {
+        InFlightDiagnostic diag = later->emitError(
+            "order= runs this statement before an earlier one in the loop body "
+            "that uses a tile it writes, or writes a tile it uses");
+        diag.attachNote(earlier->getLoc()) << "the earlier statement";
+        return diag;
+      }
+    }
+  }
+  // Each statement after the arithmetic it uses, emitted once.
+  DenseSet<Operation *> emitted;
+  std::function<LogicalResult(Operation *)> emitWithOperands =
+      [&](Operation *st) -> LogicalResult {
+    SmallVector<Operation *> pure;
+    st->walk([&](Operation *inner) {
+      for (Value o : inner->getOperands())
+        if (Operation *def = o.getDefiningOp();
+            def && def->getBlock() == &body && !position.count(def) &&
+            !emitted.contains(def))
+          pure.push_back(def);
+    });
+    for (Operation *def : pure)
+      if (!emitted.contains(def) && failed(emitWithOperands(def)))
+        return failure();
+    emitted.insert(st);
+    return emitOp(st);
+  };
+  for (Operation *st : byPosition) {
+    if (issuedAhead.contains(st))
+      continue;
+    if (failed(emitWithOperands(st)))
+      return failure();
+  }
+  return success();
+}
+
 SmallVector<CopyOp> KernelEmitter::asyncCopies(PipelinedOp op) {
   SmallVector<CopyOp> copies;
   Block &body = op.getBody().front();
   Value iv = body.getArgument(0);
+  // stage=: what the author put in the last stage (the compute) stays.
+  DenseSet<Operation *> computeStage;
+  if (std::optional<ArrayRef<int64_t>> stage = op.getStage(); stage && !stage->empty()) {
+    int64_t last = *llvm::max_element(*stage);
+    for (auto [st, s] : llvm::zip(pipelineStatements(body), *stage))
+      if (s == last)
+        computeStage.insert(st);
+  }
   for (Operation &inner : body.without_terminator()) {
     auto copy = dyn_cast<CopyOp>(&inner);
-    if (!copy)
+    if (!copy || computeStage.contains(copy))
       continue;
     auto srcIt = buffers.find(copy.getSrc()), dstIt = buffers.find(copy.getDst());
     if (srcIt == buffers.end() || dstIt == buffers.end())
@@ -2748,6 +2929,8 @@ void KernelEmitter::waitParity(Value bar, Value parity) {
 /// loop runs as written. Loops the producer warpgroup feeds run as
 /// emitConsumerLoop instead.
 LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
+  if (failed(checkStages(op)))
+    return failure();
   if (auto it = plans.find(op); it != plans.end())
     return emitConsumerLoop(op, it->second);
   Block &body = op.getBody().front();

@@ -120,6 +120,23 @@ def test_backend_errors_point_at_the_kernel_line():
     assert "T.print is not supported on the cuda target yet" in text
 
 
+def test_pipeline_stage_errors_point_at_the_statement():
+    sys.path.insert(0, os.path.join(REPO, "tests", "python", "kernels"))
+    from cuda_unsupported import gemm_in_stage_zero
+
+    kernel = tessel.jit(target="cuda")(gemm_in_stage_zero.fn)(128, 128, 128)
+    with pytest.raises(tessel.CompileError) as err:
+        kernel.get_source("ptx")
+    text = str(err.value)
+    assert "cuda_unsupported.py:30:17:" in text, text
+    assert "stage= puts this statement in stage 0" in text
+    # The CPU backend runs the body as written.
+    a = np.ones((128, 128), np.float16)
+    c = np.zeros((128, 128), np.float16)
+    tessel.jit(target="cpu")(gemm_in_stage_zero.fn)(128, 128, 128)(a, a, c)
+    assert (c == 128).all()
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not has_gpu(), reason="needs torch with a CUDA GPU")
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])

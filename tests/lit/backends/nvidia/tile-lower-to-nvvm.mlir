@@ -568,3 +568,43 @@ func.func @transposing_copy(%a: memref<64x32xf16, #tile.scope<global>>, %b: memr
   }
   return
 }
+
+// -----
+
+// order= and stage= as the author gives them: everything in the last stage
+// (no copy runs ahead, no stage buffers), B's copy first. The order keeps
+// every dependence (the copies are independent; the gemm still follows
+// both); invalid.mlir has the orders and stages that are refused.
+// CHECK-LABEL: func.func @pipelined_order_stage
+// CHECK-SAME: tessel.shared_bytes = 8192
+// CHECK-NOT: nvvm.cp.async
+// CHECK: scf.for
+// CHECK: llvm.getelementptr %arg1
+// CHECK: llvm.getelementptr %arg0
+// CHECK: wgmma.mma_async
+func.func @pipelined_order_stage(%a: memref<64x128xf16, #tile.scope<global>>, %b: memref<128x64xf16, #tile.scope<global>>,
+                                 %c: memref<64x64xf16, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c32 = arith.constant 32 : index
+    %as = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %bs = tile.alloc : memref<32x64xf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %zero = arith.constant 0.0 : f32
+    tile.fill %acc, %zero : memref<64x64xf32, #tile.scope<fragment>>
+    tile.pipelined %c0 to %c4 step %c1 stages 2 order [1, 0, 2] stage [1, 1, 1] {
+    ^bb0(%k: index):
+      %k0 = arith.muli %k, %c32 : index
+      tile.copy %a[%c0, %k0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<64x128xf16, #tile.scope<global>> to memref<64x32xf16, #tile.scope<shared>>
+      tile.copy %b[%k0, %c0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<128x64xf16, #tile.scope<global>> to memref<32x64xf16, #tile.scope<shared>>
+      tile.gemm %as, %bs, %acc : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+      tile.yield
+    }
+    tile.copy %acc[%c0, %c0] [64, 64] to %c[%c0, %c0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf16, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
