@@ -186,6 +186,27 @@ std::string findPtxas(const std::string &preferred = "");
 /// The fatbinary beside `ptxas` (or, failing that, on PATH), or "".
 std::string findFatbinary(const std::string &ptxas);
 
+/// What links a compiled kernel into a C or C++ program without Python.
+struct LauncherArtifacts {
+  bool ok = false;
+  std::string diagnostics;
+  std::string header;     ///< NAME.h: tessel_NAME_load/launch/unload
+  std::string object;     ///< NAME.o for this machine: image + launcher
+  std::string descriptor; ///< the kernel as the runtime reads it
+};
+
+/// NAME.h and NAME.o for `kernel` (compiled for `arch`); the object embeds
+/// the fatbin when there is one, else the cubin, else the PTX, and calls
+/// libtessel_runtime (tessel_aot_load/launch/unload).
+LauncherArtifacts buildLauncher(const CUDAKernel &kernel,
+                                const KernelSignature &signature,
+                                const std::string &arch);
+
+/// An ar archive (libNAME.a) holding `object` as `memberName`; "" and
+/// `error` set on failure.
+std::string archiveOf(const std::string &memberName, const std::string &object,
+                      std::string &error);
+
 } // namespace tessel
 
 #endif // TESSEL_COMPILER_H

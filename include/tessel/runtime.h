@@ -140,6 +140,32 @@ tessel_rt_status tessel_rt_check_tensor(const char *name, uint64_t pointer,
                                         const int64_t *expected_shape,
                                         int expected_rank);
 
+/* Ahead-of-time launchers. `tesselc --emit header,object` writes NAME.h and
+ * NAME.o; NAME.o holds the kernel image and a text descriptor of the kernel
+ * (its parameters, grid, block, shared memory and TMA descriptors) and
+ * calls these. Programs use the NAME.h functions, not these. The statuses
+ * are tessel_rt_status's, which NAME.h names tessel_status. */
+
+/* Loads the kernel in `ctx` (a CUcontext; NULL: the calling thread's
+ * current context, or device 0's primary context when there is none) and
+ * returns a handle for launches in that context. */
+tessel_rt_status tessel_aot_load(const char *descriptor, const void *image,
+                                 size_t image_size, void *ctx, void **out);
+
+/* Launches on `stream` with `count` arguments, args[i] the address of the
+ * i-th (a CUdeviceptr for a tensor, the value itself for a scalar). Checks
+ * the handle, the count and each tensor pointer (not null, 16-byte
+ * aligned), encodes the kernel's TMA descriptors (cached), and launches in
+ * the handle's context. Thread-safe. */
+tessel_rt_status tessel_aot_launch(void *handle, void *stream,
+                                   void *const *args, int count);
+
+void tessel_aot_unload(void *handle);
+
+/* The runtime also defines tessel_status_string and tessel_last_error, which
+ * NAME.h declares (tessel_rt_status_string and tessel_rt_last_error under the
+ * names a kernel header's user sees). */
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -552,5 +553,259 @@ size_t tessel_rt_tensor_map_cache_size(void) {
   std::lock_guard<std::mutex> lock(tensorMapMutex);
   return tensorMaps.size();
 }
+
+} // extern "C"
+
+//===----------------------------------------------------------------------===//
+// Ahead-of-time launchers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// What a tesselc-generated launcher says about its kernel, parsed from the
+/// descriptor text it embeds (one item per line: `kernel NAME`, `threads N`,
+/// `shared N`, `grid X Y Z`, `param NAME tensor DTYPE RANK DIMS...` or
+/// `param NAME scalar TYPE`, `tensor_map PARAM TENSOR SWIZZLE RANK BOX...`).
+struct AotParam {
+  std::string name, dtype;
+  bool tensor = true;
+  std::vector<int64_t> shape;
+};
+struct AotTensorMap {
+  int param = 0, tensor = 0;
+  uint32_t swizzle = 0;
+  std::vector<uint32_t> box;
+};
+struct AotKernel {
+  std::string name;
+  uint32_t threads = 0, sharedBytes = 0;
+  uint32_t grid[3] = {1, 1, 1};
+  std::vector<AotParam> params;
+  std::vector<AotTensorMap> tensorMaps;
+  CUcontext ctx = nullptr;
+  tessel_rt_kernel *kernel = nullptr;
+};
+
+bool tmaDtype(const std::string &dtype, tessel_rt_tma_dtype &out) {
+  static const std::pair<const char *, tessel_rt_tma_dtype> table[] = {
+      {"float16", TESSEL_RT_TMA_FLOAT16},   {"bfloat16", TESSEL_RT_TMA_BFLOAT16},
+      {"float32", TESSEL_RT_TMA_FLOAT32},   {"float64", TESSEL_RT_TMA_FLOAT64},
+      {"int32", TESSEL_RT_TMA_INT32},       {"int64", TESSEL_RT_TMA_INT64},
+      {"uint8", TESSEL_RT_TMA_UINT8},       {"int8", TESSEL_RT_TMA_UINT8},
+      {"float8_e4m3", TESSEL_RT_TMA_UINT8}, {"float8_e5m2", TESSEL_RT_TMA_UINT8},
+  };
+  for (auto &[name, value] : table)
+    if (dtype == name) {
+      out = value;
+      return true;
+    }
+  return false;
+}
+
+tessel_rt_status parseDescriptor(const char *text, AotKernel &k) {
+  std::istringstream in(text ? text : "");
+  std::string line;
+  int lineNo = 0;
+  auto bad = [&](const std::string &why) {
+    return fail(TESSEL_RT_INVALID_ARGUMENT, "kernel descriptor line " +
+                                                std::to_string(lineNo) + ": " + why);
+  };
+  while (std::getline(in, line)) {
+    ++lineNo;
+    std::istringstream words(line);
+    std::string key;
+    if (!(words >> key))
+      continue;
+    if (key == "tessel-aot") {
+      int version = 0;
+      if (!(words >> version) || version != 1)
+        return bad("this runtime reads descriptor version 1; rebuild the "
+                   "kernel with a matching tesselc");
+    } else if (key == "kernel") {
+      words >> k.name;
+    } else if (key == "threads") {
+      words >> k.threads;
+    } else if (key == "shared") {
+      words >> k.sharedBytes;
+    } else if (key == "grid") {
+      words >> k.grid[0] >> k.grid[1] >> k.grid[2];
+    } else if (key == "param") {
+      AotParam p;
+      std::string kind;
+      words >> p.name >> kind >> p.dtype;
+      p.tensor = kind == "tensor";
+      if (p.tensor) {
+        int rank = 0;
+        words >> rank;
+        p.shape.resize(std::max(rank, 0));
+        for (int64_t &d : p.shape)
+          words >> d;
+      }
+      k.params.push_back(std::move(p));
+    } else if (key == "tensor_map") {
+      AotTensorMap m;
+      int rank = 0;
+      words >> m.param >> m.tensor >> m.swizzle >> rank;
+      m.box.resize(std::max(rank, 0));
+      for (uint32_t &d : m.box)
+        words >> d;
+      if (m.tensor < 0 || m.tensor >= int(k.params.size()) ||
+          !k.params[m.tensor].tensor || int(m.box.size()) != int(k.params[m.tensor].shape.size()))
+        return bad("a tensor map names no tensor of matching rank");
+      k.tensorMaps.push_back(std::move(m));
+    } else {
+      return bad("unknown item '" + key + "'");
+    }
+    if (words.fail())
+      return bad("malformed '" + key + "'");
+  }
+  if (k.name.empty() || k.threads == 0)
+    return fail(TESSEL_RT_INVALID_ARGUMENT,
+                "kernel descriptor: no kernel name or thread count");
+  return TESSEL_RT_SUCCESS;
+}
+
+/// Makes `ctx` current for the scope, restoring the previous context.
+class ContextScope {
+public:
+  tessel_rt_status enter(CUcontext ctx) {
+    if (CUresult r = driver.cuCtxGetCurrent(&previous))
+      return driverFailure(r, "cuCtxGetCurrent");
+    if (ctx == previous)
+      return TESSEL_RT_SUCCESS;
+    if (CUresult r = driver.cuCtxSetCurrent(ctx))
+      return driverFailure(r, "cuCtxSetCurrent");
+    switched = true;
+    return TESSEL_RT_SUCCESS;
+  }
+  ~ContextScope() {
+    if (switched)
+      driver.cuCtxSetCurrent(previous);
+  }
+
+private:
+  CUcontext previous = nullptr;
+  bool switched = false;
+};
+
+} // namespace
+
+extern "C" {
+
+tessel_rt_status tessel_aot_load(const char *descriptor, const void *image,
+                                 size_t image_size, void *ctx, void **out) {
+  if (!out)
+    return fail(TESSEL_RT_INVALID_ARGUMENT, "load needs a place for the handle");
+  *out = nullptr;
+  auto k = std::make_unique<AotKernel>();
+  if (tessel_rt_status s = parseDescriptor(descriptor, *k))
+    return s;
+  if (tessel_rt_status s = checkDriver())
+    return s;
+  ContextScope scope;
+  if (ctx) {
+    if (tessel_rt_status s = scope.enter(static_cast<CUcontext>(ctx)))
+      return s;
+    k->ctx = static_cast<CUcontext>(ctx);
+  } else if (tessel_rt_status s = currentContext(k->ctx)) {
+    return s;
+  }
+  if (tessel_rt_status s = tessel_rt_kernel_create(image, image_size, k->name.c_str(),
+                                                   k->threads, k->sharedBytes, &k->kernel))
+    return s;
+  // Load the module now, so a bad image or a missing kernel is this call's
+  // error rather than the first launch's.
+  CUmodule module;
+  if (CUresult r = driver.cuModuleLoadData(&module, k->kernel->image.data())) {
+    tessel_rt_kernel_destroy(k->kernel);
+    return driverFailure(r, "loading kernel '" + k->name + "'", TESSEL_RT_INVALID_IMAGE);
+  }
+  CUfunction function;
+  if (CUresult r = driver.cuModuleGetFunction(&function, module, k->name.c_str())) {
+    driver.cuModuleUnload(module);
+    tessel_rt_kernel_destroy(k->kernel);
+    return driverFailure(r, "finding kernel '" + k->name + "'", TESSEL_RT_INVALID_IMAGE);
+  }
+  if (k->sharedBytes > 48 * 1024)
+    if (CUresult r = driver.cuFuncSetAttribute(function, kFuncAttributeMaxDynamicSharedSize,
+                                               k->sharedBytes)) {
+      driver.cuModuleUnload(module);
+      tessel_rt_kernel_destroy(k->kernel);
+      return driverFailure(r, "allowing " + std::to_string(k->sharedBytes) +
+                                  " bytes of shared memory");
+    }
+  k->kernel->perContext.emplace(k->ctx, std::make_pair(module, function));
+  *out = k.release();
+  return TESSEL_RT_SUCCESS;
+}
+
+tessel_rt_status tessel_aot_launch(void *handle, void *stream, void *const *args,
+                                   int count) {
+  if (!handle)
+    return fail(TESSEL_RT_INVALID_ARGUMENT,
+                "launch needs a handle from load (this one is NULL)");
+  auto *k = static_cast<AotKernel *>(handle);
+  if (count != int(k->params.size()) || (count && !args))
+    return fail(TESSEL_RT_INVALID_ARGUMENT,
+                "'" + k->name + "' takes " + std::to_string(k->params.size()) +
+                    " arguments, got " + std::to_string(count));
+  for (int i = 0; i < count; ++i) {
+    if (!k->params[i].tensor)
+      continue;
+    uint64_t pointer = *static_cast<const uint64_t *>(args[i]);
+    std::string arg = "argument '" + k->params[i].name + "'";
+    if (!pointer)
+      return fail(TESSEL_RT_INVALID_ARGUMENT, arg + " is a null pointer");
+    if (pointer % 16)
+      return fail(TESSEL_RT_INVALID_ARGUMENT,
+                  arg + " is not 16-byte aligned; Tessel kernels load tiles in "
+                        "16-byte vectors");
+  }
+  std::vector<void *> params(args, args + count);
+  for (const AotTensorMap &m : k->tensorMaps) {
+    const AotParam &p = k->params[m.tensor];
+    tessel_rt_tma_dtype dtype;
+    if (!tmaDtype(p.dtype, dtype))
+      return fail(TESSEL_RT_INVALID_ARGUMENT, "no TMA element type for " + p.dtype);
+    const tessel_rt_tensor_map *map = nullptr;
+    uint64_t pointer = *static_cast<const uint64_t *>(args[m.tensor]);
+    if (tessel_rt_status s = tessel_rt_tensor_map_get(
+            &map, dtype, int(p.shape.size()), pointer, p.shape.data(), nullptr,
+            m.box.data(), m.swizzle))
+      return fail(s, "the TMA descriptor for argument '" + p.name +
+                         "': " + tessel_rt_last_error());
+    if (m.param < int(params.size()))
+      return fail(TESSEL_RT_INVALID_ARGUMENT, "kernel descriptor: tensor map "
+                                              "parameter inside the arguments");
+    params.resize(std::max<size_t>(params.size(), m.param + 1), nullptr);
+    params[m.param] = const_cast<tessel_rt_tensor_map *>(map);
+  }
+  ContextScope scope;
+  if (tessel_rt_status s = scope.enter(k->ctx))
+    return s;
+  return tessel_rt_launch(k->kernel, k->grid, params.data(), stream);
+}
+
+void tessel_aot_unload(void *handle) {
+  auto *k = static_cast<AotKernel *>(handle);
+  if (!k)
+    return;
+  if (driverStatus == TESSEL_RT_SUCCESS && k->kernel) {
+    ContextScope scope;
+    if (scope.enter(k->ctx) == TESSEL_RT_SUCCESS) {
+      tessel_rt_kernel_destroy(k->kernel);
+      k->kernel = nullptr;
+    }
+  }
+  if (k->kernel)
+    tessel_rt_kernel_destroy(k->kernel);
+  delete k;
+}
+
+const char *tessel_status_string(int status) {
+  return tessel_rt_status_string(static_cast<tessel_rt_status>(status));
+}
+
+const char *tessel_last_error(void) { return tessel_rt_last_error(); }
 
 } // extern "C"

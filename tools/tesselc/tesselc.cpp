@@ -46,7 +46,12 @@ static cl::opt<std::string>
                   "the frontend), cpu-llvm (the LLVM IR the CPU backend runs), "
                   "ptx, cubin (needs ptxas), fatbin (cubin + PTX, needs "
                   "fatbinary), manifest (NAME.json: signature, "
-                  "grid, threads, shared memory, registers)"),
+                  "grid, threads, shared memory, registers), header and "
+                  "object (NAME.h and NAME.o: a C launcher, "
+                  "tessel_NAME_load/launch/unload, embedding the fatbin, or "
+                  "the cubin, or the PTX, whichever the toolkit allows; link "
+                  "with libtessel_runtime), static-lib (libNAME.a holding "
+                  "NAME.o)"),
          cl::value_desc("KINDS"), cl::init("tile"), cl::cat(tesselcCategory));
 
 static cl::opt<std::string>
@@ -92,8 +97,9 @@ static cl::opt<std::string>
               cl::desc("Directory for the artifacts (default: print to stdout)"),
               cl::value_desc("DIR"), cl::init(""), cl::cat(tesselcCategory));
 
-static const char *const kEmitKinds[] = {"tile", "cpu-llvm", "ptx", "cubin",
-                                         "fatbin", "manifest"};
+static const char *const kEmitKinds[] = {"tile",     "cpu-llvm", "ptx",
+                                         "cubin",    "fatbin",   "manifest",
+                                         "header",   "object",   "static-lib"};
 static const char *const kTargets[] = {"sm_90a", "sm_90"};
 
 /// Splits "NAME=VALUE"; reports a malformed define.
@@ -192,10 +198,17 @@ int main(int argc, char **argv) {
     if (!is_contained(kEmitKinds, kind)) {
       WithColor::error(errs(), "tesselc")
           << "unknown --emit kind '" << kind
-          << "' (known: tile, cpu-llvm, ptx, cubin, fatbin, manifest)\n";
+          << "' (known: tile, cpu-llvm, ptx, cubin, fatbin, manifest, header, "
+             "object, static-lib)\n";
       return 1;
     }
   }
+  for (StringRef binary : {"cubin", "fatbin", "object", "static-lib"})
+    if (is_contained(kinds, binary) && outputDir.empty()) {
+      WithColor::error(errs(), "tesselc")
+          << "--emit " << binary << " writes a binary file: give -o DIR\n";
+      return 1;
+    }
   if (!is_contained(kTargets, StringRef(target))) {
     WithColor::error(errs(), "tesselc")
         << "unknown --target '" << target << "' (known: sm_90a, sm_90)\n";
@@ -240,17 +253,30 @@ int main(int argc, char **argv) {
   // Each artifact: its text and the file it goes to under -o.
   std::vector<std::pair<std::string, std::string>> artifacts;
   std::optional<tessel::CUDAKernel> cuda;
+  std::optional<tessel::LauncherArtifacts> launcher;
+  bool wantsLauncher = is_contained(kinds, "header") || is_contained(kinds, "object") ||
+                       is_contained(kinds, "static-lib");
   for (StringRef kind : kinds) {
     if (kind == "tile") {
       artifacts.emplace_back(result.output, entry + ".tile.mlir");
       continue;
     }
-    if (kind == "ptx" || kind == "cubin" || kind == "fatbin" || kind == "manifest") {
+    if (kind != "cpu-llvm") {
       if (!cuda) {
         tessel::CUDAOptions options;
         options.arch = target;
         options.cubin = is_contained(kinds, "cubin") || is_contained(kinds, "manifest");
         options.fatbin = is_contained(kinds, "fatbin");
+        if (wantsLauncher) {
+          // The launcher embeds the best image the toolkit here can make.
+          std::string ptxas = tessel::findPtxas(ptxasPath);
+          options.cubin |= !ptxas.empty();
+          options.fatbin |= !ptxas.empty() && !tessel::findFatbinary(ptxas).empty();
+          if (ptxas.empty())
+            WithColor::note(errs(), "tesselc")
+                << "no ptxas found: the launcher embeds PTX, which the driver "
+                   "compiles when the kernel is loaded\n";
+        }
         options.tma = tmaFlag;
         options.warpSpecialize = warpSpecializeFlag;
         options.ptxas = ptxasPath;
@@ -272,8 +298,31 @@ int main(int argc, char **argv) {
         artifacts.emplace_back(cuda->cubin, entry + ".cubin");
       else if (kind == "fatbin")
         artifacts.emplace_back(cuda->fatbin, entry + ".fatbin");
-      else
+      else if (kind == "manifest")
         artifacts.emplace_back(manifest(*cuda, signature, target), entry + ".json");
+      else {
+        if (!launcher) {
+          launcher = tessel::buildLauncher(*cuda, signature, target);
+          if (!launcher->ok) {
+            errs() << launcher->diagnostics;
+            return 1;
+          }
+        }
+        if (kind == "header") {
+          artifacts.emplace_back(launcher->header, entry + ".h");
+        } else if (kind == "object") {
+          artifacts.emplace_back(launcher->object, entry + ".o");
+        } else {
+          std::string error;
+          std::string archive = tessel::archiveOf(entry + ".o", launcher->object, error);
+          if (archive.empty()) {
+            WithColor::error(errs(), "tesselc") << "cannot write lib" << entry
+                                                << ".a: " << error << "\n";
+            return 1;
+          }
+          artifacts.emplace_back(archive, "lib" + entry + ".a");
+        }
+      }
       continue;
     }
     std::string diagnostics;

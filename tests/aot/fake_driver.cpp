@@ -1,0 +1,82 @@
+//===- fake_driver.cpp - a generated launcher against the fake driver -----===//
+//
+// The launcher tesselc generates (matmul.h / matmul.o, compiled here as C++)
+// loads and launches through libtessel_runtime against the recording
+// stand-in for libcuda: load hands the embedded image to the driver, bad
+// arguments come back as TESSEL_INVALID_ARGUMENT naming the argument, and a
+// launch runs the manifest's grid, block and shared memory with the tensors
+// and an encoded TMA descriptor as parameters.
+//
+//===----------------------------------------------------------------------===//
+
+#include "matmul.h"
+#include "tests/unit/Runtime/FakeDriver.h"
+
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+static int failures = 0;
+#define EXPECT(cond)                                                           \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      std::printf("FAILED: %s (line %d): %s\n", #cond, __LINE__,               \
+                  tessel_last_error());                                        \
+      ++failures;                                                              \
+    }                                                                          \
+  } while (0)
+
+int main() {
+  const char *path = std::getenv("TESSEL_CUDA_DRIVER");
+  void *fake = path ? dlopen(path, RTLD_NOW) : nullptr;
+  if (!fake) {
+    std::printf("set TESSEL_CUDA_DRIVER to the fake driver\n");
+    return 1;
+  }
+  auto state = reinterpret_cast<FakeDriverState *(*)()>(dlsym(fake, "fake_driver_state"))();
+
+  tessel_matmul_handle *kernel = nullptr;
+  EXPECT(tessel_matmul_load(nullptr, &kernel) == TESSEL_SUCCESS);
+  EXPECT(kernel != nullptr);
+  EXPECT(state->moduleLoads == 1);
+  EXPECT(state->lastFunctionName == "matmul");
+  // The embedded image (a fatbin, cubin or PTX) went to the driver whole.
+  EXPECT(!state->lastImage.empty());
+
+  // Wrong inputs: the launcher's checks answer before the driver is asked.
+  const CUdeviceptr a = 0x10000, b = 0x20000, c = 0x30000;
+  EXPECT(tessel_matmul_launch(nullptr, nullptr, a, b, c) == TESSEL_INVALID_ARGUMENT);
+  EXPECT(tessel_matmul_launch(kernel, nullptr, 0, b, c) == TESSEL_INVALID_ARGUMENT);
+  EXPECT(std::strstr(tessel_last_error(), "argument 'A' is a null pointer"));
+  EXPECT(tessel_matmul_launch(kernel, nullptr, a, b + 8, c) == TESSEL_INVALID_ARGUMENT);
+  EXPECT(std::strstr(tessel_last_error(), "argument 'B' is not 16-byte aligned"));
+  EXPECT(state->launches.empty());
+
+  // A launch: the kernel's geometry, then its parameters (the tensors, then
+  // the TMA descriptor the launcher encoded for A).
+  CUstream stream = reinterpret_cast<CUstream>(0x5);
+  EXPECT(tessel_matmul_launch(kernel, stream, a, b, c) == TESSEL_SUCCESS);
+  EXPECT(state->launches.size() == 1);
+  if (state->launches.size() == 1) {
+    const FakeLaunch &l = state->launches[0];
+    EXPECT(l.grid[0] == TESSEL_MATMUL_GRID_X && l.grid[1] == TESSEL_MATMUL_GRID_Y);
+    EXPECT(l.block[0] == TESSEL_MATMUL_THREADS);
+    EXPECT(l.sharedBytes == TESSEL_MATMUL_SHARED_BYTES);
+    EXPECT(l.stream == stream);
+  }
+  EXPECT(state->tensorMaps.size() == 1);
+  if (state->tensorMaps.size() == 1) {
+    const FakeTensorMap &m = state->tensorMaps[0];
+    EXPECT(m.address == a && m.rank == 2);
+    EXPECT(m.box.size() == 2 && m.box[0] == 64 && m.box[1] == 128);
+  }
+  tessel_matmul_unload(kernel);
+  EXPECT(state->moduleUnloads == 1);
+  if (failures)
+    return 1;
+  std::printf("generated launcher: load, checks, launch, unload verified\n");
+  return 0;
+}
