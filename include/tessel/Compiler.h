@@ -186,6 +186,16 @@ std::string findPtxas(const std::string &preferred = "");
 /// The fatbinary beside `ptxas` (or, failing that, on PATH), or "".
 std::string findFatbinary(const std::string &ptxas);
 
+/// NAME.json: the kernel's signature (names, dtypes, shapes, which tensors
+/// it writes), grid, threads, shared memory, registers and spills (from
+/// ptxas; -1 without), arch, compiler version, TMA descriptors, the
+/// warp-specialized register split, and `sourceHash` when given.
+std::string manifestJSON(const CUDAKernel &kernel, const KernelSignature &signature,
+                         const std::string &arch, const std::string &sourceHash = "");
+
+/// The SHA-256 of `text`, in hex.
+std::string sha256Hex(std::string_view text);
+
 /// What links a compiled kernel into a C or C++ program without Python.
 struct LauncherArtifacts {
   bool ok = false;

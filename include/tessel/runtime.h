@@ -28,6 +28,7 @@ typedef enum tessel_rt_status {
   TESSEL_RT_DRIVER_ERROR = 3,     /* a driver call failed */
   TESSEL_RT_INVALID_ARGUMENT = 4, /* an argument failed its check */
   TESSEL_RT_INVALID_IMAGE = 5,    /* the driver rejected the PTX or cubin */
+  TESSEL_RT_COMPILE_ERROR = 6,    /* the kernel did not compile (C API) */
 } tessel_rt_status;
 
 /* A short, fixed description of a status, e.g. "no CUDA driver found". */

@@ -19,6 +19,7 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SHA256.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
@@ -119,7 +120,8 @@ std::string headerText(const CUDAKernel &k, const KernelSignature &sig,
      << "  TESSEL_NO_DEVICE = 2,        /* the driver sees no usable GPU */\n"
      << "  TESSEL_DRIVER_ERROR = 3,     /* a driver call failed */\n"
      << "  TESSEL_INVALID_ARGUMENT = 4, /* an argument failed its check */\n"
-     << "  TESSEL_INVALID_IMAGE = 5     /* the driver rejected the kernel */\n"
+     << "  TESSEL_INVALID_IMAGE = 5,    /* the driver rejected the kernel */\n"
+     << "  TESSEL_COMPILE_ERROR = 6     /* the kernel did not compile (C API) */\n"
      << "} tessel_status;\n"
      << "/* A fixed description of a status, e.g. \"no CUDA driver found\". */\n"
      << "const char *tessel_status_string(tessel_status status);\n"
@@ -265,7 +267,65 @@ bool hostObject(const CUDAKernel &k, const KernelSignature &sig,
   return true;
 }
 
+/// JSON string escaping for names and dtypes.
+std::string quoted(llvm::StringRef s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 } // namespace
+
+std::string manifestJSON(const CUDAKernel &k, const KernelSignature &sig,
+                         const std::string &arch, const std::string &sourceHash) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "{\n  \"name\": " << quoted(k.name) << ",\n  \"arch\": "
+     << quoted(arch) << ",\n  \"compiler\": " << quoted(version())
+     << ",\n  \"grid\": [" << k.grid[0] << ", " << k.grid[1] << ", "
+     << k.grid[2] << "],\n  \"threads\": " << k.threads
+     << ",\n  \"shared_bytes\": " << k.sharedBytes
+     << ",\n  \"registers\": " << k.registers
+     << ",\n  \"spill_bytes\": " << k.spillBytes << ",\n  \"params\": [";
+  for (size_t i = 0; i < sig.params.size(); ++i) {
+    const tessel::KernelParam &p = sig.params[i];
+    os << (i ? "," : "") << "\n    {\"name\": " << quoted(p.name)
+       << ", \"dtype\": " << quoted(p.dtype) << ", \"shape\": [";
+    for (size_t d = 0; d < p.shape.size(); ++d)
+      os << (d ? ", " : "") << p.shape[d];
+    os << "], \"tensor\": " << (p.isBuffer ? "true" : "false")
+       << ", \"written\": " << (p.isWritten ? "true" : "false") << "}";
+  }
+  os << "\n  ]";
+  if (!k.tensorMaps.empty()) {
+    // TMA descriptors the launcher encodes and passes after the tensors.
+    os << ",\n  \"tensor_maps\": [";
+    for (size_t i = 0; i < k.tensorMaps.size(); ++i) {
+      const auto &m = k.tensorMaps[i];
+      os << (i ? "," : "") << "\n    {\"param\": " << m.param << ", \"tensor\": "
+         << quoted(sig.params[m.tensor].name) << ", \"box\": [";
+      for (size_t d = 0; d < m.box.size(); ++d)
+        os << (d ? ", " : "") << m.box[d];
+      os << "], \"swizzle\": " << m.swizzle << "}";
+    }
+    os << "\n  ]";
+  }
+  if (k.registerSplit.size() == 3)
+    // The producer warpgroup is the last 128 of the threads.
+    os << ",\n  \"warp_specialized\": {\"producer_threads\": 128, "
+       << "\"registers_at_launch\": " << k.registerSplit[0]
+       << ", \"producer_registers\": " << k.registerSplit[1]
+       << ", \"consumer_registers\": " << k.registerSplit[2] << "}";
+  if (!sourceHash.empty())
+    os << ",\n  \"source_sha256\": " << quoted(sourceHash);
+  os << "\n}\n";
+  return text;
+}
+
 
 LauncherArtifacts buildLauncher(const CUDAKernel &kernel,
                                 const KernelSignature &signature,
@@ -300,6 +360,12 @@ LauncherArtifacts buildLauncher(const CUDAKernel &kernel,
   }
   out.ok = true;
   return out;
+}
+
+std::string sha256Hex(std::string_view text) {
+  std::array<uint8_t, 32> digest = llvm::SHA256::hash(llvm::arrayRefFromStringRef(
+      llvm::StringRef(text.data(), text.size())));
+  return llvm::toHex(digest, /*LowerCase=*/true);
 }
 
 std::string archiveOf(const std::string &memberName, const std::string &object,

@@ -281,6 +281,8 @@ const char *tessel_rt_status_string(tessel_rt_status status) {
     return "invalid argument";
   case TESSEL_RT_INVALID_IMAGE:
     return "the driver rejected the kernel image";
+  case TESSEL_RT_COMPILE_ERROR:
+    return "the kernel did not compile";
   }
   return "unknown status";
 }

@@ -124,63 +124,6 @@ static bool parseDefine(StringRef define,
   return true;
 }
 
-/// JSON string escaping for names and dtypes.
-static std::string quoted(StringRef s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-/// NAME.json: what a launcher needs to know about the compiled kernel.
-static std::string manifest(const tessel::CUDAKernel &k,
-                            const tessel::KernelSignature &sig,
-                            StringRef arch) {
-  std::string text;
-  raw_string_ostream os(text);
-  os << "{\n  \"name\": " << quoted(k.name) << ",\n  \"arch\": "
-     << quoted(arch) << ",\n  \"compiler\": " << quoted(tessel::version())
-     << ",\n  \"grid\": [" << k.grid[0] << ", " << k.grid[1] << ", "
-     << k.grid[2] << "],\n  \"threads\": " << k.threads
-     << ",\n  \"shared_bytes\": " << k.sharedBytes
-     << ",\n  \"registers\": " << k.registers
-     << ",\n  \"spill_bytes\": " << k.spillBytes << ",\n  \"params\": [";
-  for (size_t i = 0; i < sig.params.size(); ++i) {
-    const tessel::KernelParam &p = sig.params[i];
-    os << (i ? "," : "") << "\n    {\"name\": " << quoted(p.name)
-       << ", \"dtype\": " << quoted(p.dtype) << ", \"shape\": [";
-    for (size_t d = 0; d < p.shape.size(); ++d)
-      os << (d ? ", " : "") << p.shape[d];
-    os << "], \"tensor\": " << (p.isBuffer ? "true" : "false")
-       << ", \"written\": " << (p.isWritten ? "true" : "false") << "}";
-  }
-  os << "\n  ]";
-  if (!k.tensorMaps.empty()) {
-    // TMA descriptors the launcher encodes and passes after the tensors.
-    os << ",\n  \"tensor_maps\": [";
-    for (size_t i = 0; i < k.tensorMaps.size(); ++i) {
-      const auto &m = k.tensorMaps[i];
-      os << (i ? "," : "") << "\n    {\"param\": " << m.param << ", \"tensor\": "
-         << quoted(sig.params[m.tensor].name) << ", \"box\": [";
-      for (size_t d = 0; d < m.box.size(); ++d)
-        os << (d ? ", " : "") << m.box[d];
-      os << "], \"swizzle\": " << m.swizzle << "}";
-    }
-    os << "\n  ]";
-  }
-  if (k.registerSplit.size() == 3)
-    // The producer warpgroup is the last 128 of the threads.
-    os << ",\n  \"warp_specialized\": {\"producer_threads\": 128, "
-       << "\"registers_at_launch\": " << k.registerSplit[0]
-       << ", \"producer_registers\": " << k.registerSplit[1]
-       << ", \"consumer_registers\": " << k.registerSplit[2] << "}";
-  os << "\n}\n";
-  return text;
-}
-
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
   cl::HideUnrelatedOptions(tesselcCategory);
@@ -299,7 +242,9 @@ int main(int argc, char **argv) {
       else if (kind == "fatbin")
         artifacts.emplace_back(cuda->fatbin, entry + ".fatbin");
       else if (kind == "manifest")
-        artifacts.emplace_back(manifest(*cuda, signature, target), entry + ".json");
+        artifacts.emplace_back(
+            tessel::manifestJSON(*cuda, signature, target, tessel::sha256Hex(request.source)),
+            entry + ".json");
       else {
         if (!launcher) {
           launcher = tessel::buildLauncher(*cuda, signature, target);

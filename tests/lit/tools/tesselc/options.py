@@ -11,13 +11,18 @@
 # RUN: not tesselc %s --entry add -D "N=(" 2>&1 | FileCheck %s --check-prefix=VALUE
 # RUN: not tesselc %s --entry add --no-such-flag 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 # RUN: not tesselc %S/no-such-file.py --entry add 2>&1 | FileCheck %s --check-prefix=MISSING
+# RUN: not tesselc %s --entry add -D N=8 --emit object 2>&1 | FileCheck %s --check-prefix=NOOUT
 import tessel.language as T
 
 # HELP: --dump-ir-after-all
 # HELP: --emit=<KINDS>
+# HELP-SAME: header and object
+# HELP-SAME: static-lib
 # HELP: --entry=<NAME>
 # HELP: --target=<ARCH>
 # HELP: --timing
+# HELP: --tma
+# HELP: --warp-specialize
 # BOTH: tile.kernel
 # BOTH: define void @_mlir_ciface_add
 # DUMP: IR Dump After TileLowerToLoopsPass (tile-lower-to-loops)
@@ -25,13 +30,14 @@ import tessel.language as T
 # TIMING: tesselc: frontend {{[0-9.]+}} ms
 # FILES: add.cpu.ll
 # FILES: add.tile.mlir
-# EMIT: unknown --emit kind 'wasm' (known: tile, cpu-llvm, ptx, cubin, fatbin, manifest)
+# EMIT: unknown --emit kind 'wasm' (known: tile, cpu-llvm, ptx, cubin, fatbin, manifest, header, object, static-lib)
 # TARGET: unknown --target 'sm_75' (known: sm_90a, sm_90)
 # BADNAME: bad -D '8=N': expected NAME=VALUE
 # TWICE: -D N is given twice
 # VALUE: <-D N>:1:1: error: '(' was never closed
 # UNKNOWN: Unknown command line argument '--no-such-flag'
 # MISSING: cannot read '{{.*}}no-such-file.py'
+# NOOUT: --emit object writes a binary file: give -o DIR
 
 
 def add(N):
