@@ -39,4 +39,11 @@ compile gemm_fp8_block_scaled_4096 tests/lit/Frontend/corpus/gemm_fp8_block_scal
 # Row reductions combined across warps through shared memory.
 compile softmax_m4096_n1024 tests/lit/Frontend/corpus/softmax.py softmax M=4096 N=1024 block_M=8
 compile layernorm_m4096_n1024 tests/lit/Frontend/corpus/layernorm.py layernorm M=4096 N=1024
+# examples/embed: the launchers (NAME.h, NAME.o) a C++ program links.
+mkdir -p "$OUT/embed"
+"$TESSELC" "$ROOT/examples/gemm/gemm.py" --entry matmul -D M=256 -D N=256 -D K=256 \
+  --emit header,object -o "$OUT/embed"
+"$TESSELC" "$ROOT/examples/flash_attention/flash_attention.py" --entry flash_attention \
+  -D batch=1 -D heads=2 -D seq_len=128 -D dim=64 --emit header,object -o "$OUT/embed"
+echo "compiled embed/ launchers"
 du -sh "$OUT"

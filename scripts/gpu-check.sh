@@ -14,4 +14,13 @@ cmake -S "$ROOT/lib/Runtime" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j >/dev/null
 echo "runtime: $BUILD/libtessel_runtime.so"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
-TESSEL_RUNTIME_LIB="$BUILD/libtessel_runtime.so" python3 "$ROOT/tests/gpu/check_artifacts.py" "$ART"
+status=0
+TESSEL_RUNTIME_LIB="$BUILD/libtessel_runtime.so" python3 "$ROOT/tests/gpu/check_artifacts.py" "$ART" || status=1
+# examples/embed: a C++ program linking the ahead-of-time launchers.
+if [ -d "$ART/embed" ]; then
+  cmake -S "$ROOT/examples/embed" -B "$BUILD/embed" -DCMAKE_BUILD_TYPE=Release \
+    -DTESSEL_EMBED_PREBUILT="$ART/embed" -DTESSEL_RUNTIME_LIB="$BUILD/libtessel_runtime.so" >/dev/null
+  cmake --build "$BUILD/embed" -j >/dev/null
+  "$BUILD/embed/embed" || status=1
+fi
+exit $status
