@@ -34,8 +34,12 @@ compile attention_b1_h8_s1024_d128 examples/flash_attention/flash_attention.py f
 # (TMA from thread 0) and with cp.async, to compare.
 TESSEL_FLAGS=--warp-specialize=false compile gemm_float16_4096_onerole examples/gemm/gemm.py matmul M=4096 N=4096 K=4096 dtype=float16
 TESSEL_FLAGS=--tma=false compile gemm_float16_4096_cpasync examples/gemm/gemm.py matmul M=4096 N=4096 K=4096 dtype=float16
-# DeepSeek-V3 style FP8 block-scaled GEMM (the corpus kernel).
-compile gemm_fp8_block_scaled_4096 tests/lit/Frontend/corpus/gemm_fp8_block_scaled.py fp8_gemm M=4096 N=4096 K=4096
+# examples/fp8_gemm: DeepSeek-V3 block-scaled FP8 GEMM on DeepGEMM's shapes.
+for m in 128 4096; do
+  for nk in 2112x7168 24576x1536 32768x512 7168x16384 4096x7168 7168x2048; do
+    compile "fp8_gemm_${m}x${nk}" examples/fp8_gemm/fp8_gemm.py fp8_gemm M=$m N=${nk%x*} K=${nk#*x}
+  done
+done
 # Row reductions combined across warps through shared memory.
 compile softmax_m4096_n1024 tests/lit/Frontend/corpus/softmax.py softmax M=4096 N=1024 block_M=8
 compile layernorm_m4096_n1024 tests/lit/Frontend/corpus/layernorm.py layernorm M=4096 N=1024

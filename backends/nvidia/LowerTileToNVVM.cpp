@@ -2641,7 +2641,7 @@ SmallVector<CopyOp> KernelEmitter::asyncCopies(PipelinedOp op) {
       if (!op->isAncestor(def))
         return true;
       if (depth > 16 || def->getNumRegions() || def->getBlock() != &body ||
-          !isa<arith::ArithDialect>(def->getDialect()))
+          !(isa<arith::ArithDialect>(def->getDialect()) || isa<CastOp>(def)))
         return false;
       return llvm::all_of(def->getOperands(),
                           [&](Value o) { return computable(o, depth + 1); });
@@ -2665,8 +2665,12 @@ Value KernelEmitter::valueAtIteration(Value old, Block &body, Value iv) {
     if (Value v = map.lookupOrNull(old))
       return v;
     if (!def || def->getNumRegions() || def->getNumResults() != 1 ||
-        !isa<arith::ArithDialect>(def->getDialect()))
+        !(isa<arith::ArithDialect>(def->getDialect()) || isa<CastOp>(def)))
       return Value();
+  }
+  if (auto castOp = dyn_cast<CastOp>(def)) {
+    Value input = valueAtIteration(castOp.getInput(), body, iv);
+    return input ? cpu::convertScalar(b, loc, input, castOp.getType()) : Value();
   }
   SmallVector<Value> operands;
   for (Value o : def->getOperands()) {
@@ -3083,7 +3087,7 @@ bool KernelEmitter::producerComputable(Value v, Block &body, int depth) {
   }
   Operation *def = v.getDefiningOp();
   if (depth > 16 || def->getNumRegions() || def->getNumResults() != 1 ||
-      !isa<arith::ArithDialect>(def->getDialect()))
+      !(isa<arith::ArithDialect>(def->getDialect()) || isa<CastOp>(def)))
     return false;
   return llvm::all_of(def->getOperands(), [&](Value o) {
     return producerComputable(o, body, depth + 1);
