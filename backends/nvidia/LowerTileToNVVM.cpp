@@ -267,9 +267,20 @@ struct SyncState {
       return x.first < r.second && r.first < x.second;
     });
   }
+  /// Adds `o`'s ranges not already covered by one of these (the two arms
+  /// of a branch start from the same state: appending both would double the
+  /// lists at every branch, exponentially in a loop of branches).
   void merge(const SyncState &o) {
-    reads.append(o.reads.begin(), o.reads.end());
-    writes.append(o.writes.begin(), o.writes.end());
+    auto add = [](SmallVector<std::pair<int64_t, int64_t>> &to,
+                  ArrayRef<std::pair<int64_t, int64_t>> from) {
+      for (auto r : from)
+        if (!llvm::any_of(to, [&](auto x) {
+              return x.first <= r.first && r.second <= x.second;
+            }))
+          to.push_back(r);
+    };
+    add(reads, o.reads);
+    add(writes, o.writes);
   }
 };
 
@@ -1294,12 +1305,25 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
               math::Exp2Op::create(b, loc, arith::MulFOp::create(b, loc, x, log2e)));
       return success();
     }
+    // log2 of an f32: PTX's lg2.approx (LLVM's NVPTX backend has no
+    // lowering for llvm.log2.f32 but a call to a library it does not have).
+    auto log2 = [&](Value x) -> Value {
+      if (!x.getType().isF32())
+        return math::Log2Op::create(b, loc, x);
+      return LLVM::CallIntrinsicOp::create(b, loc, x.getType(),
+                                           b.getStringAttr("llvm.nvvm.lg2.approx.f"),
+                                           ValueRange{x})
+          .getResult(0);
+    };
     if (auto l = dyn_cast<math::LogOp>(op)) {
       Value x = map.lookup(l.getOperand());
       auto ln2 = arith::ConstantOp::create(
           b, loc, b.getFloatAttr(x.getType(), 0.6931471805599453));
-      map.map(l.getResult(),
-              arith::MulFOp::create(b, loc, math::Log2Op::create(b, loc, x), ln2));
+      map.map(l.getResult(), arith::MulFOp::create(b, loc, log2(x), ln2));
+      return success();
+    }
+    if (auto l = dyn_cast<math::Log2Op>(op)) {
+      map.map(l.getResult(), log2(map.lookup(l.getOperand())));
       return success();
     }
     if (auto t = dyn_cast<math::TanhOp>(op)) {

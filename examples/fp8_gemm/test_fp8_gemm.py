@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import reference as ref  # noqa: E402
+import fp8_gemm_reference as ref  # noqa: E402
 from fp8_gemm import fp8_gemm, fp8_gemm_grouped, fp8_gemm_masked  # noqa: E402
 
 
