@@ -43,6 +43,18 @@ done
 # Row reductions combined across warps through shared memory.
 compile softmax_m4096_n1024 tests/lit/Frontend/corpus/softmax.py softmax M=4096 N=1024 block_M=8
 compile layernorm_m4096_n1024 tests/lit/Frontend/corpus/layernorm.py layernorm M=4096 N=1024
+# examples/mla_decode at FlashMLA's benchmark shape (read by its benchmark.py
+# from mla/, apart from the generic checks).
+mkdir -p "$OUT/mla"
+for sk in 4096 8192; do
+  blocks=$((sk / 64))
+  "$TESSELC" "$ROOT/examples/mla_decode/mla_decode.py" --entry mla_decode -D batch=128 -D s_q=1 \
+    -D h_q=128 -D num_blocks=$((128 * blocks)) -D max_blocks=$blocks --target sm_90a \
+    --emit "$EMIT" -o "$OUT/mla/tmp"
+  for f in "$OUT/mla/tmp"/*; do mv "$f" "$OUT/mla/mla_decode_b128_h128_sk${sk}.${f##*.}"; done
+  rmdir "$OUT/mla/tmp"
+  echo "compiled mla/mla_decode_b128_h128_sk${sk}"
+done
 # examples/embed: the launchers (NAME.h, NAME.o) a C++ program links.
 mkdir -p "$OUT/embed"
 "$TESSELC" "$ROOT/examples/gemm/gemm.py" --entry matmul -D M=256 -D N=256 -D K=256 \
