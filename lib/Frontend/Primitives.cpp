@@ -765,6 +765,28 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
       return std::nullopt;
     return makeScalar(*v);
   }
+  if (name == "T.reinterpret") {
+    // The same bits as another type of the same width (a float's bits as
+    // an integer, to order or pick them apart).
+    auto a = bind({name, {"value", "dtype"}, 2});
+    if (!a || !p.requireDevice(name))
+      return std::nullopt;
+    Type t = requireDType(*a->get(1), a->locs[1]);
+    MaybeValue x = materialize(*a->get(0), a->locs[0]);
+    if (!t || !x)
+      return std::nullopt;
+    std::optional<mlir::Value> v = toIR(*x, naturalType(*x), a->locs[0]);
+    if (!v)
+      return std::nullopt;
+    unsigned from = v->getType().getIntOrFloatBitWidth(), to = t.getIntOrFloatBitWidth();
+    if (from != to)
+      return error(a->locs[1], "T.reinterpret keeps the bits: a " + std::to_string(from) +
+                                   "-bit value cannot be read as a " +
+                                   std::to_string(to) + "-bit type");
+    if (v->getType() == t)
+      return makeScalar(*v);
+    return makeScalar(arith::BitcastOp::create(builder, loc(l), t, *v));
+  }
   if (name == "T.print") {
     auto a = bind({name, {"value", "msg"}, 1});
     if (!a || !p.requireDevice(name))

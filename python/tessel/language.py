@@ -18,7 +18,7 @@ __all__ = [
     "alloc_local", "copy", "gemm", "GemmWarpPolicy", "fill", "clear", "Pipelined",
     "Parallel", "serial", "unroll", "reduce_max", "reduce_sum", "reduce_min",
     "reduce_abssum", "reduce_absmax", "exp", "exp2", "log", "log2", "max", "min", "abs",
-    "rsqrt", "sqrt", "ceildiv", "if_then_else", "infinity", "atomic_add", "cast",
+    "rsqrt", "sqrt", "ceildiv", "if_then_else", "infinity", "atomic_add", "cast", "reinterpret",
     "use_swizzle", "annotate_layout", "dynamic", "Dynamic", "print",
 ]
 
@@ -194,6 +194,8 @@ atomic_add = _kernel_only("atomic_add")
 atomic_add.__doc__ = "``atomic_add(dst, value)``: an element, or a tile into a region."
 cast = _kernel_only("cast")
 cast.__doc__ = "``cast(value, dtype)``: round to nearest even; fp8 saturates per format."
+reinterpret = _kernel_only("reinterpret")
+reinterpret.__doc__ = "``reinterpret(value, dtype)``: the same bits read as another type of the same width."
 use_swizzle = _kernel_only("use_swizzle")
 use_swizzle.__doc__ = "``use_swizzle(panel_size)``: visit blocks in panels for L2 reuse."
 annotate_layout = _kernel_only("annotate_layout")

@@ -58,6 +58,8 @@ CASES = [
 ]
 
 KERNEL_CASES = [
+    ("reinterpret_width", "x = T.reinterpret(A[0, 0], \"int32\")",
+     "T.reinterpret keeps the bits: a 16-bit value cannot be read as a 32-bit type"),
     # -- T. primitives: arity, keywords, constants ------------------------
     ("copy_arity", "T.copy(A, a, A)", "T.copy() takes at most 2 arguments (src, dst), got 3"),
     ("gemm_keyword", "T.gemm(a, b, c, transpose_C=True)", "T.gemm() got an unexpected keyword argument 'transpose_C'"),

@@ -1,0 +1,228 @@
+"""DeepSeek V3.2 sparse attention (DSA): the lightning indexer, a top-k
+selector, and sparse MLA over the selected tokens.
+
+  indexer(seq, seq_kv)
+      q [seq, 64, 128] e4m3, k [seq_kv, 128] e4m3, k_scale [seq_kv] fp32,
+      weights [seq, 64] fp32, ks/ke [seq] int32 (query i sees keys
+      ks[i] <= t < ke[i]: causal or ragged ranges)
+      -> logits [seq, seq_kv] fp32 = sum_h weights[i, h] * relu(q[i, h] . k[t] * k_scale[t]),
+         -inf outside the range
+  topk(seq, seq_kv, k)
+      logits [seq, seq_kv] -> indices [seq, k] int32: the k largest finite
+      logits of each row (any order; ties broken towards lower indices),
+      -1 where the row has fewer
+  sparse_mla(s_q, h_q, s_kv, topk)
+      q [s_q, h_q, 576], kv [s_kv, 1, 576] bf16 (values: the first 512 dims),
+      indices [s_q, 1, topk] int32 (-1 and out-of-range entries ignored)
+      -> out [s_q, h_q, 512] bf16, lse [s_q, h_q] fp32 (natural log; -inf
+         and out 0 for a query with no valid index)
+"""
+import tessel
+import tessel.language as T
+
+FP8 = "float8_e4m3"
+D, DV = 576, 512
+LOG2E = 1.44269504
+
+
+@tessel.jit(out_idx=[-1])
+def indexer(seq, seq_kv, heads=64, dim=128, block_N=128):
+    accum = "float32"
+
+    @T.prim_func
+    def main(Q: T.Tensor((seq, heads, dim), FP8), K: T.Tensor((seq_kv, dim), FP8),
+             K_scale: T.Tensor((seq_kv,), accum), W: T.Tensor((seq, heads), accum),
+             KS: T.Tensor((seq,), "int32"), KE: T.Tensor((seq,), "int32"),
+             Logits: T.Tensor((seq, seq_kv), accum)):
+        with T.Kernel(T.ceildiv(seq_kv, block_N), seq, threads=128) as (bx, i):
+            Q_s = T.alloc_shared((heads, dim), FP8)
+            K_s = T.alloc_shared((block_N, dim), FP8)
+            acc = T.alloc_fragment((heads, block_N), accum)
+            score = T.alloc_fragment((block_N,), accum)
+            T.copy(Q[i, :, :], Q_s)
+            T.copy(K[bx * block_N, 0], K_s)
+            T.clear(acc)
+            T.gemm(Q_s, K_s, acc, transpose_B=True)
+            for h, j in T.Parallel(heads, block_N):
+                t = T.min(bx * block_N + j, seq_kv - 1)
+                acc[h, j] = T.max(acc[h, j] * K_scale[t], 0) * W[i, h]
+            T.reduce_sum(acc, score, dim=0)
+            ks = KS[i]
+            ke = KE[i]
+            for j in T.Parallel(block_N):
+                t = bx * block_N + j
+                if t < seq_kv:
+                    Logits[i, t] = T.if_then_else((t >= ks) & (t < ke), score[j],
+                                                  -T.infinity(accum))
+
+    return main
+
+
+@tessel.jit(out_idx=[-1])
+def topk(seq, seq_kv, k, block=1024, threads=128):
+    """Radix select per row (one block each): the k-th largest key is found
+    bit by bit, from the top, by counting the keys at or above each
+    candidate (32 counting passes over the row); then one pass in index
+    order writes the indices above it and the first of those equal to it.
+    Keys are the logits' bits made to order as integers do."""
+    chunks = (seq_kv + block - 1) // block
+    accum = "float32"
+
+    @T.prim_func
+    def main(Logits: T.Tensor((seq, seq_kv), accum), Indices: T.Tensor((seq, k), "int32")):
+        with T.Kernel(seq, threads=threads) as i:
+            flags = T.alloc_fragment((block,), accum)
+            count = T.alloc_fragment((1,), accum)
+            # Each count, where every thread can read it.
+            shared_count = T.alloc_shared((1,), accum)
+            # 0: the threshold key, 1: how many to take, 2: above it,
+            # 3: written so far, 4: equal ones taken.
+            state = T.alloc_local((5,), "int64")
+            # key(x): x's bits, negatives' magnitude bits flipped, offset to
+            # be non-negative: keys order as the floats do.
+
+            # How many finite logits the row has: take k of them, or all.
+            total = T.alloc_local((1,), accum)
+            total[0] = 0
+            for c in T.serial(chunks):
+                for j in T.Parallel(block):
+                    t = c * block + j
+                    x = Logits[i, T.min(t, seq_kv - 1)]
+                    flags[j] = T.if_then_else((t < seq_kv) & (x > -T.infinity(accum)), 1.0, 0.0)
+                T.reduce_sum(flags, count, dim=0)
+                T.copy(count, shared_count)
+                total[0] += shared_count[0]
+            state[1] = T.min(T.cast(total[0], "int64"), k)
+            state[0] = 0
+            for it in T.serial(32):
+                candidate = state[0] | (T.cast(1, "int64") << (31 - it))
+                total[0] = 0
+                for c in T.serial(chunks):
+                    for j in T.Parallel(block):
+                        t = c * block + j
+                        x = Logits[i, T.min(t, seq_kv - 1)]
+                        bits = T.reinterpret(x, "int32")
+                        kx = T.cast(T.if_then_else(bits >= 0, bits, bits ^ 0x7FFFFFFF),
+                                    "int64") + 2147483648
+                        flags[j] = T.if_then_else(
+                            (t < seq_kv) & (x > -T.infinity(accum)) & (kx >= candidate),
+                            1.0, 0.0)
+                    T.reduce_sum(flags, count, dim=0)
+                    T.copy(count, shared_count)
+                    total[0] += shared_count[0]
+                if T.cast(total[0], "int64") >= state[1]:
+                    state[0] = candidate
+            # Keys above the threshold all go; equal ones in index order.
+            total[0] = 0
+            for c in T.serial(chunks):
+                for j in T.Parallel(block):
+                    t = c * block + j
+                    x = Logits[i, T.min(t, seq_kv - 1)]
+                    bits = T.reinterpret(x, "int32")
+                    kx = T.cast(T.if_then_else(bits >= 0, bits, bits ^ 0x7FFFFFFF),
+                                "int64") + 2147483648
+                    flags[j] = T.if_then_else(
+                        (t < seq_kv) & (x > -T.infinity(accum)) & (kx > state[0]), 1.0, 0.0)
+                T.reduce_sum(flags, count, dim=0)
+                T.copy(count, shared_count)
+                total[0] += shared_count[0]
+            state[2] = T.cast(total[0], "int64")
+            state[3] = 0
+            state[4] = 0
+            if state[1] > 0:
+                for t in T.serial(seq_kv):
+                    x = Logits[i, t]
+                    if x > -T.infinity(accum):
+                        bits = T.reinterpret(x, "int32")
+                        kx = T.cast(T.if_then_else(bits >= 0, bits, bits ^ 0x7FFFFFFF),
+                                    "int64") + 2147483648
+                        if (kx > state[0]) | ((kx == state[0]) & (state[4] < state[1] - state[2])):
+                            Indices[i, state[3]] = t
+                            state[3] += 1
+                            if kx == state[0]:
+                                state[4] += 1
+            for p in T.serial(k):
+                if p >= state[3]:
+                    Indices[i, p] = -1
+
+    return main
+
+
+@tessel.jit(out_idx=[-2, -1])
+def sparse_mla(s_q, h_q, s_kv, topk, block_H=64, block_N=64, threads=256, dtype="bfloat16"):
+    heads = min(block_H, h_q)
+    assert h_q % heads == 0
+    head_blocks = h_q // heads
+    rows = block_H
+    scale = D ** -0.5 * LOG2E
+    accum = "float32"
+
+    @T.prim_func
+    def main(Q: T.Tensor((s_q, h_q, D), dtype), KV: T.Tensor((s_kv, 1, D), dtype),
+             Indices: T.Tensor((s_q, 1, topk), "int32"),
+             Out: T.Tensor((s_q, h_q, DV), dtype), LSE: T.Tensor((s_q, h_q), accum)):
+        with T.Kernel(head_blocks, s_q, threads=threads) as (hb, i):
+            h0 = hb * heads
+            Q_s = T.alloc_shared((rows, D), dtype)
+            K_s = T.alloc_shared((block_N, D), dtype)
+            V_s = T.alloc_shared((block_N, DV), dtype)
+            P_s = T.alloc_shared((rows, block_N), dtype)
+            ok = T.alloc_shared((block_N,), "int32")
+            acc_s = T.alloc_fragment((rows, block_N), accum)
+            acc_s_cast = T.alloc_fragment((rows, block_N), dtype)
+            acc_o = T.alloc_fragment((rows, DV), accum)
+            m = T.alloc_fragment((rows,), accum)
+            m_prev = T.alloc_fragment((rows,), accum)
+            rescale = T.alloc_fragment((rows,), accum)
+            row_sum = T.alloc_fragment((rows,), accum)
+            l = T.alloc_fragment((rows,), accum)
+            if heads < rows:
+                T.clear(Q_s)
+            T.copy(Q[i, h0:h0 + heads, :], Q_s[0:heads, :])
+            T.fill(acc_o, 0)
+            T.fill(l, 0)
+            T.fill(m, -T.infinity(accum))
+            for c in T.Pipelined(T.ceildiv(topk, block_N), num_stages=1):
+                # Gather the chunk's tokens; invalid ones read token 0 (any
+                # finite row: they are masked out of the scores, so their P
+                # is 0).
+                for j in T.Parallel(block_N):
+                    slot = c * block_N + j
+                    idx = T.if_then_else(slot < topk, Indices[i, 0, T.min(slot, topk - 1)], -1)
+                    ok[j] = T.if_then_else((idx >= 0) & (idx < s_kv), idx, -1)
+                for j, d in T.Parallel(block_N, D):
+                    K_s[j, d] = KV[T.max(ok[j], 0), 0, d]
+                T.clear(acc_s)
+                T.gemm(Q_s, K_s, acc_s, transpose_B=True)
+                for r, j in T.Parallel(rows, block_N):
+                    acc_s[r, j] = T.if_then_else(ok[j] >= 0, acc_s[r, j], -T.infinity(accum))
+                T.copy(m, m_prev)
+                T.reduce_max(acc_s, m, dim=1, clear=False)
+                for r in T.Parallel(rows):
+                    rescale[r] = T.exp2(m_prev[r] * scale - m[r] * scale)
+                for r, d in T.Parallel(rows, DV):
+                    acc_o[r, d] *= rescale[r]
+                for r, j in T.Parallel(rows, block_N):
+                    acc_s[r, j] = T.exp2(acc_s[r, j] * scale - m[r] * scale)
+                T.reduce_sum(acc_s, row_sum, dim=1)
+                for r in T.Parallel(rows):
+                    l[r] = l[r] * rescale[r] + row_sum[r]
+                T.copy(acc_s, acc_s_cast)
+                T.copy(acc_s_cast, P_s)
+                for j, d in T.Parallel(block_N, DV):
+                    V_s[j, d] = K_s[j, d]
+                T.gemm(P_s, V_s, acc_o)
+            for r, d in T.Parallel(rows, DV):
+                acc_o[r, d] = T.if_then_else(l[r] > 0, acc_o[r, d] / l[r], 0)
+            if heads < rows:
+                O_s = T.alloc_shared((rows, DV), dtype)
+                T.copy(acc_o, O_s)
+                T.copy(O_s[0:heads, :], Out[i, h0:h0 + heads, :])
+            else:
+                T.copy(acc_o, Out[i, h0:h0 + heads, :])
+            for r in T.Parallel(rows):
+                if r < heads:
+                    LSE[i, h0 + r] = T.if_then_else(
+                        l[r] > 0, T.log(l[r]) + m[r] * (scale / LOG2E), -T.infinity(accum))
+
+    return main

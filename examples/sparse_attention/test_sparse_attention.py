@@ -1,0 +1,87 @@
+"""DeepSeek V3.2 sparse attention against numpy: the indexer (fp8 q and k,
+per-token k scales, causal and ragged ranges), the top-k selector (ties,
+-inf, rows with fewer than k candidates) and sparse MLA (-1 and
+out-of-range indices, a query with none), on the CPU backend (CI) and at
+real shapes on a GPU when one is present."""
+import os
+import sys
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sparse_attention_reference as ref  # noqa: E402
+from sparse_attention import indexer, sparse_mla, topk  # noqa: E402
+
+E4M3 = ml_dtypes.float8_e4m3fn
+BF16 = ml_dtypes.bfloat16
+
+
+def indexer_inputs(rng, seq, seq_kv, causal):
+    q = (rng.standard_normal((seq, 64, 128)) * 0.5).astype(E4M3)
+    k = (rng.standard_normal((seq_kv, 128)) * 0.5).astype(E4M3)
+    k_scale = rng.uniform(0.5, 2.0, seq_kv).astype(np.float32)
+    weights = rng.standard_normal((seq, 64)).astype(np.float32)
+    if causal:  # query i is token seq_kv - seq + i
+        ks = np.zeros(seq, np.int32)
+        ke = (seq_kv - seq + 1 + np.arange(seq)).astype(np.int32)
+    else:  # ragged: each query its own window
+        ks = rng.integers(0, seq_kv // 2, seq).astype(np.int32)
+        ke = (ks + rng.integers(0, seq_kv // 2, seq)).astype(np.int32)
+    return q, k, k_scale, weights, ks, ke
+
+
+@pytest.mark.parametrize("seq,seq_kv,causal", [(4, 300, True), (3, 256, False)])
+def test_indexer(seq, seq_kv, causal):
+    rng = np.random.default_rng(seq + seq_kv)
+    args = indexer_inputs(rng, seq, seq_kv, causal)
+    logits = indexer(seq, seq_kv)(*args)
+    want = ref.indexer(*args)
+    assert (np.isneginf(logits) == np.isneginf(want)).all()
+    finite = np.isfinite(want)
+    np.testing.assert_allclose(logits[finite], want[finite], rtol=1e-4,
+                               atol=1e-4 * np.abs(want[finite]).max())
+
+
+@pytest.mark.parametrize("seq_kv,k", [(3000, 64), (100, 128)])
+def test_topk(seq_kv, k):
+    rng = np.random.default_rng(seq_kv + k)
+    logits = rng.standard_normal((5, seq_kv)).astype(np.float32)
+    logits[0, rng.choice(seq_kv, seq_kv // 2, replace=False)] = -np.inf   # masked
+    logits[1, :] = 1.5                                                   # all tied
+    logits[2, 10:] = -np.inf                                             # fewer than k
+    logits[3] = -np.abs(logits[3])                                       # all negative
+    logits[4, :] = -np.inf                                               # none
+    got = topk(5, seq_kv, k)(logits)
+    want = ref.topk(logits, k)
+    for row in range(5):
+        chosen = got[row][got[row] >= 0]
+        assert len(set(chosen.tolist())) == len(chosen), "an index twice"
+        np.testing.assert_array_equal(np.sort(chosen), want[row][want[row] >= 0])
+        assert (got[row][len(chosen):] == -1).all()
+
+
+def mla_inputs(rng, s_q, h_q, s_kv, k):
+    q = rng.standard_normal((s_q, h_q, ref.D)).astype(BF16)
+    kv = rng.standard_normal((s_kv, 1, ref.D)).astype(BF16)
+    indices = np.stack([rng.choice(s_kv, k, replace=False) for _ in range(s_q)]).astype(np.int32)
+    indices = indices[:, None, :]
+    indices[0, 0, ::3] = -1            # none
+    indices[1, 0, 5] = s_kv + 7        # out of range: ignored
+    indices[2, 0, :] = -1              # a query with no token at all
+    return q, kv, indices
+
+
+@pytest.mark.parametrize("h_q,k", [(16, 100), (64, 128)])
+def test_sparse_mla(h_q, k):
+    rng = np.random.default_rng(h_q + k)
+    s_q, s_kv = 4, 500
+    q, kv, indices = mla_inputs(rng, s_q, h_q, s_kv, k)
+    out, lse = sparse_mla(s_q, h_q, s_kv, k)(q, kv, indices)
+    want_out, want_lse = ref.sparse_mla(q.astype(np.float32), kv.astype(np.float32), indices)
+    out = out.astype(np.float32)
+    np.testing.assert_allclose(out, want_out, rtol=2 / 128, atol=2e-3)
+    assert (out[2] == 0).all() and np.isneginf(lse[2]).all()
+    finite = np.isfinite(want_lse)
+    np.testing.assert_allclose(lse[finite], want_lse[finite], rtol=1e-5, atol=1e-5)
