@@ -16,6 +16,9 @@ selector, and sparse MLA over the selected tokens.
       indices [s_q, 1, topk] int32 (-1 and out-of-range entries ignored)
       -> out [s_q, h_q, 512] bf16, lse [s_q, h_q] fp32 (natural log; -inf
          and out 0 for a query with no valid index)
+  sparse_mla_decode_fp8(batch, s_q, h_q, num_tokens, topk)
+      the decode form over an FP8 KV cache (e4m3 with a scale per 128 values,
+      RoPE dims in bf16), indices per (batch, query token)
 """
 import tessel
 import tessel.language as T
@@ -148,6 +151,35 @@ def topk(seq, seq_kv, k, block=1024, threads=128):
     return main
 
 
+@T.macro
+def _attend_chunk(Q_s, K_s, V_s, P_s, ok, acc_s, acc_s_cast, acc_o, m, m_prev, rescale,
+                  row_sum, l, rows, block_N, scale):
+    """One chunk of gathered tokens (K_s; ok[j] < 0: no token) into the
+    online softmax: scores, masking, running max and sums, P (through
+    shared memory) times the values (the first 512 dims of K_s)."""
+    accum = "float32"
+    T.clear(acc_s)
+    T.gemm(Q_s, K_s, acc_s, transpose_B=True)
+    for r, j in T.Parallel(rows, block_N):
+        acc_s[r, j] = T.if_then_else(ok[j] >= 0, acc_s[r, j], -T.infinity(accum))
+    T.copy(m, m_prev)
+    T.reduce_max(acc_s, m, dim=1, clear=False)
+    for r in T.Parallel(rows):
+        rescale[r] = T.exp2(m_prev[r] * scale - m[r] * scale)
+    for r, d in T.Parallel(rows, DV):
+        acc_o[r, d] *= rescale[r]
+    for r, j in T.Parallel(rows, block_N):
+        acc_s[r, j] = T.exp2(acc_s[r, j] * scale - m[r] * scale)
+    T.reduce_sum(acc_s, row_sum, dim=1)
+    for r in T.Parallel(rows):
+        l[r] = l[r] * rescale[r] + row_sum[r]
+    T.copy(acc_s, acc_s_cast)
+    T.copy(acc_s_cast, P_s)
+    for j, d in T.Parallel(block_N, DV):
+        V_s[j, d] = K_s[j, d]
+    T.gemm(P_s, V_s, acc_o)
+
+
 @tessel.jit(out_idx=[-2, -1])
 def sparse_mla(s_q, h_q, s_kv, topk, block_H=64, block_N=64, threads=256, dtype="bfloat16"):
     heads = min(block_H, h_q)
@@ -196,26 +228,8 @@ def sparse_mla(s_q, h_q, s_kv, topk, block_H=64, block_N=64, threads=256, dtype=
                     idx = Indices[i, 0, T.min(slot, topk - 1)]
                     row = T.if_then_else((slot < topk) & (idx >= 0) & (idx < s_kv), idx, 0)
                     T.copy(KV[row, 0, :], K_s[j, :])
-                T.clear(acc_s)
-                T.gemm(Q_s, K_s, acc_s, transpose_B=True)
-                for r, j in T.Parallel(rows, block_N):
-                    acc_s[r, j] = T.if_then_else(ok[j] >= 0, acc_s[r, j], -T.infinity(accum))
-                T.copy(m, m_prev)
-                T.reduce_max(acc_s, m, dim=1, clear=False)
-                for r in T.Parallel(rows):
-                    rescale[r] = T.exp2(m_prev[r] * scale - m[r] * scale)
-                for r, d in T.Parallel(rows, DV):
-                    acc_o[r, d] *= rescale[r]
-                for r, j in T.Parallel(rows, block_N):
-                    acc_s[r, j] = T.exp2(acc_s[r, j] * scale - m[r] * scale)
-                T.reduce_sum(acc_s, row_sum, dim=1)
-                for r in T.Parallel(rows):
-                    l[r] = l[r] * rescale[r] + row_sum[r]
-                T.copy(acc_s, acc_s_cast)
-                T.copy(acc_s_cast, P_s)
-                for j, d in T.Parallel(block_N, DV):
-                    V_s[j, d] = K_s[j, d]
-                T.gemm(P_s, V_s, acc_o)
+                _attend_chunk(Q_s, K_s, V_s, P_s, ok, acc_s, acc_s_cast, acc_o, m, m_prev,
+                              rescale, row_sum, l, rows, block_N, scale)
             for r, d in T.Parallel(rows, DV):
                 acc_o[r, d] = T.if_then_else(l[r] > 0, acc_o[r, d] / l[r], 0)
             if heads < rows:
@@ -227,6 +241,79 @@ def sparse_mla(s_q, h_q, s_kv, topk, block_H=64, block_N=64, threads=256, dtype=
             for r in T.Parallel(rows):
                 if r < heads:
                     LSE[i, h0 + r] = T.if_then_else(
+                        l[r] > 0, T.log(l[r]) + m[r] * (scale / LOG2E), -T.infinity(accum))
+
+    return main
+
+
+@tessel.jit(out_idx=[-2, -1])
+def sparse_mla_decode_fp8(batch, s_q, h_q, num_tokens, topk, block_H=64, block_N=64,
+                          threads=256, dtype="bfloat16"):
+    """Sparse MLA decode over an FP8 KV cache, DeepSeek V3.2's layout in three
+    tensors: per token 512 e4m3 values with one fp32 scale per 128 of them
+    (`kv_nope`, `kv_scale`), and the 64 RoPE dims in bf16 (`kv_rope`).
+    indices [batch, s_q, topk] are token slots of the cache (-1 and
+    out-of-range ignored); out [batch, s_q, h_q, 512], lse [batch, s_q, h_q].
+    Tokens are dequantized to bf16 as they are gathered."""
+    heads = min(block_H, h_q)
+    assert h_q % heads == 0
+    head_blocks = h_q // heads
+    rows = block_H
+    scale = D ** -0.5 * LOG2E
+    accum = "float32"
+
+    @T.prim_func
+    def main(Q: T.Tensor((batch, s_q, h_q, D), dtype),
+             Nope: T.Tensor((num_tokens, DV), FP8), Scale: T.Tensor((num_tokens, DV // 128), accum),
+             Rope: T.Tensor((num_tokens, D - DV), dtype),
+             Indices: T.Tensor((batch, s_q, topk), "int32"),
+             Out: T.Tensor((batch, s_q, h_q, DV), dtype), LSE: T.Tensor((batch, s_q, h_q), accum)):
+        with T.Kernel(head_blocks, s_q, batch, threads=threads) as (hb, s, b):
+            h0 = hb * heads
+            Q_s = T.alloc_shared((rows, D), dtype)
+            K_s = T.alloc_shared((block_N, D), dtype)
+            V_s = T.alloc_shared((block_N, DV), dtype)
+            P_s = T.alloc_shared((rows, block_N), dtype)
+            ok = T.alloc_shared((block_N,), "int32")
+            acc_s = T.alloc_fragment((rows, block_N), accum)
+            acc_s_cast = T.alloc_fragment((rows, block_N), dtype)
+            acc_o = T.alloc_fragment((rows, DV), accum)
+            m = T.alloc_fragment((rows,), accum)
+            m_prev = T.alloc_fragment((rows,), accum)
+            rescale = T.alloc_fragment((rows,), accum)
+            row_sum = T.alloc_fragment((rows,), accum)
+            l = T.alloc_fragment((rows,), accum)
+            if heads < rows:
+                T.clear(Q_s)
+            T.copy(Q[b, s, h0:h0 + heads, :], Q_s[0:heads, :])
+            T.fill(acc_o, 0)
+            T.fill(l, 0)
+            T.fill(m, -T.infinity(accum))
+            for c in T.Pipelined(T.ceildiv(topk, block_N), num_stages=1):
+                for j in T.Parallel(block_N):
+                    slot = c * block_N + j
+                    idx = T.if_then_else(slot < topk, Indices[b, s, T.min(slot, topk - 1)], -1)
+                    ok[j] = T.if_then_else((idx >= 0) & (idx < num_tokens), idx, -1)
+                # Dequantize as gathered: e4m3 times its 128-wide block's
+                # scale, rounded to bf16; the RoPE part as stored.
+                for j, d in T.Parallel(block_N, DV):
+                    t = T.max(ok[j], 0)
+                    K_s[j, d] = T.cast(T.cast(Nope[t, d], accum) * Scale[t, d // 128], dtype)
+                for j, d in T.Parallel(block_N, D - DV):
+                    K_s[j, DV + d] = Rope[T.max(ok[j], 0), d]
+                _attend_chunk(Q_s, K_s, V_s, P_s, ok, acc_s, acc_s_cast, acc_o, m, m_prev,
+                              rescale, row_sum, l, rows, block_N, scale)
+            for r, d in T.Parallel(rows, DV):
+                acc_o[r, d] = T.if_then_else(l[r] > 0, acc_o[r, d] / l[r], 0)
+            if heads < rows:
+                O_s = T.alloc_shared((rows, DV), dtype)
+                T.copy(acc_o, O_s)
+                T.copy(O_s[0:heads, :], Out[b, s, h0:h0 + heads, :])
+            else:
+                T.copy(acc_o, Out[b, s, h0:h0 + heads, :])
+            for r in T.Parallel(rows):
+                if r < heads:
+                    LSE[b, s, h0 + r] = T.if_then_else(
                         l[r] > 0, T.log(l[r]) + m[r] * (scale / LOG2E), -T.infinity(accum))
 
     return main

@@ -44,3 +44,34 @@ def sparse_mla(q, kv, indices):
         out[i] = (p / total) @ keys[:, :DV]
         lse[i] = (np.log(total) + top)[:, 0]
     return out, lse
+
+
+def quantize_cache(kv):
+    """kv [tokens, 576] -> (e4m3 [tokens, 512], fp32 scales [tokens, 4],
+    rope [tokens, 64]): DeepSeek V3.2's FP8 cache, amax / 448 per 128."""
+    import ml_dtypes
+    nope = kv[:, :DV].astype(np.float32).reshape(-1, 4, 128)
+    scale = (np.maximum(np.abs(nope).max(axis=-1), 1e-4) / 448.0).astype(np.float32)
+    q = (nope / scale[..., None]).reshape(-1, DV).astype(ml_dtypes.float8_e4m3fn)
+    return q, scale, kv[:, DV:]
+
+
+def dequantize_cache(nope, scale, rope):
+    """The cache's tokens as the kernel sees them: e4m3 times its scale,
+    rounded to bf16 (the dtype attention runs in)."""
+    import ml_dtypes
+    values = nope.astype(np.float32).reshape(-1, 4, 128) * scale[..., None]
+    values = values.reshape(-1, DV).astype(ml_dtypes.bfloat16).astype(np.float64)
+    return np.concatenate([values, rope.astype(np.float64)], axis=1)
+
+
+def sparse_mla_decode(q, nope, scale, rope, indices):
+    """q [b, s_q, h_q, 576]; indices [b, s_q, topk] into the cache's tokens."""
+    kv = dequantize_cache(nope, scale, rope)[:, None, :]
+    b, s_q = q.shape[:2]
+    out = np.zeros(q.shape[:3] + (DV,))
+    lse = np.full(q.shape[:3], -np.inf)
+    for i in range(b):
+        o, l = sparse_mla(q[i], kv, indices[i][:, None, :])
+        out[i], lse[i] = o, l
+    return out, lse

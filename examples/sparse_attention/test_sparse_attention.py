@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sparse_attention_reference as ref  # noqa: E402
-from sparse_attention import indexer, sparse_mla, topk  # noqa: E402
+from sparse_attention import indexer, sparse_mla, sparse_mla_decode_fp8, topk  # noqa: E402
 
 E4M3 = ml_dtypes.float8_e4m3fn
 BF16 = ml_dtypes.bfloat16
@@ -85,3 +85,22 @@ def test_sparse_mla(h_q, k):
     assert (out[2] == 0).all() and np.isneginf(lse[2]).all()
     finite = np.isfinite(want_lse)
     np.testing.assert_allclose(lse[finite], want_lse[finite], rtol=1e-5, atol=1e-5)
+
+
+def test_sparse_mla_decode_fp8():
+    rng = np.random.default_rng(7)
+    b, s_q, h_q, tokens, k = 2, 2, 16, 400, 96
+    kv = rng.standard_normal((tokens, ref.D)).astype(BF16)
+    nope, scale, rope = ref.quantize_cache(kv.astype(np.float32))
+    rope = rope.astype(BF16)
+    q = rng.standard_normal((b, s_q, h_q, ref.D)).astype(BF16)
+    indices = np.stack([np.stack([rng.choice(tokens, k, replace=False) for _ in range(s_q)])
+                        for _ in range(b)]).astype(np.int32)
+    indices[0, 1, ::4] = -1
+    indices[1, 0, :] = -1
+    out, lse = sparse_mla_decode_fp8(b, s_q, h_q, tokens, k)(q, nope, scale, rope, indices)
+    want_out, want_lse = ref.sparse_mla_decode(q.astype(np.float32), nope, scale, rope, indices)
+    np.testing.assert_allclose(out.astype(np.float32), want_out, rtol=2 / 128, atol=3e-3)
+    assert (out[1, 0].astype(np.float32) == 0).all() and np.isneginf(lse[1, 0]).all()
+    finite = np.isfinite(want_lse)
+    np.testing.assert_allclose(lse[finite], want_lse[finite], rtol=1e-4, atol=1e-4)
