@@ -104,3 +104,74 @@ def test_sparse_mla_decode_fp8():
     assert (out[1, 0].astype(np.float32) == 0).all() and np.isneginf(lse[1, 0]).all()
     finite = np.isfinite(want_lse)
     np.testing.assert_allclose(lse[finite], want_lse[finite], rtol=1e-4, atol=1e-4)
+
+
+def has_gpu():
+    try:
+        import torch
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
+
+
+gpu = pytest.mark.skipif(not has_gpu(), reason="needs torch with a CUDA GPU")
+
+
+def _torch(x):
+    import torch
+    if x.dtype == E4M3:
+        return torch.from_numpy(np.ascontiguousarray(x).view(np.uint8)).cuda().view(
+            torch.float8_e4m3fn)
+    if x.dtype == BF16:
+        return torch.from_numpy(np.ascontiguousarray(x).view(np.int16)).cuda().view(torch.bfloat16)
+    return torch.from_numpy(np.ascontiguousarray(x)).cuda()
+
+
+@pytest.mark.gpu
+@gpu
+def test_indexer_on_gpu():
+    # A prefill chunk of 512 queries over 8k keys, causal.
+    import tessel
+    import torch
+    rng = np.random.default_rng(0)
+    args = indexer_inputs(rng, 512, 8192, causal=True)
+    kernel = tessel.jit(out_idx=[-1], target="cuda")(indexer.fn)(512, 8192)
+    logits = kernel(*[_torch(a) for a in args]).cpu().numpy()
+    q, k, k_scale, w, ks, ke = (_torch(a) for a in args)
+    dots = torch.einsum("ihd,td->iht", q.float(), k.float()) * k_scale[None, None, :]
+    want = (dots.relu() * w[:, :, None]).sum(1)
+    t = torch.arange(8192, device="cuda")[None, :]
+    want = torch.where((t >= ks[:, None]) & (t < ke[:, None]), want, -torch.inf).cpu().numpy()
+    finite = np.isfinite(want)
+    assert (np.isfinite(logits) == finite).all()
+    np.testing.assert_allclose(logits[finite], want[finite], rtol=1e-3,
+                               atol=1e-3 * np.abs(want[finite]).max())
+
+
+@pytest.mark.gpu
+@gpu
+def test_topk_on_gpu():
+    import tessel
+    rng = np.random.default_rng(1)
+    logits = rng.standard_normal((8, 131072)).astype(np.float32)
+    logits[0, 5000:] = -np.inf
+    kernel = tessel.jit(out_idx=[-1], target="cuda")(topk.fn)(8, 131072, 2048)
+    got = kernel(_torch(logits)).cpu().numpy()
+    want = ref.topk(logits, 2048)
+    for row in range(8):
+        np.testing.assert_array_equal(np.sort(got[row][got[row] >= 0]), want[row][want[row] >= 0])
+
+
+@pytest.mark.gpu
+@gpu
+def test_sparse_mla_on_gpu():
+    import tessel
+    rng = np.random.default_rng(2)
+    s_q, h_q, s_kv, k = 256, 128, 8192, 2048
+    q, kv, indices = mla_inputs(rng, s_q, h_q, s_kv, k)
+    kernel = tessel.jit(out_idx=[-2, -1], target="cuda")(sparse_mla.fn)(s_q, h_q, s_kv, k)
+    out, lse = kernel(_torch(q), _torch(kv), _torch(indices))
+    want_out, want_lse = ref.sparse_mla(q.astype(np.float32), kv.astype(np.float32), indices)
+    np.testing.assert_allclose(out.float().cpu().numpy(), want_out, rtol=2 / 128, atol=2e-3)
+    finite = np.isfinite(want_lse)
+    np.testing.assert_allclose(lse.cpu().numpy()[finite], want_lse[finite], rtol=1e-4, atol=1e-4)
