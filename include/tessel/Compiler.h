@@ -212,6 +212,24 @@ LauncherArtifacts buildLauncher(const CUDAKernel &kernel,
                                 const KernelSignature &signature,
                                 const std::string &arch);
 
+/// One compiled variant of an entry for buildDispatchLauncher: its kernel,
+/// the name its entry points carry (tessel_SYMBOL_load...), and the value of
+/// the dispatch key it was compiled for.
+struct LauncherVariant {
+  const CUDAKernel *kernel = nullptr;
+  const KernelSignature *signature = nullptr;
+  std::string symbol;
+  int64_t key = 0;
+};
+
+/// One header and one object for several variants of `entry`: each
+/// variant's own entry points, and tessel_ENTRY_dispatch_load/launch/unload,
+/// whose launch takes the key's value first and runs the variant compiled
+/// for it.
+LauncherArtifacts buildDispatchLauncher(const std::string &entry,
+                                        const std::vector<LauncherVariant> &variants,
+                                        const std::string &keyName, const std::string &arch);
+
 /// An ar archive (libNAME.a) holding `object` as `memberName`; "" and
 /// `error` set on failure.
 std::string archiveOf(const std::string &memberName, const std::string &object,

@@ -163,6 +163,17 @@ tessel_rt_status tessel_aot_launch(void *handle, void *stream,
 
 void tessel_aot_unload(void *handle);
 
+/* Several variants of one kernel (tesselc --variants ... --dispatch KEY):
+ * loaded together; a launch runs the variant whose key equals `key`, and
+ * any other value is TESSEL_RT_INVALID_ARGUMENT naming the compiled ones. */
+tessel_rt_status tessel_aot_dispatch_load(int count, const char *const *descriptors,
+                                          const void *const *images, const size_t *sizes,
+                                          const int64_t *keys, const char *key_name,
+                                          void *ctx, void **out);
+tessel_rt_status tessel_aot_dispatch_launch(void *dispatch, int64_t key, void *stream,
+                                            void *const *args, int count);
+void tessel_aot_dispatch_unload(void *dispatch);
+
 /* The runtime also defines tessel_status_string and tessel_last_error, which
  * NAME.h declares (tessel_rt_status_string and tessel_rt_last_error under the
  * names a kernel header's user sees). */

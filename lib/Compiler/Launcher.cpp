@@ -87,9 +87,10 @@ std::string descriptorText(const CUDAKernel &k, const KernelSignature &sig) {
   return text;
 }
 
-std::string headerText(const CUDAKernel &k, const KernelSignature &sig,
-                       const std::string &arch, const std::string &image) {
-  std::string name = k.name, upper = llvm::StringRef(k.name).upper();
+std::string headerText(const std::string &name, const CUDAKernel &k,
+                       const KernelSignature &sig, const std::string &arch,
+                       const std::string &image) {
+  std::string upper = llvm::StringRef(name).upper();
   std::string guard = "TESSEL_KERNEL_" + upper + "_H";
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -164,9 +165,53 @@ std::string headerText(const CUDAKernel &k, const KernelSignature &sig,
   return text;
 }
 
-/// The host object: image, descriptor and the three entry points.
-bool hostObject(const CUDAKernel &k, const KernelSignature &sig,
-                const std::string &image, const std::string &descriptor,
+/// One kernel of a host object: the name its entry points carry, and what
+/// they embed.
+struct HostKernel {
+  std::string symbol;
+  const CUDAKernel *kernel;
+  const KernelSignature *signature;
+  std::string image, descriptor;
+};
+
+/// The launch function's parameter types after (handle, stream), or an error
+/// for a scalar the C launcher cannot pass.
+bool launchParams(llvm::LLVMContext &ctx, const KernelSignature &sig,
+                  llvm::SmallVectorImpl<llvm::Type *> &params, std::string &error) {
+  for (const KernelParam &p : sig.params) {
+    if (!p.isBuffer && scalarCType(p.dtype).empty()) {
+      error = "parameter '" + p.name + "' is a " + p.dtype +
+              " scalar, which the C launcher cannot pass yet (it passes "
+              "tensors and float32, float64, int32 and int64 scalars)";
+      return false;
+    }
+    params.push_back(p.isBuffer ? llvm::Type::getInt64Ty(ctx)
+                                : scalarLLVMType(ctx, p.dtype));
+  }
+  return true;
+}
+
+/// Stores arguments `first..` of `f` and an array of their addresses.
+llvm::Value *argumentArray(llvm::IRBuilder<> &b, llvm::Function *f, unsigned first,
+                           unsigned n) {
+  auto *ptr = llvm::PointerType::get(b.getContext(), 0);
+  auto *array = llvm::ArrayType::get(ptr, std::max(n, 1u));
+  llvm::Value *addresses = b.CreateAlloca(array, nullptr, "args");
+  for (unsigned i = 0; i < n; ++i) {
+    llvm::Value *arg = f->getArg(first + i);
+    llvm::Value *slot = b.CreateAlloca(arg->getType());
+    b.CreateStore(arg, slot);
+    b.CreateStore(slot, b.CreateConstInBoundsGEP2_32(array, addresses, 0, i));
+  }
+  return addresses;
+}
+
+/// The host object: per kernel its image, descriptor and three entry points
+/// (tessel_SYMBOL_load/launch/unload); with `dispatch`, also
+/// tessel_DISPATCH_dispatch_load/launch/unload over all of them, choosing by
+/// `keys`.
+bool hostObject(llvm::ArrayRef<HostKernel> kernels, const std::string &dispatch,
+                llvm::ArrayRef<int64_t> keys, const std::string &keyName,
                 std::string &object, std::string &error) {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -174,7 +219,7 @@ bool hostObject(const CUDAKernel &k, const KernelSignature &sig,
     llvm::InitializeNativeTargetAsmPrinter();
   });
   llvm::LLVMContext ctx;
-  llvm::Module module("tessel_" + k.name, ctx);
+  llvm::Module module("tessel_" + kernels.front().symbol, ctx);
   llvm::Triple triple(llvm::sys::getProcessTriple());
   std::string lookupError;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, lookupError);
@@ -190,6 +235,7 @@ bool hostObject(const CUDAKernel &k, const KernelSignature &sig,
   auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *i64 = llvm::Type::getInt64Ty(ctx);
   auto *ptr = llvm::PointerType::get(ctx, 0);
+  auto *voidTy = llvm::Type::getVoidTy(ctx);
   auto constantBytes = [&](llvm::StringRef bytes, const char *name, unsigned align) {
     auto *init = llvm::ConstantDataArray::getString(ctx, bytes, /*AddNull=*/true);
     auto *global = new llvm::GlobalVariable(module, init->getType(), true,
@@ -197,15 +243,6 @@ bool hostObject(const CUDAKernel &k, const KernelSignature &sig,
     global->setAlignment(llvm::Align(align));
     return global;
   };
-  llvm::GlobalVariable *imageGlobal = constantBytes(image, "tessel.image", 64);
-  llvm::GlobalVariable *descGlobal = constantBytes(descriptor, "tessel.descriptor", 1);
-
-  llvm::FunctionCallee aotLoad = module.getOrInsertFunction(
-      "tessel_aot_load", llvm::FunctionType::get(i32, {ptr, ptr, i64, ptr, ptr}, false));
-  llvm::FunctionCallee aotLaunch = module.getOrInsertFunction(
-      "tessel_aot_launch", llvm::FunctionType::get(i32, {ptr, ptr, ptr, i32}, false));
-  llvm::FunctionCallee aotUnload = module.getOrInsertFunction(
-      "tessel_aot_unload", llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false));
   auto define = [&](const std::string &name, llvm::Type *result,
                     llvm::ArrayRef<llvm::Type *> params) {
     auto *f = llvm::Function::Create(llvm::FunctionType::get(result, params, false),
@@ -213,46 +250,94 @@ bool hostObject(const CUDAKernel &k, const KernelSignature &sig,
     f->addFnAttr(llvm::Attribute::NoUnwind);
     return f;
   };
+  llvm::FunctionCallee aotLoad = module.getOrInsertFunction(
+      "tessel_aot_load", llvm::FunctionType::get(i32, {ptr, ptr, i64, ptr, ptr}, false));
+  llvm::FunctionCallee aotLaunch = module.getOrInsertFunction(
+      "tessel_aot_launch", llvm::FunctionType::get(i32, {ptr, ptr, ptr, i32}, false));
+  llvm::FunctionCallee aotUnload = module.getOrInsertFunction(
+      "tessel_aot_unload", llvm::FunctionType::get(voidTy, {ptr}, false));
 
-  {
-    llvm::Function *f = define("tessel_" + k.name + "_load", i32, {ptr, ptr});
-    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
-    b.CreateRet(b.CreateCall(aotLoad, {descGlobal, imageGlobal,
-                                       b.getInt64(image.size()), f->getArg(0),
-                                       f->getArg(1)}));
-  }
-  {
-    llvm::SmallVector<llvm::Type *> params{ptr, ptr};
-    for (const KernelParam &p : sig.params) {
-      if (!p.isBuffer && scalarCType(p.dtype).empty()) {
-        error = "parameter '" + p.name + "' is a " + p.dtype +
-                " scalar, which the C launcher cannot pass yet (it passes "
-                "tensors and float32, float64, int32 and int64 scalars)";
+  llvm::SmallVector<llvm::Constant *> descriptors, images, sizes;
+  for (const HostKernel &hk : kernels) {
+    llvm::GlobalVariable *imageGlobal = constantBytes(hk.image, "tessel.image", 64);
+    llvm::GlobalVariable *descGlobal = constantBytes(hk.descriptor, "tessel.descriptor", 1);
+    descriptors.push_back(descGlobal);
+    images.push_back(imageGlobal);
+    sizes.push_back(llvm::ConstantInt::get(i64, hk.image.size()));
+    {
+      llvm::Function *f = define("tessel_" + hk.symbol + "_load", i32, {ptr, ptr});
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+      b.CreateRet(b.CreateCall(aotLoad, {descGlobal, imageGlobal, b.getInt64(hk.image.size()),
+                                         f->getArg(0), f->getArg(1)}));
+    }
+    {
+      llvm::SmallVector<llvm::Type *> params{ptr, ptr};
+      if (!launchParams(ctx, *hk.signature, params, error))
         return false;
-      }
-      params.push_back(p.isBuffer ? i64 : scalarLLVMType(ctx, p.dtype));
+      llvm::Function *f = define("tessel_" + hk.symbol + "_launch", i32, params);
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+      unsigned n = hk.signature->params.size();
+      llvm::Value *addresses = argumentArray(b, f, 2, n);
+      b.CreateRet(b.CreateCall(aotLaunch, {f->getArg(0), f->getArg(1), addresses,
+                                           b.getInt32(n)}));
     }
-    llvm::Function *f = define("tessel_" + k.name + "_launch", i32, params);
-    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
-    unsigned n = sig.params.size();
-    llvm::Value *addresses =
-        b.CreateAlloca(llvm::ArrayType::get(ptr, std::max(n, 1u)), nullptr, "args");
-    for (unsigned i = 0; i < n; ++i) {
-      llvm::Value *arg = f->getArg(2 + i);
-      llvm::Value *slot = b.CreateAlloca(arg->getType());
-      b.CreateStore(arg, slot);
-      b.CreateStore(slot, b.CreateConstInBoundsGEP2_32(
-                              llvm::ArrayType::get(ptr, std::max(n, 1u)), addresses, 0, i));
+    {
+      llvm::Function *f = define("tessel_" + hk.symbol + "_unload", voidTy, {ptr});
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+      b.CreateCall(aotUnload, {f->getArg(0)});
+      b.CreateRetVoid();
     }
-    b.CreateRet(b.CreateCall(aotLaunch, {f->getArg(0), f->getArg(1), addresses,
-                                         b.getInt32(n)}));
   }
-  {
-    llvm::Function *f =
-        define("tessel_" + k.name + "_unload", llvm::Type::getVoidTy(ctx), {ptr});
-    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
-    b.CreateCall(aotUnload, {f->getArg(0)});
-    b.CreateRetVoid();
+
+  if (!dispatch.empty()) {
+    // Tables of the variants, and entry points that hand them to the
+    // runtime's dispatcher.
+    auto table = [&](llvm::Type *elt, llvm::ArrayRef<llvm::Constant *> values,
+                     const char *name) {
+      auto *type = llvm::ArrayType::get(elt, values.size());
+      return new llvm::GlobalVariable(module, type, true, llvm::GlobalValue::PrivateLinkage,
+                                      llvm::ConstantArray::get(type, values), name);
+    };
+    llvm::SmallVector<llvm::Constant *> keyConstants;
+    for (int64_t key : keys)
+      keyConstants.push_back(llvm::ConstantInt::get(i64, key));
+    auto *descTable = table(ptr, descriptors, "tessel.descriptors");
+    auto *imageTable = table(ptr, images, "tessel.images");
+    auto *sizeTable = table(i64, sizes, "tessel.sizes");
+    auto *keyTable = table(i64, keyConstants, "tessel.keys");
+    auto *keyNameGlobal = constantBytes(keyName, "tessel.key_name", 1);
+    llvm::FunctionCallee dispatchLoad = module.getOrInsertFunction(
+        "tessel_aot_dispatch_load",
+        llvm::FunctionType::get(i32, {i32, ptr, ptr, ptr, ptr, ptr, ptr, ptr}, false));
+    llvm::FunctionCallee dispatchLaunch = module.getOrInsertFunction(
+        "tessel_aot_dispatch_launch",
+        llvm::FunctionType::get(i32, {ptr, i64, ptr, ptr, i32}, false));
+    llvm::FunctionCallee dispatchUnload = module.getOrInsertFunction(
+        "tessel_aot_dispatch_unload", llvm::FunctionType::get(voidTy, {ptr}, false));
+    {
+      llvm::Function *f = define("tessel_" + dispatch + "_dispatch_load", i32, {ptr, ptr});
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+      b.CreateRet(b.CreateCall(dispatchLoad,
+                               {b.getInt32(kernels.size()), descTable, imageTable, sizeTable,
+                                keyTable, keyNameGlobal, f->getArg(0), f->getArg(1)}));
+    }
+    {
+      llvm::SmallVector<llvm::Type *> params{ptr, ptr, i64};
+      if (!launchParams(ctx, *kernels.front().signature, params, error))
+        return false;
+      llvm::Function *f = define("tessel_" + dispatch + "_dispatch_launch", i32, params);
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+      unsigned n = kernels.front().signature->params.size();
+      llvm::Value *addresses = argumentArray(b, f, 3, n);
+      b.CreateRet(b.CreateCall(dispatchLaunch, {f->getArg(0), f->getArg(2), f->getArg(1),
+                                                addresses, b.getInt32(n)}));
+    }
+    {
+      llvm::Function *f = define("tessel_" + dispatch + "_dispatch_unload", voidTy, {ptr});
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+      b.CreateCall(dispatchUnload, {f->getArg(0)});
+      b.CreateRetVoid();
+    }
   }
 
   llvm::SmallString<0> buffer;
@@ -264,6 +349,28 @@ bool hostObject(const CUDAKernel &k, const KernelSignature &sig,
   }
   pm.run(module);
   object.assign(buffer.begin(), buffer.end());
+  return true;
+}
+
+/// What a launcher embeds for `kernel`, and how its header describes it.
+std::pair<std::string, std::string> imageOf(const CUDAKernel &kernel, const std::string &arch) {
+  if (!kernel.fatbin.empty())
+    return {kernel.fatbin, "a fatbin (the " + arch + " cubin and its PTX, which newer GPUs JIT)"};
+  if (!kernel.cubin.empty())
+    return {kernel.cubin, "the " + arch + " cubin"};
+  return {kernel.ptx, "PTX for " + arch + " (the driver compiles it at load)"};
+}
+
+bool staticShapes(const KernelSignature &signature, std::string &diagnostics) {
+  for (const KernelParam &p : signature.params)
+    if (p.isBuffer)
+      for (int64_t d : p.shape)
+        if (d < 0) {
+          diagnostics = "error: parameter '" + p.name +
+                        "' has a dynamic dimension; the cuda target and its "
+                        "launchers need static shapes for now\n";
+          return false;
+        }
   return true;
 }
 
@@ -331,30 +438,70 @@ LauncherArtifacts buildLauncher(const CUDAKernel &kernel,
                                 const KernelSignature &signature,
                                 const std::string &arch) {
   LauncherArtifacts out;
-  std::string image, what;
-  if (!kernel.fatbin.empty()) {
-    image = kernel.fatbin;
-    what = "a fatbin (the " + arch + " cubin and its PTX, which newer GPUs JIT)";
-  } else if (!kernel.cubin.empty()) {
-    image = kernel.cubin;
-    what = "the " + arch + " cubin";
-  } else {
-    image = kernel.ptx;
-    what = "PTX for " + arch + " (the driver compiles it at load)";
-  }
-  for (const KernelParam &p : signature.params)
-    if (p.isBuffer)
-      for (int64_t d : p.shape)
-        if (d < 0) {
-          out.diagnostics = "error: parameter '" + p.name +
-                            "' has a dynamic dimension; the cuda target and its "
-                            "launchers need static shapes for now\n";
-          return out;
-        }
+  if (!staticShapes(signature, out.diagnostics))
+    return out;
+  auto [image, what] = imageOf(kernel, arch);
   out.descriptor = descriptorText(kernel, signature);
-  out.header = headerText(kernel, signature, arch, what);
+  out.header = headerText(kernel.name, kernel, signature, arch, what);
   std::string error;
-  if (!hostObject(kernel, signature, image, out.descriptor, out.object, error)) {
+  HostKernel hk{kernel.name, &kernel, &signature, image, out.descriptor};
+  if (!hostObject(hk, "", {}, "", out.object, error)) {
+    out.diagnostics = "error: " + error + "\n";
+    return out;
+  }
+  out.ok = true;
+  return out;
+}
+
+LauncherArtifacts buildDispatchLauncher(const std::string &entry,
+                                        const std::vector<LauncherVariant> &variants,
+                                        const std::string &keyName, const std::string &arch) {
+  LauncherArtifacts out;
+  if (variants.empty()) {
+    out.diagnostics = "error: no variants to dispatch over\n";
+    return out;
+  }
+  std::vector<HostKernel> kernels;
+  std::vector<int64_t> keys;
+  std::string upper = llvm::StringRef(entry).upper();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  for (const LauncherVariant &v : variants) {
+    if (!staticShapes(*v.signature, out.diagnostics))
+      return out;
+    if (v.signature->params.size() != variants.front().signature->params.size()) {
+      out.diagnostics = "error: the variants of '" + entry + "' take different parameters\n";
+      return out;
+    }
+    auto [image, what] = imageOf(*v.kernel, arch);
+    kernels.push_back({v.symbol, v.kernel, v.signature, image,
+                       descriptorText(*v.kernel, *v.signature)});
+    keys.push_back(v.key);
+    os << headerText(v.symbol, *v.kernel, *v.signature, arch, what) << "\n";
+  }
+  const KernelSignature &sig = *variants.front().signature;
+  if (!keyName.empty()) {
+  os << "#ifndef TESSEL_DISPATCH_" << upper << "_H\n#define TESSEL_DISPATCH_" << upper
+     << "_H\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+     << "/* Every variant above, loaded together; a launch runs the one compiled for\n"
+     << " * the given " << keyName << " (";
+  for (size_t i = 0; i < keys.size(); ++i)
+    os << (i ? ", " : "") << keys[i];
+  os << "). Another value: TESSEL_INVALID_ARGUMENT. */\n"
+     << "typedef struct tessel_" << entry << "_dispatch tessel_" << entry << "_dispatch;\n"
+     << "tessel_status tessel_" << entry << "_dispatch_load(CUcontext ctx, tessel_" << entry
+     << "_dispatch **out);\n"
+     << "tessel_status tessel_" << entry << "_dispatch_launch(tessel_" << entry
+     << "_dispatch *kernel, CUstream stream,\n    int64_t " << keyName;
+  for (const KernelParam &p : sig.params)
+    os << ",\n    " << (p.isBuffer ? "CUdeviceptr" : scalarCType(p.dtype)) << " " << p.name;
+  os << ");\n"
+     << "void tessel_" << entry << "_dispatch_unload(tessel_" << entry << "_dispatch *kernel);\n\n"
+     << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+  }
+  out.header = text;
+  std::string error;
+  if (!hostObject(kernels, keyName.empty() ? "" : entry, keys, keyName, out.object, error)) {
     out.diagnostics = "error: " + error + "\n";
     return out;
   }

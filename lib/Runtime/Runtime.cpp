@@ -804,6 +804,62 @@ void tessel_aot_unload(void *handle) {
   delete k;
 }
 
+namespace {
+struct AotDispatch {
+  std::string keyName;
+  std::vector<int64_t> keys;
+  std::vector<void *> handles;
+};
+} // namespace
+
+tessel_rt_status tessel_aot_dispatch_load(int count, const char *const *descriptors,
+                                          const void *const *images, const size_t *sizes,
+                                          const int64_t *keys, const char *key_name,
+                                          void *ctx, void **out) {
+  if (!out || count < 1 || !descriptors || !images || !sizes || !keys)
+    return fail(TESSEL_RT_INVALID_ARGUMENT, "dispatch load needs its variant tables");
+  *out = nullptr;
+  auto d = std::make_unique<AotDispatch>();
+  d->keyName = key_name ? key_name : "key";
+  for (int i = 0; i < count; ++i) {
+    void *handle = nullptr;
+    if (tessel_rt_status s = tessel_aot_load(descriptors[i], images[i], sizes[i], ctx, &handle)) {
+      for (void *h : d->handles)
+        tessel_aot_unload(h);
+      return s;
+    }
+    d->keys.push_back(keys[i]);
+    d->handles.push_back(handle);
+  }
+  *out = d.release();
+  return TESSEL_RT_SUCCESS;
+}
+
+tessel_rt_status tessel_aot_dispatch_launch(void *dispatch, int64_t key, void *stream,
+                                            void *const *args, int count) {
+  if (!dispatch)
+    return fail(TESSEL_RT_INVALID_ARGUMENT,
+                "launch needs a handle from load (this one is NULL)");
+  auto *d = static_cast<AotDispatch *>(dispatch);
+  for (size_t i = 0; i < d->keys.size(); ++i)
+    if (d->keys[i] == key)
+      return tessel_aot_launch(d->handles[i], stream, args, count);
+  std::string known;
+  for (size_t i = 0; i < d->keys.size(); ++i)
+    known += (i ? ", " : "") + std::to_string(d->keys[i]);
+  return fail(TESSEL_RT_INVALID_ARGUMENT, "no variant was compiled for " + d->keyName + " = " +
+                                              std::to_string(key) + " (compiled: " + known + ")");
+}
+
+void tessel_aot_dispatch_unload(void *dispatch) {
+  auto *d = static_cast<AotDispatch *>(dispatch);
+  if (!d)
+    return;
+  for (void *h : d->handles)
+    tessel_aot_unload(h);
+  delete d;
+}
+
 const char *tessel_status_string(int status) {
   return tessel_rt_status_string(static_cast<tessel_rt_status>(status));
 }

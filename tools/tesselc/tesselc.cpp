@@ -75,6 +75,23 @@ static cl::opt<bool> warpSpecializeFlag(
              "keeps one role"),
     cl::init(true), cl::cat(tesselcCategory));
 
+static cl::list<std::string> variantSets(
+    "variant",
+    cl::desc("Also compile the entry with these -D values (comma-separated, on "
+             "top of the -D values every variant shares); repeat for each "
+             "variant. With header/object/static-lib one header and one object "
+             "hold every variant, each callable as tessel_ENTRY_SUFFIX_load/"
+             "launch/unload (SUFFIX from the values, e.g. M1024); manifests "
+             "are ENTRY_SUFFIX.json"),
+    cl::value_desc("NAME=VALUE,..."), cl::cat(tesselcCategory));
+
+static cl::opt<std::string> dispatchKey(
+    "dispatch",
+    cl::desc("With --variant: also tessel_ENTRY_dispatch_load/launch/unload, "
+             "whose launch takes NAME's value first and runs the variant "
+             "compiled for it (every --variant sets NAME to an integer)"),
+    cl::value_desc("NAME"), cl::init(""), cl::cat(tesselcCategory));
+
 static cl::opt<std::string>
     ptxasPath("ptxas",
               cl::desc("ptxas to assemble cubins with (default: $TESSEL_PTXAS, "
@@ -122,6 +139,152 @@ static bool parseDefine(StringRef define,
   }
   args.emplace_back(name.str(), value.trim().str());
   return true;
+}
+
+/// Writes each artifact to its file under -o (or stdout without -o).
+static int writeArtifacts(const std::vector<std::pair<std::string, std::string>> &artifacts) {
+  if (outputDir.empty()) {
+    for (auto &[text, name] : artifacts)
+      outs() << text;
+    return 0;
+  }
+  if (std::error_code ec = sys::fs::create_directories(outputDir)) {
+    WithColor::error(errs(), "tesselc")
+        << "cannot create '" << outputDir << "': " << ec.message() << "\n";
+    return 1;
+  }
+  for (auto &[text, name] : artifacts) {
+    SmallString<256> path(outputDir);
+    sys::path::append(path, name);
+    std::error_code ec;
+    raw_fd_ostream out(path, ec);
+    if (ec) {
+      WithColor::error(errs(), "tesselc")
+          << "cannot write '" << path << "': " << ec.message() << "\n";
+      return 1;
+    }
+    out << text;
+  }
+  return 0;
+}
+
+/// A variant's name suffix: its values, letters and digits kept ("M1024").
+static std::string variantSuffix(
+    const std::vector<std::pair<std::string, std::string>> &defines) {
+  std::string suffix;
+  for (auto &[name, value] : defines) {
+    if (!suffix.empty())
+      suffix += "_";
+    for (char c : name + value)
+      if (isAlnum(c))
+        suffix += c;
+  }
+  return suffix;
+}
+
+/// --variant: every variant compiled, then one header and one object (and
+/// a manifest per variant).
+static int compileVariants(const tessel::KernelRequest &base, ArrayRef<StringRef> kinds,
+                           std::vector<std::pair<std::string, std::string>> &artifacts) {
+  for (StringRef kind : kinds)
+    if (!is_contained({"header", "object", "static-lib", "manifest"}, kind)) {
+      WithColor::error(errs(), "tesselc")
+          << "--variant works with --emit header, object, static-lib and manifest, "
+             "not '" << kind << "'\n";
+      return 1;
+    }
+  struct Compiled {
+    tessel::KernelSignature signature;
+    tessel::CUDAKernel kernel;
+    std::string suffix;
+    int64_t key = 0;
+  };
+  std::vector<std::unique_ptr<Compiled>> compiled;
+  std::string ptxas = tessel::findPtxas(ptxasPath);
+  for (const std::string &set : variantSets) {
+    tessel::KernelRequest request = base;
+    std::vector<std::pair<std::string, std::string>> own;
+    SmallVector<StringRef> defines;
+    StringRef(set).split(defines, ',', -1, /*KeepEmpty=*/false);
+    for (StringRef define : defines)
+      if (!parseDefine(define.trim(), own))
+        return 1;
+    for (auto &[name, value] : own) {
+      for (auto &[shared, _] : request.args)
+        if (shared == name) {
+          WithColor::error(errs(), "tesselc")
+              << "--variant '" << set << "' sets " << name << ", which -D already sets\n";
+          return 1;
+        }
+      request.args.emplace_back(name, value);
+    }
+    auto c = std::make_unique<Compiled>();
+    c->suffix = variantSuffix(own);
+    if (!dispatchKey.empty()) {
+      auto it = llvm::find_if(own, [](auto &d) { return d.first == dispatchKey; });
+      if (it == own.end() || StringRef(it->second).getAsInteger(0, c->key)) {
+        WithColor::error(errs(), "tesselc")
+            << "--dispatch " << dispatchKey << ": --variant '" << set
+            << "' does not set it to an integer\n";
+        return 1;
+      }
+      for (auto &other : compiled)
+        if (other->key == c->key) {
+          WithColor::error(errs(), "tesselc") << "--dispatch " << dispatchKey << ": two variants "
+                                              << "are compiled for " << c->key << "\n";
+          return 1;
+        }
+    }
+    tessel::CompileResult result = tessel::compileKernelToTile(request, &c->signature);
+    if (!result.ok) {
+      errs() << result.diagnostics;
+      return 1;
+    }
+    tessel::CUDAOptions options;
+    options.arch = target;
+    options.cubin = !ptxas.empty();
+    options.fatbin = !ptxas.empty() && !tessel::findFatbinary(ptxas).empty() &&
+                     !is_contained(kinds, "manifest");
+    options.tma = tmaFlag;
+    options.warpSpecialize = warpSpecializeFlag;
+    options.ptxas = ptxasPath;
+    c->kernel = tessel::compileTileToCUDA(result.located, options);
+    if (!c->kernel.ok) {
+      errs() << c->kernel.diagnostics;
+      return 1;
+    }
+    if (is_contained(kinds, "manifest"))
+      artifacts.emplace_back(tessel::manifestJSON(c->kernel, c->signature, target,
+                                                  tessel::sha256Hex(request.source)),
+                             entry + "_" + c->suffix + ".json");
+    compiled.push_back(std::move(c));
+  }
+  if (!is_contained(kinds, "header") && !is_contained(kinds, "object") &&
+      !is_contained(kinds, "static-lib"))
+    return 0;
+  std::vector<tessel::LauncherVariant> variants;
+  for (auto &c : compiled)
+    variants.push_back({&c->kernel, &c->signature, entry + "_" + c->suffix, c->key});
+  tessel::LauncherArtifacts launcher =
+      tessel::buildDispatchLauncher(entry, variants, dispatchKey, target);
+  if (!launcher.ok) {
+    errs() << launcher.diagnostics;
+    return 1;
+  }
+  if (is_contained(kinds, "header"))
+    artifacts.emplace_back(launcher.header, entry + ".h");
+  if (is_contained(kinds, "object"))
+    artifacts.emplace_back(launcher.object, entry + ".o");
+  if (is_contained(kinds, "static-lib")) {
+    std::string error;
+    std::string archive = tessel::archiveOf(entry + ".o", launcher.object, error);
+    if (archive.empty()) {
+      WithColor::error(errs(), "tesselc") << "cannot write lib" << entry << ".a: " << error << "\n";
+      return 1;
+    }
+    artifacts.emplace_back(archive, "lib" + entry + ".a");
+  }
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -180,6 +343,17 @@ int main(int argc, char **argv) {
   debug.timing |= timing;
   tessel::setDebugOptions(debug);
 
+  if (!dispatchKey.empty() && variantSets.empty()) {
+    WithColor::error(errs(), "tesselc") << "--dispatch needs --variant sets to choose from\n";
+    return 1;
+  }
+  std::vector<std::pair<std::string, std::string>> artifacts;
+  if (!variantSets.empty()) {
+    if (int rc = compileVariants(request, kinds, artifacts))
+      return rc;
+    return writeArtifacts(artifacts);
+  }
+
   auto start = std::chrono::steady_clock::now();
   tessel::KernelSignature signature;
   tessel::CompileResult result = tessel::compileKernelToTile(request, &signature);
@@ -194,7 +368,6 @@ int main(int argc, char **argv) {
   }
 
   // Each artifact: its text and the file it goes to under -o.
-  std::vector<std::pair<std::string, std::string>> artifacts;
   std::optional<tessel::CUDAKernel> cuda;
   std::optional<tessel::LauncherArtifacts> launcher;
   bool wantsLauncher = is_contained(kinds, "header") || is_contained(kinds, "object") ||
@@ -280,27 +453,5 @@ int main(int argc, char **argv) {
     artifacts.emplace_back(module->llvmIR(), entry + ".cpu.ll");
   }
 
-  if (outputDir.empty()) {
-    for (auto &[text, name] : artifacts)
-      outs() << text;
-    return 0;
-  }
-  if (std::error_code ec = sys::fs::create_directories(outputDir)) {
-    WithColor::error(errs(), "tesselc")
-        << "cannot create '" << outputDir << "': " << ec.message() << "\n";
-    return 1;
-  }
-  for (auto &[text, name] : artifacts) {
-    SmallString<256> path(outputDir);
-    sys::path::append(path, name);
-    std::error_code ec;
-    raw_fd_ostream out(path, ec);
-    if (ec) {
-      WithColor::error(errs(), "tesselc")
-          << "cannot write '" << path << "': " << ec.message() << "\n";
-      return 1;
-    }
-    out << text;
-  }
-  return 0;
+  return writeArtifacts(artifacts);
 }

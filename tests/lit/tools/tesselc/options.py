@@ -12,8 +12,13 @@
 # RUN: not tesselc %s --entry add --no-such-flag 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 # RUN: not tesselc %S/no-such-file.py --entry add 2>&1 | FileCheck %s --check-prefix=MISSING
 # RUN: not tesselc %s --entry add -D N=8 --emit object 2>&1 | FileCheck %s --check-prefix=NOOUT
+# RUN: not tesselc %s --entry add --dispatch N --emit header -o %t 2>&1 | FileCheck %s --check-prefix=NOVARIANT
+# RUN: not tesselc %s --entry add -D N=8 --variant N=16 --emit header -o %t 2>&1 | FileCheck %s --check-prefix=TWICEVARIANT
+# RUN: not tesselc %s --entry add --variant N=8 --variant X=1 --dispatch N --emit header -o %t 2>&1 | FileCheck %s --check-prefix=NOKEY
+# RUN: not tesselc %s --entry add --variant N=8 --emit ptx -o %t 2>&1 | FileCheck %s --check-prefix=VARIANTKIND
 import tessel.language as T
 
+# HELP: --dispatch=<NAME>
 # HELP: --dump-ir-after-all
 # HELP: --emit=<KINDS>
 # HELP-SAME: header and object
@@ -22,6 +27,7 @@ import tessel.language as T
 # HELP: --target=<ARCH>
 # HELP: --timing
 # HELP: --tma
+# HELP: --variant=<NAME=VALUE,...>
 # HELP: --warp-specialize
 # BOTH: tile.kernel
 # BOTH: define void @_mlir_ciface_add
@@ -38,6 +44,10 @@ import tessel.language as T
 # UNKNOWN: Unknown command line argument '--no-such-flag'
 # MISSING: cannot read '{{.*}}no-such-file.py'
 # NOOUT: --emit object writes a binary file: give -o DIR
+# NOVARIANT: --dispatch needs --variant sets to choose from
+# TWICEVARIANT: --variant 'N=16' sets N, which -D already sets
+# NOKEY: --dispatch N: --variant 'X=1' does not set it to an integer
+# VARIANTKIND: --variant works with --emit header, object, static-lib and manifest, not 'ptx'
 
 
 def add(N):
