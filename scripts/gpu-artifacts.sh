@@ -55,6 +55,22 @@ for sk in 4096 8192; do
   rmdir "$OUT/mla/tmp"
   echo "compiled mla/mla_decode_b128_h128_sk${sk}"
 done
+# examples/sparse_attention at FlashMLA's sparse shapes (read by its
+# benchmark.py from sparse/).
+mkdir -p "$OUT/sparse"
+sparse() { # name entry defines...
+  local name=$1 entry=$2; shift 2
+  local defs=()
+  for d in "$@"; do defs+=(-D "$d"); done
+  "$TESSELC" "$ROOT/examples/sparse_attention/sparse_attention.py" --entry "$entry" "${defs[@]}" \
+    --target sm_90a --emit "$EMIT" -o "$OUT/sparse/tmp"
+  for f in "$OUT/sparse/tmp"/*; do mv "$f" "$OUT/sparse/$name.${f##*.}"; done
+  rmdir "$OUT/sparse/tmp"
+  echo "compiled sparse/$name"
+}
+sparse sparse_mla_sq4096_h128_topk2048 sparse_mla s_q=4096 h_q=128 s_kv=8192 topk=2048
+sparse sparse_decode_fp8_b128_sq2_h128 sparse_mla_decode_fp8 batch=128 s_q=2 h_q=128 \
+  num_tokens=1048576 topk=2048
 # examples/embed: the launchers (NAME.h, NAME.o) a C++ program links.
 mkdir -p "$OUT/embed"
 "$TESSELC" "$ROOT/examples/gemm/gemm.py" --entry matmul -D M=256 -D N=256 -D K=256 \
