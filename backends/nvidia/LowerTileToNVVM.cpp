@@ -625,14 +625,33 @@ private:
   std::optional<PipelinePlan> planPipeline(PipelinedOp op, bool specialized);
   /// Places the plan's stage buffers and barriers above stageTop.
   void placePipeline(PipelinePlan &plan);
-  /// Points the plan's tiles at stage `stage`.
+  /// Points the plan's tiles at stage `stage`, and back at their own place.
   void setStage(const PipelinePlan &plan, Value stage);
+  void clearStage(const PipelinePlan &plan) {
+    for (CopyOp c : plan.copies) {
+      Buffer &dst = *buffers.find(c.getDst())->second;
+      dst.stageOffset = Value();
+      dst.stageRange.reset();
+    }
+  }
   Value stageBarrier(const PipelinePlan &plan, Ring ring, Value stage) {
     int64_t base = ring == Ring::Full ? plan.fullBarriers : plan.emptyBarriers;
     return sharedAddress32(add(cst(base), mul(stage, 8)));
   }
   /// Spins until the phase of `parity` of the mbarrier at `bar` completes.
   void waitParity(Value bar, Value parity);
+  /// mbarrier operations on the barrier at 32-bit shared address `bar`.
+  void initBarrier(Value bar, int64_t arrivals) {
+    inlineAsm(Type(), SmallVector<Value>{bar, i32(arrivals)},
+              "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r");
+  }
+  void fenceBarrierInit() {
+    inlineAsm(Type(), SmallVector<Value>{}, "fence.mbarrier_init.release.cluster;", "");
+  }
+  void arriveExpectTx(Value bar, int64_t bytes) {
+    inlineAsm(Type(), SmallVector<Value>{bar, i32(bytes)},
+              "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r");
+  }
   /// Whether the producer can compute `v` (for iteration `iv` of `body`) at
   /// the top of the kernel: from constants, block indices, scalar
   /// parameters and arithmetic on them.
@@ -2998,8 +3017,7 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
       loc = op.getLoc();
       if (!tmaCopies.empty())
         guarded(threadZero, [&] {
-          inlineAsm(Type(), SmallVector<Value>{barrierAddr(stage), i32(plan.tmaBytes)},
-                    "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r");
+          arriveExpectTx(barrierAddr(stage), plan.tmaBytes);
           for (CopyOp c : tmaCopies) {
             loc = c.getLoc();
             emitTmaCopy(c, body, iteration, add(cst(plan.fullBarriers), mul(stage, 8)));
@@ -3023,9 +3041,8 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
     // expect_tx); the block waits until they exist.
     guarded(threadZero, [&] {
       for (int64_t st = 0; st < stages; ++st)
-        inlineAsm(Type(), SmallVector<Value>{barrierAddr(cst(st))},
-                  "mbarrier.init.shared::cta.b64 [$0], 1;", "r");
-      inlineAsm(Type(), SmallVector<Value>{}, "fence.mbarrier_init.release.cluster;", "");
+        initBarrier(barrierAddr(cst(st)), 1);
+      fenceBarrierInit();
     });
     barrier();
   }
@@ -3088,11 +3105,7 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
   // The trailing groups are empty; drain them so nothing is left in flight.
   if (anyCpAsync)
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
-  for (CopyOp c : copies) {
-    Buffer &dst = *buffers.find(c.getDst())->second;
-    dst.stageOffset = Value();
-    dst.stageRange.reset();
-  }
+  clearStage(plan);
   return success();
 }
 
@@ -3172,15 +3185,11 @@ LogicalResult KernelEmitter::warpSpecialize(Block &body) {
         continue;
       const PipelinePlan &plan = it->second;
       for (int64_t st = 0; st < plan.stages; ++st) {
-        inlineAsm(Type(), SmallVector<Value>{stageBarrier(plan, Ring::Full, cst(st)),
-                                     i32(plan.schedule.fullCount)},
-                  "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r");
-        inlineAsm(Type(), SmallVector<Value>{stageBarrier(plan, Ring::Empty, cst(st)),
-                                     i32(plan.schedule.emptyCount)},
-                  "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r");
+        initBarrier(stageBarrier(plan, Ring::Full, cst(st)), plan.schedule.fullCount);
+        initBarrier(stageBarrier(plan, Ring::Empty, cst(st)), plan.schedule.emptyCount);
       }
     }
-    inlineAsm(Type(), SmallVector<Value>{}, "fence.mbarrier_init.release.cluster;", "");
+    fenceBarrierInit();
   });
   NVVM::Barrier0Op::create(b, loc);
 
@@ -3235,8 +3244,7 @@ void KernelEmitter::emitScheduleSteps(const PipelinePlan &plan, const RoleSchedu
       inlineAsm(Type(), SmallVector<Value>{bar}, "mbarrier.arrive.shared::cta.b64 _, [$0];", "r");
       break;
     case ScheduleStep::ArriveExpectTx:
-      inlineAsm(Type(), SmallVector<Value>{bar, i32(plan.tmaBytes)},
-                "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r");
+      arriveExpectTx(bar, plan.tmaBytes);
       break;
     case ScheduleStep::Load:
       load();
@@ -3275,11 +3283,7 @@ void KernelEmitter::emitProducerLoop(PipelinedOp op, const PipelinePlan &plan) {
         loc = op.getLoc();
       },
       [] { return success(); }, status);
-  for (CopyOp c : plan.copies) {
-    Buffer &dst = *buffers.find(c.getDst())->second;
-    dst.stageOffset = Value();
-    dst.stageRange.reset();
-  }
+  clearStage(plan);
 }
 
 /// The consumers: for every iteration, the steps of the plan's schedule,
@@ -3329,12 +3333,9 @@ LogicalResult KernelEmitter::emitConsumerLoop(PipelinedOp op, const PipelinePlan
                                "flight that the loop's top did not account for");
     }
   }
-  for (CopyOp c : plan.copies) {
+  for (CopyOp c : plan.copies)
     issuedAhead.erase(c);
-    Buffer &dst = *buffers.find(c.getDst())->second;
-    dst.stageOffset = Value();
-    dst.stageRange.reset();
-  }
+  clearStage(plan);
   wgmma = carried;
   return status;
 }

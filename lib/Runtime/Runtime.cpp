@@ -265,6 +265,38 @@ struct tessel_rt_kernel {
   std::map<CUcontext, std::pair<CUmodule, CUfunction>> perContext;
 };
 
+namespace {
+
+/// The kernel's function in `ctx` (the context current now), its module
+/// loaded there on first use: a bad image or a missing kernel is
+/// TESSEL_RT_INVALID_IMAGE.
+tessel_rt_status functionIn(tessel_rt_kernel *kernel, CUcontext ctx, CUfunction &function) {
+  std::lock_guard<std::mutex> lock(kernel->mutex);
+  auto it = kernel->perContext.find(ctx);
+  if (it == kernel->perContext.end()) {
+    CUmodule module;
+    if (CUresult r = driver.cuModuleLoadData(&module, kernel->image.data()))
+      return driverFailure(r, "loading kernel '" + kernel->name + "'", TESSEL_RT_INVALID_IMAGE);
+    CUfunction f;
+    if (CUresult r = driver.cuModuleGetFunction(&f, module, kernel->name.c_str())) {
+      driver.cuModuleUnload(module);
+      return driverFailure(r, "finding kernel '" + kernel->name + "'", TESSEL_RT_INVALID_IMAGE);
+    }
+    if (kernel->sharedBytes > 48 * 1024)
+      if (CUresult r = driver.cuFuncSetAttribute(f, kFuncAttributeMaxDynamicSharedSize,
+                                                 kernel->sharedBytes)) {
+        driver.cuModuleUnload(module);
+        return driverFailure(r, "allowing " + std::to_string(kernel->sharedBytes) +
+                                    " bytes of shared memory");
+      }
+    it = kernel->perContext.emplace(ctx, std::make_pair(module, f)).first;
+  }
+  function = it->second.second;
+  return TESSEL_RT_SUCCESS;
+}
+
+} // namespace
+
 extern "C" {
 
 const char *tessel_rt_status_string(tessel_rt_status status) {
@@ -360,31 +392,8 @@ tessel_rt_status tessel_rt_launch_cluster(tessel_rt_kernel *kernel,
   if (tessel_rt_status s = currentContext(ctx))
     return s;
   CUfunction function;
-  {
-    std::lock_guard<std::mutex> lock(kernel->mutex);
-    auto it = kernel->perContext.find(ctx);
-    if (it == kernel->perContext.end()) {
-      CUmodule module;
-      if (CUresult r = driver.cuModuleLoadData(&module, kernel->image.data()))
-        return driverFailure(r, "loading kernel '" + kernel->name + "'",
-                             TESSEL_RT_INVALID_IMAGE);
-      CUfunction f;
-      if (CUresult r = driver.cuModuleGetFunction(&f, module, kernel->name.c_str())) {
-        driver.cuModuleUnload(module);
-        return driverFailure(r, "finding kernel '" + kernel->name + "'",
-                             TESSEL_RT_INVALID_IMAGE);
-      }
-      if (kernel->sharedBytes > 48 * 1024)
-        if (CUresult r = driver.cuFuncSetAttribute(
-                f, kFuncAttributeMaxDynamicSharedSize, kernel->sharedBytes)) {
-          driver.cuModuleUnload(module);
-          return driverFailure(r, "allowing " + std::to_string(kernel->sharedBytes) +
-                                      " bytes of shared memory");
-        }
-      it = kernel->perContext.emplace(ctx, std::make_pair(module, f)).first;
-    }
-    function = it->second.second;
-  }
+  if (tessel_rt_status s = functionIn(kernel, ctx, function))
+    return s;
   if (clusterBlocks == 1) {
     if (CUresult r = driver.cuLaunchKernel(function, grid[0], grid[1], grid[2],
                                            kernel->threads, 1, 1,
@@ -717,26 +726,11 @@ tessel_rt_status tessel_aot_load(const char *descriptor, const void *image,
     return s;
   // Load the module now, so a bad image or a missing kernel is this call's
   // error rather than the first launch's.
-  CUmodule module;
-  if (CUresult r = driver.cuModuleLoadData(&module, k->kernel->image.data())) {
-    tessel_rt_kernel_destroy(k->kernel);
-    return driverFailure(r, "loading kernel '" + k->name + "'", TESSEL_RT_INVALID_IMAGE);
-  }
   CUfunction function;
-  if (CUresult r = driver.cuModuleGetFunction(&function, module, k->name.c_str())) {
-    driver.cuModuleUnload(module);
+  if (tessel_rt_status s = functionIn(k->kernel, k->ctx, function)) {
     tessel_rt_kernel_destroy(k->kernel);
-    return driverFailure(r, "finding kernel '" + k->name + "'", TESSEL_RT_INVALID_IMAGE);
+    return s;
   }
-  if (k->sharedBytes > 48 * 1024)
-    if (CUresult r = driver.cuFuncSetAttribute(function, kFuncAttributeMaxDynamicSharedSize,
-                                               k->sharedBytes)) {
-      driver.cuModuleUnload(module);
-      tessel_rt_kernel_destroy(k->kernel);
-      return driverFailure(r, "allowing " + std::to_string(k->sharedBytes) +
-                                  " bytes of shared memory");
-    }
-  k->kernel->perContext.emplace(k->ctx, std::make_pair(module, function));
   *out = k.release();
   return TESSEL_RT_SUCCESS;
 }

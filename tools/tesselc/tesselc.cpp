@@ -168,6 +168,27 @@ static int writeArtifacts(const std::vector<std::pair<std::string, std::string>>
   return 0;
 }
 
+/// NAME.h, NAME.o or libNAME.a (`kind` header, object or static-lib).
+static bool addLauncherArtifact(StringRef kind, const tessel::LauncherArtifacts &launcher,
+                                std::vector<std::pair<std::string, std::string>> &artifacts) {
+  if (kind == "header") {
+    artifacts.emplace_back(launcher.header, entry + ".h");
+    return true;
+  }
+  if (kind == "object") {
+    artifacts.emplace_back(launcher.object, entry + ".o");
+    return true;
+  }
+  std::string error;
+  std::string archive = tessel::archiveOf(entry + ".o", launcher.object, error);
+  if (archive.empty()) {
+    WithColor::error(errs(), "tesselc") << "cannot write lib" << entry << ".a: " << error << "\n";
+    return false;
+  }
+  artifacts.emplace_back(archive, "lib" + entry + ".a");
+  return true;
+}
+
 /// A variant's name suffix: its values, letters and digits kept ("M1024").
 static std::string variantSuffix(
     const std::vector<std::pair<std::string, std::string>> &defines) {
@@ -271,19 +292,9 @@ static int compileVariants(const tessel::KernelRequest &base, ArrayRef<StringRef
     errs() << launcher.diagnostics;
     return 1;
   }
-  if (is_contained(kinds, "header"))
-    artifacts.emplace_back(launcher.header, entry + ".h");
-  if (is_contained(kinds, "object"))
-    artifacts.emplace_back(launcher.object, entry + ".o");
-  if (is_contained(kinds, "static-lib")) {
-    std::string error;
-    std::string archive = tessel::archiveOf(entry + ".o", launcher.object, error);
-    if (archive.empty()) {
-      WithColor::error(errs(), "tesselc") << "cannot write lib" << entry << ".a: " << error << "\n";
+  for (StringRef kind : {"header", "object", "static-lib"})
+    if (is_contained(kinds, kind) && !addLauncherArtifact(kind, launcher, artifacts))
       return 1;
-    }
-    artifacts.emplace_back(archive, "lib" + entry + ".a");
-  }
   return 0;
 }
 
@@ -426,20 +437,8 @@ int main(int argc, char **argv) {
             return 1;
           }
         }
-        if (kind == "header") {
-          artifacts.emplace_back(launcher->header, entry + ".h");
-        } else if (kind == "object") {
-          artifacts.emplace_back(launcher->object, entry + ".o");
-        } else {
-          std::string error;
-          std::string archive = tessel::archiveOf(entry + ".o", launcher->object, error);
-          if (archive.empty()) {
-            WithColor::error(errs(), "tesselc") << "cannot write lib" << entry
-                                                << ".a: " << error << "\n";
-            return 1;
-          }
-          artifacts.emplace_back(archive, "lib" + entry + ".a");
-        }
+        if (!addLauncherArtifact(kind, *launcher, artifacts))
+          return 1;
       }
       continue;
     }
