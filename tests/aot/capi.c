@@ -68,6 +68,10 @@ int main(int argc, char **argv) {
   EXPECT(tessel_compile(kBroken, &bad, &program) == TESSEL_COMPILE_ERROR);
   EXPECT(strstr(tessel_program_log(program), "bad define 'N': expected NAME=VALUE") != NULL);
   tessel_program_destroy(program);
+  tessel_compile_options badTarget = {"scale", defines, 1, "sm_75", NULL};
+  EXPECT(tessel_compile(kBroken, &badTarget, &program) == TESSEL_COMPILE_ERROR);
+  EXPECT(strstr(tessel_program_log(program), "unknown target 'sm_75'") != NULL);
+  tessel_program_destroy(program);
   tessel_compile_options noEntry = {"nope", defines, 1, NULL, "broken.py"};
   EXPECT(tessel_compile(kBroken, &noEntry, &program) == TESSEL_COMPILE_ERROR);
   EXPECT(strstr(tessel_program_log(program), "nope") != NULL);
