@@ -22,6 +22,7 @@
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
@@ -711,6 +712,10 @@ private:
   SyncState sync;
   PendingWgmma wgmma;
   std::optional<ParallelContext> parallel;
+  /// T.Parallel loops being emitted: their shared accesses were ordered
+  /// against earlier ones as a whole, before the loop (iterations are
+  /// independent), so no element access inside needs its own barrier.
+  unsigned parallelDepth = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -1918,12 +1923,14 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   auto sharedBase = [&]() -> Value {
     return LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), smemBase);
   };
-  // A descriptor for the K-major tile `buf` at physical row `row`, column k.
-  auto descriptor = [&](const Buffer &buf, Value row, int64_t kElem) -> Value {
+  // The descriptor of the K-major tile `buf` at physical row `row`, column
+  // 0; column k's is it plus `stepDelta(buf, k)`. Only the bases are values:
+  // the per-step descriptors are formed inside the asm statement, so no
+  // more than two 64-bit values per chunk stay live (hoisting one per K step
+  // out of a loop cost a register pair each: 72 of them for K = 576).
+  auto descriptor = [&](const Buffer &buf, Value row) -> Value {
     const SharedPlacement &p = buf.shared;
-    int64_t kb = kElem * byteWidth(buf.elementType());
-    Value off = add(cst((kb / p.swizzle) * p.rows * p.swizzle + kb % p.swizzle),
-                    mul(row, p.swizzle));
+    Value off = mul(row, p.swizzle);
     off = add(buf.stageOffset ? buf.stageOffset : cst(p.offset), off);
     Value addr = arith::AddIOp::create(b, loc, sharedBase(), toI64(off));
     auto c64 = [&](int64_t v) {
@@ -1935,6 +1942,14 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
     int64_t fixed = (int64_t(1) << 16) | ((8 * p.swizzle >> 4) << 32) |
                     (mode << 62);
     return arith::OrIOp::create(b, loc, start, c64(fixed));
+  };
+  // What column `kElem` adds to the descriptor's start address (in 16-byte
+  // units, the field's unit). Shared memory ends below 256 KiB, so the sum
+  // stays inside the 14-bit field.
+  auto stepDelta = [&](const Buffer &buf, int64_t kElem) -> int64_t {
+    const SharedPlacement &p = buf.shared;
+    int64_t kb = kElem * byteWidth(buf.elementType());
+    return ((kb / p.swizzle) * p.rows * p.swizzle + kb % p.swizzle) >> 4;
   };
 
   NVVM::WgmmaFenceAlignedOp::create(b, loc);
@@ -1956,9 +1971,9 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
       // accumulator registers are tied through it and the per-step
       // operands follow (upstream's wgmma op would re-split the 64-register
       // struct at every step, which costs compile time for nothing).
-      // Operands: $0..$(regs-1) the accumulators, then per step either two
-      // descriptors or four A registers and B's descriptor, then two flags
-      // for scale-d (the first step's, zero when clearing; then one).
+      // Operands: $0..$(regs-1) the accumulators, then B's base descriptor,
+      // then A's base descriptor or, per step, four A registers, then two
+      // flags for scale-d (the first step's, zero when clearing; then one).
       SmallVector<Value> operands;
       for (int64_t r = 0; r < regs; ++r)
         operands.push_back(LLVM::ExtractValueOp::create(b, loc, acc, r));
@@ -1971,22 +1986,33 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
       std::string shape = "m64n" + std::to_string(nc) + "k" + std::to_string(kStep);
       std::string types = ".f32." + NVVM::stringifyWGMMATypes(*typeA).str() + "." +
                           NVVM::stringifyWGMMATypes(*typeB).str();
-      int64_t flagOperand = 2 * regs + steps * (registerA ? 5 : 2);
+      int64_t baseB = 2 * regs, baseA = baseB + 1;
+      operands.push_back(descriptor(B, rowB));
+      constraints += "l,";
+      if (!registerA) {
+        operands.push_back(descriptor(A, rowA));
+        constraints += "l,";
+      }
+      int64_t flagOperand = baseA + (registerA ? 4 * steps : 1);
       std::string text;
       llvm::raw_string_ostream os(text);
-      os << "{\n.reg .pred first, rest;\nsetp.ne.b32 first, $" << flagOperand
-         << ", 0;\nsetp.ne.b32 rest, $" << flagOperand + 1 << ", 0;\n";
+      os << "{\n.reg .pred first, rest;\n.reg .b64 da, db;\nsetp.ne.b32 first, $"
+         << flagOperand << ", 0;\nsetp.ne.b32 rest, $" << flagOperand + 1
+         << ", 0;\n";
       for (int64_t kk = 0; kk < steps; ++kk) {
-        int64_t base = 2 * regs + kk * (registerA ? 5 : 2);
+        os << "add.s64 db, $" << baseB << ", " << stepDelta(B, kk * kStep) << ";\n";
+        if (!registerA)
+          os << "add.s64 da, $" << baseA << ", " << stepDelta(A, kk * kStep)
+             << ";\n";
         os << "wgmma.mma_async.sync.aligned." << shape << types << " {";
         for (int64_t r = 0; r < regs; ++r)
           os << (r ? ", " : "") << "$" << r;
         os << "}, ";
-        Value descB = descriptor(B, rowB, kk * kStep);
         if (registerA) {
           // The fragment's slots for this slab and K step are the m64k16 A
           // fragment's eight halves, in order.
           int64_t aFirst = slab * (k / 2) + kk * 8;
+          int64_t first = baseA + 4 * kk;
           auto pair = VectorType::get({2}, eltA);
           for (int64_t p = 0; p < 4; ++p) {
             Value v = LLVM::UndefOp::create(b, loc, pair);
@@ -1997,15 +2023,10 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
             operands.push_back(LLVM::BitcastOp::create(b, loc, b.getI32Type(), v));
             constraints += "r,";
           }
-          operands.push_back(descB);
-          constraints += "l,";
-          os << "{$" << base << ", $" << base + 1 << ", $" << base + 2 << ", $"
-             << base + 3 << "}, $" << base + 4;
+          os << "{$" << first << ", $" << first + 1 << ", $" << first + 2 << ", $"
+             << first + 3 << "}, db";
         } else {
-          operands.push_back(descriptor(A, rowA, kk * kStep));
-          operands.push_back(descB);
-          constraints += "l,l,";
-          os << "$" << base << ", $" << base + 1;
+          os << "da, db";
         }
         // scale-d, scale-a, scale-b, then the transpose flags (f16/bf16
         // only; none for a register A).
@@ -2298,6 +2319,8 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
   });
   beforeSharedAccess(readsShared, writesShared);
   std::optional<ParallelContext> saved = parallel;
+  ++parallelDepth;
+  auto leave = llvm::make_scope_exit([&] { --parallelDepth; });
   if (anchor) {
     const ThreadMap &tm = *anchor->map;
     for (int64_t s = 0; s < tm.slots(); ++s) {
@@ -2348,7 +2371,7 @@ LogicalResult KernelEmitter::emitLoad(memref::LoadOp op) {
   FailureOr<SmallVector<Value>> idx = lookupAll(op.getIndices());
   if (failed(idx))
     return failure();
-  if (buf.space == Space::Shared && !parallel)
+  if (buf.space == Space::Shared && !parallelDepth)
     beforeSharedAccess({&buf}, {});
   map.map(op.getResult(), load(elementAddress(buf, *idx), buf.elementType()));
   return success();
@@ -2372,7 +2395,7 @@ LogicalResult KernelEmitter::emitStore(memref::StoreOp op) {
   FailureOr<SmallVector<Value>> idx = lookupAll(op.getIndices());
   if (failed(idx))
     return failure();
-  if (buf.space == Space::Shared && !parallel)
+  if (buf.space == Space::Shared && !parallelDepth)
     beforeSharedAccess({}, {&buf});
   store(*value, elementAddress(buf, *idx));
   return success();

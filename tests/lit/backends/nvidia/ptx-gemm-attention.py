@@ -19,9 +19,10 @@
 # GEMM: bar.sync 0;
 # GEMM: wgmma.fence.sync.aligned;
 # The four K steps of a 64-row slab run back to back on the same registers,
-# shared x shared (two descriptors), accumulating (scale-d true).
+# shared x shared (two descriptors, each its tile's base plus the step's
+# offset), accumulating (scale-d true).
 # GEMM: setp.ne.b32 rest,
-# GEMM-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, {{first|rest}}, 1, 1, 0, 0;
+# GEMM-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, da, db, {{first|rest}}, 1, 1, 0, 0;
 # GEMM: wgmma.commit_group.sync.aligned;
 # GEMM: wgmma.wait_group.sync.aligned 0;
 # Tiles move in 16-byte vectors (attention's Q tile, before the loop).
@@ -31,4 +32,4 @@
 # ATTN: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
 # ATTN: shfl.sync.bfly.b32
 # ATTN: ex2.approx
-# ATTNRS: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, {{first|rest}}, 1, 1, 0;
+# ATTNRS: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, db, {{first|rest}}, 1, 1, 0;

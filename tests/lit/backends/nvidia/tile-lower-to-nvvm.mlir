@@ -31,12 +31,14 @@
 // CHECK-NEXT: nvvm.barrier0
 // Both K steps are one asm statement on the 32 accumulator registers: the
 // first step clears (scale-d from the operand that is 0 with clear_accum),
-// the second accumulates.
+// the second accumulates. Only the base descriptors (B's $64, A's $65) are
+// operands; each step adds its K offset in 16-byte units (16 f16 columns of
+// a 128-byte-swizzled tile: 32 bytes, 2 units) inside the statement.
 // CHECK: nvvm.wgmma.fence.aligned
-// CHECK: llvm.inline_asm has_side_effects "{\0A.reg .pred first, rest;\0Asetp.ne.b32 first, $68, 0;\0Asetp.ne.b32 rest, $69, 0;
-// CHECK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.+}}, $31}, $64, $65, first, 1, 1, 0, 0;
-// CHECK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.+}}, $31}, $66, $67, rest, 1, 1, 0, 0;
-// CHECK-SAME: "=f,{{.+}},0,1,2,{{.+}},31,l,l,l,l,r,r" {{.+}}, %c0_i32, %c1_i32 :
+// CHECK: llvm.inline_asm has_side_effects "{\0A.reg .pred first, rest;\0A.reg .b64 da, db;\0Asetp.ne.b32 first, $66, 0;\0Asetp.ne.b32 rest, $67, 0;
+// CHECK-SAME: add.s64 db, $64, 0;\0Aadd.s64 da, $65, 0;\0Awgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.+}}, $31}, da, db, first, 1, 1, 0, 0;
+// CHECK-SAME: add.s64 db, $64, 2;\0Aadd.s64 da, $65, 2;\0Awgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.+}}, $31}, da, db, rest, 1, 1, 0, 0;
+// CHECK-SAME: "=f,{{.+}},0,1,2,{{.+}},31,l,l,r,r" {{.+}}, %c0_i32, %c1_i32 :
 // CHECK-NOT: wgmma.mma_async
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
@@ -145,7 +147,7 @@ func.func @row_max(%a: memref<64x16xf16, #tile.scope<global>>, %b: memref<16x16x
 // CHECK-DAG: %[[ROWQ:.+]] = arith.shrui %[[TID]], %c2
 // CHECK-DAG: arith.andi %[[ROWQ]], %c7
 // CHECK-DAG: arith.andi %[[TID]], %c3
-// CHECK: wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16 {{.+}}, $16, $17, first, 1, 1, 0, 0;
+// CHECK: wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16 {{.+}}, da, db, first, 1, 1, 0, 0;
 // CHECK-COUNT-8: math.exp2
 // CHECK-NOT: math.exp2
 // A register A operand (P x V in attention) is inline PTX: upstream has
@@ -496,7 +498,7 @@ func.func @pipelined_k_edge(%a: memref<64x104xf16, #tile.scope<global>>, %b: mem
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: arith.truncf
-// CHECK: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.+}}, {$64, $65, $66, $67}, $68, first
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.+}}, {$65, $66, $67, $68}, db, first
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NOT: nvvm.wgmma.wait.group.sync.aligned
 // CHECK: }
