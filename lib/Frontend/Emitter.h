@@ -137,6 +137,12 @@ private:
   std::shared_ptr<Scope> scope;
   MaybeValue returnValue;
   unsigned kernelDepth = 0, primFuncDepth = 0, callDepth = 0;
+  /// How many device regions (the kernel body, device loops, branches on
+  /// device values) enclose the statement being executed; and, for a
+  /// function called from device code, that count at the call: its body
+  /// may `return` a value only at that depth (an inlined helper's result is
+  /// a value computed in straight-line code), -1 when no such call is open.
+  int regionDepth = 0, deviceCallRegionDepth = -1;
   /// T.dynamic names of the prim_func being emitted -> (argument, dim).
   std::map<std::string, std::pair<mlir::Value, int64_t>> dynamicDims;
   mlir::Block *funcEntry = nullptr;

@@ -942,7 +942,10 @@ MaybeValue Emitter::callFunction(const Value &fn, std::vector<Value> args,
   scope = frame;
   MaybeValue savedReturn = std::move(returnValue);
   returnValue.reset();
+  int savedCallRegionDepth = deviceCallRegionDepth;
+  deviceCallRegionDepth = insideDevice() ? regionDepth : -1;
   Flow flow = execBlock(def.body);
+  deviceCallRegionDepth = savedCallRegionDepth;
   scope = saved;
   --callDepth;
   MaybeValue result = std::move(returnValue);

@@ -54,8 +54,14 @@ Emitter::Flow Emitter::execStmt(const Stmt &s) {
     return execWith(cast<WithStmt>(s));
   case Stmt::Kind::Return: {
     const auto &r = cast<ReturnStmt>(s);
-    if (insideDevice()) {
+    if (insideDevice() && deviceCallRegionDepth < 0) {
       error(s.loc, "'return' inside a T.Kernel is not supported");
+      return Flow::Error;
+    }
+    if (insideDevice() && regionDepth != deviceCallRegionDepth) {
+      error(s.loc, "a function called in a kernel can return only from its "
+                   "top level, not from inside a device loop or a branch on "
+                   "a device value");
       return Flow::Error;
     }
     if (r.value) {
@@ -241,7 +247,9 @@ Emitter::Flow Emitter::execRegionBody(
     region->vars[name] = value;
   std::shared_ptr<Scope> saved = scope;
   scope = region;
+  ++regionDepth;
   Flow f = execBlock(body);
+  --regionDepth;
   scope = saved;
   if (f == Flow::Break || f == Flow::Continue) {
     error(body.empty() ? SourceLoc() : body.front()->loc,

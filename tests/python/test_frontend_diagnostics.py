@@ -145,6 +145,37 @@ def test_kernel_diagnostic(name, stmt, message):
     assert result.diagnostics.splitlines()[2] == " " * (col - 1) + "^"
 
 
+RETURN_TEMPLATE = HEADER + """def k():
+    @T.prim_func
+    def main(A: T.Tensor((4,), "int32")):
+        def helper(bx):
+{helper}
+        with T.Kernel(2, threads=128) as bx:
+            {call}
+    return main
+"""
+
+
+@pytest.mark.parametrize("helper,call,message", [
+    # the kernel body itself
+    ("            return 0", "return", "'return' inside a T.Kernel is not supported"),
+    # a helper returning from inside a device loop, or a branch on a device value
+    ("            for i in T.serial(4):\n                return i", "x = helper(bx)",
+     "a function called in a kernel can return only from its top level, not from "
+     "inside a device loop or a branch on a device value"),
+    ("            if bx > 0:\n                return 1\n            return 0", "x = helper(bx)",
+     "a function called in a kernel can return only from its top level"),
+], ids=["kernel_body", "helper_loop", "helper_branch"])
+def test_return_in_kernel_code(helper, call, message):
+    source = RETURN_TEMPLATE.format(helper=helper, call=call)
+    result = _compile(source, {})
+    assert not result.ok
+    first = result.diagnostics.splitlines()[0]
+    assert ": error: " + message in first, result.diagnostics
+    line, col = (int(x) for x in first.split(":")[1:3])
+    assert source.splitlines()[line - 1][col - 1:].startswith("return"), result.diagnostics
+
+
 def test_valid_template_compiles():
     result = _compile(KERNEL_TEMPLATE.format(stmt="T.gemm(a, b, c)"), {})
     assert result.ok, result.diagnostics

@@ -231,3 +231,30 @@ def test_kernel_without_source_is_a_clear_error():
     exec("def made_at_runtime(n=4):\n    pass\n", namespace)
     with pytest.raises(tessel.CompileError, match=r"cannot read the source of 'made_at_runtime'"):
         tessel.jit(target="cpu")(namespace["made_at_runtime"])()
+
+
+@tessel.jit(out_idx=[-1], target="cpu")
+def clamp_twice(n=64):
+    # A helper called in kernel code returns a value computed in straight-line
+    # code (macro or plain def); compile-time branches may choose the return.
+    @T.macro
+    def clamp(x, lo, hi):
+        return T.min(T.max(x, lo), hi)
+
+    def twice_if(x, enabled):
+        if enabled:
+            return x * 2
+        return x
+
+    @T.prim_func
+    def main(X: T.Tensor((n,), "float32"), Y: T.Tensor((n,), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            for i in T.Parallel(n):
+                Y[i] = twice_if(clamp(X[i], -1.0, 1.0), True) + twice_if(X[i], False)
+
+    return main
+
+
+def test_helpers_return_values_in_kernels():
+    x = RNG.standard_normal(64).astype(np.float32) * 2
+    np.testing.assert_array_equal(clamp_twice()(x), np.clip(x, -1, 1) * 2 + x)
