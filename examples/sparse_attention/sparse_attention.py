@@ -65,11 +65,22 @@ def indexer(seq, seq_kv, heads=64, dim=128, block_N=128):
 def topk(seq, seq_kv, k, block=1024, threads=128):
     """Radix select per row (one block each): the k-th largest key is found
     bit by bit, from the top, by counting the keys at or above each
-    candidate (32 counting passes over the row); then one pass in index
-    order writes the indices above it and the first of those equal to it.
-    Keys are the logits' bits made to order as integers do."""
+    candidate (32 counting passes over the row); then a compaction pass
+    writes the indices above it and the first of those equal to it. Keys
+    are the logits' bits made to order as integers do."""
     chunks = (seq_kv + block - 1) // block
+    levels = 0
+    while (1 << levels) < block:
+        levels += 1
+    assert block == 1 << levels and levels % 2 == 0, "block must be a power of 4"
     accum = "float32"
+
+    @T.macro
+    def key(x):
+        # x's bits, negatives' magnitude bits flipped, offset to be
+        # non-negative: keys order as the floats do.
+        bits = T.reinterpret(x, "int32")
+        return T.cast(T.if_then_else(bits >= 0, bits, bits ^ 0x7FFFFFFF), "int64") + 2147483648
 
     @T.prim_func
     def main(Logits: T.Tensor((seq, seq_kv), accum), Indices: T.Tensor((seq, k), "int32")):
@@ -78,11 +89,13 @@ def topk(seq, seq_kv, k, block=1024, threads=128):
             count = T.alloc_fragment((1,), accum)
             # Each count, where every thread can read it.
             shared_count = T.alloc_shared((1,), accum)
+            # The compaction's flags and their prefix sums (ping-pong).
+            own = T.alloc_shared((block,), "int32")
+            scan = T.alloc_shared((block,), "int32")
+            scan2 = T.alloc_shared((block,), "int32")
             # 0: the threshold key, 1: how many to take, 2: above it,
-            # 3: written so far, 4: equal ones taken.
+            # 3: above ones written so far, 4: equal ones met so far.
             state = T.alloc_local((5,), "int64")
-            # key(x): x's bits, negatives' magnitude bits flipped, offset to
-            # be non-negative: keys order as the floats do.
 
             # How many finite logits the row has: take k of them, or all.
             total = T.alloc_local((1,), accum)
@@ -104,48 +117,59 @@ def topk(seq, seq_kv, k, block=1024, threads=128):
                     for j in T.Parallel(block):
                         t = c * block + j
                         x = Logits[i, T.min(t, seq_kv - 1)]
-                        bits = T.reinterpret(x, "int32")
-                        kx = T.cast(T.if_then_else(bits >= 0, bits, bits ^ 0x7FFFFFFF),
-                                    "int64") + 2147483648
                         flags[j] = T.if_then_else(
-                            (t < seq_kv) & (x > -T.infinity(accum)) & (kx >= candidate),
+                            (t < seq_kv) & (x > -T.infinity(accum)) & (key(x) >= candidate),
                             1.0, 0.0)
                     T.reduce_sum(flags, count, dim=0)
                     T.copy(count, shared_count)
                     total[0] += shared_count[0]
                 if T.cast(total[0], "int64") >= state[1]:
                     state[0] = candidate
-            # Keys above the threshold all go; equal ones in index order.
             total[0] = 0
             for c in T.serial(chunks):
                 for j in T.Parallel(block):
                     t = c * block + j
                     x = Logits[i, T.min(t, seq_kv - 1)]
-                    bits = T.reinterpret(x, "int32")
-                    kx = T.cast(T.if_then_else(bits >= 0, bits, bits ^ 0x7FFFFFFF),
-                                "int64") + 2147483648
                     flags[j] = T.if_then_else(
-                        (t < seq_kv) & (x > -T.infinity(accum)) & (kx > state[0]), 1.0, 0.0)
+                        (t < seq_kv) & (x > -T.infinity(accum)) & (key(x) > state[0]), 1.0, 0.0)
                 T.reduce_sum(flags, count, dim=0)
                 T.copy(count, shared_count)
                 total[0] += shared_count[0]
             state[2] = T.cast(total[0], "int64")
+            # Compaction, a chunk at a time: keys above the threshold go to
+            # [0, above) in index order, the first (take - above) equal ones
+            # after them. Each flag is 1 (above) or 65536 (equal), so one
+            # prefix sum (Hillis-Steele, log2(block) steps) counts both.
             state[3] = 0
             state[4] = 0
-            if state[1] > 0:
-                for t in T.serial(seq_kv):
-                    x = Logits[i, t]
-                    if x > -T.infinity(accum):
-                        bits = T.reinterpret(x, "int32")
-                        kx = T.cast(T.if_then_else(bits >= 0, bits, bits ^ 0x7FFFFFFF),
-                                    "int64") + 2147483648
-                        if (kx > state[0]) | ((kx == state[0]) & (state[4] < state[1] - state[2])):
-                            Indices[i, state[3]] = t
-                            state[3] += 1
-                            if kx == state[0]:
-                                state[4] += 1
-            for p in T.serial(k):
-                if p >= state[3]:
+            for c in T.serial(chunks):
+                for j in T.Parallel(block):
+                    t = c * block + j
+                    x = Logits[i, T.min(t, seq_kv - 1)]
+                    valid = (t < seq_kv) & (x > -T.infinity(accum))
+                    f = T.if_then_else(valid & (key(x) > state[0]), 1,
+                                       T.if_then_else(valid & (key(x) == state[0]), 65536, 0))
+                    own[j] = f
+                    scan[j] = f
+                for s in T.serial(levels // 2):
+                    d = 1 << (2 * s)
+                    for j in T.Parallel(block):
+                        scan2[j] = scan[j] + T.if_then_else(j >= d, scan[T.max(j - d, 0)], 0)
+                    for j in T.Parallel(block):
+                        scan[j] = scan2[j] + T.if_then_else(j >= 2 * d, scan2[T.max(j - 2 * d, 0)], 0)
+                for j in T.Parallel(block):
+                    t = c * block + j
+                    before = scan[j] - own[j]
+                    if own[j] == 1:
+                        Indices[i, state[3] + (before & 0xFFFF)] = t
+                    if own[j] == 65536:
+                        rank = state[4] + (before >> 16)
+                        if rank < state[1] - state[2]:
+                            Indices[i, state[2] + rank] = t
+                state[3] += scan[block - 1] & 0xFFFF
+                state[4] += scan[block - 1] >> 16
+            for p in T.Parallel(k):
+                if p >= state[1]:
                     Indices[i, p] = -1
 
     return main

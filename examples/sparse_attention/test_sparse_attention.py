@@ -44,18 +44,19 @@ def test_indexer(seq, seq_kv, causal):
                                atol=1e-4 * np.abs(want[finite]).max())
 
 
-@pytest.mark.parametrize("seq_kv,k", [(3000, 64), (100, 128)])
+@pytest.mark.parametrize("seq_kv,k", [(3000, 64), (100, 128), (2500, 700)])
 def test_topk(seq_kv, k):
     rng = np.random.default_rng(seq_kv + k)
-    logits = rng.standard_normal((5, seq_kv)).astype(np.float32)
+    logits = rng.standard_normal((6, seq_kv)).astype(np.float32)
     logits[0, rng.choice(seq_kv, seq_kv // 2, replace=False)] = -np.inf   # masked
     logits[1, :] = 1.5                                                   # all tied
     logits[2, 10:] = -np.inf                                             # fewer than k
     logits[3] = -np.abs(logits[3])                                       # all negative
     logits[4, :] = -np.inf                                               # none
-    got = topk(5, seq_kv, k)(logits)
+    logits[5] = rng.integers(-3, 3, seq_kv)          # ties at the threshold in every chunk
+    got = topk(6, seq_kv, k)(logits)
     want = ref.topk(logits, k)
-    for row in range(5):
+    for row in range(6):
         chosen = got[row][got[row] >= 0]
         assert len(set(chosen.tolist())) == len(chosen), "an index twice"
         np.testing.assert_array_equal(np.sort(chosen), want[row][want[row] >= 0])
