@@ -158,9 +158,9 @@ tessel::CPUModule::compile(std::string_view tileIR, std::string &diagnostics) {
   if (!module)
     return nullptr;
 
-  // The cache key covers the IR, the compiler and the machine; a hit skips
-  // the lowering and LLVM's code generation.
-  std::string key = tessel::cpu::cacheKey(tileIR, tessel::version(),
+  // The cache key covers the IR, the compiler build and the machine; a hit
+  // skips the lowering and LLVM's code generation.
+  std::string key = tessel::cpu::cacheKey(tileIR, tessel::buildIdentity(),
                                   llvm::sys::getProcessTriple() + "/" +
                                       llvm::sys::getHostCPUName().str());
   // Someone asking for IR dumps or timings wants the passes to run.

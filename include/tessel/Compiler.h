@@ -16,6 +16,12 @@ namespace tessel {
 /// Tessel's version, "MAJOR.MINOR.PATCH".
 const char *version();
 
+/// What identifies this build of the compiler for caches: the version,
+/// LLVM's version, and the path, size and modification time of the binary
+/// holding the compiler, so that a rebuild never meets an older build's
+/// cached objects.
+const std::string &buildIdentity();
+
 /// Process-wide debugging switches for every pass pipeline Tessel runs, the
 /// way mlir-opt's flags work. Also read from the environment at first use:
 /// TESSEL_DUMP_IR=1 (IR after every pass, to stderr), TESSEL_TIMING=1.

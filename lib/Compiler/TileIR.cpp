@@ -11,14 +11,42 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <dlfcn.h>
 #include <mutex>
 
 using namespace mlir;
 
 const char *tessel::version() { return TESSEL_VERSION_STRING; }
+
+const std::string &tessel::buildIdentity() {
+  // The version alone would let a rebuilt compiler (same version, new code)
+  // meet objects an older build cached: the binary holding this function
+  // (tesselc, the Python extension, an embedder's library) is named by its
+  // path, size and modification time, and LLVM's version joins them.
+  static const std::string identity = [] {
+    std::string id = std::string(TESSEL_VERSION_STRING) + "/llvm-" LLVM_VERSION_STRING;
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void *>(&tessel::buildIdentity), &info) &&
+        info.dli_fname) {
+      llvm::sys::fs::file_status status;
+      if (!llvm::sys::fs::status(info.dli_fname, status)) {
+        id += "/";
+        id += info.dli_fname;
+        id += "/" + std::to_string(status.getSize()) + "/" +
+              std::to_string(status.getLastModificationTime()
+                                 .time_since_epoch()
+                                 .count());
+      }
+    }
+    return id;
+  }();
+  return identity;
+}
 
 tessel::CompileResult tessel::runTileIR(std::string_view source,
                                         std::string_view pipeline,

@@ -2,10 +2,12 @@
 recompile, and a damaged or foreign entry is never served."""
 
 import os
+import shutil
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -23,8 +25,8 @@ print("from_cache=%s" % kernel._cpu().from_cache)
 """
 
 
-def run(cache_dir, k=32):
-    env = dict(os.environ, TESSEL_CACHE_DIR=str(cache_dir))
+def run(cache_dir, k=32, env=None):
+    env = dict(os.environ, TESSEL_CACHE_DIR=str(cache_dir), **(env or {}))
     script = SCRIPT.format(python=os.path.join(REPO, "python"),
                            gemm=os.path.join(REPO, "examples", "gemm"), k=k)
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
@@ -58,6 +60,38 @@ def test_damaged_entry_is_a_miss_and_is_replaced(tmp_path):
     entry.write_bytes(bytes(flipped))
     assert run(tmp_path) == "from_cache=False"
     assert run(tmp_path) == "from_cache=True"
+
+
+def compiler_library():
+    """The loaded shared library holding the compiler (libtessel.so)."""
+    from tessel import _tessel  # noqa: F401  (loads it)
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if os.path.basename(path).startswith("libtessel.so"):
+                return path
+    return None
+
+
+def test_a_rebuilt_compiler_does_not_meet_older_entries(tmp_path):
+    # Same version, same kernel, but the compiler was rebuilt (here: a copy
+    # of libtessel.so, found first through LD_LIBRARY_PATH, given a new
+    # modification time): the older build's object is not served.
+    library = compiler_library()
+    if library is None:
+        pytest.skip("the compiler is not a shared library in this build")
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    copy = libdir / os.path.basename(library)
+    shutil.copy2(library, copy)
+    cache = tmp_path / "cache"
+    env = {"LD_LIBRARY_PATH": str(libdir)}
+    assert run(cache, env=env) == "from_cache=False"
+    assert run(cache, env=env) == "from_cache=True"
+    stat = copy.stat()
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert run(cache, env=env) == "from_cache=False"
+    assert run(cache, env=env) == "from_cache=True"
 
 
 def test_cache_can_be_turned_off(tmp_path):
