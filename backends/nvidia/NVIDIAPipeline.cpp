@@ -13,6 +13,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 
+#include "llvm/Support/CommandLine.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
@@ -65,6 +66,16 @@ bool tessel::nvidia::emitPTX(ModuleOp module, const TargetOptions &target,
     LLVMInitializeNVPTXTargetInfo();
     LLVMInitializeNVPTXTargetMC();
     LLVMInitializeNVPTXAsmPrinter();
+    // Shared-memory pointers in 32 bits (the shared window is far smaller
+    // than 4 GiB): every shared address a kernel keeps live costs one
+    // register instead of two. The attention kernels sit at 255 registers
+    // with a 64x512 fp32 accumulator; with 64-bit shared pointers the
+    // FP8-KV sparse decode spilled. (The option is read when the target
+    // machine computes its data layout.)
+    auto &options = llvm::cl::getRegisteredOptions();
+    auto shortPointers = options.find("nvptx-short-ptr");
+    if (shortPointers != options.end())
+      static_cast<llvm::cl::opt<bool> *>(shortPointers->second)->setValue(true);
   });
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
