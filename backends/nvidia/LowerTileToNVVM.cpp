@@ -340,6 +340,17 @@ struct ParallelContext {
   SmallVector<Value> oldIvs;
 };
 
+/// A round-robin T.Parallel loop run `lanes` consecutive innermost
+/// iterations per thread: the body is emitted once per lane, and the
+/// accesses in `vectorized` (contiguous along the innermost index) become
+/// one vector access each: loads at lane 0, read out per lane; stores
+/// gathered per lane, written at the last.
+struct LaneVectors {
+  int64_t lanes = 1, lane = 0;
+  llvm::SmallPtrSet<Operation *, 4> vectorized;
+  DenseMap<Operation *, Value> loaded, gathered, address;
+};
+
 //===----------------------------------------------------------------------===//
 // The kernel emitter
 //===----------------------------------------------------------------------===//
@@ -571,6 +582,9 @@ private:
   LogicalResult emitReduce(ReduceOp op);
   LogicalResult emitReduceThroughShared(ReduceOp op);
   LogicalResult emitParallel(ParallelOp op);
+  /// How many innermost iterations of the round-robin loop `op` one thread
+  /// runs together, and which of its accesses move as vectors (none: 1).
+  LaneVectors planLaneVectors(ParallelOp op);
   LogicalResult emitLoad(memref::LoadOp op);
   LogicalResult emitStore(memref::StoreOp op);
   LogicalResult emitFor(scf::ForOp op);
@@ -716,6 +730,8 @@ private:
   /// against earlier ones as a whole, before the loop (iterations are
   /// independent), so no element access inside needs its own barrier.
   unsigned parallelDepth = 0;
+  /// Set while a lane-vectorized T.Parallel body is emitted.
+  std::optional<LaneVectors> laneVectors;
 };
 
 //===----------------------------------------------------------------------===//
@@ -2344,16 +2360,126 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
     parallel = saved;
     return success();
   }
-  // No fragment: iterations are dealt round-robin.
+  // No fragment: iterations are dealt round-robin, `lanes` consecutive
+  // innermost ones at a time where contiguous accesses can move as vectors.
   LogicalResult result = success();
   parallel.reset();
-  forEachShare(product(extents), [&](Value q) {
-    for (auto [arg, v] : llvm::zip(body.getArguments(), delinearize(q, extents)))
-      map.map(arg, v);
-    result = emitBlock(body);
+  LaneVectors plan = planLaneVectors(op);
+  int64_t lanes = plan.lanes;
+  forEachShare(product(extents) / lanes, [&](Value q) {
+    SmallVector<Value> ivs = lanes > 1 ? vectorIndex(q, extents, lanes)
+                                       : delinearize(q, extents);
+    if (lanes > 1)
+      laneVectors = plan;
+    for (int64_t lane = 0; lane < lanes && succeeded(result); ++lane) {
+      if (lanes > 1)
+        laneVectors->lane = lane;
+      for (auto [i, arg] : llvm::enumerate(body.getArguments()))
+        map.map(arg, i + 1 == ivs.size() && lane ? add(ivs[i], cst(lane)) : ivs[i]);
+      result = emitBlock(body);
+    }
+    laneVectors.reset();
   });
   parallel = saved;
   return result;
+}
+
+LaneVectors KernelEmitter::planLaneVectors(ParallelOp op) {
+  LaneVectors plan;
+  ArrayRef<int64_t> extents = op.getExtents();
+  Block &body = op.getBody().front();
+  Value inner = body.getArguments().back();
+  // What depends on the innermost index (ops with regions: their results,
+  // whatever they yield).
+  llvm::SmallPtrSet<Value, 16> dependent{inner};
+  op.walk([&](Operation *o) {
+    if (o->getNumRegions() ||
+        llvm::any_of(o->getOperands(), [&](Value v) { return dependent.count(v); }))
+      for (Value r : o->getResults())
+        dependent.insert(r);
+  });
+  // Buffers stored to anywhere in the body, and how often each is touched.
+  DenseMap<Value, int> stores, accesses;
+  op.walk([&](Operation *o) {
+    if (auto st = dyn_cast<memref::StoreOp>(o)) {
+      ++stores[st.getMemref()];
+      ++accesses[st.getMemref()];
+    } else if (auto l = dyn_cast<memref::LoadOp>(o)) {
+      ++accesses[l.getMemref()];
+    }
+  });
+  // Candidates: top-level accesses to global or shared memory whose last
+  // index is `inner` plus something that does not depend on it, and whose
+  // other indices do not depend on it. A load's buffer is not written in
+  // the body (lane 0's vector serves every lane); a store's buffer is
+  // touched by nothing else in it (its vector is written at the last lane).
+  struct Candidate {
+    Operation *op;
+    const Buffer *buf;
+    Value offset; // what is added to `inner`; null: nothing
+  };
+  SmallVector<Candidate> candidates;
+  int64_t widest = 0;
+  for (Operation &o : body) {
+    Value memref;
+    ValueRange indices;
+    if (auto l = dyn_cast<memref::LoadOp>(&o)) {
+      memref = l.getMemref();
+      indices = l.getIndices();
+      if (stores.count(memref))
+        continue;
+    } else if (auto st = dyn_cast<memref::StoreOp>(&o)) {
+      memref = st.getMemref();
+      indices = st.getIndices();
+      if (accesses[memref] != 1)
+        continue;
+    } else {
+      continue;
+    }
+    auto it = buffers.find(memref);
+    if (it == buffers.end() || indices.empty())
+      continue;
+    const Buffer &buf = *it->second;
+    if (buf.space != Space::Global && buf.space != Space::Shared)
+      continue;
+    if (buf.space == Space::Shared &&
+        (buf.shared.transposed || (buf.shared.swizzle && buf.shared.swizzle < 16)))
+      continue;
+    if (llvm::any_of(indices.drop_back(), [&](Value v) { return dependent.count(v); }))
+      continue;
+    Value last = indices.back(), offset;
+    if (last != inner) {
+      auto sum = last.getDefiningOp<arith::AddIOp>();
+      if (!sum)
+        continue;
+      if (sum.getLhs() == inner && !dependent.count(sum.getRhs()))
+        offset = sum.getRhs();
+      else if (sum.getRhs() == inner && !dependent.count(sum.getLhs()))
+        offset = sum.getLhs();
+      else
+        continue;
+    }
+    candidates.push_back({&o, &buf, offset});
+    widest = std::max(widest, byteWidth(buf.elementType()));
+  }
+  if (candidates.empty())
+    return plan;
+  int64_t lanes = 16 / widest;
+  if (lanes < 2 || extents.back() % lanes)
+    return plan;
+  for (const Candidate &c : candidates) {
+    ArrayRef<int64_t> shape = c.buf->shape();
+    // Each vector starts on a multiple of its size: the row length and the
+    // offset are multiples of the lane count (tensors start 16-byte aligned).
+    if (ShapedType::isDynamic(shape.back()) || shape.back() % lanes ||
+        (c.offset && knownMultiple(c.offset) % lanes))
+      continue;
+    plan.vectorized.insert(c.op);
+  }
+  if (plan.vectorized.empty())
+    return plan;
+  plan.lanes = lanes;
+  return plan;
 }
 
 LogicalResult KernelEmitter::emitLoad(memref::LoadOp op) {
@@ -2373,6 +2499,21 @@ LogicalResult KernelEmitter::emitLoad(memref::LoadOp op) {
     return failure();
   if (buf.space == Space::Shared && !parallelDepth)
     beforeSharedAccess({&buf}, {});
+  if (laneVectors && laneVectors->vectorized.count(op)) {
+    // One vector at lane 0 (the lanes' elements are consecutive), read out
+    // lane by lane.
+    Type elt = buf.elementType(), stored = storageType(elt);
+    int64_t lanes = laneVectors->lanes;
+    Value &vec = laneVectors->loaded[op];
+    if (laneVectors->lane == 0)
+      vec = LLVM::LoadOp::create(b, loc, VectorType::get({lanes}, stored),
+                                 elementAddress(buf, *idx), lanes * byteWidth(elt));
+    Value v = LLVM::ExtractElementOp::create(b, loc, vec, i32(laneVectors->lane));
+    if (stored != elt)
+      v = arith::BitcastOp::create(b, loc, elt, v);
+    map.map(op.getResult(), v);
+    return success();
+  }
   map.map(op.getResult(), load(elementAddress(buf, *idx), buf.elementType()));
   return success();
 }
@@ -2397,6 +2538,25 @@ LogicalResult KernelEmitter::emitStore(memref::StoreOp op) {
     return failure();
   if (buf.space == Space::Shared && !parallelDepth)
     beforeSharedAccess({}, {&buf});
+  if (laneVectors && laneVectors->vectorized.count(op)) {
+    // Gathered lane by lane, stored as one vector at the last lane (at the
+    // address lane 0 computed).
+    Type elt = buf.elementType(), stored = storageType(elt);
+    int64_t lanes = laneVectors->lanes, lane = laneVectors->lane;
+    Value &vec = laneVectors->gathered[op];
+    if (lane == 0) {
+      vec = LLVM::UndefOp::create(b, loc, VectorType::get({lanes}, stored));
+      laneVectors->address[op] = elementAddress(buf, *idx);
+    }
+    Value v = *value;
+    if (stored != elt)
+      v = arith::BitcastOp::create(b, loc, stored, v);
+    vec = LLVM::InsertElementOp::create(b, loc, vec, v, i32(lane));
+    if (lane + 1 == lanes)
+      LLVM::StoreOp::create(b, loc, vec, laneVectors->address[op],
+                            lanes * byteWidth(elt));
+    return success();
+  }
   store(*value, elementAddress(buf, *idx));
   return success();
 }

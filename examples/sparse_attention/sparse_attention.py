@@ -246,12 +246,10 @@ def sparse_mla(s_q, h_q, s_kv, topk, block_H=64, block_N=64, threads=256, dtype=
                     slot = c * block_N + j
                     idx = T.if_then_else(slot < topk, Indices[i, 0, T.min(slot, topk - 1)], -1)
                     ok[j] = T.if_then_else((idx >= 0) & (idx < s_kv), idx, -1)
-                # One row at a time, in 16-byte vectors.
-                for j in T.serial(block_N):
-                    slot = c * block_N + j
-                    idx = Indices[i, 0, T.min(slot, topk - 1)]
-                    row = T.if_then_else((slot < topk) & (idx >= 0) & (idx < s_kv), idx, 0)
-                    T.copy(KV[row, 0, :], K_s[j, :])
+                # Every thread moves 16-byte pieces of the gathered rows
+                # (the loop's accesses are contiguous along d).
+                for j, d in T.Parallel(block_N, D):
+                    K_s[j, d] = KV[T.max(ok[j], 0), 0, d]
                 _attend_chunk(Q_s, K_s, V_s, P_s, ok, acc_s, acc_s_cast, acc_o, m, m_prev,
                               rescale, row_sum, l, rows, block_N, scale)
             for r, d in T.Parallel(rows, DV):

@@ -1,25 +1,39 @@
 # A T.Parallel loop with no fragment to follow deals its iterations to the
-# threads round-robin (1024 iterations, 128 threads: 8 each). Its shared
-# accesses are ordered against earlier ones once, before the loop; the
-# iterations themselves are independent, so none of the 8 element steps gets
-# a barrier of its own (a scan step reading a[j - 1] while writing b[j] used
-# to get one per element). A later loop reading what this one wrote still
-# gets its barrier.
+# threads round-robin: 1024 iterations, 128 threads. Accesses contiguous in
+# the innermost index (x[j], x[j + c] with c a multiple of the lane count)
+# move as 16-byte vectors: each thread runs 4 consecutive int32 iterations
+# at once, 2 rounds. Other accesses (a[j - 1]) stay per element.
+# The loop's shared accesses are ordered against earlier ones once, before
+# the loop; its iterations are independent, so no round gets a barrier of
+# its own (a scan step reading a[j - 1] while writing b[j] used to get one
+# per element). A later loop reading what this one wrote still waits.
 # RUN: rm -rf %t && tesselc %s --entry shift_add --emit ptx -o %t
 # RUN: FileCheck %s < %t/shift_add.ptx
+# RUN: tesselc %s --entry gather --emit ptx -o %t
+# RUN: FileCheck %s --check-prefix=GATHER < %t/gather.ptx
 # CHECK-LABEL: .visible .entry shift_add(
-# The first loop: X into a, no barrier between the elements.
-# CHECK-COUNT-8: st.shared.b32
-# CHECK-NOT: st.shared
-# CHECK: bar.sync 0;
-# The second loop: b[j] = a[j] + a[j - 1], eight stores, no barrier inside.
+# The first loop: X into a (times 2) as vectors, no barrier inside.
+# CHECK: ld.global.v4.b32
 # CHECK-NOT: bar.sync
-# CHECK-COUNT-8: st.shared.b32
-# CHECK-NOT: st.shared
-# CHECK: bar.sync 0;
+# CHECK: st.shared.v4.b32
+# CHECK-NOT: bar.sync
+# CHECK: ld.global.v4.b32
+# CHECK-NOT: bar.sync
+# CHECK: st.shared.v4.b32
+# CHECK-NEXT: bar.sync 0;
+# The second loop: b[j] = a[j] + a[j - 1]; a[j] and b[j] as vectors.
+# CHECK-NEXT: ld.shared.v4.b32
+# CHECK: ld.shared.b32
+# CHECK-NOT: bar.sync
+# CHECK: st.shared.v4.b32
+# CHECK-NOT: bar.sync
+# CHECK: st.shared.v4.b32
+# CHECK-NEXT: bar.sync 0;
 # The third loop reads b into Y.
 # CHECK-NOT: bar.sync
-# CHECK: st.global
+# CHECK: st.global.v4.b32
+# CHECK-NOT: bar.sync
+# CHECK: st.global.v4.b32
 # CHECK-NOT: bar.sync
 # CHECK: ret;
 import tessel
@@ -39,5 +53,33 @@ def shift_add(n=1024):
                 b[j] = a[j] + T.if_then_else(j >= 1, a[T.max(j - 1, 0)], 0)
             for j in T.Parallel(n):
                 Y[j] = b[j] + 1
+
+    return main
+
+
+# Sparse attention's gather: row ok[j] of KV, for 64 rows of 576 bf16. The
+# row index does not depend on the innermost index, so each thread reads its
+# token index from shared memory and moves 8 columns (16 bytes) at a time.
+# GATHER-LABEL: .visible .entry gather(
+# GATHER: bar.sync 0;
+# GATHER: ld.shared.b32
+# GATHER: ld.global.v4.b32
+# GATHER: st.shared.v4.b32
+# GATHER-NOT: ld.global.b16
+# GATHER-NOT: st.shared.b16
+# GATHER: ret;
+@tessel.jit
+def gather(rows=64, n=4096, d=576):
+    @T.prim_func
+    def main(KV: T.Tensor((n, d), "bfloat16"), Idx: T.Tensor((rows,), "int32"),
+             Out: T.Tensor((rows, d), "bfloat16")):
+        with T.Kernel(1, threads=256) as bx:
+            ok = T.alloc_shared((rows,), "int32")
+            K_s = T.alloc_shared((rows, d), "bfloat16")
+            for j in T.Parallel(rows):
+                ok[j] = Idx[j]
+            for j, c in T.Parallel(rows, d):
+                K_s[j, c] = KV[T.max(ok[j], 0), c]
+            T.copy(K_s, Out)
 
     return main
