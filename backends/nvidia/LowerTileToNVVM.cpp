@@ -2319,6 +2319,15 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
       memref = s.getMemref();
       indices = s.getIndices();
       isStore = true;
+    } else if (auto a = dyn_cast<AtomicAddOp>(inner)) {
+      // A read-modify-write; atomics of the loop's iterations need no order
+      // among themselves.
+      auto it = buffers.find(a.getDst());
+      if (it != buffers.end() && it->second->space == Space::Shared) {
+        readsShared.push_back(it->second.get());
+        writesShared.push_back(it->second.get());
+      }
+      return;
     } else {
       return;
     }
@@ -2578,7 +2587,7 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
   if (!(t.isF32() || t.isF16() || t.isBF16() || t.isInteger(32) ||
         t.isInteger(64) || t.isF64()))
     return op.emitError("atomic_add on ") << t << " is not supported";
-  if (buf.space == Space::Shared)
+  if (buf.space == Space::Shared && !parallelDepth)
     beforeSharedAccess({&buf}, {&buf});
   // In a T.Parallel over a replicated fragment every replica runs the
   // iteration; only the first may add.

@@ -63,12 +63,17 @@ def indexer(seq, seq_kv, heads=64, dim=128, block_N=128):
 
 @tessel.jit(out_idx=[-1])
 def topk(seq, seq_kv, k, block=1024, threads=128):
-    """Radix select per row (one block each): the k-th largest key is found
-    bit by bit, from the top, by counting the keys at or above each
-    candidate (32 counting passes over the row); then a compaction pass
-    writes the indices above it and the first of those equal to it. Keys
-    are the logits' bits made to order as integers do."""
+    """Radix select per row (one block each), 8 bits at a time: four passes
+    over the row build a 256-bin histogram of the next key digit among the
+    keys that match the digits chosen so far (shared-memory atomics, one
+    histogram per warp), and pick the digit's bin where the k-th largest
+    key falls; then a compaction pass writes the indices above the
+    threshold and the first of those equal to it. Keys are the logits' bits
+    made to order as integers do. Five passes over the row in all."""
     chunks = (seq_kv + block - 1) // block
+    per_thread = (seq_kv + threads - 1) // threads
+    warps = threads // 32
+    assert threads % 32 == 0
     levels = 0
     while (1 << levels) < block:
         levels += 1
@@ -82,60 +87,69 @@ def topk(seq, seq_kv, k, block=1024, threads=128):
         bits = T.reinterpret(x, "int32")
         return T.cast(T.if_then_else(bits >= 0, bits, bits ^ 0x7FFFFFFF), "int64") + 2147483648
 
+    @T.macro
+    def warp_sum(hist, b, w):
+        # hist[0, b] + ... + hist[w, b], unrolled at compile time.
+        if w == 0:
+            return hist[0, b]
+        return warp_sum(hist, b, w - 1) + hist[w, b]
+
     @T.prim_func
     def main(Logits: T.Tensor((seq, seq_kv), accum), Indices: T.Tensor((seq, k), "int32")):
         with T.Kernel(seq, threads=threads) as i:
-            flags = T.alloc_fragment((block,), accum)
-            count = T.alloc_fragment((1,), accum)
-            # Each count, where every thread can read it.
-            shared_count = T.alloc_shared((1,), accum)
+            hist = T.alloc_shared((warps, 256), "int32")
+            # Suffix sums of the bins (ping-pong): suffix[b] = keys in bins >= b.
+            suffix = T.alloc_shared((256,), "int32")
+            suffix2 = T.alloc_shared((256,), "int32")
+            # The chosen bin and how many keys lie in the bins above it.
+            found = T.alloc_shared((2,), "int32")
             # The compaction's flags and their prefix sums (ping-pong).
             own = T.alloc_shared((block,), "int32")
             scan = T.alloc_shared((block,), "int32")
             scan2 = T.alloc_shared((block,), "int32")
-            # 0: the threshold key, 1: how many to take, 2: above it,
-            # 3: above ones written so far, 4: equal ones met so far.
-            state = T.alloc_local((5,), "int64")
-
-            # How many finite logits the row has: take k of them, or all.
-            total = T.alloc_local((1,), accum)
-            total[0] = 0
-            for c in T.serial(chunks):
-                for j in T.Parallel(block):
-                    t = c * block + j
-                    x = Logits[i, T.min(t, seq_kv - 1)]
-                    flags[j] = T.if_then_else((t < seq_kv) & (x > -T.infinity(accum)), 1.0, 0.0)
-                T.reduce_sum(flags, count, dim=0)
-                T.copy(count, shared_count)
-                total[0] += shared_count[0]
-            state[1] = T.min(T.cast(total[0], "int64"), k)
+            # 0: the threshold's digits so far, 1: how many to take (k, or
+            # every finite logit if fewer), 2: how many of them are above
+            # the threshold, 3: above ones written so far, 4: equal ones met
+            # so far, 5: how many still to find among keys matching 0.
+            state = T.alloc_local((6,), "int64")
             state[0] = 0
-            for it in T.serial(32):
-                candidate = state[0] | (T.cast(1, "int64") << (31 - it))
-                total[0] = 0
-                for c in T.serial(chunks):
-                    for j in T.Parallel(block):
-                        t = c * block + j
+            for p in T.serial(4):
+                shift = 24 - 8 * p
+                for w, b in T.Parallel(warps, 256):
+                    hist[w, b] = 0
+                for j in T.Parallel(threads):
+                    for c in T.serial(per_thread):
+                        t = c * threads + j
                         x = Logits[i, T.min(t, seq_kv - 1)]
-                        flags[j] = T.if_then_else(
-                            (t < seq_kv) & (x > -T.infinity(accum)) & (key(x) >= candidate),
-                            1.0, 0.0)
-                    T.reduce_sum(flags, count, dim=0)
-                    T.copy(count, shared_count)
-                    total[0] += shared_count[0]
-                if T.cast(total[0], "int64") >= state[1]:
-                    state[0] = candidate
-            total[0] = 0
-            for c in T.serial(chunks):
-                for j in T.Parallel(block):
-                    t = c * block + j
-                    x = Logits[i, T.min(t, seq_kv - 1)]
-                    flags[j] = T.if_then_else(
-                        (t < seq_kv) & (x > -T.infinity(accum)) & (key(x) > state[0]), 1.0, 0.0)
-                T.reduce_sum(flags, count, dim=0)
-                T.copy(count, shared_count)
-                total[0] += shared_count[0]
-            state[2] = T.cast(total[0], "int64")
+                        kx = key(x)
+                        if (t < seq_kv) & (x > -T.infinity(accum)) & (
+                                (kx >> (shift + 8)) == (state[0] >> (shift + 8))):
+                            T.atomic_add(hist[j // 32, T.cast((kx >> shift) & 255, "int32")], 1)
+                for b in T.Parallel(256):
+                    suffix[b] = warp_sum(hist, b, warps - 1)
+                for s in T.serial(4):
+                    d = 1 << (2 * s)
+                    for b in T.Parallel(256):
+                        suffix2[b] = suffix[b] + T.if_then_else(b + d < 256, suffix[T.min(b + d, 255)], 0)
+                    for b in T.Parallel(256):
+                        suffix[b] = suffix2[b] + T.if_then_else(b + 2 * d < 256,
+                                                                suffix2[T.min(b + 2 * d, 255)], 0)
+                if p == 0:
+                    # Every finite key is in the first histogram.
+                    state[1] = T.min(T.cast(suffix[0], "int64"), k)
+                    state[5] = state[1]
+                for q in T.Parallel(2):
+                    found[q] = 0
+                # The bin holding the state[5]-th largest matching key:
+                # at least that many at or above it, fewer above it.
+                for b in T.Parallel(256):
+                    above = T.if_then_else(b < 255, suffix[T.min(b + 1, 255)], 0)
+                    if (suffix[b] >= state[5]) & (above < state[5]):
+                        found[0] = b
+                        found[1] = above
+                state[0] = state[0] | (T.cast(found[0], "int64") << shift)
+                state[5] = state[5] - found[1]
+            state[2] = state[1] - state[5]
             # Compaction, a chunk at a time: keys above the threshold go to
             # [0, above) in index order, the first (take - above) equal ones
             # after them. Each flag is 1 (above) or 65536 (equal), so one

@@ -11,6 +11,8 @@
 # RUN: FileCheck %s < %t/shift_add.ptx
 # RUN: tesselc %s --entry gather --emit ptx -o %t
 # RUN: FileCheck %s --check-prefix=GATHER < %t/gather.ptx
+# RUN: tesselc %s --entry histogram --emit ptx -o %t
+# RUN: FileCheck %s --check-prefix=HIST < %t/histogram.ptx
 # CHECK-LABEL: .visible .entry shift_add(
 # The first loop: X into a (times 2) as vectors, no barrier inside.
 # CHECK: ld.global.v4.b32
@@ -81,5 +83,33 @@ def gather(rows=64, n=4096, d=576):
             for j, c in T.Parallel(rows, d):
                 K_s[j, c] = KV[T.max(ok[j], 0), c]
             T.copy(K_s, Out)
+
+    return main
+
+
+# Shared-memory atomics in a T.Parallel: the histogram is cleared, then one
+# barrier, then each thread's 8 atomics (1024 values, 128 threads) with no
+# barrier between them; one barrier before the bins are read.
+# HIST-LABEL: .visible .entry histogram(
+# HIST: st.shared
+# HIST: bar.sync 0;
+# HIST-NOT: bar.sync
+# HIST-COUNT-8: atom.shared.add.u32
+# HIST-NOT: atom.shared
+# HIST: bar.sync 0;
+# HIST-NOT: atom.shared
+# HIST: ret;
+@tessel.jit
+def histogram(n=1024, bins=64):
+    @T.prim_func
+    def main(X: T.Tensor((n,), "int32"), H: T.Tensor((bins,), "int32")):
+        with T.Kernel(1, threads=128) as bx:
+            h = T.alloc_shared((bins,), "int32")
+            for b in T.Parallel(bins):
+                h[b] = 0
+            for j in T.Parallel(n):
+                T.atomic_add(h[X[j] & (bins - 1)], 1)
+            for b in T.Parallel(bins):
+                H[b] = h[b]
 
     return main
