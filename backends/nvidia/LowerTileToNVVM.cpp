@@ -2615,7 +2615,12 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
 /// conflict with it).
 LogicalResult KernelEmitter::emitLoop(Operation *op, Value lb, Value ub,
                                       Value step, Block &body) {
-  if (sync.pending())
+  // A loop inside a T.Parallel body runs per iteration, on some threads
+  // only (the last round is predicated): a barrier there could hang, and
+  // none is needed (the T.Parallel's shared accesses were ordered before it,
+  // and its iterations are independent).
+  bool perThread = parallelDepth > 0;
+  if (sync.pending() && !perThread)
     barrier();
   // What is in flight on entry, or issued by any iteration, may be in flight
   // at the top of every iteration and after the loop.
@@ -2627,7 +2632,7 @@ LogicalResult KernelEmitter::emitLoop(Operation *op, Value lb, Value ub,
   map.map(body.getArgument(0), loop.getInductionVar());
   if (failed(emitBlock(body)))
     return failure();
-  if (sync.pending())
+  if (sync.pending() && !perThread)
     barrier();
   if (!carried.covers(wgmma))
     return op->emitError("internal error: an iteration leaves a wgmma in "

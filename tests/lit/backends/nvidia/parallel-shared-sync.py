@@ -13,6 +13,8 @@
 # RUN: FileCheck %s --check-prefix=GATHER < %t/gather.ptx
 # RUN: tesselc %s --entry histogram --emit ptx -o %t
 # RUN: FileCheck %s --check-prefix=HIST < %t/histogram.ptx
+# RUN: tesselc %s --entry row_sums --emit ptx -o %t
+# RUN: FileCheck %s --check-prefix=ROWS < %t/row_sums.ptx
 # CHECK-LABEL: .visible .entry shift_add(
 # The first loop: X into a (times 2) as vectors, no barrier inside.
 # CHECK: ld.global.v4.b32
@@ -111,5 +113,35 @@ def histogram(n=1024, bins=64):
                 T.atomic_add(h[X[j] & (bins - 1)], 1)
             for b in T.Parallel(bins):
                 H[b] = h[b]
+
+    return main
+
+
+# A serial loop inside a T.Parallel runs per iteration, and the last round
+# of 100 iterations over 128 threads is predicated: no barrier may be
+# inside it (one there could hang), only before the T.Parallel and after.
+# ROWS-LABEL: .visible .entry row_sums(
+# ROWS: bar.sync 0;
+# ROWS: setp.{{.*}}99
+# ROWS-NOT: bar.sync
+# ROWS: ld.shared
+# ROWS-NOT: bar.sync
+# ROWS: st.shared
+# ROWS: bar.sync 0;
+# ROWS: ret;
+@tessel.jit
+def row_sums(rows=100, cols=32):
+    @T.prim_func
+    def main(X: T.Tensor((rows, cols), "float32"), Y: T.Tensor((rows,), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            x = T.alloc_shared((rows, cols), "float32")
+            s = T.alloc_shared((rows,), "float32")
+            T.copy(X, x)
+            for r in T.Parallel(rows):
+                s[r] = 0
+                for c in T.serial(cols):
+                    s[r] += x[r, c]
+            for r in T.Parallel(rows):
+                Y[r] = s[r]
 
     return main
