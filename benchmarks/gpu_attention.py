@@ -24,21 +24,20 @@ import sys
 from contextlib import redirect_stdout
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_spec = importlib.util.spec_from_file_location(
+    "bench_cli", os.path.join(ROOT, "tests", "gpu", "bench_cli.py"))
+bench_cli = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_cli)
 FA3_PUBLISHED_TFLOPS = 648.0  # H100 SXM, fp16, head dim 128 (REFERENCES.md)
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    spec = importlib.util.spec_from_file_location(
-        "check_artifacts", os.path.join(ROOT, "tests", "gpu", "check_artifacts.py"))
-    check = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(check)
+    directory, check, _ = bench_cli.start(__doc__, prefix="attention_")
     out = io.StringIO()
     status = 0
     with redirect_stdout(out):
         try:
-            check.main([sys.argv[1]], only="attention_")
+            check.main([directory], only="attention_")
         except SystemExit as e:
             status = e.code or 0
     text = out.getvalue()

@@ -14,19 +14,17 @@ Tessel and of torch._scaled_mm, and their ratio (>1: Tessel faster).
 
 import importlib.util
 import os
-import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location(
+    "bench_cli", os.path.join(ROOT, "tests", "gpu", "bench_cli.py"))
+bench_cli = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_cli)
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    spec = importlib.util.spec_from_file_location(
-        "check_artifacts", os.path.join(ROOT, "tests", "gpu", "check_artifacts.py"))
-    check = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(check)
-    check.main([sys.argv[1]], only="fp8_gemm_")
+    directory, check, _ = bench_cli.start(__doc__, prefix="fp8_gemm_")
+    check.main([directory], only="fp8_gemm_")
 
 
 if __name__ == "__main__":

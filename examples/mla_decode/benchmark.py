@@ -20,20 +20,18 @@ import json
 import os
 import sys
 
-import torch
-
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location(
+    "bench_cli", os.path.join(ROOT, "tests", "gpu", "bench_cli.py"))
+bench_cli = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_cli)
+torch = None  # imported by bench_cli.start, once the command line is checked
 D, DV, PAGE = 576, 512, 64
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    spec = importlib.util.spec_from_file_location(
-        "check_artifacts", os.path.join(ROOT, "tests", "gpu", "check_artifacts.py"))
-    check = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(check)
-    directory = os.path.join(sys.argv[1], "mla")
+    global torch
+    directory, check, torch = bench_cli.start(__doc__, "mla")
     print(f"device: {torch.cuda.get_device_name()}")
     failures = 0
     for file in sorted(os.listdir(directory)):

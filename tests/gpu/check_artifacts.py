@@ -15,7 +15,10 @@ import math
 import os
 import sys
 
-import torch
+try:
+    import torch
+except ImportError:  # the command line (bench_cli) says what is missing
+    torch = None
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 spec = importlib.util.spec_from_file_location(
@@ -24,7 +27,7 @@ cuda = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(cuda)
 
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
-          "float8_e4m3": torch.float8_e4m3fn}
+          "float8_e4m3": torch.float8_e4m3fn} if torch else {}
 
 
 def timed(fn, warmup=5, repeat=20):
@@ -135,4 +138,9 @@ def main(argv=None, only=""):
 
 
 if __name__ == "__main__":
-    main()
+    _spec = importlib.util.spec_from_file_location(
+        "bench_cli", os.path.join(ROOT, "tests", "gpu", "bench_cli.py"))
+    bench_cli = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(bench_cli)
+    directory, _, _ = bench_cli.start(__doc__)
+    main([directory])
