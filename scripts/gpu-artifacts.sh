@@ -11,11 +11,12 @@ if [ -n "$("$TESSELC" --help >/dev/null; command -v ptxas || ls /usr/local/cuda/
   EMIT=ptx,cubin,manifest
 fi
 mkdir -p "$OUT"
-compile() { # name file entry defines... (TESSEL_FLAGS: extra tesselc flags)
+compile() { # [SUBDIR/]name file entry defines... (TESSEL_FLAGS: extra tesselc flags)
   local name=$1 file=$2 entry=$3; shift 3
   local defs=()
   for d in "$@"; do defs+=(-D "$d"); done
   local tmp; tmp=$(mktemp -d)
+  mkdir -p "$(dirname "$OUT/$name")"
   "$TESSELC" "$ROOT/$file" --entry "$entry" "${defs[@]}" --target sm_90a --emit "$EMIT" ${TESSEL_FLAGS:-} -o "$tmp"
   for f in "$tmp"/*; do mv "$f" "$OUT/$name.${f##*.}"; done
   rmdir "$tmp"
@@ -35,42 +36,36 @@ compile attention_b1_h8_s1024_d128 examples/flash_attention/flash_attention.py f
 TESSEL_FLAGS=--warp-specialize=false compile gemm_float16_4096_onerole examples/gemm/gemm.py matmul M=4096 N=4096 K=4096 dtype=float16
 TESSEL_FLAGS=--tma=false compile gemm_float16_4096_cpasync examples/gemm/gemm.py matmul M=4096 N=4096 K=4096 dtype=float16
 # examples/fp8_gemm: DeepSeek-V3 block-scaled FP8 GEMM on DeepGEMM's shapes.
-for m in 128 4096; do
+for m in 64 128 4096; do
   for nk in 2112x7168 24576x1536 32768x512 7168x16384 4096x7168 7168x2048; do
     compile "fp8_gemm_${m}x${nk}" examples/fp8_gemm/fp8_gemm.py fp8_gemm M=$m N=${nk%x*} K=${nk#*x}
   done
+done
+# Its MoE kernels (read by its benchmark.py from fp8/): contiguous, 4 experts
+# x 8192 rows, and masked, 4 experts x up to 256 rows, on DeepGEMM's grouped
+# (N, K) pairs.
+for nk in 4096x7168 7168x2048; do
+  compile "fp8/fp8_gemm_grouped_4x8192x${nk}" examples/fp8_gemm/fp8_gemm.py fp8_gemm_grouped \
+    M=32768 N=${nk%x*} K=${nk#*x} G=4
+  compile "fp8/fp8_gemm_masked_4x256x${nk}" examples/fp8_gemm/fp8_gemm.py fp8_gemm_masked \
+    G=4 max_m=256 N=${nk%x*} K=${nk#*x}
 done
 # Row reductions combined across warps through shared memory.
 compile softmax_m4096_n1024 tests/lit/Frontend/corpus/softmax.py softmax M=4096 N=1024 block_M=8
 compile layernorm_m4096_n1024 tests/lit/Frontend/corpus/layernorm.py layernorm M=4096 N=1024
 # examples/mla_decode at FlashMLA's benchmark shape (read by its benchmark.py
 # from mla/, apart from the generic checks).
-mkdir -p "$OUT/mla"
 for sk in 4096 8192; do
   blocks=$((sk / 64))
-  "$TESSELC" "$ROOT/examples/mla_decode/mla_decode.py" --entry mla_decode -D batch=128 -D s_q=1 \
-    -D h_q=128 -D num_blocks=$((128 * blocks)) -D max_blocks=$blocks --target sm_90a \
-    --emit "$EMIT" -o "$OUT/mla/tmp"
-  for f in "$OUT/mla/tmp"/*; do mv "$f" "$OUT/mla/mla_decode_b128_h128_sk${sk}.${f##*.}"; done
-  rmdir "$OUT/mla/tmp"
-  echo "compiled mla/mla_decode_b128_h128_sk${sk}"
+  compile "mla/mla_decode_b128_h128_sk${sk}" examples/mla_decode/mla_decode.py mla_decode \
+    batch=128 s_q=1 h_q=128 num_blocks=$((128 * blocks)) max_blocks=$blocks
 done
 # examples/sparse_attention at FlashMLA's sparse shapes (read by its
 # benchmark.py from sparse/).
-mkdir -p "$OUT/sparse"
-sparse() { # name entry defines...
-  local name=$1 entry=$2; shift 2
-  local defs=()
-  for d in "$@"; do defs+=(-D "$d"); done
-  "$TESSELC" "$ROOT/examples/sparse_attention/sparse_attention.py" --entry "$entry" "${defs[@]}" \
-    --target sm_90a --emit "$EMIT" -o "$OUT/sparse/tmp"
-  for f in "$OUT/sparse/tmp"/*; do mv "$f" "$OUT/sparse/$name.${f##*.}"; done
-  rmdir "$OUT/sparse/tmp"
-  echo "compiled sparse/$name"
-}
-sparse sparse_mla_sq4096_h128_topk2048 sparse_mla s_q=4096 h_q=128 s_kv=8192 topk=2048
-sparse sparse_decode_fp8_b128_sq2_h128 sparse_mla_decode_fp8 batch=128 s_q=2 h_q=128 \
-  num_tokens=1048576 topk=2048
+compile sparse/sparse_mla_sq4096_h128_topk2048 examples/sparse_attention/sparse_attention.py \
+  sparse_mla s_q=4096 h_q=128 s_kv=8192 topk=2048
+compile sparse/sparse_decode_fp8_b128_sq2_h128 examples/sparse_attention/sparse_attention.py \
+  sparse_mla_decode_fp8 batch=128 s_q=2 h_q=128 num_tokens=1048576 topk=2048
 # examples/embed: the launchers (NAME.h, NAME.o) a C++ program links.
 mkdir -p "$OUT/embed"
 "$TESSELC" "$ROOT/examples/gemm/gemm.py" --entry matmul -D M=256 -D N=256 -D K=256 \
