@@ -50,6 +50,8 @@ for nk in 4096x7168 7168x2048; do
   compile "fp8/fp8_gemm_masked_4x256x${nk}" examples/fp8_gemm/fp8_gemm.py fp8_gemm_masked \
     G=4 max_m=256 N=${nk%x*} K=${nk#*x}
 done
+# int8 x int8 -> int32 (s8 wgmma), exact against torch._int_mm.
+compile gemm_i8_4096 tests/lit/Frontend/corpus/gemm_int8.py gemm_i8 M=4096 N=4096 K=4096 b=128
 # Row reductions combined across warps through shared memory.
 compile softmax_m4096_n1024 tests/lit/Frontend/corpus/softmax.py softmax M=4096 N=1024 block_M=8
 compile layernorm_m4096_n1024 tests/lit/Frontend/corpus/layernorm.py layernorm M=4096 N=1024

@@ -1869,6 +1869,8 @@ std::optional<NVVM::WGMMATypes> wgmmaType(Type t) {
     return NVVM::WGMMATypes::e4m3;
   if (isa<Float8E5M2Type>(t))
     return NVVM::WGMMATypes::e5m2;
+  if (t.isInteger(8)) // T.int8 is signed
+    return NVVM::WGMMATypes::s8;
   return std::nullopt;
 }
 
@@ -1878,24 +1880,35 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   if (!a || !bb || !c)
     return failure();
   const Buffer &A = *a, &B = *bb, &C = *c;
-  if (C.space != Space::Fragment || !C.elementType().isF32())
-    return op.emitError("on the cuda target the gemm accumulator must be an "
-                        "f32 fragment");
+  Type eltA = A.elementType(), eltB = B.elementType();
+  // int8 x int8 accumulates exactly in s32; floats in f32.
+  bool integer = eltA.isInteger(8) && eltB.isInteger(8);
+  Type accType = integer ? Type(b.getI32Type()) : Type(b.getF32Type());
+  if (C.space != Space::Fragment || C.elementType() != accType)
+    return op.emitError("on the cuda target the gemm accumulator must be ")
+           << (integer ? "an int32" : "an f32") << " fragment";
   if (B.space != Space::Shared)
     return op.emitError("on the cuda target gemm's B operand must be in "
                         "shared memory (T.alloc_shared)");
   if (A.space != Space::Shared && A.space != Space::Fragment)
     return op.emitError("on the cuda target gemm's A operand must be in "
                         "shared memory or a fragment");
-  Type eltA = A.elementType(), eltB = B.elementType();
   auto typeA = wgmmaType(eltA), typeB = wgmmaType(eltB);
+  if (eltA.isF32() || eltB.isF32())
+    return op.emitError("float32 gemms are not supported on the cuda target "
+                        "(wgmma's tf32 would round the operands to 10 mantissa "
+                        "bits); T.copy the tiles to bfloat16 or float16 ones");
   if (!typeA || !typeB)
-    return op.emitError("wgmma takes f16, bf16, float8_e4m3 or float8_e5m2 "
-                        "operands, not ")
+    return op.emitError("wgmma takes f16, bf16, float8_e4m3, float8_e5m2 or "
+                        "int8 operands, not ")
            << eltA << " and " << eltB;
+  // 8-bit operands (fp8, int8): K steps of 32, K-major only, no transpose
+  // flags; int8 has no operand scales either.
   bool fp8 = byteWidth(eltA) == 1;
-  if (fp8 != (byteWidth(eltB) == 1) || (!fp8 && eltA != eltB))
-    return op.emitError("gemm operands must have the same type (or both be fp8)");
+  if (fp8 != (byteWidth(eltB) == 1) || (!fp8 && eltA != eltB) ||
+      eltA.isInteger(8) != eltB.isInteger(8))
+    return op.emitError("gemm operands must have the same type (or both be "
+                        "fp8)");
   int64_t m = C.shape()[0], n = C.shape()[1];
   int64_t k = A.shape()[op.getTransposeA() ? 0 : 1];
   int64_t kStep = fp8 ? 32 : 16;
@@ -1913,7 +1926,7 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   bool registerA = A.space == Space::Fragment;
   if (registerA) {
     if (fp8)
-      return op.emitError("fp8 gemms read A from shared memory on the cuda "
+      return op.emitError("8-bit gemms read A from shared memory on the cuda "
                           "target; T.copy the fragment to a shared tile");
     if (op.getTransposeA())
       return op.emitError("a register A operand cannot be transposed");
@@ -1969,18 +1982,17 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   };
 
   NVVM::WgmmaFenceAlignedOp::create(b, loc);
-  Type f32 = b.getF32Type();
   for (int64_t slab = 0; slab < mw / 64; ++slab) {
     for (int64_t n0 = 0; n0 < nw; n0 += 256) {
       int64_t nc = std::min<int64_t>(256, nw - n0);
       int64_t regs = nc / 2;
       int64_t firstSlot = slab * (nw / 2) + n0 / 2;
       auto structType =
-          LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(regs, f32));
+          LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(regs, accType));
       Value acc = LLVM::UndefOp::create(b, loc, structType);
       for (int64_t r = 0; r < regs; ++r)
         acc = LLVM::InsertValueOp::create(
-            b, loc, acc, load(slotAddress(C, cst(firstSlot + r)), f32), r);
+            b, loc, acc, load(slotAddress(C, cst(firstSlot + r)), accType), r);
       Value rowA = add(mul(wgM, mw), cst(slab * 64));
       Value rowB = add(mul(wgN, nw), cst(n0));
       // All K steps of this accumulator chunk are one asm statement: the
@@ -1995,12 +2007,13 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
         operands.push_back(LLVM::ExtractValueOp::create(b, loc, acc, r));
       std::string constraints;
       for (int64_t r = 0; r < regs; ++r)
-        constraints += "=f,";
+        constraints += integer ? "=r," : "=f,";
       for (int64_t r = 0; r < regs; ++r)
         constraints += std::to_string(r) + ",";
       int64_t steps = k / kStep;
       std::string shape = "m64n" + std::to_string(nc) + "k" + std::to_string(kStep);
-      std::string types = ".f32." + NVVM::stringifyWGMMATypes(*typeA).str() + "." +
+      std::string types = std::string(integer ? ".s32." : ".f32.") +
+                          NVVM::stringifyWGMMATypes(*typeA).str() + "." +
                           NVVM::stringifyWGMMATypes(*typeB).str();
       int64_t baseB = 2 * regs, baseA = baseB + 1;
       operands.push_back(descriptor(B, rowB));
@@ -2044,9 +2057,11 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
         } else {
           os << "da, db";
         }
-        // scale-d, scale-a, scale-b, then the transpose flags (f16/bf16
-        // only; none for a register A).
-        os << ", " << (kk ? "rest" : "first") << ", 1, 1";
+        // scale-d, then (floats) scale-a and scale-b, then the transpose
+        // flags (f16/bf16 only; none for a register A).
+        os << ", " << (kk ? "rest" : "first");
+        if (!integer)
+          os << ", 1, 1";
         if (!fp8)
           os << (registerA ? ", 0" : ", 0, 0");
         os << ";\n";

@@ -27,7 +27,8 @@ cuda = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(cuda)
 
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
-          "float8_e4m3": torch.float8_e4m3fn} if torch else {}
+          "float8_e4m3": torch.float8_e4m3fn, "int8": torch.int8,
+          "int32": torch.int32} if torch else {}
 
 
 def timed(fn, warmup=5, repeat=20):
@@ -67,7 +68,10 @@ def main(argv=None, only=""):
         tensors = []
         for p in info["params"]:
             dtype = DTYPES[p["dtype"]]
-            t = torch.randn(p["shape"], device="cuda", dtype=torch.float32).to(dtype)
+            if dtype == torch.int8:
+                t = torch.randint(-128, 128, p["shape"], device="cuda", dtype=dtype)
+            else:
+                t = torch.randn(p["shape"], device="cuda", dtype=torch.float32).to(dtype)
             if p["written"]:
                 t.zero_()
             tensors.append(t)
@@ -89,6 +93,11 @@ def main(argv=None, only=""):
         if info["name"] == "matmul":
             a, b, c = tensors
             ref = lambda: torch.matmul(a, b)
+            flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
+        elif info["name"] == "gemm_i8":
+            # Exact: int8 products summed in int32, as torch._int_mm does.
+            a, b, c = tensors
+            ref = lambda: torch._int_mm(a, b)
             flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
         elif info["name"] == "fp8_gemm":
             # DeepSeek-V3 block scaling: A per 1x128, B per 128x128, fp32.
@@ -120,6 +129,8 @@ def main(argv=None, only=""):
         want = ref().float()
         err = ((out - want).abs().max() / want.abs().max().clamp_min(1e-6)).item()
         ok = math.isfinite(err) and err < 2e-2
+        if tensors[-1].dtype == torch.int32:
+            ok = torch.equal(tensors[-1], ref())  # integer results are exact
         failures += not ok
         ms, ref_ms = timed(run), timed(base or ref)
         if flops is None:

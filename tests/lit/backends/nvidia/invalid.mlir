@@ -73,9 +73,9 @@ func.func @int_accumulator(%a: memref<64x32xi8, #tile.scope<global>>) {
   ^bb0(%bx: index):
     %as = tile.alloc : memref<64x32xi8, #tile.scope<shared>>
     %bs = tile.alloc : memref<32x64xi8, #tile.scope<shared>>
-    %acc = tile.alloc : memref<64x64xi32, #tile.scope<fragment>>
-    // expected-error @below {{the gemm accumulator must be an f32 fragment}}
-    tile.gemm %as, %bs, %acc : memref<64x32xi8, #tile.scope<shared>>, memref<32x64xi8, #tile.scope<shared>>, memref<64x64xi32, #tile.scope<fragment>>
+    %acc = tile.alloc : memref<64x64xi32, #tile.scope<local>>
+    // expected-error @below {{the gemm accumulator must be an int32 fragment}}
+    tile.gemm %as, %bs, %acc : memref<64x32xi8, #tile.scope<shared>>, memref<32x64xi8, #tile.scope<shared>>, memref<64x64xi32, #tile.scope<local>>
     tile.yield
   }
   return
@@ -106,7 +106,7 @@ func.func @tf32(%a: memref<64x32xf32, #tile.scope<global>>) {
     %as = tile.alloc : memref<64x32xf32, #tile.scope<shared>>
     %bs = tile.alloc : memref<32x64xf32, #tile.scope<shared>>
     %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
-    // expected-error @below {{wgmma takes f16, bf16, float8_e4m3 or float8_e5m2 operands}}
+    // expected-error @below {{float32 gemms are not supported on the cuda target (wgmma's tf32 would round the operands to 10 mantissa bits); T.copy the tiles to bfloat16 or float16 ones}}
     tile.gemm %as, %bs, %acc : memref<64x32xf32, #tile.scope<shared>>, memref<32x64xf32, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
     tile.yield
   }
