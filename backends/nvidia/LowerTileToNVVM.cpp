@@ -581,6 +581,9 @@ private:
                                     const Buffer &dst, ArrayRef<int64_t> shape);
   LogicalResult emitReduce(ReduceOp op);
   LogicalResult emitReduceThroughShared(ReduceOp op);
+  /// The same for many results: through a copy of the source tile in
+  /// shared memory.
+  LogicalResult emitReduceThroughScratchTile(ReduceOp op);
   LogicalResult emitParallel(ParallelOp op);
   /// How many innermost iterations of the round-robin loop `op` one thread
   /// runs together, and which of its accesses move as vectors (none: 1).
@@ -2193,12 +2196,11 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
   ReduceKind kind = op.getKind();
   int64_t dim = op.getDim();
   int64_t results = product(dst.shape());
-  constexpr int64_t kMaxResults = 256;
-  if (results > kMaxResults)
-    return op.emitError("this reduction's rows are spread over threads in a "
-                        "way that needs a shared-memory combine, which the "
-                        "cuda target does for at most ")
-           << kMaxResults << " results; this one has " << results;
+  // Below, each result's code is emitted on its own (warp shuffles, then a
+  // partial per warp): past this many results that code is too large.
+  constexpr int64_t kShuffledResults = 128;
+  if (results > kShuffledResults)
+    return emitReduceThroughScratchTile(op);
   auto dstLinear = [&](int64_t e) {
     SmallVector<int64_t> idx = S.delinearize(e);
     idx.erase(idx.begin() + dim);
@@ -2307,6 +2309,81 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
       if (!op.getClear())
         v = cpu::reductionCombine(b, loc, kind,
                                   load(slotAddress(dst, cst(ds)), elt), v);
+      store(v, slotAddress(dst, cst(ds)));
+    });
+  }
+  return success();
+}
+
+/// Every thread stores the source elements it holds at their place in a
+/// row-major copy of the source tile in the scratch area (replicas store the
+/// same value), and after a barrier each destination slot combines its line
+/// of that copy in a loop: code grows with the slots a thread holds, not with
+/// the number of results.
+LogicalResult KernelEmitter::emitReduceThroughScratchTile(ReduceOp op) {
+  const Buffer &src = *bufferOf(op.getSrc(), op), &dst = *bufferOf(op.getDst(), op);
+  const ThreadMap &S = *src.map, &D = *dst.map;
+  Type elt = src.elementType();
+  ReduceKind kind = op.getKind();
+  int64_t dim = op.getDim();
+  ArrayRef<int64_t> shape = src.shape();
+  int64_t width = byteWidth(elt);
+  int64_t bytes = product(shape) * width;
+  scratchBytes = std::max(scratchBytes, bytes);
+  constexpr int64_t kScratchKey = -(int64_t(1) << 40);
+  std::pair<int64_t, int64_t> scratch{kScratchKey, kScratchKey + bytes};
+  if (!reductionBase) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(entry);
+    reductionBase = arith::ConstantOp::create(b, loc, b.getIndexAttr(0));
+  }
+  auto scratchAddress = [&](Value element) {
+    return sharedAddress(add(reductionBase, mul(element, width)));
+  };
+  beforeSharedRanges({}, {scratch});
+  for (int64_t s = 0; s < S.slots(); ++s) {
+    std::optional<SlotFormula> f = S.formula(s);
+    if (!f)
+      return op.emitError("the cuda target cannot express which element "
+                          "each thread holds in this fragment's layout");
+    if (!f->validThreads)
+      continue;
+    Value x = load(slotAddress(src, cst(s)), elt);
+    if (kind == ReduceKind::AbsSum || kind == ReduceKind::AbsMax)
+      x = isa<FloatType>(elt) ? (Value)math::AbsFOp::create(b, loc, x)
+                              : (Value)math::AbsIOp::create(b, loc, x);
+    Value at = linearize(formulaIndex(*f), shape);
+    guarded(threadPrefix(f->validThreads), [&] { store(x, scratchAddress(at)); });
+  }
+  beforeSharedRanges({scratch}, {});
+  Value identity = cpu::reductionIdentity(b, loc, kind, elt);
+  int64_t stride = product(shape.drop_front(dim + 1));
+  for (int64_t ds = 0; ds < D.slots(); ++ds) {
+    std::optional<SlotFormula> f = D.formula(ds);
+    if (!f)
+      return op.emitError("the cuda target cannot express which element "
+                          "each thread holds in this fragment's layout");
+    if (!f->validThreads)
+      continue;
+    // The line's first element: the result's index with 0 along `dim`.
+    SmallVector<Value> index = formulaIndex(*f);
+    if (shape.size() == 1)
+      index.clear();
+    index.insert(index.begin() + dim, cst(0));
+    Value first = linearize(index, shape);
+    guarded(threadPrefix(f->validThreads), [&] {
+      auto loop = scf::ForOp::create(b, loc, cst(0), cst(shape[dim]), cst(1),
+                                     ValueRange{identity});
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value x = load(scratchAddress(add(first, mul(loop.getInductionVar(), stride))), elt);
+        Value acc = cpu::reductionCombine(b, loc, kind, loop.getRegionIterArgs()[0], x);
+        scf::YieldOp::create(b, loc, acc);
+      }
+      Value v = loop.getResult(0);
+      if (!op.getClear())
+        v = cpu::reductionCombine(b, loc, kind, load(slotAddress(dst, cst(ds)), elt), v);
       store(v, slotAddress(dst, cst(ds)));
     });
   }

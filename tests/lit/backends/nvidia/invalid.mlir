@@ -115,21 +115,6 @@ func.func @tf32(%a: memref<64x32xf32, #tile.scope<global>>) {
 
 // -----
 
-func.func @too_many_spread_results(%x: memref<2x300xf32, #tile.scope<global>>) {
-  %c1 = arith.constant 1 : index
-  tile.kernel grid(%c1) threads(128) {
-  ^bb0(%bx: index):
-    %f = tile.alloc : memref<2x300xf32, #tile.scope<fragment>>
-    %cols = tile.alloc : memref<300xf32, #tile.scope<fragment>>
-    // expected-error @below {{this reduction's rows are spread over threads in a way that needs a shared-memory combine, which the cuda target does for at most 256 results; this one has 300}}
-    tile.reduce sum %f, %cols dim 0 : memref<2x300xf32, #tile.scope<fragment>> to memref<300xf32, #tile.scope<fragment>>
-    tile.yield
-  }
-  return
-}
-
-// -----
-
 func.func @stage_gemm_ahead(%a: memref<64x128xf16, #tile.scope<global>>, %b: memref<128x64xf16, #tile.scope<global>>) {
   %c1 = arith.constant 1 : index
   tile.kernel grid(%c1) threads(128) {
