@@ -209,7 +209,7 @@ bool tessel::CPUModule::run(std::string_view entry,
   }
   if (it->second != args.size()) {
     error = "'" + name + "' takes " + std::to_string(it->second) +
-            " buffers, got " + std::to_string(args.size());
+            " arguments, got " + std::to_string(args.size());
     return false;
   }
   // A strided memref descriptor: allocated and aligned pointers, offset,
@@ -217,6 +217,10 @@ bool tessel::CPUModule::run(std::string_view entry,
   std::vector<std::vector<int64_t>> descriptors;
   descriptors.reserve(args.size());
   for (const BufferArg &arg : args) {
+    if (arg.scalar) {
+      descriptors.push_back({});
+      continue;
+    }
     if (arg.shape.size() != arg.strides.size()) {
       error = "a buffer's shape and strides differ in rank";
       return false;
@@ -229,12 +233,16 @@ bool tessel::CPUModule::run(std::string_view entry,
     d.insert(d.end(), arg.strides.begin(), arg.strides.end());
     descriptors.push_back(std::move(d));
   }
+  // The packed C interface takes, per parameter, the address of what the
+  // C interface function takes: a descriptor's address for a buffer, the
+  // value itself for a scalar.
   std::vector<void *> descriptorPointers;
   for (auto &d : descriptors)
     descriptorPointers.push_back(d.data());
   std::vector<void *> packed;
-  for (void *&p : descriptorPointers)
-    packed.push_back(&p);
+  for (size_t i = 0; i < args.size(); ++i)
+    packed.push_back(args[i].scalar ? const_cast<uint64_t *>(&args[i].scalarBits)
+                                    : static_cast<void *>(&descriptorPointers[i]));
   auto symbol = impl->jit->lookup("_mlir__mlir_ciface_" + name);
   if (!symbol) {
     error = llvm::toString(symbol.takeError());

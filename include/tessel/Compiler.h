@@ -95,12 +95,16 @@ struct KernelRequest {
   std::vector<KernelBinding> bindings;
 };
 
-/// A buffer handed to a CPU kernel: element pointer, shape, and strides in
-/// elements (row-major contiguous for numpy's C order).
+/// An argument handed to a CPU kernel: a buffer (element pointer, shape,
+/// and strides in elements, row-major contiguous for numpy's C order), or a
+/// scalar parameter's value (`scalar`: its bits in the low bytes of
+/// `scalarBits`, as the parameter's type stores it).
 struct BufferArg {
   void *data = nullptr;
   std::vector<int64_t> shape;
   std::vector<int64_t> strides;
+  bool scalar = false;
+  uint64_t scalarBits = 0;
 };
 
 /// A tile module compiled for the CPU backend by the LLVM JIT; run its
@@ -113,8 +117,9 @@ public:
                                             std::string &diagnostics);
   ~CPUModule();
 
-  /// Runs function `entry` with one buffer per argument. Returns false and
-  /// fills `error` when the function does not exist or the arity differs.
+  /// Runs function `entry` with one argument (buffer or scalar) per
+  /// parameter. Returns false and fills `error` when the function does not
+  /// exist or the arity differs.
   bool run(std::string_view entry, const std::vector<BufferArg> &args,
            std::string &error);
 

@@ -153,16 +153,24 @@ PYBIND11_MODULE(_tessel, m) {
       .def(
           "run",
           [](tessel::CPUModule &self, const std::string &entry,
-             const std::vector<py::buffer> &buffers) {
+             const std::vector<py::object> &arguments) {
             // The caller (tessel.jit) has checked dtypes, shapes and
             // contiguity against the signature; here only the layout moves.
+            // A Python int is a scalar parameter's bits (as its type stores
+            // them); anything else is a buffer.
             std::vector<tessel::BufferArg> args;
             std::vector<py::buffer_info> infos;
-            infos.reserve(buffers.size());
-            for (const py::buffer &buffer : buffers) {
-              infos.push_back(buffer.request(/*writable=*/true));
-              const py::buffer_info &info = infos.back();
+            infos.reserve(arguments.size());
+            for (const py::object &argument : arguments) {
               tessel::BufferArg arg;
+              if (py::isinstance<py::int_>(argument)) {
+                arg.scalar = true;
+                arg.scalarBits = argument.cast<uint64_t>();
+                args.push_back(std::move(arg));
+                continue;
+              }
+              infos.push_back(argument.cast<py::buffer>().request(/*writable=*/true));
+              const py::buffer_info &info = infos.back();
               arg.data = info.ptr;
               arg.shape.assign(info.shape.begin(), info.shape.end());
               for (py::ssize_t stride : info.strides) {
@@ -181,8 +189,9 @@ PYBIND11_MODULE(_tessel, m) {
             if (!ok)
               throw py::value_error(error);
           },
-          py::arg("entry"), py::arg("buffers"),
-          "Run a function of the module on writable buffers (numpy arrays).")
+          py::arg("entry"), py::arg("arguments"),
+          "Run a function of the module on writable buffers (numpy arrays) "
+          "and scalars (ints holding the bits of the parameter's type).")
       .def_property_readonly("llvm_ir", &tessel::CPUModule::llvmIR)
       .def_property_readonly("from_cache", &tessel::CPUModule::fromCache);
 }

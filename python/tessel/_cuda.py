@@ -108,10 +108,12 @@ class Kernel:
             len(expected_shape)))
 
     def launch(self, pointers, stream=0, by_value=()):
-        """`pointers`: one device address (int) per tensor parameter;
+        """`pointers`: per kernel parameter, a device address (int) for a
+        tensor, or a ctypes value holding a scalar parameter's bits;
         `by_value`: addresses of parameters passed by value (TMA
-        descriptors from tensor_map), which follow the tensors."""
-        holders = [ctypes.c_void_p(p) for p in pointers]
+        descriptors from tensor_map), which follow the parameters."""
+        holders = [p if isinstance(p, ctypes._SimpleCData) else ctypes.c_void_p(p)
+                   for p in pointers]
         addresses = [ctypes.cast(ctypes.pointer(h), ctypes.c_void_p) for h in holders]
         addresses += [ctypes.c_void_p(a) for a in by_value]
         args = (ctypes.c_void_p * max(len(addresses), 1))(*addresses)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
@@ -47,6 +48,31 @@ def _as_numpy(value: Any, param: Any, kernel: str) -> np.ndarray:
                     "__dlpack__), got %s" % (kernel, param.name, type(value).__name__))
 
 
+def scalar_bits(value: Any, param: Any, kernel: str) -> int:
+    """A scalar parameter's value as the bits its type stores (little-endian,
+    in an int), after checking that it is a number the type holds."""
+    dtype = numpy_dtype(param.dtype)
+    if isinstance(value, (np.ndarray, list, tuple)) or hasattr(value, "__dlpack__") \
+            or not isinstance(value, (bool, int, float, np.generic)):
+        raise TypeError("%s(): argument %r is a %s scalar; pass a number, got %s"
+                        % (kernel, param.name, param.dtype, type(value).__name__))
+    if dtype.kind in "iu":
+        if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+            raise TypeError("%s(): argument %r is a %s scalar; %r is not an integer"
+                            % (kernel, param.name, param.dtype, value))
+        info = np.iinfo(dtype)
+        if not info.min <= int(value) <= info.max:
+            raise ValueError("%s(): argument %r is a %s scalar; %d is out of its range "
+                             "[%d, %d]" % (kernel, param.name, param.dtype, int(value),
+                                           info.min, info.max))
+        array = np.array(int(value), dtype)
+    elif dtype.kind == "b":
+        array = np.array(bool(value), dtype)
+    else:
+        array = np.array(float(value), np.float64).astype(dtype)
+    return int.from_bytes(array.tobytes(), "little")
+
+
 def _raw_view(array: np.ndarray) -> np.ndarray:
     """ml_dtypes arrays have no buffer protocol: pass their bits as integers."""
     if array.dtype.kind == "V" or array.dtype.type.__module__.startswith("ml_dtypes"):
@@ -74,8 +100,8 @@ def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
     for value, index in zip(args, inputs):
         param = params[index]
         if not param.is_buffer:
-            raise TypeError("%s(): scalar parameter %r is not supported on the CPU backend yet"
-                            % (kernel.name, param.name))
+            buffers[index] = scalar_bits(value, param, kernel.name)
+            continue
         array = _as_numpy(value, param, kernel.name)
         expected = numpy_dtype(param.dtype)
         if array.dtype != expected:
@@ -120,7 +146,8 @@ def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
         out = np.zeros(shape, numpy_dtype(param.dtype))
         buffers[index] = out
         results.append(out)
-    module.run(kernel.signature.entry, [_raw_view(b) for b in buffers])
+    module.run(kernel.signature.entry,
+               [b if isinstance(b, int) else _raw_view(b) for b in buffers])
     if not results:
         return None
     return results[0] if len(results) == 1 else tuple(results)
@@ -153,8 +180,6 @@ class _DLPackCUDATensor:
     it, so the capsule is released right away."""
 
     def __init__(self, value: Any):
-        import ctypes
-
         class DLDevice(ctypes.Structure):
             _fields_ = [("device_type", ctypes.c_int32), ("device_id", ctypes.c_int32)]
 
@@ -237,8 +262,10 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
     for value, index in zip(args, inputs):
         param = params[index]
         if not param.is_buffer:
-            raise TypeError("%s(): scalar parameter %r is not supported on the cuda target yet"
-                            % (kernel.name, param.name))
+            # Passed by value: the driver copies the parameter's size from
+            # the low bytes (little-endian) of this holder.
+            tensors[index] = ctypes.c_uint64(scalar_bits(value, param, kernel.name))
+            continue
         given = type(value).__name__
         value = _cuda_tensor(value)
         if not getattr(value, "is_cuda", False) or not hasattr(value, "data_ptr"):
@@ -274,8 +301,9 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
                                              compiled.shared_bytes, compiled.grid)
     launcher = kernel._cuda_launcher
     for param, t in zip(params, tensors):
-        launcher.check_tensor(param.name, t.data_ptr(), list(t.shape), list(t.stride()),
-                              list(param.shape))
+        if param.is_buffer:
+            launcher.check_tensor(param.name, t.data_ptr(), list(t.shape), list(t.stride()),
+                                  list(param.shape))
     stream = 0
     try:
         import torch
@@ -289,7 +317,8 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         t, param = tensors[m["tensor"]], params[m["tensor"]]
         maps.append(_cuda.tensor_map(param.dtype, t.data_ptr(), list(t.shape), m["box"],
                                      m["swizzle"]))
-    launcher.launch([t.data_ptr() for t in tensors], stream, maps)
+    launcher.launch([t if isinstance(t, ctypes.c_uint64) else t.data_ptr() for t in tensors],
+                    stream, maps)
     if not results:
         return None
     return results[0] if len(results) == 1 else tuple(results)

@@ -250,3 +250,45 @@ def test_tma_kernels_list_their_descriptors():
         t = FakeCudaTensor((256, 256))
         with pytest.raises(_cuda.CUDAError, match="no CUDA driver found"):
             kernel(t, t, t)
+
+
+class RecordingRuntime:
+    """Stands in for libtessel_runtime: records what a launch passes."""
+
+    def __init__(self):
+        self.launches = []
+
+    def tessel_rt_kernel_create(self, image, size, name, threads, shared, out):
+        return 0
+
+    def tessel_rt_check_tensor(self, *args):
+        return 0
+
+    def tessel_rt_kernel_destroy(self, handle):
+        pass
+
+    def tessel_rt_launch(self, handle, grid, args, stream):
+        # Read every parameter while the caller's holders are alive.
+        read = lambda i, t: t.from_address(args[i]).value
+        self.launches.append({"X": read(0, ctypes.c_uint64), "alpha": read(1, ctypes.c_float),
+                              "count": read(2, ctypes.c_int32), "offset": read(3, ctypes.c_int64),
+                              "beta": read(4, ctypes.c_double), "negate": read(5, ctypes.c_uint8),
+                              "Y": read(6, ctypes.c_uint64), "grid": list(grid)})
+        return 0
+
+
+def test_scalar_parameters_are_passed_by_value(monkeypatch):
+    sys.path.insert(0, os.path.join(REPO, "tests", "python"))
+    from test_jit_cpu import scaled_prefix
+
+    kernel = tessel.jit(target="cuda")(scaled_prefix.fn)()
+    assert ".param .f32" in kernel.get_source("ptx")
+    runtime = RecordingRuntime()
+    monkeypatch.setattr(_cuda, "library", lambda: runtime)
+    x, y = FakeCudaTensor((64,), "torch.float32", (1,)), FakeCudaTensor((64,), "torch.float32", (1,))
+    kernel(x, 2.5, 10, -3, 0.25, True, y)
+    (launch,) = runtime.launches
+    assert launch == {"X": x.data_ptr(), "alpha": 2.5, "count": 10, "offset": -3, "beta": 0.25,
+                      "negate": 1, "Y": y.data_ptr(), "grid": [1, 1, 1]}
+    with pytest.raises(TypeError, match="argument 'count' is a int32 scalar; pass a number"):
+        kernel(x, 2.5, x, -3, 0.25, True, y)

@@ -258,3 +258,37 @@ def clamp_twice(n=64):
 def test_helpers_return_values_in_kernels():
     x = RNG.standard_normal(64).astype(np.float32) * 2
     np.testing.assert_array_equal(clamp_twice()(x), np.clip(x, -1, 1) * 2 + x)
+
+
+@tessel.jit(out_idx=[-1], target="cpu")
+def scaled_prefix(n=64):
+    # Scalar parameters of every kind the C launcher passes, and a bool.
+    @T.prim_func
+    def main(X: T.Tensor((n,), "float32"), alpha: T.float32, count: T.int32,
+             offset: T.int64, beta: T.float64, negate: T.bool, Y: T.Tensor((n,), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            for i in T.Parallel(n):
+                v = X[i] * alpha + T.cast(offset, "float32") + T.cast(beta, "float32")
+                Y[i] = T.if_then_else(i < count, T.if_then_else(negate, -v, v), 0.0)
+
+    return main
+
+
+def test_scalar_parameters_on_the_cpu():
+    kernel = scaled_prefix()
+    x = RNG.standard_normal(64).astype(np.float32)
+    want = x * np.float32(2.5) + np.float32(3) + np.float32(0.25)
+    want[10:] = 0
+    np.testing.assert_allclose(kernel(x, 2.5, 10, 3, 0.25, False), want, rtol=1e-6)
+    np.testing.assert_allclose(kernel(x, np.float32(2.5), np.int64(10), 3, 0.25, True),
+                               -want, rtol=1e-6)
+    # Integral floats are integers; others, arrays and out-of-range values are not.
+    np.testing.assert_allclose(kernel(x, 2.5, 10.0, 3, 0.25, False), want, rtol=1e-6)
+    with pytest.raises(TypeError, match=r"argument 'count' is a int32 scalar; 2.5 is not an integer"):
+        kernel(x, 2.5, 2.5, 3, 0.25, False)
+    with pytest.raises(ValueError, match=r"argument 'count' is a int32 scalar; 4294967296 is "
+                                         r"out of its range \[-2147483648, 2147483647\]"):
+        kernel(x, 2.5, 2**32, 3, 0.25, False)
+    with pytest.raises(TypeError, match=r"argument 'alpha' is a float32 scalar; pass a number, "
+                                        r"got ndarray"):
+        kernel(x, x, 10, 3, 0.25, False)
