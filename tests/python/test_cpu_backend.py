@@ -189,7 +189,7 @@ def test_llvm_ir_is_available():
 
 def test_wrong_arity_is_an_error():
     module = _compile(REDUCE)
-    with pytest.raises(ValueError, match="takes 4 buffers, got 1"):
+    with pytest.raises(ValueError, match="takes 4 arguments, got 1"):
         module.run("rows", [np.zeros((8, 16), np.float32)])
     with pytest.raises(ValueError, match="no function 'nope'"):
         module.run("nope", [])
