@@ -245,9 +245,13 @@ struct Buffer {
   std::optional<std::pair<int64_t, int64_t>> stageRange;
   std::optional<ThreadMap> map;
   Operation *def = nullptr;
+  /// Global tensors: per dimension, the launch's extent (an index) where the
+  /// type's is dynamic; null where it is static.
+  SmallVector<Value> dynamicExtents;
 
   Type elementType() const { return type.getElementType(); }
   ArrayRef<int64_t> shape() const { return type.getShape(); }
+  bool hasStaticShape() const { return type.hasStaticShape(); }
 };
 
 /// The bytes a shared tile occupies.
@@ -514,6 +518,8 @@ private:
   Value sharedAddress32(Value byteOffset);
   Value slotAddress(const Buffer &buf, Value slot);
   Value elementAddress(const Buffer &buf, ArrayRef<Value> index);
+  /// Extent `d` of a global tensor: a constant, or the launch's value.
+  Value extentOf(const Buffer &buf, int64_t d);
   Value load(Value addr, Type elt, int64_t align = 0);
   void store(Value value, Value addr, int64_t align = 0);
   Value inBounds(const Buffer &buf, ArrayRef<Value> index);
@@ -769,6 +775,14 @@ FailureOr<Value> KernelEmitter::lookup(Value old) {
       map.map(old, c);
       return c;
     }
+    if (index) {
+      auto it = buffers.find(dim.getSource());
+      if (it != buffers.end() && it->second->space == Space::Global &&
+          it->second->dynamicExtents[*index]) {
+        map.map(old, it->second->dynamicExtents[*index]);
+        return it->second->dynamicExtents[*index];
+      }
+    }
   }
   Location where = def ? def->getLoc() : kernel.getLoc();
   return emitError(where, "the cuda target cannot use this value inside the "
@@ -801,8 +815,27 @@ LogicalResult KernelEmitter::mapOperands(Operation *op) {
 // Memory
 //===----------------------------------------------------------------------===//
 
+Value KernelEmitter::extentOf(const Buffer &buf, int64_t d) {
+  int64_t size = buf.shape()[d];
+  return ShapedType::isDynamic(size) ? buf.dynamicExtents[d] : cst(size);
+}
+
 Value KernelEmitter::globalAddress(const Buffer &buf, ArrayRef<Value> index) {
-  Value linear = linearize(index, buf.shape());
+  Value linear;
+  if (buf.hasStaticShape()) {
+    linear = linearize(index, buf.shape());
+  } else {
+    // Row-major over the launch's extents.
+    Value stride;
+    for (int64_t d = index.size() - 1; d >= 0; --d) {
+      Value term = stride ? (Value)arith::MulIOp::create(b, loc, index[d], stride) : index[d];
+      linear = linear ? add(linear, term) : term;
+      Value extent = extentOf(buf, d);
+      stride = stride ? (Value)arith::MulIOp::create(b, loc, stride, extent) : extent;
+    }
+    if (!linear)
+      linear = cst(0);
+  }
   return LLVM::GEPOp::create(b, loc, ptrType(kGlobalSpace),
                              storageType(buf.elementType()), buf.ptr,
                              ValueRange{toI64(linear)});
@@ -884,6 +917,8 @@ bool KernelEmitter::windowInBounds(const Buffer &buf, ValueRange offsets,
                                   ArrayRef<int64_t> sizes) {
   if (buf.space != Space::Global)
     return true;
+  if (!buf.hasStaticShape())
+    return false;
   for (auto [offset, size, extent] : llvm::zip(offsets, sizes, buf.shape())) {
     std::optional<IndexRange> r = indexRange(offset, blockRanges);
     if (!r || r->lo < 0 || r->hi + size > extent)
@@ -895,7 +930,7 @@ bool KernelEmitter::windowInBounds(const Buffer &buf, ValueRange offsets,
 Value KernelEmitter::inBounds(const Buffer &buf, ArrayRef<Value> index) {
   SmallVector<Value> conds;
   for (auto [d, i] : llvm::enumerate(index))
-    conds.push_back(ult(i, cst(buf.shape()[d])));
+    conds.push_back(ult(i, extentOf(buf, d)));
   return andAll(conds);
 }
 
@@ -941,7 +976,8 @@ int64_t KernelEmitter::fragmentVectorWidth(const Buffer &frag, int64_t slot,
   int64_t offsetMultiple = knownMultiple(memOffsets.back());
   for (int64_t width = std::min<int64_t>(8, 16 / bytes); width > 1; width /= 2) {
     if (slot % width || slot + width > frag.map->slots() || row % width ||
-        mem.shape().back() % width || offsetMultiple % width)
+        ShapedType::isDynamic(mem.shape().back()) || mem.shape().back() % width ||
+        offsetMultiple % width)
       continue;
     bool fits = true;
     for (int64_t t = 0; t < threads && fits; ++t) {
@@ -1645,7 +1681,8 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
     if (sizes.back() == 1)
       return false;
     int64_t bufLast = buf.shape().back();
-    if (bufLast % width || knownMultiple(oldOffsets[last]) % width)
+    if (ShapedType::isDynamic(bufLast) || bufLast % width ||
+        knownMultiple(oldOffsets[last]) % width)
       return false;
     if (buf.space == Space::Shared) {
       if (buf.shared.transposed)
@@ -2931,7 +2968,8 @@ SmallVector<CopyOp> KernelEmitter::asyncCopies(PipelinedOp op) {
     ArrayRef<int64_t> srcSizes = copy.getSrcSizes(), dstSizes = copy.getDstSizes();
     // Whole shared tile, 16-byte pieces along the last dimension on both sides.
     if (ArrayRef<int64_t>(dstSizes) != dst.shape() || dstSizes.back() % width ||
-        srcSizes.back() != dstSizes.back() || src.shape().back() % width ||
+        srcSizes.back() != dstSizes.back() || ShapedType::isDynamic(src.shape().back()) ||
+        src.shape().back() % width ||
         knownMultiple(copy.getSrcOffsets().back()) % width ||
         llvm::any_of(copy.getDstOffsets(), [](Value v) {
           auto c = evalConstant(v);
@@ -3122,6 +3160,10 @@ bool KernelEmitter::tmaCopyable(CopyOp op) {
       !dst.shared.swizzle || dst.shared.transposed || !tmaRowDim(op, dst.shape()))
     return false;
   int64_t bytes = byteWidth(src.elementType());
+  // A dynamic extent is fine outermost (the launch encodes the descriptor
+  // with the tensor's extents), not where it sets a stride.
+  if (llvm::any_of(src.shape().drop_front(), ShapedType::isDynamic))
+    return false;
   // Strides (multiples of the innermost extent) a multiple of 16 bytes; the
   // tile's rows whole swizzle atoms.
   return (src.shape().back() * bytes) % 16 == 0 &&
@@ -3714,36 +3756,120 @@ LogicalResult KernelEmitter::emitIf(scf::IfOp op) {
 // The kernel function
 //===----------------------------------------------------------------------===//
 
+/// The T.dynamic name of dimension `dim` of argument `arg` of `func`
+/// (tessel.dynamic_dims), or "".
+static std::string dynamicName(func::FuncOp func, unsigned arg, int64_t dim) {
+  auto all = func->getAttrOfType<ArrayAttr>("tessel.dynamic_dims");
+  if (!all || arg >= all.size())
+    return "";
+  auto dims = dyn_cast<ArrayAttr>(all[arg]);
+  if (!dims || dim >= int64_t(dims.size()))
+    return "";
+  auto name = dyn_cast<StringAttr>(dims[dim]);
+  return name ? name.str() : "";
+}
+
+/// A grid extent the launcher computes from the dynamic dimensions, in the
+/// manifest's expression form: integers, dimension names, and add, sub,
+/// mul, floordiv, ceildiv, rem, min, max of two; nothing when `v` is built
+/// from anything else.
+static std::optional<std::string> gridExpression(func::FuncOp func, Value v,
+                                                 int depth = 0) {
+  if (depth > 64)
+    return std::nullopt;
+  if (auto c = evalConstant(v))
+    return std::to_string(*c);
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  if (auto dim = dyn_cast<memref::DimOp>(def)) {
+    auto arg = dyn_cast<BlockArgument>(dim.getSource());
+    auto index = evalConstant(dim.getIndex());
+    if (!arg || !index || arg.getOwner()->getParentOp() != func.getOperation())
+      return std::nullopt;
+    std::string name = dynamicName(func, arg.getArgNumber(), *index);
+    if (name.empty())
+      return std::nullopt;
+    return name;
+  }
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def))
+    return gridExpression(func, def->getOperand(0), depth + 1);
+  StringRef name =
+      llvm::TypeSwitch<Operation *, StringRef>(def)
+          .Case<arith::AddIOp>([](auto) { return "add"; })
+          .Case<arith::SubIOp>([](auto) { return "sub"; })
+          .Case<arith::MulIOp>([](auto) { return "mul"; })
+          .Case<arith::DivUIOp, arith::DivSIOp, arith::FloorDivSIOp>(
+              [](auto) { return "floordiv"; })
+          .Case<arith::CeilDivUIOp, arith::CeilDivSIOp>([](auto) { return "ceildiv"; })
+          .Case<arith::RemUIOp, arith::RemSIOp>([](auto) { return "rem"; })
+          .Case<arith::MinSIOp, arith::MinUIOp>([](auto) { return "min"; })
+          .Case<arith::MaxSIOp, arith::MaxUIOp>([](auto) { return "max"; })
+          .Default([](Operation *) { return ""; });
+  if (name.empty() || def->getNumOperands() != 2)
+    return std::nullopt;
+  auto lhs = gridExpression(func, def->getOperand(0), depth + 1);
+  auto rhs = gridExpression(func, def->getOperand(1), depth + 1);
+  if (!lhs || !rhs)
+    return std::nullopt;
+  return (name + "(" + *lhs + ", " + *rhs + ")").str();
+}
+
 LogicalResult KernelEmitter::run() {
   threads = kernel.getThreads();
   if (threads <= 0 || threads > 1024)
     return kernel.emitError("a block has 1 to 1024 threads on the cuda target");
-  SmallVector<int32_t> grid;
-  for (Value extent : kernel.getGrid()) {
-    auto v = evalConstant(extent);
-    if (!v)
-      return kernel.emitError("the cuda target needs a grid known at compile "
-                              "time for now (dynamic shapes come later)");
-    grid.push_back(*v);
-    blockRanges[kernel.getBody().front().getArgument(grid.size() - 1)] =
-        IndexRange{0, int64_t(*v) - 1};
-  }
-  while (grid.size() < 3)
-    grid.push_back(1);
-
-  // The signature: a global pointer per tensor, scalars as themselves.
+  // The signature: a global pointer per tensor, scalars as themselves, then
+  // the launch's value of each T.dynamic dimension (i64, in order of first
+  // appearance).
   SmallVector<Type> params;
+  SmallVector<std::string> dynamicNames;
   for (BlockArgument arg : oldFunc.getArguments()) {
     if (auto type = dyn_cast<MemRefType>(arg.getType())) {
-      if (!type.hasStaticShape())
-        return oldFunc.emitError("the cuda target needs static tensor shapes "
-                                 "for now; argument ")
-               << arg.getArgNumber() << " has shape with a dynamic dimension";
+      for (int64_t d = 0; d < type.getRank(); ++d) {
+        if (!type.isDynamicDim(d))
+          continue;
+        std::string name = dynamicName(oldFunc, arg.getArgNumber(), d);
+        if (name.empty())
+          return oldFunc.emitError("argument ")
+                 << arg.getArgNumber() << "'s dimension " << d
+                 << " is dynamic without a T.dynamic name; the cuda target "
+                    "passes dynamic dimensions by name";
+        if (!llvm::is_contained(dynamicNames, name))
+          dynamicNames.push_back(name);
+      }
       params.push_back(ptrType(kGlobalSpace));
       continue;
     }
     params.push_back(arg.getType().isIndex() ? b.getI64Type() : arg.getType());
   }
+  for (size_t i = 0; i < dynamicNames.size(); ++i)
+    params.push_back(b.getI64Type());
+  // A grid extent is a constant, or an expression the launcher evaluates
+  // over the dynamic dimensions (then 0 here).
+  SmallVector<int32_t> grid;
+  SmallVector<std::string> gridExprs;
+  for (Value extent : kernel.getGrid()) {
+    if (auto v = evalConstant(extent)) {
+      grid.push_back(*v);
+      gridExprs.push_back("");
+      blockRanges[kernel.getBody().front().getArgument(grid.size() - 1)] =
+          IndexRange{0, int64_t(*v) - 1};
+      continue;
+    }
+    std::optional<std::string> expr = gridExpression(oldFunc, extent);
+    if (!expr)
+      return kernel.emitError("the cuda target computes a grid extent at launch "
+                              "only from constants and T.dynamic dimensions "
+                              "(with + - * // ceildiv % min max)");
+    grid.push_back(0);
+    gridExprs.push_back(*expr);
+  }
+  while (grid.size() < 3) {
+    grid.push_back(1);
+    gridExprs.push_back("");
+  }
+
   b.setInsertionPoint(oldFunc);
   newFunc = func::FuncOp::create(b, oldFunc.getLoc(),
                                  (oldFunc.getName() + ".cuda").str(),
@@ -3751,12 +3877,24 @@ LogicalResult KernelEmitter::run() {
   entry = newFunc.addEntryBlock();
   b.setInsertionPointToStart(entry);
   loc = kernel.getLoc();
+  SmallVector<Value> dynamicValues;
+  for (size_t i = 0; i < dynamicNames.size(); ++i)
+    dynamicValues.push_back(arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        entry->getArgument(oldFunc.getNumArguments() + i)));
   for (auto [old, param] : llvm::zip(oldFunc.getArguments(), entry->getArguments())) {
     if (auto type = dyn_cast<MemRefType>(old.getType())) {
       Buffer buf;
       buf.space = Space::Global;
       buf.type = type;
       buf.ptr = param;
+      buf.dynamicExtents.assign(type.getRank(), Value());
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        if (type.isDynamicDim(d)) {
+          std::string name = dynamicName(oldFunc, old.getArgNumber(), d);
+          buf.dynamicExtents[d] =
+              dynamicValues[llvm::find(dynamicNames, name) - dynamicNames.begin()];
+        }
       buffers[old] = std::make_unique<Buffer>(std::move(buf));
       continue;
     }
@@ -3806,6 +3944,12 @@ LogicalResult KernelEmitter::run() {
   }
   // nvvm.kernel and nvvm.maxntid go on once the function is an llvm.func.
   newFunc->setAttr("tessel.grid", b.getDenseI32ArrayAttr(grid));
+  if (!dynamicNames.empty() || llvm::any_of(gridExprs, [](auto &e) { return !e.empty(); })) {
+    SmallVector<StringRef> exprs(gridExprs.begin(), gridExprs.end());
+    SmallVector<StringRef> names(dynamicNames.begin(), dynamicNames.end());
+    newFunc->setAttr("tessel.grid_exprs", b.getStrArrayAttr(exprs));
+    newFunc->setAttr("tessel.dynamic_params", b.getStrArrayAttr(names));
+  }
   // A warp-specialized block has the producer warpgroup after the threads
   // the kernel asked for.
   newFunc->setAttr("tessel.threads",

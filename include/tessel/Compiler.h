@@ -167,7 +167,14 @@ struct CUDAKernel {
   std::string ptxasLog;         ///< ptxas -v output
   int registers = -1;           ///< from ptxas -v; -1 when not assembled
   int spillBytes = -1;          ///< spill stores + loads, from ptxas -v
-  int grid[3] = {1, 1, 1};
+  int grid[3] = {1, 1, 1};       ///< 0 where `gridExprs` gives the extent
+  /// Per grid dimension, "" or the expression the launcher evaluates over
+  /// the dynamic dimensions: integers, names, and add/sub/mul/floordiv/
+  /// ceildiv/rem/min/max(x, y).
+  std::vector<std::string> gridExprs;
+  /// The T.dynamic dimensions the kernel takes as i64 after its declared
+  /// parameters (and before the TMA descriptors), in order.
+  std::vector<std::string> dynamicParams;
   int threads = 0;               ///< to launch with (producer included)
   /// Warp-specialized: registers per thread at launch, the producer's and
   /// the consumers' after setmaxnreg; empty otherwise.

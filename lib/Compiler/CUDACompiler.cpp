@@ -216,6 +216,12 @@ tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
     if (auto grid = func->getAttrOfType<DenseI32ArrayAttr>("tessel.grid"))
       for (size_t i = 0; i < 3 && i < grid.size(); ++i)
         kernel.grid[i] = grid[i];
+    if (auto exprs = func->getAttrOfType<ArrayAttr>("tessel.grid_exprs"))
+      for (Attribute e : exprs)
+        kernel.gridExprs.push_back(cast<StringAttr>(e).str());
+    if (auto names = func->getAttrOfType<ArrayAttr>("tessel.dynamic_params"))
+      for (Attribute n : names)
+        kernel.dynamicParams.push_back(cast<StringAttr>(n).str());
     if (auto split = func->getAttrOfType<DenseI64ArrayAttr>("tessel.warp_specialized"))
       kernel.registerSplit.assign(split.asArrayRef().begin(), split.asArrayRef().end());
     if (auto shared = func->getAttrOfType<IntegerAttr>("tessel.shared_bytes"))

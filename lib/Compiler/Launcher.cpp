@@ -367,8 +367,9 @@ bool staticShapes(const KernelSignature &signature, std::string &diagnostics) {
       for (int64_t d : p.shape)
         if (d < 0) {
           diagnostics = "error: parameter '" + p.name +
-                        "' has a dynamic dimension; the cuda target and its "
-                        "launchers need static shapes for now\n";
+                        "' has a dynamic dimension; the C launchers need "
+                        "static shapes for now (tessel.jit passes dynamic "
+                        "dimensions on the cuda target)\n";
           return false;
         }
   return true;
@@ -394,7 +395,19 @@ std::string manifestJSON(const CUDAKernel &k, const KernelSignature &sig,
   os << "{\n  \"name\": " << quoted(k.name) << ",\n  \"arch\": "
      << quoted(arch) << ",\n  \"compiler\": " << quoted(version())
      << ",\n  \"grid\": [" << k.grid[0] << ", " << k.grid[1] << ", "
-     << k.grid[2] << "],\n  \"threads\": " << k.threads
+     << k.grid[2] << "]";
+  if (!k.gridExprs.empty()) {
+    // Extents the launcher computes from the dynamic dimensions, which the
+    // kernel takes (i64) after its parameters.
+    os << ",\n  \"grid_expr\": [";
+    for (size_t i = 0; i < k.gridExprs.size(); ++i)
+      os << (i ? ", " : "") << quoted(k.gridExprs[i]);
+    os << "],\n  \"dynamic_dims\": [";
+    for (size_t i = 0; i < k.dynamicParams.size(); ++i)
+      os << (i ? ", " : "") << quoted(k.dynamicParams[i]);
+    os << "]";
+  }
+  os << ",\n  \"threads\": " << k.threads
      << ",\n  \"shared_bytes\": " << k.sharedBytes
      << ",\n  \"registers\": " << k.registers
      << ",\n  \"spill_bytes\": " << k.spillBytes << ",\n  \"params\": [";
@@ -404,7 +417,14 @@ std::string manifestJSON(const CUDAKernel &k, const KernelSignature &sig,
        << ", \"dtype\": " << quoted(p.dtype) << ", \"shape\": [";
     for (size_t d = 0; d < p.shape.size(); ++d)
       os << (d ? ", " : "") << p.shape[d];
-    os << "], \"tensor\": " << (p.isBuffer ? "true" : "false")
+    os << "]";
+    if (llvm::any_of(p.dynamicNames, [](const std::string &n) { return !n.empty(); })) {
+      os << ", \"dynamic_names\": [";
+      for (size_t d = 0; d < p.dynamicNames.size(); ++d)
+        os << (d ? ", " : "") << quoted(p.dynamicNames[d]);
+      os << "]";
+    }
+    os << ", \"tensor\": " << (p.isBuffer ? "true" : "false")
        << ", \"written\": " << (p.isWritten ? "true" : "false") << "}";
   }
   os << "\n  ]";

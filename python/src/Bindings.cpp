@@ -100,6 +100,8 @@ PYBIND11_MODULE(_tessel, m) {
                              [](const tessel::CUDAKernel &k) {
                                return py::make_tuple(k.grid[0], k.grid[1], k.grid[2]);
                              })
+      .def_readonly("grid_exprs", &tessel::CUDAKernel::gridExprs)
+      .def_readonly("dynamic_params", &tessel::CUDAKernel::dynamicParams)
       .def_readonly("threads", &tessel::CUDAKernel::threads)
       .def_readonly("register_split", &tessel::CUDAKernel::registerSplit)
       .def_readonly("shared_bytes", &tessel::CUDAKernel::sharedBytes)

@@ -107,17 +107,19 @@ class Kernel:
             name.encode(), pointer, arr(shape), arr(strides), rank, arr(expected_shape),
             len(expected_shape)))
 
-    def launch(self, pointers, stream=0, by_value=()):
+    def launch(self, pointers, stream=0, by_value=(), grid=None):
         """`pointers`: per kernel parameter, a device address (int) for a
-        tensor, or a ctypes value holding a scalar parameter's bits;
-        `by_value`: addresses of parameters passed by value (TMA
-        descriptors from tensor_map), which follow the parameters."""
+        tensor, or a ctypes value holding a scalar parameter's bits (then
+        the dynamic dimensions, as ctypes int64); `by_value`: addresses of
+        parameters passed by value (TMA descriptors from tensor_map), which
+        follow them. `grid`: this launch's, when it depends on the
+        dynamic dimensions."""
         holders = [p if isinstance(p, ctypes._SimpleCData) else ctypes.c_void_p(p)
                    for p in pointers]
         addresses = [ctypes.cast(ctypes.pointer(h), ctypes.c_void_p) for h in holders]
         addresses += [ctypes.c_void_p(a) for a in by_value]
         args = (ctypes.c_void_p * max(len(addresses), 1))(*addresses)
-        grid = (ctypes.c_uint32 * 3)(*self.grid)
+        grid = (ctypes.c_uint32 * 3)(*(grid or self.grid))
         _check(library().tessel_rt_launch(self._handle, grid, args, ctypes.c_void_p(stream)))
 
     def __del__(self):

@@ -73,6 +73,39 @@ def scalar_bits(value: Any, param: Any, kernel: str) -> int:
     return int.from_bytes(array.tobytes(), "little")
 
 
+_GRID_OPS = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "floordiv": lambda a, b: a // b, "ceildiv": lambda a, b: -(-a // b),
+    "rem": lambda a, b: a % b, "min": min, "max": max,
+}
+
+
+def grid_extent(text: str, dims: Dict[str, int]) -> int:
+    """Evaluates a manifest grid expression ("ceildiv(m, 64)") over the
+    launch's dynamic dimensions."""
+    import re
+
+    tokens = re.findall(r"-?\d+|[A-Za-z_][A-Za-z0-9_]*|[(),]", text)
+    pos = 0
+
+    def parse() -> int:
+        nonlocal pos
+        token = tokens[pos]
+        pos += 1
+        if token.lstrip("-").isdigit():
+            return int(token)
+        if pos < len(tokens) and tokens[pos] == "(":
+            pos += 1
+            lhs = parse()
+            pos += 1  # ","
+            rhs = parse()
+            pos += 1  # ")"
+            return _GRID_OPS[token](lhs, rhs)
+        return dims[token]
+
+    return parse()
+
+
 def _raw_view(array: np.ndarray) -> np.ndarray:
     """ml_dtypes arrays have no buffer protocol: pass their bits as integers."""
     if array.dtype.kind == "V" or array.dtype.type.__module__.startswith("ml_dtypes"):
@@ -259,6 +292,7 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
 
     params, outputs, inputs = _inputs(kernel, args)
     tensors: List[Any] = [None] * len(params)
+    dynamic: Dict[str, int] = {}
     for value, index in zip(args, inputs):
         param = params[index]
         if not param.is_buffer:
@@ -275,10 +309,20 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         if _torch_dtype_name(value) != param.dtype:
             raise TypeError("%s(): argument %r must have dtype %s, got %s"
                             % (kernel.name, param.name, param.dtype, _torch_dtype_name(value)))
-        if list(value.shape) != list(param.shape):
+        shape = list(value.shape)
+        if len(shape) != len(param.shape) or any(
+                want >= 0 and want != got for want, got in zip(param.shape, shape)):
             raise ValueError("%s(): argument %r must have shape %s, got %s"
                              % (kernel.name, param.name, _shape_text(param),
                                 tuple(value.shape)))
+        for d, (want, got) in enumerate(zip(param.shape, shape)):
+            name = param.dynamic_names[d] if want < 0 else ""
+            if name:
+                if name in dynamic and dynamic[name] != got:
+                    raise ValueError("%s(): dynamic dimension %r is %d in an earlier argument "
+                                     "but %d in %r" % (kernel.name, name, dynamic[name], got,
+                                                       param.name))
+                dynamic[name] = got
         tensors[index] = value
     results = []
     for index in outputs:
@@ -292,7 +336,14 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         device = next((t.device for t in tensors
                        if t is not None and hasattr(t, "device")
                        and str(getattr(t, "device", "")).startswith("cuda")), "cuda")
-        out = torch.empty(list(param.shape), dtype=getattr(torch, param.dtype), device=device)
+        shape = []
+        for d, want in enumerate(param.shape):
+            name = param.dynamic_names[d] if want < 0 else ""
+            if want < 0 and name not in dynamic:
+                raise ValueError("%s(): cannot size output %r: its dimension %r is not "
+                                 "given by any input" % (kernel.name, param.name, name or d))
+            shape.append(dynamic[name] if want < 0 else want)
+        out = torch.empty(shape, dtype=getattr(torch, param.dtype), device=device)
         tensors[index] = out
         results.append(out)
     if kernel._cuda_launcher is None:
@@ -303,7 +354,7 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
     for param, t in zip(params, tensors):
         if param.is_buffer:
             launcher.check_tensor(param.name, t.data_ptr(), list(t.shape), list(t.stride()),
-                                  list(param.shape))
+                                  list(t.shape))
     stream = 0
     try:
         import torch
@@ -317,8 +368,15 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         t, param = tensors[m["tensor"]], params[m["tensor"]]
         maps.append(_cuda.tensor_map(param.dtype, t.data_ptr(), list(t.shape), m["box"],
                                      m["swizzle"]))
-    launcher.launch([t if isinstance(t, ctypes.c_uint64) else t.data_ptr() for t in tensors],
-                    stream, maps)
+    # The dynamic dimensions follow the parameters; the grid may depend on them.
+    values = [t if isinstance(t, ctypes.c_uint64) else t.data_ptr() for t in tensors]
+    values += [ctypes.c_int64(dynamic[name]) for name in compiled.dynamic_params]
+    grid = None
+    if compiled.grid_exprs:
+        grid = [grid_extent(e, dynamic) if e else g
+                for e, g in zip(compiled.grid_exprs, compiled.grid)]
+    if grid is None or all(g > 0 for g in grid):  # no blocks: nothing to run
+        launcher.launch(values, stream, maps, grid)
     if not results:
         return None
     return results[0] if len(results) == 1 else tuple(results)

@@ -253,10 +253,13 @@ def test_tma_kernels_list_their_descriptors():
 
 
 class RecordingRuntime:
-    """Stands in for libtessel_runtime: records what a launch passes."""
+    """Stands in for libtessel_runtime: records what each launch passes (the
+    first `count` parameters' first 8 bytes, read during the call, while the
+    caller's holders live) and the tensor maps it asks for."""
 
-    def __init__(self):
-        self.launches = []
+    def __init__(self, count, by_value=0):
+        self.count, self.by_value = count, by_value
+        self.launches, self.tensor_maps = [], []
 
     def tessel_rt_kernel_create(self, image, size, name, threads, shared, out):
         return 0
@@ -267,14 +270,22 @@ class RecordingRuntime:
     def tessel_rt_kernel_destroy(self, handle):
         pass
 
-    def tessel_rt_launch(self, handle, grid, args, stream):
-        # Read every parameter while the caller's holders are alive.
-        read = lambda i, t: t.from_address(args[i]).value
-        self.launches.append({"X": read(0, ctypes.c_uint64), "alpha": read(1, ctypes.c_float),
-                              "count": read(2, ctypes.c_int32), "offset": read(3, ctypes.c_int64),
-                              "beta": read(4, ctypes.c_double), "negate": read(5, ctypes.c_uint8),
-                              "Y": read(6, ctypes.c_uint64), "grid": list(grid)})
+    def tessel_rt_tensor_map_get(self, out, dtype, rank, pointer, shape, strides, box, swizzle):
+        self.tensor_maps.append({"shape": list(shape[:rank]), "box": list(box[:rank])})
+        out._obj.value = 0x5000 + len(self.tensor_maps)
         return 0
+
+    def tessel_rt_launch(self, handle, grid, args, stream):
+        raw = [ctypes.c_uint64.from_address(args[i]).value for i in range(self.count)]
+        # Descriptors passed by value: their addresses (fake ones here).
+        maps = [args[self.count + i] for i in range(self.by_value)]
+        self.launches.append({"grid": list(grid), "raw": raw, "maps": maps})
+        return 0
+
+
+def as_float(raw, kind="f"):
+    import struct
+    return struct.unpack(kind, raw.to_bytes(8, "little")[:struct.calcsize(kind)])[0]
 
 
 def test_scalar_parameters_are_passed_by_value(monkeypatch):
@@ -283,12 +294,48 @@ def test_scalar_parameters_are_passed_by_value(monkeypatch):
 
     kernel = tessel.jit(target="cuda")(scaled_prefix.fn)()
     assert ".param .f32" in kernel.get_source("ptx")
-    runtime = RecordingRuntime()
+    runtime = RecordingRuntime(7)
     monkeypatch.setattr(_cuda, "library", lambda: runtime)
     x, y = FakeCudaTensor((64,), "torch.float32", (1,)), FakeCudaTensor((64,), "torch.float32", (1,))
     kernel(x, 2.5, 10, -3, 0.25, True, y)
     (launch,) = runtime.launches
-    assert launch == {"X": x.data_ptr(), "alpha": 2.5, "count": 10, "offset": -3, "beta": 0.25,
-                      "negate": 1, "Y": y.data_ptr(), "grid": [1, 1, 1]}
+    xp, alpha, count, offset, beta, negate, yp = launch["raw"]
+    assert (xp, yp, launch["grid"]) == (x.data_ptr(), y.data_ptr(), [1, 1, 1])
+    assert as_float(alpha) == 2.5 and as_float(beta, "d") == 0.25
+    assert as_float(count, "i") == 10 and as_float(offset, "q") == -3 and negate & 0xFF == 1
     with pytest.raises(TypeError, match="argument 'count' is a int32 scalar; pass a number"):
         kernel(x, 2.5, x, -3, 0.25, True, y)
+
+
+def test_dynamic_dimensions_on_the_cuda_target(monkeypatch):
+    # The corpus GEMM with M a T.dynamic dimension: one compile serves every
+    # M; the launch passes M after the tensors, the grid is computed from it,
+    # and the TMA descriptor of A is encoded with the actual extent.
+    sys.path.insert(0, os.path.join(REPO, "tests", "lit", "Frontend", "corpus"))
+    from gemm_dynamic_m import gemm_dyn
+
+    kernel = tessel.jit(target="cuda")(gemm_dyn.fn)(256, 256)
+    compiled = kernel._cuda()
+    assert compiled.dynamic_params == ["m"]
+    assert compiled.grid_exprs == ["", "ceildiv(m, 64)", ""]
+    runtime = RecordingRuntime(4, by_value=1)
+    monkeypatch.setattr(_cuda, "library", lambda: runtime)
+    b = FakeCudaTensor((256, 256))
+    for m in (100, 64, 1):
+        a, c = FakeCudaTensor((m, 256)), FakeCudaTensor((m, 256))
+        kernel(a, b, c)
+        launch = runtime.launches[-1]
+        assert launch["grid"] == [4, -(-m // 64), 1]
+        assert launch["raw"][3] == m
+        assert runtime.tensor_maps[-1] == {"shape": [m, 256], "box": [64, 64]}
+        assert launch["maps"] == [0x5000 + len(runtime.tensor_maps)]
+    with pytest.raises(ValueError, match=r"dynamic dimension 'm' is 100 in an earlier "
+                                         r"argument but 99 in 'C'"):
+        kernel(FakeCudaTensor((100, 256)), b, FakeCudaTensor((99, 256)))
+    with pytest.raises(ValueError, match=r"argument 'B' must have shape \(256, 256\), got "
+                                         r"\(255, 256\)"):
+        kernel(a, FakeCudaTensor((255, 256)), c)
+    # No rows: no blocks, nothing launched.
+    before = len(runtime.launches)
+    kernel(FakeCudaTensor((0, 256)), b, FakeCudaTensor((0, 256)))
+    assert len(runtime.launches) == before
