@@ -85,7 +85,9 @@ tessel_status tessel_program_load(const tessel_program *program, CUcontext ctx,
 
 /* Launches on `stream` with `num_args` arguments in the signature's order:
  * args[i] points to a CUdeviceptr for a tensor (contiguous, 16-byte
- * aligned), to the value for a scalar. */
+ * aligned), to the value for a scalar; then, for a kernel with T.dynamic
+ * dimensions, one int64_t per dimension in the manifest's "dynamic_dims"
+ * order (the grid is computed from them). */
 tessel_status tessel_kernel_launch(tessel_kernel *kernel, CUstream stream,
                                    void *const *args, int num_args);
 

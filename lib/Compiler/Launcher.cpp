@@ -56,27 +56,46 @@ llvm::Type *scalarLLVMType(llvm::LLVMContext &ctx, const std::string &dtype) {
 
 std::string shapeText(const KernelParam &p) {
   std::string s;
-  for (int64_t d : p.shape)
-    s += "[" + std::to_string(d) + "]";
+  for (size_t d = 0; d < p.shape.size(); ++d)
+    s += "[" + (p.shape[d] < 0 ? p.dynamicNames[d] : std::to_string(p.shape[d])) + "]";
   return s;
+}
+
+/// The launch's trailing int64_t arguments: the kernel's T.dynamic
+/// dimensions, in order.
+const std::vector<std::string> &dynamicArgs(const CUDAKernel &k) {
+  return k.dynamicParams;
 }
 
 /// What the runtime reads back (tessel_aot_load's descriptor).
 std::string descriptorText(const CUDAKernel &k, const KernelSignature &sig) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << "tessel-aot 1\nkernel " << k.name << "\nthreads " << k.threads
-     << "\nshared " << k.sharedBytes << "\ngrid " << k.grid[0] << " " << k.grid[1]
-     << " " << k.grid[2] << "\n";
+  // Version 2 adds dynamic dimensions: a name in place of an extent, the
+  // names the launch takes after the parameters (`dynamic`), and grid
+  // extents computed from them (`grid_expr DIM EXPR`).
+  bool dynamic = !k.dynamicParams.empty();
+  os << "tessel-aot " << (dynamic ? 2 : 1) << "\nkernel " << k.name << "\nthreads "
+     << k.threads << "\nshared " << k.sharedBytes << "\ngrid " << k.grid[0] << " "
+     << k.grid[1] << " " << k.grid[2] << "\n";
+  for (size_t i = 0; i < k.gridExprs.size(); ++i)
+    if (!k.gridExprs[i].empty())
+      os << "grid_expr " << i << " " << k.gridExprs[i] << "\n";
   for (const KernelParam &p : sig.params) {
     os << "param " << p.name << (p.isBuffer ? " tensor " : " scalar ") << p.dtype;
     if (p.isBuffer) {
       os << " " << p.shape.size();
-      for (int64_t d : p.shape)
-        os << " " << d;
+      for (size_t d = 0; d < p.shape.size(); ++d) {
+        if (p.shape[d] < 0)
+          os << " " << p.dynamicNames[d];
+        else
+          os << " " << p.shape[d];
+      }
     }
     os << "\n";
   }
+  for (const std::string &name : k.dynamicParams)
+    os << "dynamic " << name << "\n";
   for (const CUDAKernel::TensorMap &m : k.tensorMaps) {
     os << "tensor_map " << m.param << " " << m.tensor << " " << m.swizzle << " "
        << m.box.size();
@@ -145,21 +164,36 @@ std::string headerText(const std::string &name, const CUDAKernel &k,
     else
       os << " *   " << p.name << ": " << p.dtype << " scalar\n";
   }
+  if (!dynamicArgs(k).empty()) {
+    os << " * then each dynamic dimension's value (tensors that name it must have "
+          "it):\n";
+    for (const std::string &d : dynamicArgs(k))
+      os << " *   " << d << ": int64_t\n";
+  }
   os << " * The handle may be used from many threads at once. */\n"
      << "tessel_status tessel_" << name << "_launch(tessel_" << name
      << "_handle *kernel, CUstream stream";
   for (const KernelParam &p : sig.params)
     os << ",\n    " << (p.isBuffer ? "CUdeviceptr" : scalarCType(p.dtype)) << " "
        << p.name;
+  for (const std::string &d : dynamicArgs(k))
+    os << ",\n    int64_t " << d;
   os << ");\n\n"
      << "/* Unloads the kernel; the handle is not used again. */\n"
      << "void tessel_" << name << "_unload(tessel_" << name << "_handle *kernel);\n\n"
      << "/* What a launch runs: blocks, threads per block, dynamic shared "
         "bytes. */\n"
-     << "#define TESSEL_" << upper << "_GRID_X " << k.grid[0] << "\n"
-     << "#define TESSEL_" << upper << "_GRID_Y " << k.grid[1] << "\n"
-     << "#define TESSEL_" << upper << "_GRID_Z " << k.grid[2] << "\n"
-     << "#define TESSEL_" << upper << "_THREADS " << k.threads << "\n"
+     ;
+  // An extent computed at launch has no macro; its expression is said.
+  for (int i = 0; i < 3; ++i) {
+    const char *axis = i == 0 ? "X" : i == 1 ? "Y" : "Z";
+    if (size_t(i) < k.gridExprs.size() && !k.gridExprs[i].empty())
+      os << "/* TESSEL_" << upper << "_GRID_" << axis << ": " << k.gridExprs[i]
+         << ", at launch */\n";
+    else
+      os << "#define TESSEL_" << upper << "_GRID_" << axis << " " << k.grid[i] << "\n";
+  }
+  os << "#define TESSEL_" << upper << "_THREADS " << k.threads << "\n"
      << "#define TESSEL_" << upper << "_SHARED_BYTES " << k.sharedBytes << "\n\n"
      << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
   return text;
@@ -176,7 +210,8 @@ struct HostKernel {
 
 /// The launch function's parameter types after (handle, stream), or an error
 /// for a scalar the C launcher cannot pass.
-bool launchParams(llvm::LLVMContext &ctx, const KernelSignature &sig,
+bool launchParams(llvm::LLVMContext &ctx, const CUDAKernel &kernel,
+                  const KernelSignature &sig,
                   llvm::SmallVectorImpl<llvm::Type *> &params, std::string &error) {
   for (const KernelParam &p : sig.params) {
     if (!p.isBuffer && scalarCType(p.dtype).empty()) {
@@ -188,6 +223,8 @@ bool launchParams(llvm::LLVMContext &ctx, const KernelSignature &sig,
     params.push_back(p.isBuffer ? llvm::Type::getInt64Ty(ctx)
                                 : scalarLLVMType(ctx, p.dtype));
   }
+  for (size_t i = 0; i < dynamicArgs(kernel).size(); ++i)
+    params.push_back(llvm::Type::getInt64Ty(ctx));
   return true;
 }
 
@@ -272,11 +309,11 @@ bool hostObject(llvm::ArrayRef<HostKernel> kernels, const std::string &dispatch,
     }
     {
       llvm::SmallVector<llvm::Type *> params{ptr, ptr};
-      if (!launchParams(ctx, *hk.signature, params, error))
+      if (!launchParams(ctx, *hk.kernel, *hk.signature, params, error))
         return false;
       llvm::Function *f = define("tessel_" + hk.symbol + "_launch", i32, params);
       llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
-      unsigned n = hk.signature->params.size();
+      unsigned n = params.size() - 2;
       llvm::Value *addresses = argumentArray(b, f, 2, n);
       b.CreateRet(b.CreateCall(aotLaunch, {f->getArg(0), f->getArg(1), addresses,
                                            b.getInt32(n)}));
@@ -323,11 +360,12 @@ bool hostObject(llvm::ArrayRef<HostKernel> kernels, const std::string &dispatch,
     }
     {
       llvm::SmallVector<llvm::Type *> params{ptr, ptr, i64};
-      if (!launchParams(ctx, *kernels.front().signature, params, error))
+      if (!launchParams(ctx, *kernels.front().kernel, *kernels.front().signature, params,
+                        error))
         return false;
       llvm::Function *f = define("tessel_" + dispatch + "_dispatch_launch", i32, params);
       llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
-      unsigned n = kernels.front().signature->params.size();
+      unsigned n = params.size() - 3;
       llvm::Value *addresses = argumentArray(b, f, 3, n);
       b.CreateRet(b.CreateCall(dispatchLaunch, {f->getArg(0), f->getArg(2), f->getArg(1),
                                                 addresses, b.getInt32(n)}));
@@ -359,20 +397,6 @@ std::pair<std::string, std::string> imageOf(const CUDAKernel &kernel, const std:
   if (!kernel.cubin.empty())
     return {kernel.cubin, "the " + arch + " cubin"};
   return {kernel.ptx, "PTX for " + arch + " (the driver compiles it at load)"};
-}
-
-bool staticShapes(const KernelSignature &signature, std::string &diagnostics) {
-  for (const KernelParam &p : signature.params)
-    if (p.isBuffer)
-      for (int64_t d : p.shape)
-        if (d < 0) {
-          diagnostics = "error: parameter '" + p.name +
-                        "' has a dynamic dimension; the C launchers need "
-                        "static shapes for now (tessel.jit passes dynamic "
-                        "dimensions on the cuda target)\n";
-          return false;
-        }
-  return true;
 }
 
 /// JSON string escaping for names and dtypes.
@@ -458,8 +482,6 @@ LauncherArtifacts buildLauncher(const CUDAKernel &kernel,
                                 const KernelSignature &signature,
                                 const std::string &arch) {
   LauncherArtifacts out;
-  if (!staticShapes(signature, out.diagnostics))
-    return out;
   auto [image, what] = imageOf(kernel, arch);
   out.descriptor = descriptorText(kernel, signature);
   out.header = headerText(kernel.name, kernel, signature, arch, what);
@@ -487,9 +509,8 @@ LauncherArtifacts buildDispatchLauncher(const std::string &entry,
   std::string text;
   llvm::raw_string_ostream os(text);
   for (const LauncherVariant &v : variants) {
-    if (!staticShapes(*v.signature, out.diagnostics))
-      return out;
-    if (v.signature->params.size() != variants.front().signature->params.size()) {
+    if (v.signature->params.size() != variants.front().signature->params.size() ||
+        v.kernel->dynamicParams != variants.front().kernel->dynamicParams) {
       out.diagnostics = "error: the variants of '" + entry + "' take different parameters\n";
       return out;
     }
@@ -515,6 +536,8 @@ LauncherArtifacts buildDispatchLauncher(const std::string &entry,
      << "_dispatch *kernel, CUstream stream,\n    int64_t " << keyName;
   for (const KernelParam &p : sig.params)
     os << ",\n    " << (p.isBuffer ? "CUdeviceptr" : scalarCType(p.dtype)) << " " << p.name;
+  for (const std::string &d : variants.front().kernel->dynamicParams)
+    os << ",\n    int64_t " << d;
   os << ");\n"
      << "void tessel_" << entry << "_dispatch_unload(tessel_" << entry << "_dispatch *kernel);\n\n"
      << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";

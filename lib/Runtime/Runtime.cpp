@@ -9,8 +9,9 @@
 
 #include <dlfcn.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -576,11 +577,15 @@ namespace {
 /// What a tesselc-generated launcher says about its kernel, parsed from the
 /// descriptor text it embeds (one item per line: `kernel NAME`, `threads N`,
 /// `shared N`, `grid X Y Z`, `param NAME tensor DTYPE RANK DIMS...` or
-/// `param NAME scalar TYPE`, `tensor_map PARAM TENSOR SWIZZLE RANK BOX...`).
+/// `param NAME scalar TYPE`, `tensor_map PARAM TENSOR SWIZZLE RANK BOX...`;
+/// version 2 adds dynamic dimensions: a name in place of an extent,
+/// `dynamic NAME` for each the launch takes after the parameters, and
+/// `grid_expr AXIS EXPR` for an extent computed from them).
 struct AotParam {
   std::string name, dtype;
   bool tensor = true;
   std::vector<int64_t> shape;
+  std::vector<std::string> dimNames; ///< per dimension: "" or its T.dynamic name
 };
 struct AotTensorMap {
   int param = 0, tensor = 0;
@@ -591,6 +596,8 @@ struct AotKernel {
   std::string name;
   uint32_t threads = 0, sharedBytes = 0;
   uint32_t grid[3] = {1, 1, 1};
+  std::string gridExprs[3];
+  std::vector<std::string> dynamics;
   std::vector<AotParam> params;
   std::vector<AotTensorMap> tensorMaps;
   CUcontext ctx = nullptr;
@@ -613,6 +620,63 @@ bool tmaDtype(const std::string &dtype, tessel_rt_tma_dtype &out) {
   return false;
 }
 
+/// Evaluates a grid expression (integers, dimension names, and add, sub,
+/// mul, floordiv, ceildiv, rem, min, max of two) over `dims`.
+bool evalGridExpression(const std::string &text, size_t &pos,
+                        const std::map<std::string, int64_t> &dims, int64_t &out) {
+  auto skip = [&] {
+    while (pos < text.size() && text[pos] == ' ')
+      ++pos;
+  };
+  skip();
+  size_t start = pos;
+  if (pos < text.size() && (text[pos] == '-' || std::isdigit(text[pos]))) {
+    ++pos;
+    while (pos < text.size() && std::isdigit(text[pos]))
+      ++pos;
+    out = std::stoll(text.substr(start, pos - start));
+    return true;
+  }
+  while (pos < text.size() && (std::isalnum(text[pos]) || text[pos] == '_'))
+    ++pos;
+  std::string word = text.substr(start, pos - start);
+  if (word.empty())
+    return false;
+  skip();
+  if (pos >= text.size() || text[pos] != '(') {
+    auto it = dims.find(word);
+    if (it == dims.end())
+      return false;
+    out = it->second;
+    return true;
+  }
+  ++pos;
+  int64_t a, b;
+  if (!evalGridExpression(text, pos, dims, a))
+    return false;
+  skip();
+  if (pos >= text.size() || text[pos++] != ',')
+    return false;
+  if (!evalGridExpression(text, pos, dims, b))
+    return false;
+  skip();
+  if (pos >= text.size() || text[pos++] != ')')
+    return false;
+  bool divides = word == "floordiv" || word == "ceildiv" || word == "rem";
+  if (divides && b <= 0)
+    return false;
+  if (word == "add") out = a + b;
+  else if (word == "sub") out = a - b;
+  else if (word == "mul") out = a * b;
+  else if (word == "floordiv") out = a >= 0 ? a / b : -((-a + b - 1) / b);
+  else if (word == "ceildiv") out = a >= 0 ? (a + b - 1) / b : -(-a / b);
+  else if (word == "rem") out = a - b * (a >= 0 ? a / b : -((-a + b - 1) / b));
+  else if (word == "min") out = std::min(a, b);
+  else if (word == "max") out = std::max(a, b);
+  else return false;
+  return true;
+}
+
 tessel_rt_status parseDescriptor(const char *text, AotKernel &k) {
   std::istringstream in(text ? text : "");
   std::string line;
@@ -629,9 +693,9 @@ tessel_rt_status parseDescriptor(const char *text, AotKernel &k) {
       continue;
     if (key == "tessel-aot") {
       int version = 0;
-      if (!(words >> version) || version != 1)
-        return bad("this runtime reads descriptor version 1; rebuild the "
-                   "kernel with a matching tesselc");
+      if (!(words >> version) || version < 1 || version > 2)
+        return bad("this runtime reads descriptor versions 1 and 2; rebuild "
+                   "the kernel with a matching tesselc");
     } else if (key == "kernel") {
       words >> k.name;
     } else if (key == "threads") {
@@ -649,10 +713,29 @@ tessel_rt_status parseDescriptor(const char *text, AotKernel &k) {
         int rank = 0;
         words >> rank;
         p.shape.resize(std::max(rank, 0));
-        for (int64_t &d : p.shape)
-          words >> d;
+        p.dimNames.resize(p.shape.size());
+        for (size_t d = 0; d < p.shape.size(); ++d) {
+          std::string extent;
+          words >> extent;
+          if (!extent.empty() && (std::isdigit(extent[0]) || extent[0] == '-')) {
+            p.shape[d] = std::stoll(extent);
+          } else {
+            p.shape[d] = -1;
+            p.dimNames[d] = extent;
+          }
+        }
       }
       k.params.push_back(std::move(p));
+    } else if (key == "dynamic") {
+      std::string name;
+      words >> name;
+      k.dynamics.push_back(name);
+    } else if (key == "grid_expr") {
+      int axis = -1;
+      words >> axis;
+      if (axis < 0 || axis > 2)
+        return bad("a grid expression for axis " + std::to_string(axis));
+      std::getline(words, k.gridExprs[axis]);
     } else if (key == "tensor_map") {
       AotTensorMap m;
       int rank = 0;
@@ -673,6 +756,13 @@ tessel_rt_status parseDescriptor(const char *text, AotKernel &k) {
   if (k.name.empty() || k.threads == 0)
     return fail(TESSEL_RT_INVALID_ARGUMENT,
                 "kernel descriptor: no kernel name or thread count");
+  for (const AotParam &p : k.params)
+    for (const std::string &name : p.dimNames)
+      if (!name.empty() && std::find(k.dynamics.begin(), k.dynamics.end(), name) ==
+                               k.dynamics.end())
+        return fail(TESSEL_RT_INVALID_ARGUMENT, "kernel descriptor: dimension '" +
+                                                    name + "' of '" + p.name +
+                                                    "' is not a dynamic argument");
   return TESSEL_RT_SUCCESS;
 }
 
@@ -741,11 +831,39 @@ tessel_rt_status tessel_aot_launch(void *handle, void *stream, void *const *args
     return fail(TESSEL_RT_INVALID_ARGUMENT,
                 "launch needs a handle from load (this one is NULL)");
   auto *k = static_cast<AotKernel *>(handle);
-  if (count != int(k->params.size()) || (count && !args))
+  int declared = int(k->params.size());
+  int expected = declared + int(k->dynamics.size());
+  if (count != expected || (count && !args))
     return fail(TESSEL_RT_INVALID_ARGUMENT,
-                "'" + k->name + "' takes " + std::to_string(k->params.size()) +
+                "'" + k->name + "' takes " + std::to_string(expected) +
                     " arguments, got " + std::to_string(count));
-  for (int i = 0; i < count; ++i) {
+  // The dynamic dimensions follow the parameters: the tensors' extents and
+  // the grid come from them.
+  std::map<std::string, int64_t> dims;
+  for (size_t i = 0; i < k->dynamics.size(); ++i) {
+    int64_t value = *static_cast<const int64_t *>(args[declared + i]);
+    if (value < 0)
+      return fail(TESSEL_RT_INVALID_ARGUMENT, "dynamic dimension '" + k->dynamics[i] +
+                                                  "' is " + std::to_string(value) +
+                                                  "; it must not be negative");
+    dims[k->dynamics[i]] = value;
+  }
+  uint32_t grid[3] = {k->grid[0], k->grid[1], k->grid[2]};
+  for (int axis = 0; axis < 3; ++axis) {
+    if (k->gridExprs[axis].empty())
+      continue;
+    size_t pos = 0;
+    int64_t extent = 0;
+    if (!evalGridExpression(k->gridExprs[axis], pos, dims, extent))
+      return fail(TESSEL_RT_INVALID_ARGUMENT, "kernel descriptor: cannot evaluate the "
+                                              "grid expression '" + k->gridExprs[axis] + "'");
+    if (extent < 0 || extent > int64_t(UINT32_MAX))
+      return fail(TESSEL_RT_INVALID_ARGUMENT,
+                  "the grid's extent " + std::to_string(extent) + " (" + k->gridExprs[axis] +
+                      ") is out of range for these dimensions");
+    grid[axis] = uint32_t(extent);
+  }
+  for (int i = 0; i < declared; ++i) {
     if (!k->params[i].tensor)
       continue;
     uint64_t pointer = *static_cast<const uint64_t *>(args[i]);
@@ -758,15 +876,22 @@ tessel_rt_status tessel_aot_launch(void *handle, void *stream, void *const *args
                         "16-byte vectors");
   }
   std::vector<void *> params(args, args + count);
+  // No blocks (a zero dynamic extent): nothing to run.
+  if (!grid[0] || !grid[1] || !grid[2])
+    return TESSEL_RT_SUCCESS;
   for (const AotTensorMap &m : k->tensorMaps) {
     const AotParam &p = k->params[m.tensor];
+    std::vector<int64_t> shape = p.shape;
+    for (size_t d = 0; d < shape.size(); ++d)
+      if (!p.dimNames[d].empty())
+        shape[d] = dims[p.dimNames[d]];
     tessel_rt_tma_dtype dtype;
     if (!tmaDtype(p.dtype, dtype))
       return fail(TESSEL_RT_INVALID_ARGUMENT, "no TMA element type for " + p.dtype);
     const tessel_rt_tensor_map *map = nullptr;
     uint64_t pointer = *static_cast<const uint64_t *>(args[m.tensor]);
     if (tessel_rt_status s = tessel_rt_tensor_map_get(
-            &map, dtype, int(p.shape.size()), pointer, p.shape.data(), nullptr,
+            &map, dtype, int(shape.size()), pointer, shape.data(), nullptr,
             m.box.data(), m.swizzle))
       return fail(s, "the TMA descriptor for argument '" + p.name +
                          "': " + tessel_rt_last_error());
@@ -779,7 +904,7 @@ tessel_rt_status tessel_aot_launch(void *handle, void *stream, void *const *args
   ContextScope scope;
   if (tessel_rt_status s = scope.enter(k->ctx))
     return s;
-  return tessel_rt_launch(k->kernel, k->grid, params.data(), stream);
+  return tessel_rt_launch(k->kernel, grid, params.data(), stream);
 }
 
 void tessel_aot_unload(void *handle) {

@@ -94,6 +94,11 @@ CUresult cuLaunchKernel(CUfunction, unsigned gx, unsigned gy, unsigned gz,
   launch.sharedBytes = shared;
   launch.stream = stream;
   launch.params = params;
+  for (int i = 0; i < state.snapshotParams; ++i) {
+    uint64_t word = 0;
+    std::memcpy(&word, params[i], sizeof(word));
+    launch.paramWords.push_back(word);
+  }
   state.launches.push_back(launch);
   return CUDA_SUCCESS;
 }
@@ -116,6 +121,11 @@ CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction, void **param
       launch.cluster[1] = a.value.clusterDim.y;
       launch.cluster[2] = a.value.clusterDim.z;
     }
+  }
+  for (int i = 0; i < state.snapshotParams; ++i) {
+    uint64_t word = 0;
+    std::memcpy(&word, params[i], sizeof(word));
+    launch.paramWords.push_back(word);
   }
   state.launches.push_back(launch);
   return CUDA_SUCCESS;

@@ -14,6 +14,9 @@ struct FakeLaunch {
   void *stream = nullptr;
   void **params = nullptr;
   bool extended = false; // through cuLaunchKernelEx
+  /// The first 8 bytes of the first `snapshotParams` parameters, copied
+  /// during the call (the caller's storage is gone after it).
+  std::vector<uint64_t> paramWords;
 };
 
 struct FakeTensorMap {
@@ -33,6 +36,9 @@ struct FakeDriverState {
   std::vector<FakeTensorMap> tensorMaps;
   // Pointers from here up are "host memory".
   uint64_t hostMemoryFrom = uint64_t(1) << 60;
+  /// How many parameters a launch copies into FakeLaunch::paramWords (a test
+  /// sets it to the kernel's count; the driver cannot know it).
+  int snapshotParams = 0;
 };
 
 extern "C" FakeDriverState *fake_driver_state();

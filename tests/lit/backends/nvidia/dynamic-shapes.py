@@ -1,7 +1,8 @@
 # T.dynamic dimensions on the cuda target: one compile serves every value.
 # The kernel takes each dynamic dimension (by name, i64) after its declared
 # parameters and before the TMA descriptors; addresses and bounds use it;
-# the manifest gives the grid the launcher computes from it.
+# the manifest gives the grid the launcher computes from it; the C
+# launcher takes the dimensions as int64_t arguments.
 # REQUIRES: ptxas
 # RUN: rm -rf %t && tesselc %S/../../Frontend/corpus/gemm_dynamic_m.py --entry gemm_dyn -D N=256 -D K=256 --emit ptx,manifest -o %t
 # RUN: FileCheck %s --check-prefix=GEMM < %t/gemm_dyn.ptx
@@ -10,7 +11,8 @@
 # RUN: FileCheck %s --check-prefix=ROWS < %t/scale_rows.ptx
 # RUN: FileCheck %s --check-prefix=ROWSJSON < %t/scale_rows.json
 # RUN: not tesselc %s --entry grid_from_scalar --emit ptx -o %t 2>&1 | FileCheck %s --check-prefix=ERR
-# RUN: not tesselc %s --entry scale_rows --emit header -o %t 2>&1 | FileCheck %s --check-prefix=AOT
+# RUN: tesselc %s --entry scale_rows --emit header -o %t
+# RUN: FileCheck %s --check-prefix=AOT < %t/scale_rows.h
 #
 # GEMM-LABEL: .visible .entry gemm_dyn(
 # GEMM-NEXT: .param .u64 .ptr .global .align 1 gemm_dyn_param_0,
@@ -37,7 +39,17 @@
 # ROWSJSON-NEXT: "dynamic_dims": ["r", "n"],
 #
 # ERR: error: the cuda target computes a grid extent at launch only from constants and T.dynamic dimensions
-# AOT: error: parameter 'X' has a dynamic dimension; the C launchers need static shapes for now (tessel.jit passes dynamic dimensions on the cuda target)
+# The C launcher takes the dimensions after the tensors; the grid's x
+# extent is computed at launch, so it has no macro.
+# AOT: X: float32[r][n], read
+# AOT: then each dynamic dimension's value
+# AOT: tessel_status tessel_scale_rows_launch(tessel_scale_rows_handle *kernel, CUstream stream,
+# AOT-NEXT: CUdeviceptr X,
+# AOT-NEXT: CUdeviceptr Y,
+# AOT-NEXT: int64_t r,
+# AOT-NEXT: int64_t n);
+# AOT: /* TESSEL_SCALE_ROWS_GRID_X: ceildiv(r, 4), at launch */
+# AOT-NEXT: #define TESSEL_SCALE_ROWS_GRID_Y 1
 import tessel
 import tessel.language as T
 
