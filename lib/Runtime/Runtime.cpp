@@ -735,7 +735,7 @@ tessel_rt_status parseDescriptor(const char *text, AotKernel &k) {
       words >> axis;
       if (axis < 0 || axis > 2)
         return bad("a grid expression for axis " + std::to_string(axis));
-      std::getline(words, k.gridExprs[axis]);
+      std::getline(words >> std::ws, k.gridExprs[axis]);
     } else if (key == "tensor_map") {
       AotTensorMap m;
       int rank = 0;

@@ -252,3 +252,62 @@ TEST_F(FakeDriverTest, TensorCheckAsksTheDriverWhereMemoryIs) {
 }
 
 } // namespace
+
+namespace {
+
+// A version-2 descriptor as tesselc writes one for a kernel with dynamic
+// dimensions (no TMA, so any image will do).
+constexpr const char *kDynamicDescriptor =
+    "tessel-aot 2\nkernel rows\nthreads 128\nshared 0\ngrid 0 1 1\n"
+    "grid_expr 0 add(ceildiv(r, 4), min(n, 0))\n"
+    "param X tensor float32 2 r n\nparam Y tensor float32 2 r n\n"
+    "dynamic r\ndynamic n\n";
+
+} // namespace
+
+TEST_F(FakeDriverTest, AotDynamicDimensionsSetTheGrid) {
+  const char ptx[] = "// ptx";
+  void *handle = nullptr;
+  ASSERT_EQ(tessel_aot_load(kDynamicDescriptor, ptx, sizeof(ptx), nullptr, &handle),
+            TESSEL_RT_SUCCESS)
+      << lastError();
+  uint64_t x = 0x10000, y = 0x20000;
+  int64_t r = 10, n = 7;
+  void *args[4] = {&x, &y, &r, &n};
+  ASSERT_EQ(tessel_aot_launch(handle, nullptr, args, 4), TESSEL_RT_SUCCESS) << lastError();
+  ASSERT_EQ(fake->launches.size(), 1u);
+  EXPECT_EQ(fake->launches[0].grid[0], 3u); // ceildiv(10, 4)
+  // The dimensions are arguments: leaving them out is a count error.
+  EXPECT_EQ(tessel_aot_launch(handle, nullptr, args, 2), TESSEL_RT_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "'rows' takes 4 arguments, got 2");
+  tessel_aot_unload(handle);
+}
+
+TEST_F(FakeDriverTest, AotDynamicDescriptorErrorsAreNamed) {
+  const char ptx[] = "// ptx";
+  void *handle = nullptr;
+  // A tensor extent naming no dynamic argument.
+  EXPECT_EQ(tessel_aot_load("tessel-aot 2\nkernel k\nthreads 128\nshared 0\ngrid 1 1 1\n"
+                            "param X tensor float32 1 q\n",
+                            ptx, sizeof(ptx), nullptr, &handle),
+            TESSEL_RT_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(),
+            "kernel descriptor: dimension 'q' of 'X' is not a dynamic argument");
+  // A grid expression the runtime cannot evaluate shows at launch.
+  ASSERT_EQ(tessel_aot_load("tessel-aot 2\nkernel k\nthreads 128\nshared 0\ngrid 0 1 1\n"
+                            "grid_expr 0 pow(m, 2)\nparam X tensor float32 1 m\ndynamic m\n",
+                            ptx, sizeof(ptx), nullptr, &handle),
+            TESSEL_RT_SUCCESS);
+  uint64_t x = 0x10000;
+  int64_t m = 3;
+  void *args[2] = {&x, &m};
+  EXPECT_EQ(tessel_aot_launch(handle, nullptr, args, 2), TESSEL_RT_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "kernel descriptor: cannot evaluate the grid expression 'pow(m, 2)'");
+  tessel_aot_unload(handle);
+  // A version this runtime does not read.
+  EXPECT_EQ(tessel_aot_load("tessel-aot 3\nkernel k\nthreads 128\n", ptx, sizeof(ptx),
+                            nullptr, &handle),
+            TESSEL_RT_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "kernel descriptor line 1: this runtime reads descriptor versions "
+                         "1 and 2; rebuild the kernel with a matching tesselc");
+}
