@@ -678,12 +678,17 @@ private:
   }
   /// Whether the producer can compute `v` (for iteration `iv` of `body`) at
   /// the top of the kernel: from constants, block indices, scalar
-  /// parameters and arithmetic on them.
+  /// parameters, tensor extents, elements of tensors the kernel does not
+  /// write (the consumers read the same values), and arithmetic on them.
   bool producerComputable(Value v, Block &body, int depth = 0);
-  /// Decides which top-level pipelined loops the producer feeds, and when
-  /// any, splits the block: thread 0 creates the barriers, the last
-  /// warpgroup (the producer) gives up registers and runs each loop's
-  /// loads, the consumers take the registers and run the kernel.
+  /// Whether the kernel writes global tensor `memref` anywhere.
+  bool writtenInKernel(Value memref);
+  /// Decides which pipelined loops the producer feeds (at the top of the
+  /// kernel, or directly under a top-level `if` whose condition the
+  /// producer computes too), and when any, splits the block: thread 0
+  /// creates the barriers, the last warpgroup (the producer) gives up
+  /// registers and runs each loop's loads (under the same condition), the
+  /// consumers take the registers and run the kernel.
   LogicalResult warpSpecialize(Block &body);
   void emitProducerLoop(PipelinedOp op, const PipelinePlan &plan);
   LogicalResult emitConsumerLoop(PipelinedOp op, const PipelinePlan &plan);
@@ -2474,7 +2479,7 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
   beforeSharedAccess(readsShared, writesShared);
   std::optional<ParallelContext> saved = parallel;
   ++parallelDepth;
-  auto leave = llvm::make_scope_exit([&] { --parallelDepth; });
+  llvm::scope_exit leave([&] { --parallelDepth; });
   if (anchor) {
     const ThreadMap &tm = *anchor->map;
     for (int64_t s = 0; s < tm.slots(); ++s) {
@@ -3027,13 +3032,32 @@ Value KernelEmitter::valueAtIteration(Value old, Block &body, Value iv) {
   if (old == body.getArgument(0))
     return iv;
   if (auto c = evalConstant(old))
-    return cst(*c);
+    return constant(*c, old.getType()); // an index, or an i32 compared with a load
   Operation *def = old.getDefiningOp();
   if (!def || def->getBlock() != &body) {
     // Computed before the loop: its value, or (for the producer, which runs
     // before the kernel's code) the arithmetic that computes it, re-emitted.
     if (Value v = map.lookupOrNull(old))
       return v;
+    if (def && isa<memref::DimOp>(def)) {
+      FailureOr<Value> extent = lookup(old);
+      return succeeded(extent) ? *extent : Value();
+    }
+    if (auto element = dyn_cast_or_null<memref::LoadOp>(def)) {
+      // An element of a tensor the kernel only reads (producerComputable
+      // checked), read again here.
+      auto it = buffers.find(element.getMemref());
+      if (it == buffers.end() || it->second->space != Space::Global)
+        return Value();
+      SmallVector<Value> index;
+      for (Value i : element.getIndices()) {
+        Value v = valueAtIteration(i, body, iv);
+        if (!v)
+          return Value();
+        index.push_back(v);
+      }
+      return load(elementAddress(*it->second, index), it->second->elementType());
+    }
     if (!def || def->getNumRegions() || def->getNumResults() != 1 ||
         !(isa<arith::ArithDialect>(def->getDialect()) || isa<CastOp>(def)))
       return Value();
@@ -3444,6 +3468,18 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
 // Warp specialization
 //===----------------------------------------------------------------------===//
 
+bool KernelEmitter::writtenInKernel(Value memref) {
+  return kernel
+      .walk([&](Operation *op) {
+        bool writes = (isa<memref::StoreOp>(op) &&
+                       cast<memref::StoreOp>(op).getMemref() == memref) ||
+                      (isa<CopyOp>(op) && cast<CopyOp>(op).getDst() == memref) ||
+                      (isa<AtomicAddOp>(op) && cast<AtomicAddOp>(op).getDst() == memref);
+        return writes ? WalkResult::interrupt() : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
 bool KernelEmitter::producerComputable(Value v, Block &body, int depth) {
   if (v == body.getArgument(0) || evalConstant(v))
     return true;
@@ -3454,7 +3490,19 @@ bool KernelEmitter::producerComputable(Value v, Block &body, int depth) {
            (owner == &oldFunc.getBody().front() && !isa<MemRefType>(arg.getType()));
   }
   Operation *def = v.getDefiningOp();
-  if (depth > 16 || def->getNumRegions() || def->getNumResults() != 1 ||
+  if (!def || depth > 16)
+    return false;
+  if (isa<memref::DimOp>(def))
+    return true;
+  if (auto load = dyn_cast<memref::LoadOp>(def)) {
+    auto it = buffers.find(load.getMemref());
+    return it != buffers.end() && it->second->space == Space::Global &&
+           !writtenInKernel(load.getMemref()) &&
+           llvm::all_of(load.getIndices(), [&](Value i) {
+             return producerComputable(i, body, depth + 1);
+           });
+  }
+  if (def->getNumRegions() || def->getNumResults() != 1 ||
       !(isa<arith::ArithDialect>(def->getDialect()) || isa<CastOp>(def)))
     return false;
   return llvm::all_of(def->getOperands(), [&](Value o) {
@@ -3468,9 +3516,23 @@ LogicalResult KernelEmitter::warpSpecialize(Block &body) {
   if (!warpSpecializeEnabled || !tmaEnabled || threads % 128 || threads + 128 > 1024)
     return success();
   SmallVector<PipelinedOp> loops;
-  for (Operation &op : body.without_terminator())
+  // A loop under a top-level `if`: the condition the producer tests too.
+  DenseMap<Operation *, scf::IfOp> guards;
+  for (Operation &op : body.without_terminator()) {
     if (auto pipe = dyn_cast<PipelinedOp>(&op))
       loops.push_back(pipe);
+    if (auto ifOp = dyn_cast<scf::IfOp>(&op)) {
+      for (Region *region : {&ifOp.getThenRegion(), &ifOp.getElseRegion()}) {
+        if (region->empty())
+          continue;
+        for (Operation &inner : region->front().without_terminator())
+          if (auto pipe = dyn_cast<PipelinedOp>(&inner)) {
+            loops.push_back(pipe);
+            guards[pipe] = ifOp;
+          }
+      }
+    }
+  }
   if (loops.empty())
     return success();
   // The copies' tiles must be known before the code that allocates them.
@@ -3484,8 +3546,10 @@ LogicalResult KernelEmitter::warpSpecialize(Block &body) {
     if (!plan || plan->tmaCopies.size() != plan->copies.size())
       continue;
     Block &loopBody = pipe.getBody().front();
-    bool computable = llvm::all_of(SmallVector<Value>{pipe.getLower(), pipe.getUpper(), pipe.getStep()},
-                                   [&](Value v) { return producerComputable(v, loopBody); });
+    SmallVector<Value> known{pipe.getLower(), pipe.getUpper(), pipe.getStep()};
+    if (auto it = guards.find(pipe); it != guards.end())
+      known.push_back(it->second.getCondition());
+    bool computable = llvm::all_of(known, [&](Value v) { return producerComputable(v, loopBody); });
     for (CopyOp c : plan->copies)
       computable &= llvm::all_of(c.getSrcOffsets(), [&](Value v) {
         return producerComputable(v, loopBody);
@@ -3542,9 +3606,27 @@ LogicalResult KernelEmitter::warpSpecialize(Block &body) {
     NVVM::SetMaxRegisterOp::create(b, loc, producerRegs, NVVM::SetMaxRegisterAction::decrease);
     Value elected = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(threads));
     guarded(elected, [&] {
-      for (PipelinedOp pipe : loops)
-        if (auto it = plans.find(pipe); it != plans.end())
+      for (PipelinedOp pipe : loops) {
+        auto it = plans.find(pipe);
+        if (it == plans.end())
+          continue;
+        auto guard = guards.find(pipe);
+        if (guard == guards.end()) {
           emitProducerLoop(pipe, it->second);
+          continue;
+        }
+        // The consumers run this loop on the branch they take; the producer
+        // tests the same condition (uniform: from block indices, scalars and
+        // tensors the kernel only reads) and feeds it on the same branch.
+        scf::IfOp ifOp = guard->second;
+        Value cond = valueAtIteration(ifOp.getCondition(), pipe.getBody().front(), Value());
+        bool inThen = pipe->getParentRegion() == &ifOp.getThenRegion();
+        guarded(inThen ? cond
+                       : (Value)arith::XOrIOp::create(
+                             b, loc, cond,
+                             arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1)),
+                [&] { emitProducerLoop(pipe, it->second); });
+      }
     });
   }
   b.setInsertionPoint(roleSplit.thenBlock()->getTerminator());
