@@ -3034,6 +3034,23 @@ Value KernelEmitter::valueAtIteration(Value old, Block &body, Value iv) {
   if (auto c = evalConstant(old))
     return constant(*c, old.getType()); // an index, or an i32 compared with a load
   Operation *def = old.getDefiningOp();
+  if (auto element = dyn_cast_or_null<memref::LoadOp>(def);
+      element && (def->getBlock() == &body || !map.lookupOrNull(old))) {
+    // An element of a tensor the kernel only reads (producerComputable
+    // checked), read here: at iteration `iv` when the loop reads it, or
+    // (for the producer, which runs before the kernel's code) again.
+    auto it = buffers.find(element.getMemref());
+    if (it == buffers.end() || it->second->space != Space::Global)
+      return Value();
+    SmallVector<Value> index;
+    for (Value i : element.getIndices()) {
+      Value v = valueAtIteration(i, body, iv);
+      if (!v)
+        return Value();
+      index.push_back(v);
+    }
+    return load(elementAddress(*it->second, index), it->second->elementType());
+  }
   if (!def || def->getBlock() != &body) {
     // Computed before the loop: its value, or (for the producer, which runs
     // before the kernel's code) the arithmetic that computes it, re-emitted.
@@ -3042,21 +3059,6 @@ Value KernelEmitter::valueAtIteration(Value old, Block &body, Value iv) {
     if (def && isa<memref::DimOp>(def)) {
       FailureOr<Value> extent = lookup(old);
       return succeeded(extent) ? *extent : Value();
-    }
-    if (auto element = dyn_cast_or_null<memref::LoadOp>(def)) {
-      // An element of a tensor the kernel only reads (producerComputable
-      // checked), read again here.
-      auto it = buffers.find(element.getMemref());
-      if (it == buffers.end() || it->second->space != Space::Global)
-        return Value();
-      SmallVector<Value> index;
-      for (Value i : element.getIndices()) {
-        Value v = valueAtIteration(i, body, iv);
-        if (!v)
-          return Value();
-        index.push_back(v);
-      }
-      return load(elementAddress(*it->second, index), it->second->elementType());
     }
     if (!def || def->getNumRegions() || def->getNumResults() != 1 ||
         !(isa<arith::ArithDialect>(def->getDialect()) || isa<CastOp>(def)))
