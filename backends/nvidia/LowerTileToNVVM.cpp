@@ -587,6 +587,15 @@ private:
                                     const Buffer &dst, ArrayRef<int64_t> shape);
   LogicalResult emitReduce(ReduceOp op);
   LogicalResult emitReduceThroughShared(ReduceOp op);
+  /// Reserves `bytes` of the reduction scratch area (after the tiles; its
+  /// offset, `reductionBase`, is set when the kernel's shared memory is
+  /// known) and returns the range that stands for it in barrier placement.
+  std::pair<int64_t, int64_t> reserveScratch(int64_t bytes);
+  /// Runs `each` for every slot of `map` some thread holds, with its
+  /// formula; a layout the cuda target cannot express is an error at `op`
+  /// naming `layout`.
+  LogicalResult forEachSlot(const ThreadMap &map, Operation *op, StringRef layout,
+                            function_ref<LogicalResult(int64_t, const SlotFormula &)> each);
   /// The same for many results: through a copy of the source tile in
   /// shared memory.
   LogicalResult emitReduceThroughScratchTile(ReduceOp op);
@@ -2231,6 +2240,33 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
 /// butterfly shuffles, lane 0 of each warp writes the warp's partials to
 /// shared scratch, and after a barrier every thread holding a result
 /// combines the warps' partials for it.
+LogicalResult KernelEmitter::forEachSlot(
+    const ThreadMap &map, Operation *op, StringRef layout,
+    function_ref<LogicalResult(int64_t, const SlotFormula &)> each) {
+  for (int64_t s = 0; s < map.slots(); ++s) {
+    std::optional<SlotFormula> f = map.formula(s);
+    if (!f)
+      return op->emitError("the cuda target cannot express which element "
+                           "each thread holds in ")
+             << layout;
+    if (f->validThreads && failed(each(s, *f)))
+      return failure();
+  }
+  return success();
+}
+
+std::pair<int64_t, int64_t> KernelEmitter::reserveScratch(int64_t bytes) {
+  scratchBytes = std::max(scratchBytes, bytes);
+  if (!reductionBase) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(entry);
+    reductionBase = arith::ConstantOp::create(b, loc, b.getIndexAttr(0));
+  }
+  // A range of its own for barrier placement (it overlaps no tile).
+  constexpr int64_t kScratchKey = -(int64_t(1) << 40);
+  return {kScratchKey, kScratchKey + bytes};
+}
+
 LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
   const Buffer &src = *bufferOf(op.getSrc(), op), &dst = *bufferOf(op.getDst(), op);
   const ThreadMap &S = *src.map, &D = *dst.map;
@@ -2259,13 +2295,9 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
   };
   SmallVector<SlotInput> inputs;
   SmallVector<bool> fed(results, false);
-  for (int64_t s = 0; s < S.slots(); ++s) {
-    std::optional<SlotFormula> f = S.formula(s);
-    if (!f)
-      return op.emitError("the cuda target cannot express which element "
-                          "each thread holds in this fragment's layout");
-    if (!f->validThreads)
-      continue;
+  LogicalResult gathered = forEachSlot(S, op, "this fragment's layout", [&](int64_t s,
+                                                                         const SlotFormula &slot) {
+    const SlotFormula *f = &slot;
     SlotInput in;
     for (int64_t t = 0; t < f->validThreads; ++t) {
       int64_t e = S.elementAt(t, s);
@@ -2286,21 +2318,16 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
     for (int64_t r : in.results)
       fed[r] = true;
     inputs.push_back(std::move(in));
-  }
+    return success();
+  });
+  if (failed(gathered))
+    return failure();
   // One result at a time (short live ranges): this thread's elements, then
   // the warp's lanes by butterfly shuffles, then lane 0 writes the warp's
   // partial to the scratch area.
   int64_t lanes = std::min<int64_t>(threads, 32), warps = llvm::divideCeil(threads, 32);
-  int64_t bytes = warps * results * byteWidth(elt);
-  scratchBytes = std::max(scratchBytes, bytes);
-  // A range of its own for barrier placement (it overlaps no tile).
-  constexpr int64_t kScratchKey = -(int64_t(1) << 40);
-  std::pair<int64_t, int64_t> scratch{kScratchKey, kScratchKey + bytes};
-  if (!reductionBase) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(entry);
-    reductionBase = arith::ConstantOp::create(b, loc, b.getIndexAttr(0));
-  }
+  std::pair<int64_t, int64_t> scratch =
+      reserveScratch(warps * results * byteWidth(elt));
   beforeSharedRanges({}, {scratch});
   Value warp = udiv(tid, 32);
   Value laneZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
@@ -2335,15 +2362,9 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
     });
   }
   beforeSharedRanges({scratch}, {});
-  for (int64_t ds = 0; ds < D.slots(); ++ds) {
-    std::optional<SlotFormula> f = D.formula(ds);
-    if (!f)
-      return op.emitError("the cuda target cannot express which element "
-                          "each thread holds in this fragment's layout");
-    if (!f->validThreads)
-      continue;
-    Value r = linearize(formulaIndex(*f), dst.shape());
-    guarded(threadPrefix(f->validThreads), [&] {
+  return forEachSlot(D, op, "this fragment's layout", [&](int64_t ds, const SlotFormula &f) {
+    Value r = linearize(formulaIndex(f), dst.shape());
+    guarded(threadPrefix(f.validThreads), [&] {
       Value v = load(scratchAddress(cst(0), r), elt);
       for (int64_t w = 1; w < warps; ++w)
         v = cpu::reductionCombine(b, loc, kind, v,
@@ -2353,8 +2374,8 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
                                   load(slotAddress(dst, cst(ds)), elt), v);
       store(v, slotAddress(dst, cst(ds)));
     });
-  }
-  return success();
+    return success();
+  });
 }
 
 /// Every thread stores the source elements it holds at their place in a
@@ -2370,50 +2391,34 @@ LogicalResult KernelEmitter::emitReduceThroughScratchTile(ReduceOp op) {
   int64_t dim = op.getDim();
   ArrayRef<int64_t> shape = src.shape();
   int64_t width = byteWidth(elt);
-  int64_t bytes = product(shape) * width;
-  scratchBytes = std::max(scratchBytes, bytes);
-  constexpr int64_t kScratchKey = -(int64_t(1) << 40);
-  std::pair<int64_t, int64_t> scratch{kScratchKey, kScratchKey + bytes};
-  if (!reductionBase) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(entry);
-    reductionBase = arith::ConstantOp::create(b, loc, b.getIndexAttr(0));
-  }
+  std::pair<int64_t, int64_t> scratch = reserveScratch(product(shape) * width);
   auto scratchAddress = [&](Value element) {
     return sharedAddress(add(reductionBase, mul(element, width)));
   };
   beforeSharedRanges({}, {scratch});
-  for (int64_t s = 0; s < S.slots(); ++s) {
-    std::optional<SlotFormula> f = S.formula(s);
-    if (!f)
-      return op.emitError("the cuda target cannot express which element "
-                          "each thread holds in this fragment's layout");
-    if (!f->validThreads)
-      continue;
+  LogicalResult stored = forEachSlot(S, op, "this fragment's layout", [&](int64_t s,
+                                                                       const SlotFormula &f) {
     Value x = load(slotAddress(src, cst(s)), elt);
     if (kind == ReduceKind::AbsSum || kind == ReduceKind::AbsMax)
       x = isa<FloatType>(elt) ? (Value)math::AbsFOp::create(b, loc, x)
                               : (Value)math::AbsIOp::create(b, loc, x);
-    Value at = linearize(formulaIndex(*f), shape);
-    guarded(threadPrefix(f->validThreads), [&] { store(x, scratchAddress(at)); });
-  }
+    Value at = linearize(formulaIndex(f), shape);
+    guarded(threadPrefix(f.validThreads), [&] { store(x, scratchAddress(at)); });
+    return success();
+  });
+  if (failed(stored))
+    return failure();
   beforeSharedRanges({scratch}, {});
   Value identity = cpu::reductionIdentity(b, loc, kind, elt);
   int64_t stride = product(shape.drop_front(dim + 1));
-  for (int64_t ds = 0; ds < D.slots(); ++ds) {
-    std::optional<SlotFormula> f = D.formula(ds);
-    if (!f)
-      return op.emitError("the cuda target cannot express which element "
-                          "each thread holds in this fragment's layout");
-    if (!f->validThreads)
-      continue;
+  return forEachSlot(D, op, "this fragment's layout", [&](int64_t ds, const SlotFormula &f) {
     // The line's first element: the result's index with 0 along `dim`.
-    SmallVector<Value> index = formulaIndex(*f);
+    SmallVector<Value> index = formulaIndex(f);
     if (shape.size() == 1)
       index.clear();
     index.insert(index.begin() + dim, cst(0));
     Value first = linearize(index, shape);
-    guarded(threadPrefix(f->validThreads), [&] {
+    guarded(threadPrefix(f.validThreads), [&] {
       auto loop = scf::ForOp::create(b, loc, cst(0), cst(shape[dim]), cst(1),
                                      ValueRange{identity});
       {
@@ -2428,8 +2433,8 @@ LogicalResult KernelEmitter::emitReduceThroughScratchTile(ReduceOp op) {
         v = cpu::reductionCombine(b, loc, kind, load(slotAddress(dst, cst(ds)), elt), v);
       store(v, slotAddress(dst, cst(ds)));
     });
-  }
-  return success();
+    return success();
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -2482,26 +2487,20 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
   llvm::scope_exit leave([&] { --parallelDepth; });
   if (anchor) {
     const ThreadMap &tm = *anchor->map;
-    for (int64_t s = 0; s < tm.slots(); ++s) {
-      std::optional<SlotFormula> f = tm.formula(s);
-      if (!f)
-        return op.emitError("the cuda target cannot express which element "
-                            "each thread holds in this loop's fragment layout");
-      if (!f->validThreads)
-        continue;
-      SmallVector<Value> ivs = formulaIndex(*f);
+    LogicalResult emitted = forEachSlot(tm, op, "this loop's fragment layout", [&](int64_t s,
+                                                                            const SlotFormula &f) {
+      SmallVector<Value> ivs = formulaIndex(f);
       LogicalResult result = success();
-      guarded(threadPrefix(f->validThreads), [&] {
+      guarded(threadPrefix(f.validThreads), [&] {
         for (auto [old, v] : llvm::zip(body.getArguments(), ivs))
           map.map(old, v);
         parallel = ParallelContext{&tm, s, SmallVector<Value>(body.getArguments())};
         result = emitBlock(body);
       });
-      if (failed(result))
-        return failure();
-    }
+      return result;
+    });
     parallel = saved;
-    return success();
+    return emitted;
   }
   // No fragment: iterations are dealt round-robin, `lanes` consecutive
   // innermost ones at a time where contiguous accesses can move as vectors.

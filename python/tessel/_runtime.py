@@ -126,6 +126,38 @@ def _inputs(kernel: Any, args: Sequence[Any]) -> Tuple[Any, List[int], List[int]
     return params, outputs, inputs
 
 
+def _bind_dynamic(kernel: Any, param: Any, shape: Sequence[int], dynamic: Dict[str, int]) -> None:
+    """Checks `shape` against the parameter's static extents and records (or
+    checks against earlier arguments) its dynamic ones by name."""
+    if len(shape) != len(param.shape) or any(
+            want >= 0 and want != got for want, got in zip(param.shape, shape)):
+        raise ValueError("%s(): argument %r must have shape %s, got %s"
+                         % (kernel.name, param.name, _shape_text(param), tuple(shape)))
+    for d, (want, got) in enumerate(zip(param.shape, shape)):
+        name = param.dynamic_names[d] if want < 0 else ""
+        if name:
+            if name in dynamic and dynamic[name] != got:
+                raise ValueError("%s(): dynamic dimension %r is %d in an earlier argument "
+                                 "but %d in %r" % (kernel.name, name, dynamic[name], got,
+                                                   param.name))
+            dynamic[name] = got
+
+
+def _output_shape(kernel: Any, param: Any, dynamic: Dict[str, int]) -> List[int]:
+    """An output's shape, its dynamic extents taken from the inputs."""
+    shape = []
+    for d, want in enumerate(param.shape):
+        if want >= 0:
+            shape.append(want)
+            continue
+        name = param.dynamic_names[d]
+        if name not in dynamic:
+            raise ValueError("%s(): cannot size output %r: its dimension %r is not "
+                             "given by any input" % (kernel.name, param.name, name or d))
+        shape.append(dynamic[name])
+    return shape
+
+
 def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
     params, outputs, inputs = _inputs(kernel, args)
     buffers: List[Any] = [None] * len(params)
@@ -143,17 +175,7 @@ def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
         if array.ndim != len(param.shape):
             raise ValueError("%s(): argument %r must have %d dimensions, got shape %s"
                              % (kernel.name, param.name, len(param.shape), array.shape))
-        for d, (want, got) in enumerate(zip(param.shape, array.shape)):
-            if want >= 0 and want != got:
-                raise ValueError("%s(): argument %r must have shape %s, got %s"
-                                 % (kernel.name, param.name, _shape_text(param), array.shape))
-            name = param.dynamic_names[d] if want < 0 else ""
-            if name:
-                if name in dynamic and dynamic[name] != got:
-                    raise ValueError("%s(): dynamic dimension %r is %d in an earlier argument "
-                                     "but %d in %r" % (kernel.name, name, dynamic[name], got,
-                                                       param.name))
-                dynamic[name] = got
+        _bind_dynamic(kernel, param, array.shape, dynamic)
         if not array.flags.c_contiguous:
             raise ValueError("%s(): argument %r must be C-contiguous; pass "
                              "numpy.ascontiguousarray(x)" % (kernel.name, param.name))
@@ -166,16 +188,7 @@ def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
     results = []
     for index in outputs:
         param = params[index]
-        shape = []
-        for d, want in enumerate(param.shape):
-            if want >= 0:
-                shape.append(want)
-                continue
-            name = param.dynamic_names[d]
-            if name not in dynamic:
-                raise ValueError("%s(): cannot size output %r: its dimension %r is not "
-                                 "given by any input" % (kernel.name, param.name, name or d))
-            shape.append(dynamic[name])
+        shape = _output_shape(kernel, param, dynamic)
         out = np.zeros(shape, numpy_dtype(param.dtype))
         buffers[index] = out
         results.append(out)
@@ -309,20 +322,7 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         if _torch_dtype_name(value) != param.dtype:
             raise TypeError("%s(): argument %r must have dtype %s, got %s"
                             % (kernel.name, param.name, param.dtype, _torch_dtype_name(value)))
-        shape = list(value.shape)
-        if len(shape) != len(param.shape) or any(
-                want >= 0 and want != got for want, got in zip(param.shape, shape)):
-            raise ValueError("%s(): argument %r must have shape %s, got %s"
-                             % (kernel.name, param.name, _shape_text(param),
-                                tuple(value.shape)))
-        for d, (want, got) in enumerate(zip(param.shape, shape)):
-            name = param.dynamic_names[d] if want < 0 else ""
-            if name:
-                if name in dynamic and dynamic[name] != got:
-                    raise ValueError("%s(): dynamic dimension %r is %d in an earlier argument "
-                                     "but %d in %r" % (kernel.name, name, dynamic[name], got,
-                                                       param.name))
-                dynamic[name] = got
+        _bind_dynamic(kernel, param, list(value.shape), dynamic)
         tensors[index] = value
     results = []
     for index in outputs:
@@ -336,13 +336,7 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         device = next((t.device for t in tensors
                        if t is not None and hasattr(t, "device")
                        and str(getattr(t, "device", "")).startswith("cuda")), "cuda")
-        shape = []
-        for d, want in enumerate(param.shape):
-            name = param.dynamic_names[d] if want < 0 else ""
-            if want < 0 and name not in dynamic:
-                raise ValueError("%s(): cannot size output %r: its dimension %r is not "
-                                 "given by any input" % (kernel.name, param.name, name or d))
-            shape.append(dynamic[name] if want < 0 else want)
+        shape = _output_shape(kernel, param, dynamic)
         out = torch.empty(shape, dtype=getattr(torch, param.dtype), device=device)
         tensors[index] = out
         results.append(out)
