@@ -23,7 +23,7 @@ class Expr {
 public:
   enum class Kind {
     Name, Int, Float, String, Bool, None, Tuple, List, Attribute, Call,
-    Subscript, Slice, Unary, Binary, BoolOp, Compare, IfExp,
+    Subscript, Slice, Unary, Binary, BoolOp, Compare, IfExp, Unsupported,
   };
   Expr(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
   virtual ~Expr() = default;
@@ -126,6 +126,14 @@ struct CompareExpr : ExprBase<Expr::Kind::Compare> {
 struct IfExpr : ExprBase<Expr::Kind::IfExp> {
   using ExprBase::ExprBase;
   ExprPtr test, body, orelse;
+};
+/// Python a kernel cannot hold (a dict or set display), parsed so that
+/// host-side code around kernels (a module's config table, an autotune
+/// decorator's arguments) reads; evaluating it is the error `message`.
+struct UnsupportedExpr : ExprBase<Expr::Kind::Unsupported> {
+  UnsupportedExpr(SourceLoc loc, std::string message)
+      : ExprBase(loc), message(std::move(message)) {}
+  std::string message;
 };
 
 //===----------------------------------------------------------------------===//

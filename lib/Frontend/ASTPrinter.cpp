@@ -125,6 +125,9 @@ void printExpr(llvm::raw_ostream &os, const Expr *e) {
     os << ")";
     return;
   }
+  case Expr::Kind::Unsupported:
+    os << "(unsupported)";
+    return;
   case Expr::Kind::IfExp: {
     auto *i = cast<IfExpr>(e);
     os << "(ifexp ";

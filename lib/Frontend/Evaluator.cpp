@@ -461,6 +461,8 @@ MaybeValue Emitter::eval(const Expr &e) {
     return evalCompare(cast<CompareExpr>(e));
   case Expr::Kind::IfExp:
     return evalIfExp(cast<IfExpr>(e));
+  case Expr::Kind::Unsupported:
+    return error(e.loc, cast<UnsupportedExpr>(e).message);
   }
   return error(e.loc, "unsupported expression");
 }

@@ -402,9 +402,21 @@ ExprPtr Parser::parseAtom() {
       return nullptr;
     return list;
   }
-  if (isOp("{"))
-    return failExpr(loc, "dict and set literals are not supported in Tessel "
-                         "kernels");
+  if (isOp("{")) {
+    // Skipped to its closing brace; an error only if evaluated.
+    int depth = 0;
+    do {
+      if (cur().kind == Token::Kind::End)
+        return failExpr(loc, "'{' was never closed");
+      if (isOp("{") || isOp("(") || isOp("["))
+        ++depth;
+      else if (isOp("}") || isOp(")") || isOp("]"))
+        --depth;
+      advance();
+    } while (depth > 0);
+    return std::make_unique<UnsupportedExpr>(
+        loc, "dict and set literals are not supported in Tessel kernels");
+  }
   if (isOp("..."))
     return failExpr(loc, "'...' is not supported in Tessel kernels");
   return failExpr(loc, "expected an expression, found " + describe(t));

@@ -114,6 +114,14 @@ Emitter::Flow Emitter::execFunctionDef(const FunctionDef &def) {
   // Decorators apply bottom-up; T.prim_func and T.macro mark the function,
   // tessel.jit and tessel.autotune describe how the host calls it.
   for (auto it = def.decorators.rbegin(); it != def.decorators.rend(); ++it) {
+    // tessel.autotune(...)'s arguments (configs, keys) are the host's.
+    if (auto *call = dyn_cast<CallExpr>(it->get())) {
+      MaybeValue callee = eval(*call->func);
+      if (!callee)
+        return Flow::Error;
+      if (callee->kind == Value::Kind::Builtin && callee->s == "tessel.autotune")
+        continue;
+    }
     MaybeValue d = eval(**it);
     if (!d)
       return Flow::Error;
@@ -215,7 +223,55 @@ bool Emitter::assignTo(const Expr &target, const Value &valueIn, SourceLoc vl) {
   return false;
 }
 
+/// Whether `e` holds Python a kernel cannot (a dict or set display).
+static bool containsUnsupported(const Expr &e) {
+  auto any = [](const std::vector<ExprPtr> &es) {
+    return llvm::any_of(es, [](const ExprPtr &x) { return x && containsUnsupported(*x); });
+  };
+  auto one = [](const ExprPtr &x) { return x && containsUnsupported(*x); };
+  switch (e.getKind()) {
+  case Expr::Kind::Unsupported:
+    return true;
+  case Expr::Kind::Tuple:
+    return any(cast<TupleExpr>(e).elts);
+  case Expr::Kind::List:
+    return any(cast<ListExpr>(e).elts);
+  case Expr::Kind::Attribute:
+    return one(cast<AttributeExpr>(e).value);
+  case Expr::Kind::Call: {
+    const auto &c = cast<CallExpr>(e);
+    return one(c.func) || any(c.args) ||
+           llvm::any_of(c.keywords, [&](const Keyword &k) { return one(k.value); });
+  }
+  case Expr::Kind::Subscript:
+    return one(cast<SubscriptExpr>(e).value) || any(cast<SubscriptExpr>(e).indices);
+  case Expr::Kind::Unary:
+    return one(cast<UnaryExpr>(e).operand);
+  case Expr::Kind::Binary:
+    return one(cast<BinaryExpr>(e).lhs) || one(cast<BinaryExpr>(e).rhs);
+  case Expr::Kind::BoolOp:
+    return any(cast<BoolOpExpr>(e).values);
+  case Expr::Kind::Compare:
+    return one(cast<CompareExpr>(e).left) || any(cast<CompareExpr>(e).comparators);
+  case Expr::Kind::IfExp:
+    return one(cast<IfExpr>(e).test) || one(cast<IfExpr>(e).body) ||
+           one(cast<IfExpr>(e).orelse);
+  default:
+    return false;
+  }
+}
+
 Emitter::Flow Emitter::execAssign(const AssignStmt &s) {
+  // Host-side tables at a module's top level (autotune configs as dicts)
+  // are bound as values kernels cannot use: an error only where one does.
+  if (!scope->parent && callDepth == 0 && !insidePrimFunc() &&
+      containsUnsupported(*s.value) &&
+      llvm::all_of(s.targets, [](const ExprPtr &t) { return isa<NameExpr>(*t); })) {
+    for (const ExprPtr &t : s.targets)
+      scope->vars[cast<NameExpr>(*t).id] = Value::named(
+          Value::Kind::Opaque, "holds a dict or set, which Tessel kernels cannot use");
+    return Flow::Normal;
+  }
   MaybeValue v = evalScalar(*s.value);
   if (!v)
     return Flow::Error;

@@ -10,6 +10,10 @@ namespace py = pybind11;
 PYBIND11_MODULE(_tessel, m) {
   m.doc() = "Native part of Tessel: the compiler facade.";
   m.def("version", &tessel::version, "Tessel's version string.");
+  m.def(
+      "build_identity", [] { return tessel::buildIdentity(); },
+      "What identifies this build of the compiler for caches (versions, and "
+      "the compiler library's path, size and modification time).");
 
   py::class_<tessel::CompileResult>(m, "CompileResult")
       .def_readonly("ok", &tessel::CompileResult::ok)

@@ -6,12 +6,13 @@ The compiler is C++ (``libtessel.so``); this package is its Python face.
 from tessel._tessel import version as _native_version
 from tessel.errors import CompileError
 from tessel.jit import JITFunction, Kernel, jit
+from tessel.autotune import autotune
 from tessel import language
 
 __version__ = _native_version()
 
-__all__ = ["CompileError", "JITFunction", "Kernel", "jit", "language", "run_tile_ir",
-           "__version__"]
+__all__ = ["CompileError", "JITFunction", "Kernel", "autotune", "jit", "language",
+           "run_tile_ir", "__version__"]
 
 
 def run_tile_ir(source: str, pipeline: str = "", name: str = "<input>") -> str:
