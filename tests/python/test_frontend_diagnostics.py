@@ -196,3 +196,24 @@ def test_tesselc_reports_and_exits_1(tmp_path):
                                  "-D", "n"], capture_output=True, text=True)
     assert bad_define.returncode == 1
     assert "bad -D 'n': expected NAME=VALUE" in bad_define.stderr
+
+
+def test_host_side_dicts_read_until_a_kernel_uses_them():
+    # A module's config table and an autotune decorator's dicts: fine while
+    # only the host uses them; kernel code that does is a located error.
+    source = HEADER + (
+        "CONFIGS = [{'block': 64}, {'block': 128}]\n"
+        "@tessel.autotune(configs=[{'block': 32}], key=['n'])\n"
+        "@tessel.jit(out_idx=[-1])\n"
+        "def k(n=4, use=False):\n"
+        "    @T.prim_func\n"
+        "    def main(A: T.Tensor((n,), \"float32\")):\n"
+        "        with T.Kernel(1) as bx:\n"
+        "            if use:\n"
+        "                A[0] = CONFIGS[0]\n"
+        "    return main\n")
+    assert _compile(source, {}).ok
+    result = _compile(source, {"use": "True"})
+    assert not result.ok
+    _check_located(result.diagnostics, source,
+                   "11:24: error: 'CONFIGS' holds a dict or set, which Tessel kernels cannot use")
