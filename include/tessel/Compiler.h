@@ -243,10 +243,14 @@ struct LauncherVariant {
 /// One header and one object for several variants of `entry`: each
 /// variant's own entry points, and tessel_ENTRY_dispatch_load/launch/unload,
 /// whose launch takes the key's value first and runs the variant compiled
-/// for it.
+/// for it. With `ranges`, `keyName` is a dynamic dimension every variant
+/// takes and each variant's key the largest value it serves (the last:
+/// INT64_MAX); the dispatch launch takes the variants' own arguments and
+/// chooses by the dimension's value among them.
 LauncherArtifacts buildDispatchLauncher(const std::string &entry,
                                         const std::vector<LauncherVariant> &variants,
-                                        const std::string &keyName, const std::string &arch);
+                                        const std::string &keyName, const std::string &arch,
+                                        bool ranges = false);
 
 /// An ar archive (libNAME.a) holding `object` as `memberName`; "" and
 /// `error` set on failure.

@@ -172,6 +172,20 @@ tessel_rt_status tessel_aot_dispatch_load(int count, const char *const *descript
                                           void *ctx, void **out);
 tessel_rt_status tessel_aot_dispatch_launch(void *dispatch, int64_t key, void *stream,
                                             void *const *args, int count);
+/* Variants for ranges of a dynamic dimension (tesselc --dispatch DIM
+ * --dispatch-bounds B1,...): variant i serves values up to upper_bounds[i]
+ * (inclusive; the last entry is INT64_MAX), the value read from the
+ * launch's arguments, where the dimension `dim_name` is passed. Every
+ * variant takes the same arguments. */
+tessel_rt_status tessel_aot_dispatch_load_ranges(int count, const char *const *descriptors,
+                                                 const void *const *images,
+                                                 const size_t *sizes,
+                                                 const int64_t *upper_bounds,
+                                                 const char *dim_name, void *ctx,
+                                                 void **out);
+tessel_rt_status tessel_aot_dispatch_launch_ranges(void *dispatch, void *stream,
+                                                   void *const *args, int count);
+/* Unloads either kind of dispatcher. */
 void tessel_aot_dispatch_unload(void *dispatch);
 
 /* The runtime also defines tessel_status_string and tessel_last_error, which

@@ -248,7 +248,7 @@ llvm::Value *argumentArray(llvm::IRBuilder<> &b, llvm::Function *f, unsigned fir
 /// tessel_DISPATCH_dispatch_load/launch/unload over all of them, choosing by
 /// `keys`.
 bool hostObject(llvm::ArrayRef<HostKernel> kernels, const std::string &dispatch,
-                llvm::ArrayRef<int64_t> keys, const std::string &keyName,
+                llvm::ArrayRef<int64_t> keys, const std::string &keyName, bool ranges,
                 std::string &object, std::string &error) {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -344,11 +344,15 @@ bool hostObject(llvm::ArrayRef<HostKernel> kernels, const std::string &dispatch,
     auto *keyTable = table(i64, keyConstants, "tessel.keys");
     auto *keyNameGlobal = constantBytes(keyName, "tessel.key_name", 1);
     llvm::FunctionCallee dispatchLoad = module.getOrInsertFunction(
-        "tessel_aot_dispatch_load",
+        ranges ? "tessel_aot_dispatch_load_ranges" : "tessel_aot_dispatch_load",
         llvm::FunctionType::get(i32, {i32, ptr, ptr, ptr, ptr, ptr, ptr, ptr}, false));
-    llvm::FunctionCallee dispatchLaunch = module.getOrInsertFunction(
-        "tessel_aot_dispatch_launch",
-        llvm::FunctionType::get(i32, {ptr, i64, ptr, ptr, i32}, false));
+    llvm::FunctionCallee dispatchLaunch =
+        ranges ? module.getOrInsertFunction(
+                     "tessel_aot_dispatch_launch_ranges",
+                     llvm::FunctionType::get(i32, {ptr, ptr, ptr, i32}, false))
+               : module.getOrInsertFunction(
+                     "tessel_aot_dispatch_launch",
+                     llvm::FunctionType::get(i32, {ptr, i64, ptr, ptr, i32}, false));
     llvm::FunctionCallee dispatchUnload = module.getOrInsertFunction(
         "tessel_aot_dispatch_unload", llvm::FunctionType::get(voidTy, {ptr}, false));
     {
@@ -359,16 +363,25 @@ bool hostObject(llvm::ArrayRef<HostKernel> kernels, const std::string &dispatch,
                                 keyTable, keyNameGlobal, f->getArg(0), f->getArg(1)}));
     }
     {
-      llvm::SmallVector<llvm::Type *> params{ptr, ptr, i64};
+      // Exact keys: (handle, stream, key, arguments...); ranges: (handle,
+      // stream, arguments...), the key among the arguments.
+      llvm::SmallVector<llvm::Type *> params{ptr, ptr};
+      if (!ranges)
+        params.push_back(i64);
+      unsigned first = params.size();
       if (!launchParams(ctx, *kernels.front().kernel, *kernels.front().signature, params,
                         error))
         return false;
       llvm::Function *f = define("tessel_" + dispatch + "_dispatch_launch", i32, params);
       llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
-      unsigned n = params.size() - 3;
-      llvm::Value *addresses = argumentArray(b, f, 3, n);
-      b.CreateRet(b.CreateCall(dispatchLaunch, {f->getArg(0), f->getArg(2), f->getArg(1),
-                                                addresses, b.getInt32(n)}));
+      unsigned n = params.size() - first;
+      llvm::Value *addresses = argumentArray(b, f, first, n);
+      if (ranges)
+        b.CreateRet(b.CreateCall(dispatchLaunch,
+                                 {f->getArg(0), f->getArg(1), addresses, b.getInt32(n)}));
+      else
+        b.CreateRet(b.CreateCall(dispatchLaunch, {f->getArg(0), f->getArg(2), f->getArg(1),
+                                                  addresses, b.getInt32(n)}));
     }
     {
       llvm::Function *f = define("tessel_" + dispatch + "_dispatch_unload", voidTy, {ptr});
@@ -487,7 +500,7 @@ LauncherArtifacts buildLauncher(const CUDAKernel &kernel,
   out.header = headerText(kernel.name, kernel, signature, arch, what);
   std::string error;
   HostKernel hk{kernel.name, &kernel, &signature, image, out.descriptor};
-  if (!hostObject(hk, "", {}, "", out.object, error)) {
+  if (!hostObject(hk, "", {}, "", false, out.object, error)) {
     out.diagnostics = "error: " + error + "\n";
     return out;
   }
@@ -497,7 +510,8 @@ LauncherArtifacts buildLauncher(const CUDAKernel &kernel,
 
 LauncherArtifacts buildDispatchLauncher(const std::string &entry,
                                         const std::vector<LauncherVariant> &variants,
-                                        const std::string &keyName, const std::string &arch) {
+                                        const std::string &keyName, const std::string &arch,
+                                        bool ranges) {
   LauncherArtifacts out;
   if (variants.empty()) {
     out.diagnostics = "error: no variants to dispatch over\n";
@@ -521,19 +535,43 @@ LauncherArtifacts buildDispatchLauncher(const std::string &entry,
     os << headerText(v.symbol, *v.kernel, *v.signature, arch, what) << "\n";
   }
   const KernelSignature &sig = *variants.front().signature;
+  const std::vector<std::string> &dims = variants.front().kernel->dynamicParams;
+  if (ranges && !llvm::is_contained(dims, keyName)) {
+    out.diagnostics = "error: --dispatch " + keyName + " with ranges: '" + keyName +
+                      "' is not a dynamic dimension of '" + entry + "'\n";
+    return out;
+  }
   if (!keyName.empty()) {
   os << "#ifndef TESSEL_DISPATCH_" << upper << "_H\n#define TESSEL_DISPATCH_" << upper
      << "_H\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
-     << "/* Every variant above, loaded together; a launch runs the one compiled for\n"
-     << " * the given " << keyName << " (";
-  for (size_t i = 0; i < keys.size(); ++i)
-    os << (i ? ", " : "") << keys[i];
-  os << "). Another value: TESSEL_INVALID_ARGUMENT. */\n"
+     << "/* Every variant above, loaded together; ";
+  if (ranges) {
+    os << "a launch runs the one for " << keyName << "'s range:\n";
+    for (size_t i = 0; i < keys.size(); ++i) {
+      os << " *   ";
+      if (i + 1 < keys.size())
+        os << keyName << " <= " << keys[i];
+      else
+        os << "larger";
+      os << ": tessel_" << variants[i].symbol << "\n";
+    }
+    os << " * The dispatcher takes the variants' arguments, " << keyName
+       << " among them. */\n";
+  } else {
+    os << "a launch runs the one compiled for\n"
+       << " * the given " << keyName << " (";
+    for (size_t i = 0; i < keys.size(); ++i)
+      os << (i ? ", " : "") << keys[i];
+    os << "). Another value: TESSEL_INVALID_ARGUMENT. */\n";
+  }
+  os
      << "typedef struct tessel_" << entry << "_dispatch tessel_" << entry << "_dispatch;\n"
      << "tessel_status tessel_" << entry << "_dispatch_load(CUcontext ctx, tessel_" << entry
      << "_dispatch **out);\n"
      << "tessel_status tessel_" << entry << "_dispatch_launch(tessel_" << entry
-     << "_dispatch *kernel, CUstream stream,\n    int64_t " << keyName;
+     << "_dispatch *kernel, CUstream stream";
+  if (!ranges)
+    os << ",\n    int64_t " << keyName;
   for (const KernelParam &p : sig.params)
     os << ",\n    " << (p.isBuffer ? "CUdeviceptr" : scalarCType(p.dtype)) << " " << p.name;
   for (const std::string &d : variants.front().kernel->dynamicParams)
@@ -544,7 +582,8 @@ LauncherArtifacts buildDispatchLauncher(const std::string &entry,
   }
   out.header = text;
   std::string error;
-  if (!hostObject(kernels, keyName.empty() ? "" : entry, keys, keyName, out.object, error)) {
+  if (!hostObject(kernels, keyName.empty() ? "" : entry, keys, keyName, ranges, out.object,
+                  error)) {
     out.diagnostics = "error: " + error + "\n";
     return out;
   }

@@ -926,8 +926,9 @@ void tessel_aot_unload(void *handle) {
 namespace {
 struct AotDispatch {
   std::string keyName;
-  std::vector<int64_t> keys;
+  std::vector<int64_t> keys; ///< exact keys, or (ranges) inclusive upper bounds
   std::vector<void *> handles;
+  int dimArg = -1;           ///< ranges: where the dimension is in a launch's arguments
 };
 } // namespace
 
@@ -952,6 +953,60 @@ tessel_rt_status tessel_aot_dispatch_load(int count, const char *const *descript
   }
   *out = d.release();
   return TESSEL_RT_SUCCESS;
+}
+
+tessel_rt_status tessel_aot_dispatch_load_ranges(int count, const char *const *descriptors,
+                                                 const void *const *images,
+                                                 const size_t *sizes,
+                                                 const int64_t *upper_bounds,
+                                                 const char *dim_name, void *ctx,
+                                                 void **out) {
+  if (!dim_name)
+    return fail(TESSEL_RT_INVALID_ARGUMENT, "dispatch load needs the dimension's name");
+  for (int i = 1; i < count; ++i)
+    if (upper_bounds && upper_bounds[i] <= upper_bounds[i - 1])
+      return fail(TESSEL_RT_INVALID_ARGUMENT, "dispatch ranges must increase");
+  void *loaded = nullptr;
+  if (tessel_rt_status s = tessel_aot_dispatch_load(count, descriptors, images, sizes,
+                                                    upper_bounds, dim_name, ctx, &loaded))
+    return s;
+  auto *d = static_cast<AotDispatch *>(loaded);
+  // Where the dimension sits among the arguments: after the parameters, in
+  // the order of the kernels' dynamic dimensions (the same in every variant).
+  const auto *first = static_cast<const AotKernel *>(d->handles.front());
+  for (void *h : d->handles) {
+    const auto *k = static_cast<const AotKernel *>(h);
+    if (k->dynamics != first->dynamics || k->params.size() != first->params.size()) {
+      tessel_aot_dispatch_unload(d);
+      return fail(TESSEL_RT_INVALID_ARGUMENT, "dispatch variants take different arguments");
+    }
+  }
+  auto it = std::find(first->dynamics.begin(), first->dynamics.end(), d->keyName);
+  if (it == first->dynamics.end()) {
+    std::string message =
+        "'" + d->keyName + "' is not a dynamic dimension of '" + first->name + "'";
+    tessel_aot_dispatch_unload(d); // `first` goes with it
+    return fail(TESSEL_RT_INVALID_ARGUMENT, message);
+  }
+  d->dimArg = int(first->params.size() + (it - first->dynamics.begin()));
+  *out = d;
+  return TESSEL_RT_SUCCESS;
+}
+
+tessel_rt_status tessel_aot_dispatch_launch_ranges(void *dispatch, void *stream,
+                                                   void *const *args, int count) {
+  auto *d = static_cast<AotDispatch *>(dispatch);
+  if (!d || d->dimArg < 0)
+    return fail(TESSEL_RT_INVALID_ARGUMENT,
+                "launch needs a handle from dispatch_load_ranges (this one is "
+                "NULL or an exact-key dispatcher)");
+  if (count <= d->dimArg || !args)
+    return tessel_aot_launch(d->handles.front(), stream, args, count); // its count error
+  int64_t value = *static_cast<const int64_t *>(args[d->dimArg]);
+  for (size_t i = 0; i < d->keys.size(); ++i)
+    if (value <= d->keys[i])
+      return tessel_aot_launch(d->handles[i], stream, args, count);
+  return tessel_aot_launch(d->handles.back(), stream, args, count);
 }
 
 tessel_rt_status tessel_aot_dispatch_launch(void *dispatch, int64_t key, void *stream,

@@ -19,9 +19,9 @@
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <optional>
-
 #include <chrono>
+#include <limits>
+#include <optional>
 
 using namespace llvm;
 
@@ -91,6 +91,15 @@ static cl::opt<std::string> dispatchKey(
              "whose launch takes NAME's value first and runs the variant "
              "compiled for it (every --variant sets NAME to an integer)"),
     cl::value_desc("NAME"), cl::init(""), cl::cat(tesselcCategory));
+
+static cl::list<int64_t> dispatchBounds(
+    "dispatch-bounds",
+    cl::desc("With --dispatch NAME naming a T.dynamic dimension: the variants "
+             "serve ranges of it, the first NAME <= B1, the next NAME <= B2, "
+             "..., the last the rest (one bound fewer than variants, "
+             "increasing); the dispatcher's launch takes the variants' own "
+             "arguments"),
+    cl::value_desc("B1,B2,..."), cl::CommaSeparated, cl::cat(tesselcCategory));
 
 static cl::opt<std::string>
     ptxasPath("ptxas",
@@ -241,7 +250,12 @@ static int compileVariants(const tessel::KernelRequest &base, ArrayRef<StringRef
     }
     auto c = std::make_unique<Compiled>();
     c->suffix = variantSuffix(own);
-    if (!dispatchKey.empty()) {
+    if (!dispatchBounds.empty()) {
+      // Ranges of a dynamic dimension: the i-th variant's key is its bound.
+      size_t i = compiled.size();
+      c->key = i < dispatchBounds.size() ? dispatchBounds[i]
+                                         : std::numeric_limits<int64_t>::max();
+    } else if (!dispatchKey.empty()) {
       auto it = llvm::find_if(own, [](auto &d) { return d.first == dispatchKey; });
       if (it == own.end() || StringRef(it->second).getAsInteger(0, c->key)) {
         WithColor::error(errs(), "tesselc")
@@ -286,8 +300,8 @@ static int compileVariants(const tessel::KernelRequest &base, ArrayRef<StringRef
   std::vector<tessel::LauncherVariant> variants;
   for (auto &c : compiled)
     variants.push_back({&c->kernel, &c->signature, entry + "_" + c->suffix, c->key});
-  tessel::LauncherArtifacts launcher =
-      tessel::buildDispatchLauncher(entry, variants, dispatchKey, target);
+  tessel::LauncherArtifacts launcher = tessel::buildDispatchLauncher(
+      entry, variants, dispatchKey, target, /*ranges=*/!dispatchBounds.empty());
   if (!launcher.ok) {
     errs() << launcher.diagnostics;
     return 1;
@@ -357,6 +371,27 @@ int main(int argc, char **argv) {
   if (!dispatchKey.empty() && variantSets.empty()) {
     WithColor::error(errs(), "tesselc") << "--dispatch needs --variant sets to choose from\n";
     return 1;
+  }
+  if (!dispatchBounds.empty()) {
+    if (dispatchKey.empty()) {
+      WithColor::error(errs(), "tesselc")
+          << "--dispatch-bounds needs --dispatch NAME (a T.dynamic dimension)\n";
+      return 1;
+    }
+    if (dispatchBounds.size() + 1 != variantSets.size()) {
+      WithColor::error(errs(), "tesselc")
+          << "--dispatch-bounds gives " << dispatchBounds.size() << " bound(s) for "
+          << variantSets.size() << " variant(s); it takes one fewer (the last variant "
+          << "serves the rest)\n";
+      return 1;
+    }
+    for (size_t i = 1; i < dispatchBounds.size(); ++i)
+      if (dispatchBounds[i] <= dispatchBounds[i - 1]) {
+        WithColor::error(errs(), "tesselc") << "--dispatch-bounds must increase: "
+                                            << dispatchBounds[i - 1] << " then "
+                                            << dispatchBounds[i] << "\n";
+        return 1;
+      }
   }
   std::vector<std::pair<std::string, std::string>> artifacts;
   if (!variantSets.empty()) {

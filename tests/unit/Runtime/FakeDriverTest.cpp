@@ -311,3 +311,39 @@ TEST_F(FakeDriverTest, AotDynamicDescriptorErrorsAreNamed) {
   EXPECT_EQ(lastError(), "kernel descriptor line 1: this runtime reads descriptor versions "
                          "1 and 2; rebuild the kernel with a matching tesselc");
 }
+
+TEST_F(FakeDriverTest, AotRangeDispatchNamesItsDimension) {
+  const char ptx[] = "// ptx";
+  const char *descriptors[2] = {kDynamicDescriptor, kDynamicDescriptor};
+  const void *images[2] = {ptx, ptx};
+  size_t sizes[2] = {sizeof(ptx), sizeof(ptx)};
+  int64_t bounds[2] = {4, INT64_MAX};
+  void *dispatch = nullptr;
+  // The dimension must be one the kernels take.
+  EXPECT_EQ(tessel_aot_dispatch_load_ranges(2, descriptors, images, sizes, bounds, "q",
+                                            nullptr, &dispatch),
+            TESSEL_RT_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "'q' is not a dynamic dimension of 'rows'");
+  int64_t unordered[2] = {8, 4};
+  EXPECT_EQ(tessel_aot_dispatch_load_ranges(2, descriptors, images, sizes, unordered, "n",
+                                            nullptr, &dispatch),
+            TESSEL_RT_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "dispatch ranges must increase");
+  // By n (the second dynamic argument): n = 4 is the first variant's, 5 the
+  // second's; both launch (the same kernel here) with the grid from r.
+  ASSERT_EQ(tessel_aot_dispatch_load_ranges(2, descriptors, images, sizes, bounds, "n",
+                                            nullptr, &dispatch),
+            TESSEL_RT_SUCCESS)
+      << lastError();
+  uint64_t x = 0x10000, y = 0x20000;
+  int64_t r = 8, n = 4;
+  void *args[4] = {&x, &y, &r, &n};
+  EXPECT_EQ(tessel_aot_dispatch_launch_ranges(dispatch, nullptr, args, 4), TESSEL_RT_SUCCESS);
+  n = 5;
+  EXPECT_EQ(tessel_aot_dispatch_launch_ranges(dispatch, nullptr, args, 4), TESSEL_RT_SUCCESS);
+  EXPECT_EQ(fake->launches.size(), 2u);
+  // An exact-key dispatcher is not a range one.
+  EXPECT_EQ(tessel_aot_dispatch_launch_ranges(nullptr, nullptr, args, 4),
+            TESSEL_RT_INVALID_ARGUMENT);
+  tessel_aot_dispatch_unload(dispatch);
+}

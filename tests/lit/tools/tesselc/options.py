@@ -16,9 +16,14 @@
 # RUN: not tesselc %s --entry add -D N=8 --variant N=16 --emit header -o %t 2>&1 | FileCheck %s --check-prefix=TWICEVARIANT
 # RUN: not tesselc %s --entry add --variant N=8 --variant X=1 --dispatch N --emit header -o %t 2>&1 | FileCheck %s --check-prefix=NOKEY
 # RUN: not tesselc %s --entry add --variant N=8 --emit ptx -o %t 2>&1 | FileCheck %s --check-prefix=VARIANTKIND
+# RUN: not tesselc %s --entry add --variant N=8 --variant N=16 --dispatch-bounds 8 --emit header -o %t 2>&1 | FileCheck %s --check-prefix=BOUNDSNOKEY
+# RUN: not tesselc %s --entry add --variant N=8 --variant N=16 --dispatch m --dispatch-bounds 8,9 --emit header -o %t 2>&1 | FileCheck %s --check-prefix=BOUNDSCOUNT
+# RUN: not tesselc %s --entry add --variant N=8 --variant N=16 --variant N=32 --dispatch m --dispatch-bounds 9,8 --emit header -o %t 2>&1 | FileCheck %s --check-prefix=BOUNDSORDER
+# RUN: not tesselc %s --entry add --variant N=8 --variant N=16 --dispatch N --dispatch-bounds 8 --emit header -o %t 2>&1 | FileCheck %s --check-prefix=BOUNDSDIM
 import tessel.language as T
 
 # HELP: --dispatch=<NAME>
+# HELP: --dispatch-bounds=<B1,B2,...>
 # HELP: --dump-ir-after-all
 # HELP: --emit=<KINDS>
 # HELP-SAME: header and object
@@ -48,6 +53,10 @@ import tessel.language as T
 # TWICEVARIANT: --variant 'N=16' sets N, which -D already sets
 # NOKEY: --dispatch N: --variant 'X=1' does not set it to an integer
 # VARIANTKIND: --variant works with --emit header, object, static-lib and manifest, not 'ptx'
+# BOUNDSNOKEY: --dispatch-bounds needs --dispatch NAME (a T.dynamic dimension)
+# BOUNDSCOUNT: --dispatch-bounds gives 2 bound(s) for 2 variant(s); it takes one fewer (the last variant serves the rest)
+# BOUNDSORDER: --dispatch-bounds must increase: 9 then 8
+# BOUNDSDIM: error: --dispatch N with ranges: 'N' is not a dynamic dimension of 'add'
 
 
 def add(N):
