@@ -73,12 +73,14 @@ void tessel_rt_kernel_destroy(tessel_rt_kernel *kernel);
 
 /* TMA (Hopper's tensor memory accelerator) descriptors. A descriptor
  * describes a global tensor and the box of it one cp.async.bulk.tensor
- * moves; kernels take it as a by-value (__grid_constant__) parameter. */
+ * moves; kernels take it as a by-value (__grid_constant__) parameter.
+ * Aligned as CUDA 13's CUtensorMap is (128 bytes; CUDA 12 asked for 64),
+ * since the driver encodes into it in place. */
 typedef struct tessel_rt_tensor_map {
 #if defined(__cplusplus)
-  alignas(64)
+  alignas(128)
 #else
-  _Alignas(64)
+  _Alignas(128)
 #endif
       uint64_t opaque[16];
 } tessel_rt_tensor_map;
