@@ -4027,10 +4027,12 @@ LogicalResult KernelEmitter::run() {
   }
   // nvvm.kernel and nvvm.maxntid go on once the function is an llvm.func.
   newFunc->setAttr("tessel.grid", b.getDenseI32ArrayAttr(grid));
-  if (!dynamicNames.empty() || llvm::any_of(gridExprs, [](auto &e) { return !e.empty(); })) {
+  if (llvm::any_of(gridExprs, [](auto &e) { return !e.empty(); })) {
     SmallVector<StringRef> exprs(gridExprs.begin(), gridExprs.end());
-    SmallVector<StringRef> names(dynamicNames.begin(), dynamicNames.end());
     newFunc->setAttr("tessel.grid_exprs", b.getStrArrayAttr(exprs));
+  }
+  if (!dynamicNames.empty()) {
+    SmallVector<StringRef> names(dynamicNames.begin(), dynamicNames.end());
     newFunc->setAttr("tessel.dynamic_params", b.getStrArrayAttr(names));
   }
   // A warp-specialized block has the producer warpgroup after the threads

@@ -434,12 +434,15 @@ std::string manifestJSON(const CUDAKernel &k, const KernelSignature &sig,
      << ",\n  \"grid\": [" << k.grid[0] << ", " << k.grid[1] << ", "
      << k.grid[2] << "]";
   if (!k.gridExprs.empty()) {
-    // Extents the launcher computes from the dynamic dimensions, which the
-    // kernel takes (i64) after its parameters.
+    // Extents the launcher computes from the dynamic dimensions.
     os << ",\n  \"grid_expr\": [";
     for (size_t i = 0; i < k.gridExprs.size(); ++i)
       os << (i ? ", " : "") << quoted(k.gridExprs[i]);
-    os << "],\n  \"dynamic_dims\": [";
+    os << "]";
+  }
+  if (!k.dynamicParams.empty()) {
+    // The kernel takes them (i64) after its parameters.
+    os << ",\n  \"dynamic_dims\": [";
     for (size_t i = 0; i < k.dynamicParams.size(); ++i)
       os << (i ? ", " : "") << quoted(k.dynamicParams[i]);
     os << "]";
