@@ -3014,7 +3014,18 @@ SmallVector<CopyOp> KernelEmitter::asyncCopies(PipelinedOp op) {
         return !op->isAncestor(v.getParentBlock()->getParentOp());
       if (!op->isAncestor(def))
         return true;
-      if (depth > 16 || def->getNumRegions() || def->getBlock() != &body ||
+      if (depth > 16 || def->getBlock() != &body)
+        return false;
+      // An element of a tensor the kernel only reads (a page table): read
+      // again for the iteration ahead, under the same guard as its copy.
+      if (auto element = dyn_cast<memref::LoadOp>(def)) {
+        auto it = buffers.find(element.getMemref());
+        return it != buffers.end() && it->second->space == Space::Global &&
+               !writtenInKernel(element.getMemref()) &&
+               llvm::all_of(element.getIndices(),
+                            [&](Value i) { return computable(i, depth + 1); });
+      }
+      if (def->getNumRegions() ||
           !(isa<arith::ArithDialect>(def->getDialect()) || isa<CastOp>(def)))
         return false;
       return llvm::all_of(def->getOperands(),

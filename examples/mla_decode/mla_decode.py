@@ -25,6 +25,9 @@ import tessel
 import tessel.language as T
 
 D, DV, PAGE = 576, 512, 64
+# Tokens per step: half a page, so that two stages of K (loaded ahead while
+# the previous half is multiplied) fit in shared memory beside Q, V and P.
+CHUNK = 32
 LOG2E = 1.44269504
 
 
@@ -39,16 +42,18 @@ def _attend(Q, KV, block_table, b, s, h0, heads, rows, valid, first, last, scale
             acc_o, m, l):
     """Online softmax over pages [first, last) of sequence b, keys < valid,
     for query s's heads h0 .. h0 + heads: acc_o (unnormalized), the running
-    row maxima m and sums l (in exp2 units of `scale`)."""
+    row maxima m and sums l (in exp2 units of `scale`). Half a page per
+    step, the next half's keys loading while this one is used."""
     accum = "float32"
+    halves = PAGE // CHUNK
     Q_s = T.alloc_shared((rows, D), dtype)
-    K_s = T.alloc_shared((PAGE, D), dtype)
-    V_s = T.alloc_shared((PAGE, DV), dtype)
+    K_s = T.alloc_shared((CHUNK, D), dtype)
+    V_s = T.alloc_shared((CHUNK, DV), dtype)
     # P through shared memory: both warpgroups multiply all of P by their
     # half of V's columns.
-    P_s = T.alloc_shared((rows, PAGE), dtype)
-    acc_s = T.alloc_fragment((rows, PAGE), accum)
-    acc_s_cast = T.alloc_fragment((rows, PAGE), dtype)
+    P_s = T.alloc_shared((rows, CHUNK), dtype)
+    acc_s = T.alloc_fragment((rows, CHUNK), accum)
+    acc_s_cast = T.alloc_fragment((rows, CHUNK), dtype)
     m_prev = T.alloc_fragment((rows,), accum)
     rescale = T.alloc_fragment((rows,), accum)
     row_sum = T.alloc_fragment((rows,), accum)
@@ -59,20 +64,21 @@ def _attend(Q, KV, block_table, b, s, h0, heads, rows, valid, first, last, scale
     T.fill(acc_o, 0)
     T.fill(l, 0)
     T.fill(m, -T.infinity(accum))
-    for i in T.Pipelined(first, last, num_stages=1):
-        page = block_table[b, i]
-        T.copy(KV[page, :, 0, :], K_s)
+    for i in T.Pipelined(first * halves, last * halves, num_stages=2):
+        page = block_table[b, i // halves]
+        half = i % halves
+        T.copy(KV[page, half * CHUNK:(half + 1) * CHUNK, 0, :], K_s)
         T.clear(acc_s)
         T.gemm(Q_s, K_s, acc_s, transpose_B=True)
-        for r, j in T.Parallel(rows, PAGE):
-            acc_s[r, j] = T.if_then_else(i * PAGE + j < valid, acc_s[r, j], -T.infinity(accum))
+        for r, j in T.Parallel(rows, CHUNK):
+            acc_s[r, j] = T.if_then_else(i * CHUNK + j < valid, acc_s[r, j], -T.infinity(accum))
         T.copy(m, m_prev)
         T.reduce_max(acc_s, m, dim=1, clear=False)
         for r in T.Parallel(rows):
             rescale[r] = T.exp2(m_prev[r] * scale - m[r] * scale)
         for r, d in T.Parallel(rows, DV):
             acc_o[r, d] *= rescale[r]
-        for r, j in T.Parallel(rows, PAGE):
+        for r, j in T.Parallel(rows, CHUNK):
             acc_s[r, j] = T.exp2(acc_s[r, j] * scale - m[r] * scale)
         T.reduce_sum(acc_s, row_sum, dim=1)
         for r in T.Parallel(rows):
@@ -80,8 +86,8 @@ def _attend(Q, KV, block_table, b, s, h0, heads, rows, valid, first, last, scale
         T.copy(acc_s, acc_s_cast)
         T.copy(acc_s_cast, P_s)
         # Values past the end are zeroed: 0 * NaN would leak.
-        for j, d in T.Parallel(PAGE, DV):
-            V_s[j, d] = T.if_then_else(i * PAGE + j < valid, K_s[j, d], 0)
+        for j, d in T.Parallel(CHUNK, DV):
+            V_s[j, d] = T.if_then_else(i * CHUNK + j < valid, K_s[j, d], 0)
         T.gemm(P_s, V_s, acc_o)
 
 

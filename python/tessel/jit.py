@@ -120,17 +120,32 @@ def _free_bindings(fn: types.FunctionType, native: Any) -> List[Any]:
     then globals. Unconvertible values are passed as such, so that only a
     kernel that really uses one gets an error (with its location)."""
     values: Dict[str, Any] = {}
-    if fn.__closure__:
-        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
-            try:
-                values[name] = cell.cell_contents
-            except ValueError:  # an empty cell: the name is not bound yet
-                continue
-    for name in _code_names(fn.__code__):
-        if name in values:
+    # The kernel's own names, then those of the helpers (T.macro or plain
+    # functions) it uses, whose text the frontend evaluates too: a module
+    # constant only a macro mentions is a free name of the kernel.
+    pending, seen = [fn], set()
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
             continue
-        if name in fn.__globals__:
-            values[name] = fn.__globals__[name]
+        seen.add(id(current))
+        found: Dict[str, Any] = {}
+        if current.__closure__:
+            for name, cell in zip(current.__code__.co_freevars, current.__closure__):
+                try:
+                    found[name] = cell.cell_contents
+                except ValueError:  # an empty cell: the name is not bound yet
+                    continue
+        for name in _code_names(current.__code__):
+            if name not in found and name in current.__globals__:
+                found[name] = current.__globals__[name]
+        for name, value in found.items():
+            if name in values:
+                continue
+            values[name] = value
+            helper = _wrapped_function(value)
+            if helper is not None and not isinstance(value, JITFunction):
+                pending.append(helper)
     # Decorators are evaluated outside the function's code: hand over the
     # modules and Tessel objects of its module too.
     for name, value in fn.__globals__.items():
