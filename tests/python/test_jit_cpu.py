@@ -291,3 +291,30 @@ def test_scalar_parameters_on_the_cpu():
     with pytest.raises(TypeError, match=r"argument 'alpha' is a float32 scalar; pass a number, "
                                         r"got ndarray"):
         kernel(x, x, 10, 3, 0.25, False)
+
+
+FACTOR_ONLY_THE_MACRO_USES = 3.0
+
+
+@T.macro
+def _scale_by_module_constant(buf, n):
+    for i in T.Parallel(n):
+        buf[i] = buf[i] * FACTOR_ONLY_THE_MACRO_USES
+
+
+@tessel.jit(out_idx=[-1], target="cpu")
+def macro_constant(n=32):
+    @T.prim_func
+    def main(X: T.Tensor((n,), "float32"), Y: T.Tensor((n,), "float32")):
+        with T.Kernel(1, threads=32) as bx:
+            x = T.alloc_fragment((n,), "float32")
+            T.copy(X, x)
+            _scale_by_module_constant(x, n)
+            T.copy(x, Y)
+
+    return main
+
+
+def test_names_only_a_macro_uses_reach_the_frontend():
+    x = RNG.standard_normal(32).astype(np.float32)
+    np.testing.assert_allclose(macro_constant()(x), x * 3.0, rtol=1e-6)
