@@ -59,7 +59,7 @@ void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
 }
 
 bool tessel::nvidia::emitPTX(ModuleOp module, const TargetOptions &target,
-                             std::string &ptx, std::string &error) {
+                             std::string &ptx, std::string &error, std::string *llvmIR) {
   static std::once_flag initOnce;
   std::call_once(initOnce, [] {
     LLVMInitializeNVPTXTarget();
@@ -153,6 +153,10 @@ bool tessel::nvidia::emitPTX(ModuleOp module, const TargetOptions &target,
   if (llvm::verifyModule(*llvmModule, &llvm::errs())) {
     error = "internal error: the optimized LLVM module does not verify";
     return false;
+  }
+  if (llvmIR) {
+    llvm::raw_string_ostream os(*llvmIR);
+    llvmModule->print(os, nullptr);
   }
 
   llvm::SmallString<0> buffer;

@@ -34,10 +34,11 @@ struct TargetOptions {
   std::string features = "+ptx80";
 };
 
-/// Translates an LLVM-dialect module to LLVM IR, optimizes it (O3) and
-/// emits PTX. On failure returns false with a message in `error`.
+/// Translates an LLVM-dialect module to LLVM IR, optimizes it and emits
+/// PTX; with `llvmIR`, also the optimized LLVM IR the PTX comes from. On
+/// failure returns false with a message in `error`.
 bool emitPTX(mlir::ModuleOp module, const TargetOptions &target,
-             std::string &ptx, std::string &error);
+             std::string &ptx, std::string &error, std::string *llvmIR = nullptr);
 
 } // namespace tessel::nvidia
 

@@ -154,6 +154,7 @@ struct CUDAOptions {
   std::string ptxas;            ///< ptxas to use; empty: $TESSEL_PTXAS, the
                                 ///< CUDA toolkit, then PATH; fatbinary is
                                 ///< looked for beside it
+  bool llvmIR = false;          ///< also keep the LLVM IR the PTX comes from
 };
 
 /// A kernel compiled for an NVIDIA GPU, and what launching it needs.
@@ -162,6 +163,7 @@ struct CUDAKernel {
   std::string diagnostics;
   std::string name;             ///< the PTX entry point
   std::string ptx;
+  std::string llvmIR;           ///< the optimized NVPTX LLVM IR, when asked
   std::string cubin;            ///< empty unless requested
   std::string fatbin;           ///< empty unless requested
   std::string ptxasLog;         ///< ptxas -v output

@@ -251,7 +251,8 @@ tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
   nvidia::TargetOptions target;
   target.chip = options.arch;
   std::string error;
-  if (!nvidia::emitPTX(*module, target, kernel.ptx, error)) {
+  if (!nvidia::emitPTX(*module, target, kernel.ptx, error,
+                       options.llvmIR ? &kernel.llvmIR : nullptr)) {
     kernel.diagnostics += "error: " + error + "\n";
     return kernel;
   }

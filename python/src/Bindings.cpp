@@ -95,6 +95,7 @@ PYBIND11_MODULE(_tessel, m) {
       .def_readonly("diagnostics", &tessel::CUDAKernel::diagnostics)
       .def_readonly("name", &tessel::CUDAKernel::name)
       .def_readonly("ptx", &tessel::CUDAKernel::ptx)
+      .def_readonly("llvm_ir", &tessel::CUDAKernel::llvmIR)
       .def_property_readonly("cubin",
                              [](const tessel::CUDAKernel &k) { return py::bytes(k.cubin); })
       .def_readonly("ptxas_log", &tessel::CUDAKernel::ptxasLog)
@@ -128,9 +129,10 @@ PYBIND11_MODULE(_tessel, m) {
   m.def(
       "compile_tile_to_cuda",
       [](const std::string &tileIR, const std::string &arch, bool cubin, bool tma,
-         bool warpSpecialize) {
+         bool warpSpecialize, bool llvmIR) {
         tessel::CUDAOptions options;
         options.arch = arch;
+        options.llvmIR = llvmIR;
         options.cubin = cubin && !tessel::findPtxas().empty();
         options.tma = tma;
         options.warpSpecialize = warpSpecialize;
@@ -138,7 +140,7 @@ PYBIND11_MODULE(_tessel, m) {
         return tessel::compileTileToCUDA(tileIR, options);
       },
       py::arg("tile_ir"), py::arg("arch") = "sm_90a", py::arg("cubin") = true,
-      py::arg("tma") = true, py::arg("warp_specialize") = true,
+      py::arg("tma") = true, py::arg("warp_specialize") = true, py::arg("llvm_ir") = false,
       "Compile tile IR (with locations) to PTX, and a cubin when ptxas is found.");
 
   py::class_<tessel::CPUModule>(m, "CPUModule")

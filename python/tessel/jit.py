@@ -176,17 +176,20 @@ class Kernel:
 
     def get_source(self, kind: str = "tile") -> str:
         """The kernel at one stage: ``"tile"`` (after the frontend),
-        ``"cpu-llvm"`` (the LLVM IR the CPU backend runs) or ``"ptx"`` (what
-        the cuda target runs, for sm_90a unless the target names another)."""
+        ``"cpu-llvm"`` (the LLVM IR the CPU backend runs), ``"llvm"`` (the
+        NVPTX LLVM IR the PTX comes from) or ``"ptx"`` (what the cuda target
+        runs, for sm_90a unless the target names another)."""
         if kind == "cpu-llvm" and kind not in self._sources:
             self._sources[kind] = self._cpu().llvm_ir
         if kind == "ptx" and kind not in self._sources:
             self._sources[kind] = self._cuda().ptx
+        if kind == "llvm" and kind not in self._sources:
+            self._sources[kind] = self._compile_cuda(cubin=False, llvm_ir=True).llvm_ir
         if kind not in self._sources:
             raise ValueError(
                 "no %r source for kernel %r; available: %s"
                 % (kind, self.name,
-                   ", ".join(sorted(set(self._sources) | {"cpu-llvm", "ptx"}))))
+                   ", ".join(sorted(set(self._sources) | {"cpu-llvm", "llvm", "ptx"}))))
         return self._sources[kind]
 
     def _cpu(self) -> Any:
@@ -203,15 +206,19 @@ class Kernel:
         """The kernel compiled for an NVIDIA GPU (PTX, and a cubin when
         ptxas is present)."""
         if self._cuda_kernel is None:
-            from tessel import _tessel
-
-            arch = self.target.split(":", 1)[1] if ":" in self.target else "sm_90a"
-            compiled = _tessel.compile_tile_to_cuda(self._located, arch, tma=self.tma,
-                                                    warp_specialize=self.warp_specialize)
-            if not compiled.ok:
-                raise CompileError(compiled.diagnostics)
-            self._cuda_kernel = compiled
+            self._cuda_kernel = self._compile_cuda()
         return self._cuda_kernel
+
+    def _compile_cuda(self, cubin: bool = True, llvm_ir: bool = False) -> Any:
+        from tessel import _tessel
+
+        arch = self.target.split(":", 1)[1] if ":" in self.target else "sm_90a"
+        compiled = _tessel.compile_tile_to_cuda(self._located, arch, cubin=cubin, tma=self.tma,
+                                                warp_specialize=self.warp_specialize,
+                                                llvm_ir=llvm_ir)
+        if not compiled.ok:
+            raise CompileError(compiled.diagnostics)
+        return compiled
 
     def __call__(self, *args: Any) -> Any:
         from tessel import _runtime

@@ -339,3 +339,9 @@ def test_dynamic_dimensions_on_the_cuda_target(monkeypatch):
     before = len(runtime.launches)
     kernel(FakeCudaTensor((0, 256)), b, FakeCudaTensor((0, 256)))
     assert len(runtime.launches) == before
+
+
+def test_llvm_source_is_the_nvptx_module():
+    ll = cuda_gemm().get_source("llvm")
+    assert 'target triple = "nvptx64-nvidia-cuda"' in ll
+    assert "wgmma.mma_async" in ll  # the inline PTX statements

@@ -44,7 +44,7 @@ static cl::opt<std::string>
     emit("emit",
          cl::desc("Comma-separated artifacts to produce: tile (the IR after "
                   "the frontend), cpu-llvm (the LLVM IR the CPU backend runs), "
-                  "ptx, cubin (needs ptxas), fatbin (cubin + PTX, needs "
+                  "llvm (the NVPTX LLVM IR the PTX comes from), ptx, cubin (needs ptxas), fatbin (cubin + PTX, needs "
                   "fatbinary), manifest (NAME.json: signature, "
                   "grid, threads, shared memory, registers), header and "
                   "object (NAME.h and NAME.o: a C launcher, "
@@ -123,9 +123,9 @@ static cl::opt<std::string>
               cl::desc("Directory for the artifacts (default: print to stdout)"),
               cl::value_desc("DIR"), cl::init(""), cl::cat(tesselcCategory));
 
-static const char *const kEmitKinds[] = {"tile",     "cpu-llvm", "ptx",
-                                         "cubin",    "fatbin",   "manifest",
-                                         "header",   "object",   "static-lib"};
+static const char *const kEmitKinds[] = {"tile",   "cpu-llvm", "llvm",       "ptx",
+                                         "cubin",  "fatbin",   "manifest",   "header",
+                                         "object", "static-lib"};
 static const char *const kTargets[] = {"sm_90a", "sm_90"};
 
 /// Splits "NAME=VALUE"; reports a malformed define.
@@ -329,7 +329,7 @@ int main(int argc, char **argv) {
     if (!is_contained(kEmitKinds, kind)) {
       WithColor::error(errs(), "tesselc")
           << "unknown --emit kind '" << kind
-          << "' (known: tile, cpu-llvm, ptx, cubin, fatbin, manifest, header, "
+          << "' (known: tile, cpu-llvm, llvm, ptx, cubin, fatbin, manifest, header, "
              "object, static-lib)\n";
       return 1;
     }
@@ -429,6 +429,7 @@ int main(int argc, char **argv) {
         options.arch = target;
         options.cubin = is_contained(kinds, "cubin") || is_contained(kinds, "manifest");
         options.fatbin = is_contained(kinds, "fatbin");
+        options.llvmIR = is_contained(kinds, "llvm");
         if (wantsLauncher) {
           // The launcher embeds the best image the toolkit here can make.
           std::string ptxas = tessel::findPtxas(ptxasPath);
@@ -456,6 +457,8 @@ int main(int argc, char **argv) {
       }
       if (kind == "ptx")
         artifacts.emplace_back(cuda->ptx, entry + ".ptx");
+      else if (kind == "llvm")
+        artifacts.emplace_back(cuda->llvmIR, entry + ".nvptx.ll");
       else if (kind == "cubin")
         artifacts.emplace_back(cuda->cubin, entry + ".cubin");
       else if (kind == "fatbin")

@@ -41,7 +41,7 @@ import tessel.language as T
 # TIMING: tesselc: frontend {{[0-9.]+}} ms
 # FILES: add.cpu.ll
 # FILES: add.tile.mlir
-# EMIT: unknown --emit kind 'wasm' (known: tile, cpu-llvm, ptx, cubin, fatbin, manifest, header, object, static-lib)
+# EMIT: unknown --emit kind 'wasm' (known: tile, cpu-llvm, llvm, ptx, cubin, fatbin, manifest, header, object, static-lib)
 # TARGET: unknown --target 'sm_75' (known: sm_90a, sm_90)
 # BADNAME: bad -D '8=N': expected NAME=VALUE
 # TWICE: -D N is given twice
