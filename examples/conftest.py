@@ -8,5 +8,11 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "python"))
 
 
+# Kernels whose target is "auto" run on the CPU backend here, as the tests
+# expect (numpy in and out), also on a machine with a GPU; the GPU tests name
+# target="cuda" themselves.
+os.environ.setdefault("TESSEL_TARGET", "cpu")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs a CUDA GPU (skipped without one)")

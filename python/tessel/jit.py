@@ -304,11 +304,40 @@ class JITFunction:
         return self.compile(*args, **kwargs)
 
 
+_GPU_ARCH: Optional[str] = None
+
+
+def _usable_gpu_arch() -> str:
+    """"sm_90a" when the CUDA driver ($TESSEL_CUDA_DRIVER, else libcuda.so.1)
+    sees a Hopper GPU (the architecture the cuda target compiles for), else
+    "". Asked once per process."""
+    global _GPU_ARCH
+    if _GPU_ARCH is None:
+        _GPU_ARCH = ""
+        import ctypes
+
+        try:
+            cuda = ctypes.CDLL(os.environ.get("TESSEL_CUDA_DRIVER") or "libcuda.so.1")
+            count, major = ctypes.c_int(0), ctypes.c_int(0)
+            if (cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0
+                    and count.value > 0
+                    # CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR of device 0
+                    and cuda.cuDeviceGetAttribute(ctypes.byref(major), 75, 0) == 0
+                    and major.value == 9):
+                _GPU_ARCH = "sm_90a"
+        except (OSError, AttributeError):
+            pass
+    return _GPU_ARCH
+
+
 def _resolve_target(target: str) -> str:
-    """"auto" (or TESSEL_TARGET) picks the CPU until a GPU backend is built."""
+    """"auto" (or TESSEL_TARGET="auto"): the cuda target when a GPU it
+    compiles for is usable, else the CPU."""
     if target == "auto":
         target = os.environ.get("TESSEL_TARGET", "auto")
-    if target in ("auto", "cpu"):
+    if target == "auto":
+        return "cuda:" + _usable_gpu_arch() if _usable_gpu_arch() else "cpu"
+    if target == "cpu":
         return "cpu"
     if target == "cuda" or target.startswith("cuda:") or target.startswith("hip:"):
         return target

@@ -318,3 +318,34 @@ def macro_constant(n=32):
 def test_names_only_a_macro_uses_reach_the_frontend():
     x = RNG.standard_normal(32).astype(np.float32)
     np.testing.assert_allclose(macro_constant()(x), x * 3.0, rtol=1e-6)
+
+
+AUTO_SCRIPT = r"""
+import sys
+sys.path.insert(0, {python!r})
+import tessel
+print(sys.modules["tessel.jit"]._resolve_target("auto"))
+"""
+
+
+@pytest.mark.parametrize("driver,want", [("fake", "cuda:sm_90a"), ("none", "cpu")])
+def test_auto_target_follows_the_gpu(driver, want, tmp_path):
+    # "auto" is the cuda target when the driver sees a Hopper GPU (here the
+    # fake driver, which reports compute capability 9.0), else the CPU.
+    import glob
+
+    fakes = glob.glob(os.path.join(REPO, "build", "**", "libtessel-fake-cuda.so"), recursive=True)
+    if driver == "fake" and not fakes:
+        pytest.skip("the fake CUDA driver is not built")
+    env = dict(os.environ, TESSEL_CUDA_DRIVER=fakes[0] if driver == "fake"
+               else str(tmp_path / "no-libcuda.so"))
+    env.pop("TESSEL_TARGET", None)
+    out = subprocess.run([sys.executable, "-c", AUTO_SCRIPT.format(
+        python=os.path.join(REPO, "python"))], env=env, capture_output=True, text=True,
+        check=True)
+    assert out.stdout.strip() == want
+    env["TESSEL_TARGET"] = "cpu"
+    out = subprocess.run([sys.executable, "-c", AUTO_SCRIPT.format(
+        python=os.path.join(REPO, "python"))], env=env, capture_output=True, text=True,
+        check=True)
+    assert out.stdout.strip() == "cpu"
