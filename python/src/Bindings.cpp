@@ -11,6 +11,9 @@ PYBIND11_MODULE(_tessel, m) {
   m.doc() = "Native part of Tessel: the compiler facade.";
   m.def("version", &tessel::version, "Tessel's version string.");
   m.def(
+      "find_ptxas", [] { return tessel::findPtxas(); },
+      "The ptxas Tessel assembles cubins with, or \"\" when there is none.");
+  m.def(
       "build_identity", [] { return tessel::buildIdentity(); },
       "What identifies this build of the compiler for caches (versions, and "
       "the compiler library's path, size and modification time).");

@@ -210,14 +210,24 @@ class Kernel:
         return self._cuda_kernel
 
     def _compile_cuda(self, cubin: bool = True, llvm_ir: bool = False) -> Any:
-        from tessel import _tessel
+        from tessel import _cuda_cache, _tessel
 
         arch = self.target.split(":", 1)[1] if ":" in self.target else "sm_90a"
+        # The kernel as it runs comes from the disk cache when an earlier
+        # process compiled it (the LLVM IR view is always compiled).
+        cache_key = None
+        if cubin and not llvm_ir:
+            cache_key = _cuda_cache.key(self._located, arch, self.tma, self.warp_specialize)
+            cached = _cuda_cache.read(cache_key)
+            if cached is not None:
+                return cached
         compiled = _tessel.compile_tile_to_cuda(self._located, arch, cubin=cubin, tma=self.tma,
                                                 warp_specialize=self.warp_specialize,
                                                 llvm_ir=llvm_ir)
         if not compiled.ok:
             raise CompileError(compiled.diagnostics)
+        if cache_key is not None:
+            _cuda_cache.write(cache_key, compiled)
         return compiled
 
     def __call__(self, *args: Any) -> Any:

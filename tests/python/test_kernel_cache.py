@@ -98,3 +98,43 @@ def test_cache_can_be_turned_off(tmp_path):
     assert run("off") == "from_cache=False"
     assert run("off") == "from_cache=False"
     assert not (tmp_path / "cpu").exists()
+
+
+CUDA_SCRIPT = r"""
+import sys
+sys.path.insert(0, {python!r})
+sys.path.insert(0, {gemm!r})
+import hashlib, tessel
+from gemm import matmul
+kernel = tessel.jit(out_idx=[-1], target="cuda", tma={tma})(matmul.fn)(256, 256, 256)
+compiled = kernel._cuda()
+print("from_cache=%s ptx=%s" % (getattr(compiled, "from_cache", False),
+                                hashlib.sha256(compiled.ptx.encode()).hexdigest()[:16]))
+"""
+
+
+def run_cuda(cache_dir, tma=True):
+    env = dict(os.environ, TESSEL_CACHE_DIR=str(cache_dir))
+    script = CUDA_SCRIPT.format(python=os.path.join(REPO, "python"),
+                                gemm=os.path.join(REPO, "examples", "gemm"), tma=tma)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, check=True)
+    return out.stdout.strip().split()
+
+
+def test_cuda_kernels_come_from_the_cache_in_a_second_process(tmp_path):
+    first = run_cuda(tmp_path)
+    assert first[0] == "from_cache=False"
+    (entry,) = (tmp_path / "cuda").glob("*.json")
+    second = run_cuda(tmp_path)
+    assert second == ["from_cache=True", first[1]]  # the same PTX
+    # Another option is another kernel.
+    assert run_cuda(tmp_path, tma=False)[0] == "from_cache=False"
+    # A damaged entry is compiled again and rewritten, never served.
+    data = entry.read_text()
+    entry.write_text(data.replace('"registers": ', '"registers": 1', 1))
+    assert run_cuda(tmp_path)[0] == "from_cache=False"
+    assert run_cuda(tmp_path)[0] == "from_cache=True"
+    entry.write_text(data[: len(data) // 2])
+    assert run_cuda(tmp_path)[0] == "from_cache=False"
+    assert run_cuda("off")[0] == "from_cache=False"
