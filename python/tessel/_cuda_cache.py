@@ -16,8 +16,9 @@ import base64
 import hashlib
 import json
 import os
-import tempfile
 from typing import Any, Dict, Optional
+
+from tessel import _disk_cache
 
 _FIELDS = ("name", "ptx", "ptxas_log", "registers", "spill_bytes", "threads",
            "register_split", "shared_bytes", "tensor_maps", "grid_exprs", "dynamic_params")
@@ -38,15 +39,6 @@ class CachedCUDAKernel:
         self.grid = tuple(fields["grid"])
         self.cubin = base64.b64decode(fields["cubin"])
         self.timings = []
-
-
-def _directory() -> Optional[str]:
-    root = os.environ.get("TESSEL_CACHE_DIR")
-    if root == "off":
-        return None
-    if not root:
-        root = os.path.join(os.path.expanduser("~"), ".cache", "tessel")
-    return os.path.join(root, "cuda")
 
 
 def key(located_ir: str, arch: str, tma: bool, warp_specialize: bool) -> str:
@@ -71,11 +63,11 @@ def _digest(entry: Dict[str, Any]) -> str:
 
 
 def read(cache_key: str) -> Optional[CachedCUDAKernel]:
-    directory = _directory()
-    if directory is None:
+    folder = _disk_cache.directory("cuda")
+    if folder is None:
         return None
     try:
-        with open(os.path.join(directory, cache_key + ".json")) as f:
+        with open(os.path.join(folder, cache_key + ".json")) as f:
             entry = json.load(f)
         if entry.get("sha256") != _digest(entry):
             return None  # damaged: compiled again and rewritten
@@ -85,8 +77,8 @@ def read(cache_key: str) -> Optional[CachedCUDAKernel]:
 
 
 def write(cache_key: str, compiled: Any) -> None:
-    directory = _directory()
-    if directory is None:
+    folder = _disk_cache.directory("cuda")
+    if folder is None:
         return
     entry: Dict[str, Any] = {name: getattr(compiled, name) for name in _FIELDS}
     entry["register_split"] = list(entry["register_split"])
@@ -95,11 +87,4 @@ def write(cache_key: str, compiled: Any) -> None:
     entry["grid"] = list(compiled.grid)
     entry["cubin"] = base64.b64encode(bytes(compiled.cubin)).decode()
     entry["sha256"] = _digest(entry)
-    try:
-        os.makedirs(directory, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(entry, f)
-        os.replace(temp, os.path.join(directory, cache_key + ".json"))
-    except OSError:
-        pass  # a cache that cannot be written is only slower
+    _disk_cache.write_atomically(folder, cache_key + ".json", json.dumps(entry))

@@ -28,23 +28,14 @@ import inspect
 import json
 import os
 import sys
-import tempfile
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from tessel import _disk_cache
 from tessel.errors import CompileError
 from tessel.jit import JITFunction, Kernel, _literal
 
 __all__ = ["autotune", "Autotuner"]
-
-
-def _cache_dir() -> Optional[str]:
-    root = os.environ.get("TESSEL_CACHE_DIR")
-    if root == "off":
-        return None
-    if not root:
-        root = os.path.join(os.path.expanduser("~"), ".cache", "tessel")
-    return os.path.join(root, "autotune")
 
 
 class _NeedsInputs(ValueError):
@@ -180,7 +171,7 @@ class Autotuner:
         except TypeError as err:
             raise TypeError("%s(): %s" % (fn.__name__, err)) from None
         key = self._cache_key(dict(bound.arguments))
-        directory = _cache_dir()
+        directory = _disk_cache.directory("autotune")
         path = os.path.join(directory, key + ".json") if directory else None
         index = self._best.get(key)
         if index is None and path and os.path.exists(path):
@@ -241,11 +232,7 @@ class Autotuner:
                      "results": [{"config": {k: _literal(v) for k, v in r["config"].items()},
                                   **{k: v for k, v in r.items() if k != "config"}}
                                  for r in results]}
-            os.makedirs(directory, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-            with os.fdopen(fd, "w") as f:
-                json.dump(entry, f, indent=1)
-            os.replace(temp, path)  # whole or absent, with many processes at once
+            _disk_cache.write_atomically(directory, key + ".json", json.dumps(entry, indent=1))
         best.config = dict(self.configs[index])
         best.autotune_results = results
         return best

@@ -9,32 +9,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "gemm_dyn.h"
-#include "tests/unit/Runtime/FakeDriver.h"
+#include "tests/aot/FakeDriverCheck.h"
 
-#include <dlfcn.h>
-
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
-static int failures = 0;
-#define EXPECT(cond)                                                           \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      std::printf("FAILED: %s (line %d): %s\n", #cond, __LINE__,               \
-                  tessel_last_error());                                        \
-      ++failures;                                                              \
-    }                                                                          \
-  } while (0)
-
 int main() {
-  const char *path = std::getenv("TESSEL_CUDA_DRIVER");
-  void *fake = path ? dlopen(path, RTLD_NOW) : nullptr;
-  if (!fake) {
-    std::printf("set TESSEL_CUDA_DRIVER to the fake driver\n");
+  FakeDriverState *state = fakeDriverState();
+  if (!state)
     return 1;
-  }
-  auto state = reinterpret_cast<FakeDriverState *(*)()>(dlsym(fake, "fake_driver_state"))();
   state->snapshotParams = 4; // A, B, C, M (the descriptor follows)
 
   tessel_gemm_dyn_handle *kernel = nullptr;
