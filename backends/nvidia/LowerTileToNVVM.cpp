@@ -587,6 +587,13 @@ private:
                                     const Buffer &dst, ArrayRef<int64_t> shape);
   LogicalResult emitReduce(ReduceOp op);
   LogicalResult emitReduceThroughShared(ReduceOp op);
+  /// T.print: vprintf lines prefixed with the message and the block and
+  /// thread; scalars by every thread that reaches it, a fragment's elements
+  /// by the threads holding them, a shared or global tile's by thread 0.
+  LogicalResult emitPrint(PrintOp op);
+  /// One vprintf call of `format` with `values` (ints as i64, floats as
+  /// double, as C's varargs promote them).
+  void vprintf(StringRef format, ArrayRef<Value> values);
   /// Reserves `bytes` of the reduction scratch area (after the tiles; its
   /// offset, `reductionBase`, is set when the kernel's shared memory is
   /// known) and returns the range that stands for it in barrier placement.
@@ -753,6 +760,8 @@ private:
   /// against earlier ones as a whole, before the loop (iterations are
   /// independent), so no element access inside needs its own barrier.
   unsigned parallelDepth = 0;
+  /// T.print call sites so far (each has its own format string).
+  unsigned printCount = 0;
   /// Set while a lane-vectorized T.Parallel body is emitted.
   std::optional<LaneVectors> laneVectors;
 };
@@ -1376,9 +1385,8 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
     FailureOr<Value> v = lookup(dim.getResult());
     return failure(failed(v));
   }
-  if (isa<PrintOp>(op))
-    return op->emitError("T.print is not supported on the cuda target yet; "
-                         "run the kernel with target=\"cpu\" to print");
+  if (auto print = dyn_cast<PrintOp>(op))
+    return emitPrint(print);
   if (isa<math::MathDialect>(op->getDialect()) &&
       !isa<math::Exp2Op, math::ExpOp, math::Log2Op, math::LogOp, math::SqrtOp,
            math::RsqrtOp, math::AbsFOp, math::AbsIOp, math::FmaOp,
@@ -2251,6 +2259,139 @@ LogicalResult KernelEmitter::forEachSlot(
              << layout;
     if (f->validThreads && failed(each(s, *f)))
       return failure();
+  }
+  return success();
+}
+
+void KernelEmitter::vprintf(StringRef format, ArrayRef<Value> values) {
+  auto module = newFunc->getParentOfType<ModuleOp>();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  if (!module.lookupSymbol("vprintf")) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    LLVM::LLVMFuncOp::create(
+        b, loc, "vprintf",
+        LLVM::LLVMFunctionType::get(b.getI32Type(), {ptr, ptr}));
+  }
+  // The format: a constant string of its own per call site.
+  std::string name = "__tessel_fmt_" + std::to_string(printCount++);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    std::string text = format.str();
+    text.push_back('\0');
+    LLVM::GlobalOp::create(b, loc, LLVM::LLVMArrayType::get(b.getI8Type(), text.size()),
+                           /*isConstant=*/true, LLVM::Linkage::Internal, name,
+                           b.getStringAttr(text));
+  }
+  Value fmt = LLVM::AddressOfOp::create(b, loc, ptr, name);
+  // The arguments, laid out as a struct (each aligned to its size).
+  SmallVector<Value> promoted;
+  for (Value v : values) {
+    Type t = v.getType();
+    if (isa<FloatType>(t))
+      promoted.push_back(cpu::convertScalar(b, loc, v, b.getF64Type()));
+    else if (t.isIndex())
+      promoted.push_back(toI64(v));
+    else
+      promoted.push_back(cpu::convertScalar(b, loc, v, b.getI64Type()));
+  }
+  Value args = LLVM::ZeroOp::create(b, loc, ptr);
+  if (!promoted.empty()) {
+    SmallVector<Type> fields;
+    for (Value v : promoted)
+      fields.push_back(v.getType());
+    auto structType = LLVM::LLVMStructType::getLiteral(ctx, fields);
+    args = LLVM::AllocaOp::create(b, loc, ptr, structType,
+                                  arith::ConstantIntOp::create(b, loc, b.getI64Type(), 1), 8);
+    for (auto [i, v] : llvm::enumerate(promoted)) {
+      Value field = LLVM::GEPOp::create(b, loc, ptr, structType, args,
+                                        ArrayRef<LLVM::GEPArg>{0, int32_t(i)});
+      LLVM::StoreOp::create(b, loc, v, field);
+    }
+  }
+  LLVM::CallOp::create(b, loc, TypeRange{b.getI32Type()}, "vprintf", ValueRange{fmt, args});
+}
+
+LogicalResult KernelEmitter::emitPrint(PrintOp op) {
+  // printf's own '%' must not start a conversion.
+  std::string message;
+  for (char c : op.getMessage()) {
+    message.push_back(c);
+    if (c == '%')
+      message.push_back('%');
+  }
+  auto conversion = [](Type t) { return isa<FloatType>(t) ? "%g" : "%lld"; };
+  SmallVector<Value> blockIds;
+  for (BlockArgument arg : kernel.getBody().front().getArguments())
+    blockIds.push_back(toI64(map.lookup(arg)));
+  while (blockIds.size() < 3)
+    blockIds.push_back(toI64(cst(0)));
+  std::string prefix = message + " [block %lld %lld %lld thread %lld]";
+  SmallVector<Value> head(blockIds.begin(), blockIds.end());
+  head.push_back(toI64(tid));
+
+  // Scalars: one line.
+  std::string scalars;
+  SmallVector<Value> scalarValues(head);
+  for (Value old : op.getValues()) {
+    if (isa<MemRefType>(old.getType()))
+      continue;
+    FailureOr<Value> v = lookup(old);
+    if (failed(v))
+      return failure();
+    scalars += std::string(" ") + conversion(old.getType());
+    scalarValues.push_back(*v);
+  }
+  if (scalarValues.size() > head.size() || op.getValues().empty())
+    vprintf(prefix + scalars + "\n", scalarValues);
+
+  // Tiles: a line per element.
+  for (Value old : op.getValues()) {
+    if (!isa<MemRefType>(old.getType()))
+      continue;
+    const Buffer *found = bufferOf(old, op);
+    if (!found)
+      return failure();
+    const Buffer &buf = *found;
+    Type elt = buf.elementType();
+    std::string line = prefix + " [%lld] " + conversion(elt) + "\n";
+    if (buf.space == Space::Fragment) {
+      LogicalResult printed = forEachSlot(*buf.map, op, "this fragment's layout",
+                                          [&](int64_t s, const SlotFormula &f) {
+        Value at = linearize(formulaIndex(f), buf.shape());
+        guarded(threadPrefix(f.validThreads), [&] {
+          SmallVector<Value> values(head);
+          values.push_back(toI64(at));
+          values.push_back(load(slotAddress(buf, cst(s)), elt));
+          vprintf(line, values);
+        });
+        return success();
+      });
+      if (failed(printed))
+        return failure();
+      continue;
+    }
+    if (buf.space == Space::Local)
+      return op.emitError("T.print of a T.alloc_local buffer is not supported "
+                          "on the cuda target; print its elements");
+    if (!buf.hasStaticShape())
+      return op.emitError("T.print of a tensor with a dynamic dimension is not "
+                          "supported on the cuda target; print a slice's "
+                          "elements");
+    if (buf.space == Space::Shared)
+      beforeSharedAccess({&buf}, {});
+    Value threadZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
+    guarded(threadZero, [&] {
+      auto loop = scf::ForOp::create(b, loc, cst(0), cst(product(buf.shape())), cst(1));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+      Value e = loop.getInductionVar();
+      SmallVector<Value> values(head);
+      values.push_back(toI64(e));
+      values.push_back(load(elementAddress(buf, delinearize(e, buf.shape())), elt));
+      vprintf(line, values);
+    });
   }
   return success();
 }

@@ -116,8 +116,8 @@ def test_backend_errors_point_at_the_kernel_line():
     with pytest.raises(tessel.CompileError) as err:
         kernel.get_source("ptx")
     text = str(err.value)
-    assert "cuda_unsupported.py:12:" in text
-    assert "T.print is not supported on the cuda target yet" in text
+    assert "cuda_unsupported.py:13:13:" in text, text
+    assert "T.print of a T.alloc_local buffer is not supported on the cuda target" in text
 
 
 def test_pipeline_stage_errors_point_at_the_statement():
@@ -128,7 +128,7 @@ def test_pipeline_stage_errors_point_at_the_statement():
     with pytest.raises(tessel.CompileError) as err:
         kernel.get_source("ptx")
     text = str(err.value)
-    assert "cuda_unsupported.py:30:17:" in text, text
+    assert "cuda_unsupported.py:31:17:" in text, text
     assert "stage= puts this statement in stage 0" in text
     # The CPU backend runs the body as written.
     a = np.ones((128, 128), np.float16)

@@ -1,4 +1,5 @@
-"""Kernels the cuda target refuses (T.print, a gemm in stage 0), for located errors."""
+"""Kernels the cuda target refuses (printing a T.alloc_local buffer, a gemm
+in stage 0), for located errors."""
 import tessel
 import tessel.language as T
 
@@ -8,8 +9,8 @@ def prints(N):
     @T.prim_func
     def main(X: T.Tensor((N,), "float32")):
         with T.Kernel(1, threads=128) as bx:
-            X[0] = 1.0
-            T.print(X[0])
+            acc = T.alloc_local((2,), "float32")
+            T.print(acc)
     return main
 
 
