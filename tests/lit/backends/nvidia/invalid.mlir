@@ -14,12 +14,13 @@ func.func @dynamic_grid(%x: memref<?xf32, #tile.scope<global>>) {
 
 // -----
 
-func.func @print(%x: memref<4xf32, #tile.scope<global>>) {
+func.func @print_local(%x: memref<4xf32, #tile.scope<global>>) {
   %c1 = arith.constant 1 : index
   tile.kernel grid(%c1) threads(128) {
   ^bb0(%bx: index):
-    // expected-error @below {{T.print is not supported on the cuda target yet}}
-    tile.print "hello"
+    %l = tile.alloc : memref<2xf32, #tile.scope<local>>
+    // expected-error @below {{T.print of a T.alloc_local buffer is not supported on the cuda target; print its elements}}
+    tile.print "hello" %l : memref<2xf32, #tile.scope<local>>
     tile.yield
   }
   return
