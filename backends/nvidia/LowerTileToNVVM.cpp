@@ -598,6 +598,8 @@ private:
   /// offset, `reductionBase`, is set when the kernel's shared memory is
   /// known) and returns the range that stands for it in barrier placement.
   std::pair<int64_t, int64_t> reserveScratch(int64_t bytes);
+  /// What a reduction combines for element `x`: |x| for abssum/absmax.
+  Value reductionInput(ReduceKind kind, Value x);
   /// Runs `each` for every slot of `map` some thread holds, with its
   /// formula; a layout the cuda target cannot express is an error at `op`
   /// naming `layout`.
@@ -699,6 +701,7 @@ private:
   bool producerComputable(Value v, Block &body, int depth = 0);
   /// Whether the kernel writes global tensor `memref` anywhere.
   bool writtenInKernel(Value memref);
+  std::optional<DenseSet<Value>> kernelWrites;
   /// Decides which pipelined loops the producer feeds (at the top of the
   /// kernel, or directly under a top-level `if` whose condition the
   /// producer computes too), and when any, splits the block: thread 0
@@ -2215,10 +2218,7 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
         dSlot = D.holderOf(dstLinear(e)).second;
     if (dSlot < 0)
       continue;
-    Value x = load(slotAddress(src, cst(s)), elt);
-    if (kind == ReduceKind::AbsSum || kind == ReduceKind::AbsMax)
-      x = isa<FloatType>(elt) ? (Value)math::AbsFOp::create(b, loc, x)
-                              : (Value)math::AbsIOp::create(b, loc, x);
+    Value x = reductionInput(kind, load(slotAddress(src, cst(s)), elt));
     auto it = partial.find(dSlot);
     if (it == partial.end())
       partial.try_emplace(dSlot, x);
@@ -2396,6 +2396,13 @@ LogicalResult KernelEmitter::emitPrint(PrintOp op) {
   return success();
 }
 
+Value KernelEmitter::reductionInput(ReduceKind kind, Value x) {
+  if (kind != ReduceKind::AbsSum && kind != ReduceKind::AbsMax)
+    return x;
+  return isa<FloatType>(x.getType()) ? (Value)math::AbsFOp::create(b, loc, x)
+                                     : (Value)math::AbsIOp::create(b, loc, x);
+}
+
 std::pair<int64_t, int64_t> KernelEmitter::reserveScratch(int64_t bytes) {
   scratchBytes = std::max(scratchBytes, bytes);
   if (!reductionBase) {
@@ -2445,10 +2452,7 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
       if (e >= 0 && !llvm::is_contained(in.results, dstLinear(e)))
         in.results.push_back(dstLinear(e));
     }
-    in.x = load(slotAddress(src, cst(s)), elt);
-    if (kind == ReduceKind::AbsSum || kind == ReduceKind::AbsMax)
-      in.x = isa<FloatType>(elt) ? (Value)math::AbsFOp::create(b, loc, in.x)
-                                 : (Value)math::AbsIOp::create(b, loc, in.x);
+    in.x = reductionInput(kind, load(slotAddress(src, cst(s)), elt));
     if (Value valid = threadPrefix(f->validThreads))
       in.x = arith::SelectOp::create(b, loc, valid, in.x, identity);
     if (in.results.size() > 1) {
@@ -2539,10 +2543,7 @@ LogicalResult KernelEmitter::emitReduceThroughScratchTile(ReduceOp op) {
   beforeSharedRanges({}, {scratch});
   LogicalResult stored = forEachSlot(S, op, "this fragment's layout", [&](int64_t s,
                                                                        const SlotFormula &f) {
-    Value x = load(slotAddress(src, cst(s)), elt);
-    if (kind == ReduceKind::AbsSum || kind == ReduceKind::AbsMax)
-      x = isa<FloatType>(elt) ? (Value)math::AbsFOp::create(b, loc, x)
-                              : (Value)math::AbsIOp::create(b, loc, x);
+    Value x = reductionInput(kind, load(slotAddress(src, cst(s)), elt));
     Value at = linearize(formulaIndex(f), shape);
     guarded(threadPrefix(f.validThreads), [&] { store(x, scratchAddress(at)); });
     return success();
@@ -3622,15 +3623,19 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
 //===----------------------------------------------------------------------===//
 
 bool KernelEmitter::writtenInKernel(Value memref) {
-  return kernel
-      .walk([&](Operation *op) {
-        bool writes = (isa<memref::StoreOp>(op) &&
-                       cast<memref::StoreOp>(op).getMemref() == memref) ||
-                      (isa<CopyOp>(op) && cast<CopyOp>(op).getDst() == memref) ||
-                      (isa<AtomicAddOp>(op) && cast<AtomicAddOp>(op).getDst() == memref);
-        return writes ? WalkResult::interrupt() : WalkResult::advance();
-      })
-      .wasInterrupted();
+  // The tensors the kernel stores to, copies into or adds to, found once.
+  if (!kernelWrites) {
+    kernelWrites.emplace();
+    kernel.walk([&](Operation *op) {
+      if (auto store = dyn_cast<memref::StoreOp>(op))
+        kernelWrites->insert(store.getMemref());
+      else if (auto copy = dyn_cast<CopyOp>(op))
+        kernelWrites->insert(copy.getDst());
+      else if (auto atomic = dyn_cast<AtomicAddOp>(op))
+        kernelWrites->insert(atomic.getDst());
+    });
+  }
+  return kernelWrites->contains(memref);
 }
 
 bool KernelEmitter::producerComputable(Value v, Block &body, int depth) {

@@ -61,12 +61,6 @@ std::string shapeText(const KernelParam &p) {
   return s;
 }
 
-/// The launch's trailing int64_t arguments: the kernel's T.dynamic
-/// dimensions, in order.
-const std::vector<std::string> &dynamicArgs(const CUDAKernel &k) {
-  return k.dynamicParams;
-}
-
 /// What the runtime reads back (tessel_aot_load's descriptor).
 std::string descriptorText(const CUDAKernel &k, const KernelSignature &sig) {
   std::string text;
@@ -164,10 +158,10 @@ std::string headerText(const std::string &name, const CUDAKernel &k,
     else
       os << " *   " << p.name << ": " << p.dtype << " scalar\n";
   }
-  if (!dynamicArgs(k).empty()) {
+  if (!k.dynamicParams.empty()) {
     os << " * then each dynamic dimension's value (tensors that name it must have "
           "it):\n";
-    for (const std::string &d : dynamicArgs(k))
+    for (const std::string &d : k.dynamicParams)
       os << " *   " << d << ": int64_t\n";
   }
   os << " * The handle may be used from many threads at once. */\n"
@@ -176,7 +170,7 @@ std::string headerText(const std::string &name, const CUDAKernel &k,
   for (const KernelParam &p : sig.params)
     os << ",\n    " << (p.isBuffer ? "CUdeviceptr" : scalarCType(p.dtype)) << " "
        << p.name;
-  for (const std::string &d : dynamicArgs(k))
+  for (const std::string &d : k.dynamicParams)
     os << ",\n    int64_t " << d;
   os << ");\n\n"
      << "/* Unloads the kernel; the handle is not used again. */\n"
@@ -223,7 +217,7 @@ bool launchParams(llvm::LLVMContext &ctx, const CUDAKernel &kernel,
     params.push_back(p.isBuffer ? llvm::Type::getInt64Ty(ctx)
                                 : scalarLLVMType(ctx, p.dtype));
   }
-  for (size_t i = 0; i < dynamicArgs(kernel).size(); ++i)
+  for (size_t i = 0; i < kernel.dynamicParams.size(); ++i)
     params.push_back(llvm::Type::getInt64Ty(ctx));
   return true;
 }
