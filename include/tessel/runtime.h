@@ -38,8 +38,22 @@ const char *tessel_rt_status_string(tessel_rt_status status);
 const char *tessel_rt_last_error(void);
 
 /* Opens the driver and initializes it; safe to call many times and from
- * many threads. Every other call does this itself. */
+ * many threads. Every other call does this itself. TESSEL_CUDA_DRIVER
+ * names another driver library (a path), or "emu" for Tessel's Hopper
+ * emulator (libtessel_emu.so beside this library), which runs PTX on the
+ * CPU. */
 tessel_rt_status tessel_rt_init(void);
+
+/* 1 when the driver is Tessel's emulator, which runs PTX (not cubins). */
+int tessel_rt_driver_is_emulator(void);
+
+/* Device memory in the current context (device 0's primary context when
+ * there is none), for callers with no allocator of their own: numpy arrays
+ * on the cuda target, C programs. Copies are synchronous. */
+tessel_rt_status tessel_rt_mem_alloc(size_t bytes, uint64_t *out);
+tessel_rt_status tessel_rt_mem_free(uint64_t pointer);
+tessel_rt_status tessel_rt_memcpy_to_device(uint64_t dst, const void *src, size_t bytes);
+tessel_rt_status tessel_rt_memcpy_to_host(void *dst, uint64_t src, size_t bytes);
 
 /* A loaded kernel: one module per CUDA context, loaded on first launch in
  * that context. Thread-safe. */

@@ -95,7 +95,8 @@ bool assemble(const std::string &ptxas, const std::string &arch,
   return true;
 }
 /// Packages the cubin and the PTX into a fatbin (the form cuModuleLoadData
-/// and CUDA's own loaders take with a fallback to JIT from the PTX).
+/// and CUDA's own loaders take with a fallback to JIT from the PTX; the
+/// emulator runs its PTX).
 bool package(const std::string &fatbinary, const std::string &arch,
              tessel::CUDAKernel &kernel) {
   llvm::SmallString<128> ptxPath, cubinPath, fatbinPath;
@@ -122,7 +123,10 @@ bool package(const std::string &fatbinary, const std::string &arch,
   std::string create = "--create=" + fatbinPath.str().str();
   std::string elf = "--image3=kind=elf,sm=" + sm + ",file=" + cubinPath.str().str();
   std::string ptx = "--image3=kind=ptx,sm=" + sm + ",file=" + ptxPath.str().str();
-  llvm::SmallVector<llvm::StringRef> args = {fatbinary, "-64", create, elf, ptx};
+  // The PTX stays uncompressed: drivers read it either way, and Tessel's
+  // emulator, which runs PTX only, reads it from the fatbin as it is.
+  llvm::SmallVector<llvm::StringRef> args = {fatbinary, "-64", "--compress=false", create, elf,
+                                             ptx};
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(fatbinary, args, std::nullopt, {}, 0, 0,
                                      &error);

@@ -15,14 +15,29 @@ class CUDAError(RuntimeError):
     """A runtime call failed; the message says which and why."""
 
 
-def _candidates():
+def _candidates(name="libtessel_runtime.so"):
     env = os.environ.get("TESSEL_RUNTIME_LIB")
     if env:
-        yield env
+        yield env if name == "libtessel_runtime.so" else os.path.join(os.path.dirname(env), name)
     here = os.path.dirname(os.path.abspath(__file__))
-    for rel in ("libtessel_runtime.so", "../../build/lib/libtessel_runtime.so",
-                "../../lib/libtessel_runtime.so"):
+    build = os.environ.get("TESSEL_BUILD_DIR")
+    if build:
+        yield os.path.join(build, "lib", name)
+    for rel in (name, "../../build/lib/" + name, "../../lib/" + name):
         yield os.path.normpath(os.path.join(here, rel))
+
+
+def driver_path():
+    """The CUDA driver library the runtime opens: $TESSEL_CUDA_DRIVER (a
+    path, or "emu" for Tessel's emulator, libtessel_emu.so beside the
+    runtime), else libcuda.so.1."""
+    name = os.environ.get("TESSEL_CUDA_DRIVER") or "libcuda.so.1"
+    if name != "emu":
+        return name
+    for path in _candidates("libtessel_emu.so"):
+        if os.path.exists(path):
+            return path
+    return "libtessel_emu.so"
 
 
 def library():
@@ -49,6 +64,11 @@ def library():
         ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int, ctypes.c_uint64,
         ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64),
         ctypes.POINTER(ctypes.c_uint32), ctypes.c_uint32]
+    lib.tessel_rt_driver_is_emulator.restype = ctypes.c_int
+    lib.tessel_rt_mem_alloc.argtypes = [ctypes.c_size_t, ctypes.POINTER(ctypes.c_uint64)]
+    lib.tessel_rt_mem_free.argtypes = [ctypes.c_uint64]
+    lib.tessel_rt_memcpy_to_device.argtypes = [ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size_t]
+    lib.tessel_rt_memcpy_to_host.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_size_t]
     lib.tessel_rt_check_tensor.argtypes = [
         ctypes.c_char_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_int64),
         ctypes.POINTER(ctypes.c_int64), ctypes.c_int, ctypes.POINTER(ctypes.c_int64),
@@ -65,6 +85,36 @@ def _check(status):
         if not detail:
             raise CUDAError(summary)
         raise CUDAError(detail if detail.startswith(summary) else f"{summary}: {detail}")
+
+
+def is_emulator():
+    """Whether the driver is Tessel's emulator (which runs PTX, not cubins)."""
+    return bool(library().tessel_rt_driver_is_emulator())
+
+
+class DeviceBuffer:
+    """Device memory for a host array: allocated in the current context,
+    filled from the array, read back into one, freed when dropped."""
+
+    def __init__(self, nbytes):
+        self.nbytes = max(int(nbytes), 1)
+        self.pointer = 0
+        out = ctypes.c_uint64()
+        _check(library().tessel_rt_mem_alloc(self.nbytes, ctypes.byref(out)))
+        self.pointer = out.value
+
+    def upload(self, array):
+        _check(library().tessel_rt_memcpy_to_device(self.pointer, array.ctypes.data,
+                                                    array.nbytes))
+
+    def download(self, array):
+        _check(library().tessel_rt_memcpy_to_host(array.ctypes.data, self.pointer,
+                                                  array.nbytes))
+
+    def __del__(self):
+        if self.pointer and _lib is not None:
+            _lib.tessel_rt_mem_free(self.pointer)
+            self.pointer = 0
 
 
 # Element types as the runtime's tessel_rt_tma_dtype numbers them.

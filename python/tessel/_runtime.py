@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ctypes
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -297,15 +297,70 @@ def _cuda_tensor(value: Any) -> Any:
     return value
 
 
+class _HostTensor:
+    """A numpy array given to a cuda-target kernel: copied to device memory
+    for the launch (and back afterwards when the kernel writes it)."""
+
+    def __init__(self, array: np.ndarray, param: Any, kernel: Any) -> None:
+        from tessel import _cuda
+
+        self.array = array
+        self.param = param
+        self.shape = array.shape
+        self.buffer = _cuda.DeviceBuffer(array.nbytes)
+        self.buffer.upload(_raw_view(array))
+
+    def data_ptr(self) -> int:
+        return self.buffer.pointer
+
+    def stride(self) -> tuple:
+        return tuple(s // max(self.array.itemsize, 1) for s in self.array.strides)
+
+    def read_back(self) -> None:
+        self.buffer.download(_raw_view(self.array))
+
+
+def _host_array(value: Any, param: Any, kernel: Any) -> Optional[np.ndarray]:
+    """`value` as a host array when it is one (numpy, or a CPU tensor),
+    checked against the parameter; None when it is something else."""
+    if getattr(value, "is_cuda", False):
+        return None
+    device = getattr(value, "__dlpack_device__", None)
+    if device is not None and callable(device) and not isinstance(value, np.ndarray):
+        try:
+            if int(device()[0]) == _DLPACK_CUDA:
+                return None
+        except Exception:  # not a usable DLPack producer
+            pass
+    if not isinstance(value, np.ndarray) and not hasattr(value, "__dlpack__"):
+        return None
+    array = _as_numpy(value, param, kernel.name)
+    expected = numpy_dtype(param.dtype)
+    if array.dtype != expected:
+        raise TypeError("%s(): argument %r must have dtype %s, got %s"
+                        % (kernel.name, param.name, param.dtype, array.dtype))
+    if not array.flags.c_contiguous:
+        raise ValueError("%s(): argument %r must be C-contiguous; pass "
+                         "numpy.ascontiguousarray(x)" % (kernel.name, param.name))
+    if param.is_written and not array.flags.writeable:
+        raise ValueError("%s(): argument %r is read-only, but the kernel writes it"
+                         % (kernel.name, param.name))
+    return array
+
+
 def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
-    """Checks CUDA tensors (torch, or anything with data_ptr/shape/stride/
-    dtype/is_cuda) against the signature and launches on the current
-    stream. Returns the outputs listed in out_idx."""
+    """Checks the tensors against the signature and launches on the current
+    stream. Tensors are CUDA tensors (torch, or anything with data_ptr/
+    shape/stride/dtype/is_cuda, or DLPack) or numpy arrays, which are
+    copied to device memory and back. Returns the outputs listed in
+    out_idx: numpy arrays when no CUDA tensor was passed, else torch
+    tensors on the inputs' device."""
     from tessel import _cuda
 
     params, outputs, inputs = _inputs(kernel, args)
     tensors: List[Any] = [None] * len(params)
     dynamic: Dict[str, int] = {}
+    host: List[_HostTensor] = []
     for value, index in zip(args, inputs):
         param = params[index]
         if not param.is_buffer:
@@ -314,34 +369,50 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
             tensors[index] = ctypes.c_uint64(scalar_bits(value, param, kernel.name))
             continue
         given = type(value).__name__
+        array = _host_array(value, param, kernel)
+        if array is not None:
+            _bind_dynamic(kernel, param, array.shape, dynamic)
+            tensors[index] = _HostTensor(array, param, kernel)
+            host.append(tensors[index])
+            continue
         value = _cuda_tensor(value)
         if not getattr(value, "is_cuda", False) or not hasattr(value, "data_ptr"):
             raise TypeError("%s(): argument %r must be a CUDA tensor (a torch.Tensor on the "
-                            "GPU, or any DLPack CUDA tensor), got %s"
+                            "GPU, or any DLPack CUDA tensor) or a numpy array, got %s"
                             % (kernel.name, param.name, given))
         if _torch_dtype_name(value) != param.dtype:
             raise TypeError("%s(): argument %r must have dtype %s, got %s"
                             % (kernel.name, param.name, param.dtype, _torch_dtype_name(value)))
         _bind_dynamic(kernel, param, list(value.shape), dynamic)
         tensors[index] = value
+    on_device = any(t is not None and not isinstance(t, (_HostTensor, ctypes.c_uint64))
+                    for t in tensors)
     results = []
     for index in outputs:
+        param = params[index]
+        shape = _output_shape(kernel, param, dynamic)
+        if not on_device:
+            out = np.empty(shape, numpy_dtype(param.dtype))
+            tensors[index] = _HostTensor(out, param, kernel)
+            host.append(tensors[index])
+            results.append(out)
+            continue
         try:
             import torch
         except ImportError:
-            raise RuntimeError("%s(): outputs (out_idx) are allocated with torch, which is "
-                               "not installed; drop out_idx and pass every tensor"
-                               % kernel.name) from None
-        param = params[index]
+            raise RuntimeError("%s(): outputs (out_idx) beside CUDA tensors are allocated with "
+                               "torch, which is not installed; drop out_idx and pass every "
+                               "tensor" % kernel.name) from None
         device = next((t.device for t in tensors
                        if t is not None and hasattr(t, "device")
                        and str(getattr(t, "device", "")).startswith("cuda")), "cuda")
-        shape = _output_shape(kernel, param, dynamic)
         out = torch.empty(shape, dtype=getattr(torch, param.dtype), device=device)
         tensors[index] = out
         results.append(out)
     if kernel._cuda_launcher is None:
-        image = compiled.cubin or compiled.ptx.encode()
+        # The emulator runs PTX; a GPU takes the cubin when there is one.
+        image = compiled.ptx.encode() if _cuda.is_emulator() or not compiled.cubin \
+            else compiled.cubin
         kernel._cuda_launcher = _cuda.Kernel(image, compiled.name, compiled.threads,
                                              compiled.shared_bytes, compiled.grid)
     launcher = kernel._cuda_launcher
@@ -350,12 +421,13 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
             launcher.check_tensor(param.name, t.data_ptr(), list(t.shape), list(t.stride()),
                                   list(t.shape))
     stream = 0
-    try:
-        import torch
+    if on_device:
+        try:
+            import torch
 
-        stream = torch.cuda.current_stream().cuda_stream
-    except Exception:  # no torch: the legacy default stream
-        pass
+            stream = torch.cuda.current_stream().cuda_stream
+        except Exception:  # no torch: the legacy default stream
+            pass
     # TMA descriptors (tma=True) follow the tensors, in parameter order.
     maps = []
     for m in sorted(compiled.tensor_maps, key=lambda m: m["param"]):
@@ -371,6 +443,9 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
                 for e, g in zip(compiled.grid_exprs, compiled.grid)]
     if grid is None or all(g > 0 for g in grid):  # no blocks: nothing to run
         launcher.launch(values, stream, maps, grid)
+    for t in host:
+        if t.param.is_written or any(t.array is r for r in results):
+            t.read_back()
     if not results:
         return None
     return results[0] if len(results) == 1 else tuple(results)

@@ -318,16 +318,18 @@ _GPU_ARCH: Optional[str] = None
 
 
 def _usable_gpu_arch() -> str:
-    """"sm_90a" when the CUDA driver ($TESSEL_CUDA_DRIVER, else libcuda.so.1)
-    sees a Hopper GPU (the architecture the cuda target compiles for), else
-    "". Asked once per process."""
+    """"sm_90a" when the CUDA driver ($TESSEL_CUDA_DRIVER, else libcuda.so.1;
+    "emu" is Tessel's emulator) sees a Hopper GPU (the architecture the cuda
+    target compiles for), else "". Asked once per process."""
     global _GPU_ARCH
     if _GPU_ARCH is None:
         _GPU_ARCH = ""
         import ctypes
 
+        from tessel import _cuda
+
         try:
-            cuda = ctypes.CDLL(os.environ.get("TESSEL_CUDA_DRIVER") or "libcuda.so.1")
+            cuda = ctypes.CDLL(_cuda.driver_path())
             count, major = ctypes.c_int(0), ctypes.c_int(0)
             if (cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0
                     and count.value > 0
