@@ -538,6 +538,8 @@ private:
 
   // Synchronization.
   void barrier();
+  /// fence.proxy.async.shared::cta, unless one was just emitted.
+  void fenceProxyAsync();
   /// Waits for every committed wgmma group and pins the accumulators they
   /// wrote below the wait; nothing when none is pending.
   void waitForWgmma();
@@ -757,6 +759,11 @@ private:
   /// [0, grid - 1] for each block index of the input kernel.
   DenseMap<Value, IndexRange> blockRanges;
   SyncState sync;
+  /// Shared tiles the async proxy reads or writes somewhere in the kernel
+  /// (wgmma operands, pipelined copy destinations): generic writes to
+  /// their bytes are fenced (fence.proxy.async) before the barrier that
+  /// publishes them, since no barrier orders them for the async proxy.
+  SmallVector<Value> asyncTiles;
   PendingWgmma wgmma;
   std::optional<ParallelContext> parallel;
   /// T.Parallel loops being emitted: their shared accesses were ordered
@@ -1045,7 +1052,25 @@ Value KernelEmitter::threadPrefix(int64_t validThreads) {
 // Synchronization
 //===----------------------------------------------------------------------===//
 
+void KernelEmitter::fenceProxyAsync() {
+  // One fence covers this thread's generic writes: none twice in a row.
+  Block *block = b.getInsertionBlock();
+  Block::iterator ip = b.getInsertionPoint();
+  if (ip != block->begin() && isa<NVVM::FenceProxyOp>(*std::prev(ip)))
+    return;
+  NVVM::FenceProxyOp::create(
+      b, loc, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+}
+
 void KernelEmitter::barrier() {
+  bool asyncVisible = llvm::any_of(asyncTiles, [&](Value tile) {
+    auto it = buffers.find(tile);
+    return it != buffers.end() && it->second->space == Space::Shared &&
+           SyncState::overlaps(sync.writes, sharedRange(*it->second));
+  });
+  if (asyncVisible)
+    fenceProxyAsync();
   if (specialized) {
     // Only the consumers run the kernel's code: a named barrier for them
     // (barrier 0 would wait for the producer too).
@@ -1190,9 +1215,7 @@ void KernelEmitter::beforeSharedAccess(ArrayRef<const Buffer *> reads,
     needed |= SyncState::overlaps(sync.writes, range(w)) ||
               SyncState::overlaps(sync.reads, range(w));
   if (fence)
-    NVVM::FenceProxyOp::create(
-        b, loc, NVVM::ProxyKind::async_shared,
-        NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+    fenceProxyAsync();
   if (needed)
     barrier();
   for (const Buffer *r : reads)
@@ -3591,9 +3614,7 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
       NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 1);
       // This thread's pieces of the stage have landed; order them before
       // wgmma's async-proxy reads, then wait for every thread's.
-      NVVM::FenceProxyOp::create(
-          b, loc, NVVM::ProxyKind::async_shared,
-          NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+      fenceProxyAsync();
       barrier();
     }
     setStage(plan, urem(index, stages));
@@ -4160,6 +4181,14 @@ LogicalResult KernelEmitter::run() {
     sharedBytes = attr.getInt();
   scratchBase = llvm::alignTo(sharedBytes, 1024);
   stageTop = scratchBase;
+  kernel.walk([&](Operation *op) {
+    if (auto gemm = dyn_cast<GemmOp>(op)) {
+      asyncTiles.push_back(gemm.getA());
+      asyncTiles.push_back(gemm.getB());
+    } else if (auto copy = dyn_cast<CopyOp>(op); copy && copy->getParentOfType<PipelinedOp>()) {
+      asyncTiles.push_back(copy.getDst());
+    }
+  });
   if (failed(placeSharedTiles()) || failed(warpSpecialize(body)) ||
       failed(emitBlock(body)))
     return failure();

@@ -73,6 +73,38 @@ func.func @gemm_ss(%a: memref<128x32xf16, #tile.scope<global>>, %b: memref<32x12
 
 // -----
 
+// A barrier between the thread-written tiles and the gemm (here an explicit
+// T.barrier(); in FlashAttention the one before the K loop) orders the
+// writes for the threads, not for wgmma's async proxy: the writes are
+// fenced before that barrier, and the gemm needs no second barrier.
+// CHECK-LABEL: func.func @gemm_after_barrier
+// CHECK: llvm.store %{{.+}}, %{{.+}} {alignment = 16 : i64} : vector<8xf16>, !llvm.ptr<3>
+// CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: nvvm.barrier0
+// CHECK-NOT: nvvm.barrier0
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: wgmma.mma_async
+func.func @gemm_after_barrier(%a: memref<64x32xf16, #tile.scope<global>>, %b: memref<32x64xf16, #tile.scope<global>>,
+                              %c: memref<64x64xf16, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %as = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
+    %bs = tile.alloc : memref<32x64xf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    tile.copy %a[%c0, %c0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<64x32xf16, #tile.scope<global>> to memref<64x32xf16, #tile.scope<shared>>
+    tile.copy %b[%c0, %c0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<32x64xf16, #tile.scope<global>> to memref<32x64xf16, #tile.scope<shared>>
+    tile.barrier
+    tile.gemm %as, %bs, %acc clear_accum : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+    tile.copy %acc[%c0, %c0] [64, 64] to %c[%c0, %c0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf16, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
+
+// -----
+
 // The same gemm on tensors whose edges cut the last tiles (100 rows, 2
 // blocks of 64): loads outside the tensor read zero and stores outside are
 // dropped, a whole vector at a time.

@@ -1,0 +1,13 @@
+"""pytest setup for the emulator's tests: Tessel's cuda target runs on the
+Hopper emulator (TESSEL_CUDA_DRIVER=emu) unless the environment names
+another driver, e.g. a GPU's libcuda.so.1."""
+
+import os
+import sys
+
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(_REPO, "python"))
+sys.path.insert(0, os.path.join(_REPO, "examples"))
+
+os.environ.setdefault("TESSEL_CUDA_DRIVER", "emu")
+os.environ.setdefault("TESSEL_BUILD_DIR", os.path.join(_REPO, "build"))
