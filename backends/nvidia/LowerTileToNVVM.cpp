@@ -352,7 +352,7 @@ struct ParallelContext {
 struct LaneVectors {
   int64_t lanes = 1, lane = 0;
   llvm::SmallPtrSet<Operation *, 4> vectorized;
-  DenseMap<Operation *, Value> loaded, gathered, address;
+  DenseMap<Operation *, Value> loaded, gathered, address, guards;
 };
 
 //===----------------------------------------------------------------------===//
@@ -535,6 +535,14 @@ private:
                               const Buffer &mem, ValueRange memOffsets,
                               ArrayRef<int64_t> memSizes);
   Value threadPrefix(int64_t validThreads);
+  /// For an element access of a global tensor: the condition that it lies
+  /// inside the tensor, or null when that is known (loads past the edge
+  /// read zero and stores there are dropped, as on the CPU backend).
+  Value elementGuard(const Buffer &buf, ValueRange oldIndices, ArrayRef<Value> index);
+  /// `load()` when `guard` holds, else zero (no guard: just `load()`).
+  Value guarded(Value guard, Type type, llvm::function_ref<Value()> load);
+  /// Emits the store(s) under `guard` (none: unconditionally).
+  void storeIf(Value guard, llvm::function_ref<void()> emitStore);
 
   // Synchronization.
   void barrier();
@@ -965,6 +973,31 @@ Value KernelEmitter::inBounds(const Buffer &buf, ArrayRef<Value> index) {
   for (auto [d, i] : llvm::enumerate(index))
     conds.push_back(ult(i, extentOf(buf, d)));
   return andAll(conds);
+}
+
+Value KernelEmitter::elementGuard(const Buffer &buf, ValueRange oldIndices,
+                                  ArrayRef<Value> index) {
+  if (buf.space != Space::Global)
+    return Value();
+  SmallVector<int64_t> ones(oldIndices.size(), 1);
+  if (windowInBounds(buf, oldIndices, ones))
+    return Value();
+  return inBounds(buf, index);
+}
+
+Value KernelEmitter::guarded(Value guard, Type type, llvm::function_ref<Value()> load) {
+  if (!guard)
+    return load();
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange{type}, guard, /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    scf::YieldOp::create(b, loc, load());
+    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    scf::YieldOp::create(b, loc, Value(arith::ConstantOp::create(
+                                     b, loc, type, cast<TypedAttr>(b.getZeroAttr(type)))));
+  }
+  return ifOp.getResult(0);
 }
 
 SmallVector<Value> KernelEmitter::formulaIndex(const SlotFormula &f) {
@@ -2069,7 +2102,11 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
     return ((kb / p.swizzle) * p.rows * p.swizzle + kb % p.swizzle) >> 4;
   };
 
-  NVVM::WgmmaFenceAlignedOp::create(b, loc);
+  // The wgmma.fence that orders earlier accesses to the accumulator and A
+  // registers before the wgmmas opens each asm statement: as a statement of
+  // its own, LLVM placed the copies that set up the tied accumulator
+  // operands between it and the wgmmas (accesses the fence must precede;
+  // ptxas warned C7515 and the emulator's wgmma register check fails them).
   for (int64_t slab = 0; slab < mw / 64; ++slab) {
     for (int64_t n0 = 0; n0 < nw; n0 += 256) {
       int64_t nc = std::min<int64_t>(256, nw - n0);
@@ -2113,7 +2150,8 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
       int64_t flagOperand = baseA + (registerA ? 4 * steps : 1);
       std::string text;
       llvm::raw_string_ostream os(text);
-      os << "{\n.reg .pred first, rest;\n.reg .b64 da, db;\nsetp.ne.b32 first, $"
+      os << "{\n.reg .pred first, rest;\n.reg .b64 da, db;\nwgmma.fence.sync.aligned;\n"
+         << "setp.ne.b32 first, $"
          << flagOperand << ", 0;\nsetp.ne.b32 rest, $" << flagOperand + 1
          << ", 0;\n";
       for (int64_t kk = 0; kk < steps; ++kk) {
@@ -2812,16 +2850,24 @@ LogicalResult KernelEmitter::emitLoad(memref::LoadOp op) {
     Type elt = buf.elementType(), stored = storageType(elt);
     int64_t lanes = laneVectors->lanes;
     Value &vec = laneVectors->loaded[op];
-    if (laneVectors->lane == 0)
-      vec = LLVM::LoadOp::create(b, loc, VectorType::get({lanes}, stored),
-                                 elementAddress(buf, *idx), lanes * byteWidth(elt));
+    // Vectors start on multiples of their lane count in a row whose length
+    // is one: a vector is wholly inside the tensor or wholly outside.
+    if (laneVectors->lane == 0) {
+      Value address = elementAddress(buf, *idx);
+      Type vecType = VectorType::get({lanes}, stored);
+      vec = guarded(elementGuard(buf, op.getIndices(), *idx), vecType, [&]() -> Value {
+        return LLVM::LoadOp::create(b, loc, vecType, address, lanes * byteWidth(elt));
+      });
+    }
     Value v = LLVM::ExtractElementOp::create(b, loc, vec, i32(laneVectors->lane));
     if (stored != elt)
       v = arith::BitcastOp::create(b, loc, elt, v);
     map.map(op.getResult(), v);
     return success();
   }
-  map.map(op.getResult(), load(elementAddress(buf, *idx), buf.elementType()));
+  Value address = elementAddress(buf, *idx);
+  map.map(op.getResult(), guarded(elementGuard(buf, op.getIndices(), *idx), buf.elementType(),
+                                  [&] { return load(address, buf.elementType()); }));
   return success();
 }
 
@@ -2859,13 +2905,28 @@ LogicalResult KernelEmitter::emitStore(memref::StoreOp op) {
     if (stored != elt)
       v = arith::BitcastOp::create(b, loc, stored, v);
     vec = LLVM::InsertElementOp::create(b, loc, vec, v, i32(lane));
+    if (lane == 0)
+      laneVectors->guards[op] = elementGuard(buf, op.getIndices(), *idx);
     if (lane + 1 == lanes)
-      LLVM::StoreOp::create(b, loc, vec, laneVectors->address[op],
-                            lanes * byteWidth(elt));
+      storeIf(laneVectors->guards[op], [&] {
+        LLVM::StoreOp::create(b, loc, vec, laneVectors->address[op], lanes * byteWidth(elt));
+      });
     return success();
   }
-  store(*value, elementAddress(buf, *idx));
+  Value address = elementAddress(buf, *idx);
+  storeIf(elementGuard(buf, op.getIndices(), *idx), [&] { store(*value, address); });
   return success();
+}
+
+void KernelEmitter::storeIf(Value guard, llvm::function_ref<void()> emitStore) {
+  if (!guard) {
+    emitStore();
+    return;
+  }
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange{}, guard, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPoint(ifOp.getThenRegion().front().getTerminator());
+  emitStore();
 }
 
 LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {

@@ -138,7 +138,19 @@ void Block::collective(Thread &t, uint64_t group, uint64_t key,
   }
   std::vector<uint32_t> arrived = std::move(c.arrived);
   collectives.erase(id);
+  retryCollective = false;
   action(arrived);
+  if (retryCollective) {
+    retryCollective = false;
+    for (uint32_t m : arrived) {
+      Thread &member = threads[m];
+      member.state = ThreadState::Blocked;
+      member.pc = member.cur;
+      member.waitReason = t.waitReason;
+      registerWaiters.push_back(m);
+    }
+    return;
+  }
   for (uint32_t m : arrived)
     if (m != t.linear)
       wake(m);

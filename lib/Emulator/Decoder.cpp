@@ -288,6 +288,7 @@ public:
     k->maxRegs = f.maxnreg;
     for (const RawInstr &raw : f.body)
       k->code.push_back(decode(raw));
+    markWgmmaRegisterAccesses();
     // Falling off the end of a kernel is an exit.
     Instr end;
     end.op = OpExit;
@@ -555,6 +556,48 @@ private:
     if (!bound)
       in.exec = execUnsupported;
     return in;
+  }
+
+  /// Flags the instructions that access a register some wgmma.mma_async
+  /// uses as its accumulator or A fragment (FlagTouchesWgmmaReg): between
+  /// such an access and the wgmma, a wgmma.fence must run.
+  void markWgmmaRegisterAccesses() {
+    std::vector<bool> fragment(k->numRegs, false);
+    bool any = false;
+    for (const Instr &in : k->code) {
+      if (in.op != OpWgmmaMma)
+        continue;
+      for (int which : {0, 1}) {
+        const Operand &v = in.ops[which];
+        if (v.kind != Operand::Vec)
+          continue;
+        for (unsigned i = 0; i < v.count; ++i)
+          if (k->vecOps[v.reg + i].kind == Operand::Reg)
+            fragment[k->vecOps[v.reg + i].reg] = any = true;
+      }
+    }
+    if (!any)
+      return;
+    auto touches = [&](const Operand &o) {
+      if (o.kind == Operand::Reg)
+        return bool(fragment[o.reg]);
+      if (o.kind == Operand::Vec) {
+        for (unsigned i = 0; i < o.count; ++i) {
+          const Operand &e = k->vecOps[o.reg + i];
+          if (e.kind == Operand::Reg && fragment[e.reg])
+            return true;
+        }
+      }
+      return false;
+    };
+    for (Instr &in : k->code) {
+      if (in.op == OpWgmmaMma || in.op == OpWgmmaFence || in.op == OpWgmmaCommit ||
+          in.op == OpWgmmaWait)
+        continue;
+      for (unsigned i = 0; i < in.nops; ++i)
+        if (touches(in.ops[i]))
+          in.flags |= FlagTouchesWgmmaReg;
+    }
   }
 
   /// wgmma's trailing immediates (scale-a, scale-b, trans-a, trans-b) go

@@ -242,17 +242,26 @@ void execSetmaxnreg(Thread &t, const Instr &in) {
                                         ": an increase may not lower the count");
     if (current && !dec) {
       // The registers come from the block's pool: what the other
-      // warpgroups hold now must leave room.
+      // warpgroups hold now must leave room, else this warpgroup waits
+      // until one of them releases some (setmaxnreg.dec).
       uint64_t used = 0;
       for (size_t w = 0; w < (b.threads.size() + 127) / 128; ++w)
         if (w != wg)
           used += uint64_t(b.threads[w * 128].maxRegs) * 128;
-      if (used + uint64_t(want) * 128 > 65536)
-        t.fail(ErrLaunchOutOfResources,
-               "setmaxnreg.inc to " + std::to_string(want) + " registers needs " +
-                   std::to_string(uint64_t(want) * 128) + " of the 65536 registers, but the "
-                   "other warpgroups hold " + std::to_string(used) +
-                   " (on a GPU this warpgroup would wait forever)");
+      if (used + uint64_t(want) * 128 > 65536) {
+        t.waitReason = "in setmaxnreg.inc to " + std::to_string(want) +
+                       " registers, for registers (the other warpgroups hold " +
+                       std::to_string(used) + " of 65536; this one needs " +
+                       std::to_string(uint64_t(want) * 128) + ")";
+        b.retryCollective = true;
+        return;
+      }
+    }
+    if (dec) {
+      std::vector<uint32_t> waiters = std::move(b.registerWaiters);
+      b.registerWaiters.clear();
+      for (uint32_t w : waiters)
+        b.wake(w);
     }
     for (uint32_t id : arrived)
       b.threads[id].maxRegs = want;

@@ -67,6 +67,30 @@ Options Options::fromEnvironment() {
   return o;
 }
 
+namespace {
+/// Records the wgmma fragment registers `in` accessed (any of its register
+/// operands: only fragment registers are ever checked).
+void markTouched(Thread &t, const Instr &in) {
+  const Kernel &k = *t.block->kernel;
+  auto mark = [&](const Operand &o) {
+    if (o.kind != Operand::Reg)
+      return;
+    if (t.touched.size() <= o.reg / 64)
+      t.touched.resize(k.numRegs / 64 + 1, 0);
+    t.touched[o.reg / 64] |= uint64_t(1) << (o.reg % 64);
+  };
+  for (unsigned i = 0; i < in.nops; ++i) {
+    const Operand &o = in.ops[i];
+    if (o.kind == Operand::Vec)
+      for (unsigned j = 0; j < o.count; ++j)
+        mark(k.vecOps[o.reg + j]);
+    else
+      mark(o);
+  }
+  t.touchedPc = t.cur;
+}
+} // namespace
+
 void runThread(Thread &t) {
   const Instr *code = t.block->kernel->code.data();
   const uint64_t limit = t.block->launch->options.maxSteps
@@ -92,6 +116,8 @@ void runThread(Thread &t) {
     if (in.guard != kNoReg && (t.r[in.guard] != 0) == in.guardNeg)
       continue;
     in.exec(t, in);
+    if (in.flags & FlagTouchesWgmmaReg)
+      markTouched(t, in);
     if (budget && --budget == 0 && t.state == ThreadState::Ready) {
       t.block->ready.push_back(t.linear);
       return;

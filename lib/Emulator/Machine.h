@@ -57,6 +57,8 @@ public:
   bool release(uint64_t address);
   /// The allocation holding [address, address + bytes), or false.
   bool find(uint64_t address, uint64_t bytes, uint64_t &base, uint64_t &size) const;
+  /// The allocation starting at or below `address` nearest to it.
+  bool below(uint64_t address, uint64_t &base, uint64_t &size) const;
   /// Registers host memory that kernels may address (module globals).
   void addRange(uint64_t base, uint64_t size);
   void removeRange(uint64_t base);
@@ -199,6 +201,11 @@ struct Block {
   std::unique_ptr<RaceState> race;
   std::mt19937_64 rng;
   uint32_t live = 0;
+  /// Set by a collective's action that cannot complete yet (setmaxnreg.inc
+  /// waiting for registers): its members wait in `registerWaiters` and run
+  /// the instruction again when registers are released.
+  bool retryCollective = false;
+  std::vector<uint32_t> registerWaiters;
   std::vector<uint64_t> cpAsyncCommitted; ///< per thread: cp.async groups committed
   std::vector<uint64_t> bulkCommitted;    ///< per thread: bulk async-groups committed
 

@@ -54,6 +54,17 @@ void DeviceMemory::removeRange(uint64_t base) {
   ranges.erase(base);
 }
 
+bool DeviceMemory::below(uint64_t address, uint64_t &base, uint64_t &size) const {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = ranges.upper_bound(address);
+  if (it == ranges.begin())
+    return false;
+  --it;
+  base = it->first;
+  size = it->second;
+  return true;
+}
+
 bool DeviceMemory::find(uint64_t address, uint64_t bytes, uint64_t &base,
                         uint64_t &size) const {
   std::lock_guard<std::mutex> lock(mutex);
@@ -80,19 +91,11 @@ std::string hex(uint64_t v) {
 /// allocation, for the message.
 std::string nearestAllocation(uint64_t address) {
   uint64_t base = 0, size = 0;
-  // Look a megabyte around: a small overrun names the buffer it left.
-  for (uint64_t back : {uint64_t(0), uint64_t(1) << 20}) {
-    uint64_t probe = address >= back ? address - back : 0;
-    if (deviceMemory().find(probe, 1, base, size) || (back && probe != address &&
-                                                       deviceMemory().find(probe, 0, base, size)))
-      break;
-  }
-  if (!size)
+  if (!deviceMemory().below(address, base, size) || address < base + size ||
+      address - (base + size) > (uint64_t(1) << 20))
     return "";
-  if (address >= base + size)
-    return " (" + std::to_string(address - (base + size)) + " bytes past the end of the " +
-           std::to_string(size) + "-byte allocation at " + hex(base) + ")";
-  return "";
+  return " (" + std::to_string(address - (base + size)) + " bytes past the end of the " +
+         std::to_string(size) + "-byte allocation at " + hex(base) + ")";
 }
 
 } // namespace

@@ -392,7 +392,9 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         param = params[index]
         shape = _output_shape(kernel, param, dynamic)
         if not on_device:
-            out = np.empty(shape, numpy_dtype(param.dtype))
+            # Zeros, as the CPU backend's outputs start: what the kernel does
+            # not write reads the same on both targets.
+            out = np.zeros(shape, numpy_dtype(param.dtype))
             tensors[index] = _HostTensor(out, param, kernel)
             host.append(tensors[index])
             results.append(out)

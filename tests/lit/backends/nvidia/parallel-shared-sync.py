@@ -64,11 +64,14 @@ def shift_add(n=1024):
 # Sparse attention's gather: row ok[j] of KV, for 64 rows of 576 bf16. The
 # row index does not depend on the innermost index, so each thread reads its
 # token index from shared memory and moves 8 columns (16 bytes) at a time.
+# A row index past the tensor (here > 4095) reads zeros: the vector load is
+# guarded, not the store.
 # GATHER-LABEL: .visible .entry gather(
 # GATHER: bar.sync 0;
-# GATHER: ld.shared.b32
-# GATHER: ld.global.v4.b32
-# GATHER: st.shared.v4.b32
+# GATHER-DAG: ld.shared.b32
+# GATHER-DAG: setp.gt.s32 {{%p[0-9]+}}, {{%r[0-9]+}}, 4095;
+# GATHER-DAG: ld.global.v4.b32
+# GATHER-DAG: st.shared.v4.b32
 # GATHER-NOT: ld.global.b16
 # GATHER-NOT: st.shared.b16
 # GATHER: ret;

@@ -34,8 +34,10 @@
 // the second accumulates. Only the base descriptors (B's $64, A's $65) are
 // operands; each step adds its K offset in 16-byte units (16 f16 columns of
 // a 128-byte-swizzled tile: 32 bytes, 2 units) inside the statement.
-// CHECK: nvvm.wgmma.fence.aligned
-// CHECK: llvm.inline_asm has_side_effects "{\0A.reg .pred first, rest;\0A.reg .b64 da, db;\0Asetp.ne.b32 first, $66, 0;\0Asetp.ne.b32 rest, $67, 0;
+// The wgmma.fence opens the asm statement: the copies that set up its tied
+// accumulator operands come before the fence, as it requires.
+// CHECK-NOT: nvvm.wgmma.fence.aligned
+// CHECK: llvm.inline_asm has_side_effects "{\0A.reg .pred first, rest;\0A.reg .b64 da, db;\0Awgmma.fence.sync.aligned;\0Asetp.ne.b32 first, $66, 0;\0Asetp.ne.b32 rest, $67, 0;
 // CHECK-SAME: add.s64 db, $64, 0;\0Aadd.s64 da, $65, 0;\0Awgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.+}}, $31}, da, db, first, 1, 1, 0, 0;
 // CHECK-SAME: add.s64 db, $64, 2;\0Aadd.s64 da, $65, 2;\0Awgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.+}}, $31}, da, db, rest, 1, 1, 0, 0;
 // CHECK-SAME: "=f,{{.+}},0,1,2,{{.+}},31,l,l,r,r" {{.+}}, %c0_i32, %c1_i32 :
@@ -82,8 +84,7 @@ func.func @gemm_ss(%a: memref<128x32xf16, #tile.scope<global>>, %b: memref<32x12
 // CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: nvvm.barrier0
 // CHECK-NOT: nvvm.barrier0
-// CHECK: nvvm.wgmma.fence.aligned
-// CHECK: wgmma.mma_async
+// CHECK: wgmma.fence.sync.aligned;{{.*}}wgmma.mma_async
 func.func @gemm_after_barrier(%a: memref<64x32xf16, #tile.scope<global>>, %b: memref<32x64xf16, #tile.scope<global>>,
                               %c: memref<64x64xf16, #tile.scope<global>>) {
   %c1 = arith.constant 1 : index
@@ -249,12 +250,10 @@ func.func @elementwise(%x: memref<200xf32, #tile.scope<global>>) {
 // first is still in flight, and one wait, placed before the first use of a
 // result, covers both.
 // CHECK-LABEL: func.func @independent_gemms
-// CHECK: nvvm.wgmma.fence.aligned
-// CHECK: wgmma.mma_async.sync.aligned.m64n64k16
+// CHECK: wgmma.fence.sync.aligned;{{.*}}wgmma.mma_async.sync.aligned.m64n64k16
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NOT: nvvm.wgmma.wait.group.sync.aligned
-// CHECK: nvvm.wgmma.fence.aligned
-// CHECK: wgmma.mma_async.sync.aligned.m64n64k16
+// CHECK: wgmma.fence.sync.aligned;{{.*}}wgmma.mma_async.sync.aligned.m64n64k16
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK-NOT: nvvm.wgmma.wait.group.sync.aligned
