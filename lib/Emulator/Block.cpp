@@ -77,6 +77,7 @@ bool Block::landOne() {
   AsyncOp op = std::move(async[pick]);
   async.erase(async.begin() + long(pick));
   op.land(*this);
+  progress();
   return true;
 }
 
@@ -139,6 +140,7 @@ void Block::collective(Thread &t, uint64_t group, uint64_t key,
   std::vector<uint32_t> arrived = std::move(c.arrived);
   collectives.erase(id);
   retryCollective = false;
+  progress();
   action(arrived);
   if (retryCollective) {
     retryCollective = false;
@@ -200,6 +202,7 @@ void Block::arriveOn(uint32_t address, uint32_t count, const Thread *by) {
     throw EmuError(ErrIllegalInstruction, what);
   }
   m.pending -= count;
+  progress();
   if (m.pending == 0 && m.tx == 0)
     completePhase(*this, m);
 }
@@ -215,6 +218,7 @@ void Block::completeTx(uint32_t address, int64_t bytes, const Thread *by) {
   }
   MBarrier &m = it->second;
   m.tx -= bytes;
+  progress();
   if (m.pending == 0 && m.tx == 0)
     completePhase(*this, m);
 }

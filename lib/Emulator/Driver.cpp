@@ -149,7 +149,9 @@ CUresult launch(FunctionHandle *f, const unsigned grid[3], const unsigned block[
   for (int i = 0; i < 3; ++i)
     l.grid[i] = grid[i], l.block[i] = block[i];
   l.dynamicShared = shared;
-  l.launchRegisters = unsigned(f->launchRegisters ? f->launchRegisters : defaultRegisters(k));
+  // Known only when the runtime says (ptxas chooses it, the PTX does not);
+  // unknown, setmaxnreg's direction and the register pool are not checked.
+  l.launchRegisters = unsigned(f->launchRegisters);
   l.params.assign(k.paramBytes, 0);
   if (params) {
     for (size_t i = 0; i < k.params.size(); ++i) {

@@ -52,6 +52,7 @@ void execMbarrierInit(Thread &t, const Instr &in) {
   m.expected = m.pending = uint32_t(count);
   m.initLine = in.ptxLine;
   b.mbarriers[a] = m;
+  b.progress();
 }
 
 void execMbarrierArrive(Thread &t, const Instr &in) {
@@ -79,9 +80,10 @@ void execMbarrierTx(Thread &t, const Instr &in) {
   uint32_t a = mbarAddress(t, in, in.ops[0]);
   MBarrier &m = b.mbarrier(t, a);
   int64_t bytes = int64_t(t.val(in.ops[1]));
-  if (in.op == OpMbarrierExpectTx)
+  if (in.op == OpMbarrierExpectTx) {
     m.tx += bytes;
-  else
+    b.progress();
+  } else
     b.completeTx(a, bytes, &t);
 }
 
@@ -97,8 +99,24 @@ void execMbarrierWait(Thread &t, const Instr &in) {
     t.set(in.ops[0], 1);
     return;
   }
+  if (in.op == OpMbarrierTestWait) {
+    // Not yet, and test_wait does not wait: false, and let the others run.
+    // Polls that go on while nothing else happens are a deadlock.
+    t.set(in.ops[0], 0);
+    t.yieldNow = true;
+    t.waitReason = "polling (mbarrier.test_wait) the mbarrier at shared address " +
+                   std::to_string(a);
+    if (++b.pollsSinceProgress > 1000 + 64 * uint64_t(b.threads.size()) && !b.landOne())
+      throw EmuError(ErrLaunchTimeout,
+                     "deadlock in block (" + std::to_string(b.ctaid[0]) + ", " +
+                         std::to_string(b.ctaid[1]) + ", " + std::to_string(b.ctaid[2]) +
+                         "): every live thread waits or polls and nothing is in flight\n" +
+                         b.describeWaits());
+    return;
+  }
   // Not yet: wait here and run this instruction again when the phase
-  // completes (a spinning try_wait/test_wait loop would do the same).
+  // completes (a spinning try_wait loop would do the same; try_wait may
+  // suspend until then).
   m.waiters.push_back(t.linear);
   t.state = ThreadState::Blocked;
   t.pc = t.cur;
@@ -142,7 +160,7 @@ void execCpAsync(Thread &t, const Instr &in) {
   if (dst % size || src % size)
     t.fail(ErrMisalignedAddress, "cp.async addresses must be aligned to its size");
   if (srcSize)
-    t.global(src, srcSize, false);
+    t.globalRange(src, srcSize);
   AsyncOp op;
   op.id = b.nextAsyncId++;
   op.issuer = t.linear;

@@ -14,6 +14,7 @@ void execExit(Thread &t, const Instr &) {
   Block &b = *t.block;
   t.state = ThreadState::Exited;
   b.live--;
+  b.progress();
   // A warp collective still waiting for this thread can never complete.
   for (const auto &[id, c] : b.collectives)
     for (uint32_t m : c.members)

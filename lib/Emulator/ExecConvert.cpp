@@ -83,9 +83,22 @@ double roundIntegral(double v, Round r) {
 
 /// float -> integer: rounded as asked, saturated to the destination's
 /// range, NaN to 0 (PTX conversions to integers always saturate).
-uint64_t floatToInt(double v, DType dst, Round r) {
+/// Sign-extends a signed destination's bits to the whole register (a .s8
+/// result in a .b32 register reads as a 32-bit signed value).
+uint64_t extendSigned(uint64_t bits, DType dst) {
+  switch (isSigned(dst) ? byteWidth(dst) : 8) {
+  case 1: return uint64_t(int64_t(int8_t(bits)));
+  case 2: return uint64_t(int64_t(int16_t(bits)));
+  case 4: return uint64_t(int64_t(int32_t(bits)));
+  default: return bits;
+  }
+}
+
+uint64_t floatToInt(double v, DType src, DType dst, Round r) {
+  // NaN is 0, except from f64 or into 64 bits: the most negative value's bits.
   if (std::isnan(v))
-    return 0;
+    return src == DType::F64 || byteWidth(dst) == 8 ? uint64_t(1) << (8 * byteWidth(dst) - 1)
+                                                    : 0;
   v = roundIntegral(v, r);
   unsigned bytes = byteWidth(dst);
   if (isSigned(dst)) {
@@ -207,24 +220,26 @@ void execCvt(Thread &t, const Instr &in) {
     double v = readFloat(src, a);
     if ((in.mods & ModFtz) && src == DType::F32)
       v = flushSubnormal(float(v));
-    t.set(in.ops[0], floatToInt(v, dst, round));
+    t.set(in.ops[0], extendSigned(floatToInt(v, src, dst, round), dst));
     return;
   }
   int64_t v = readIntSigned(src, a);
   if (dstFloat) { // int -> float
+    // long double holds every 64-bit integer exactly: one rounding.
     bool unsignedSource = !isSigned(src);
-    double exact = unsignedSource && byteWidth(src) == 8 ? double(uint64_t(v)) : double(v);
+    long double exact = unsignedSource && byteWidth(src) == 8 ? (long double)uint64_t(v)
+                                                              : (long double)v;
     uint64_t out;
     if (dst == DType::F32)
       out = bitsOf(roundToFloat(exact, round));
     else if (dst == DType::F64)
-      out = bitsOf(exact);
+      out = bitsOf(roundToDouble(exact, round));
     else
-      out = encodeSmallFloat(exact, smallFormat(dst), round, satfinite, relu);
+      out = encodeSmallFloat(double(exact), smallFormat(dst), round, satfinite, relu);
     t.set(in.ops[0], out);
     return;
   }
-  t.set(in.ops[0], intToInt(v, src, dst, sat));
+  t.set(in.ops[0], extendSigned(intToInt(v, src, dst, sat), dst));
 }
 
 void execCvta(Thread &t, const Instr &in) {

@@ -11,6 +11,7 @@
 #include "lib/Emulator/FloatFormats.h"
 
 #include <cmath>
+#include <limits>
 
 namespace tessel::emu {
 
@@ -29,13 +30,27 @@ float minMax(bool isMin, bool nanPropagates, float a, float b) {
   return isMin ? (a < b ? a : b) : (a > b ? a : b);
 }
 
-double exactF32(const Instr &in, float a, float b, float c) {
+/// a + b rounded to nearest, nudged one unit toward the part the rounding
+/// dropped (TwoSum's error term): a value that lands on a tie of a
+/// narrower format, or on one of its numbers, then rounds to it the way the
+/// exact sum would. The sum is exact when the nudge is not needed.
+template <typename F> F sumForRounding(F a, F b) {
+  F s = a + b;
+  F bb = s - a;
+  F err = (a - (s - bb)) + (b - bb);
+  if (err == 0 || !std::isfinite(s))
+    return s;
+  return std::nextafter(s, err > 0 ? std::numeric_limits<F>::infinity()
+                                   : -std::numeric_limits<F>::infinity());
+}
+
+long double exactF32(const Instr &in, float a, float b, float c) {
   switch (in.op) {
-  case OpAdd: return double(a) + double(b);
-  case OpSub: return double(a) - double(b);
-  case OpMul: return double(a) * double(b);
-  case OpFma: case OpMad: return double((long double)a * b + c);
-  case OpDiv: return double(a) / double(b);
+  case OpAdd: return sumForRounding<long double>(a, b);
+  case OpSub: return sumForRounding<long double>(a, -(long double)b);
+  case OpMul: return (long double)a * b;
+  case OpFma: case OpMad: return sumForRounding<long double>((long double)a * b, c);
+  case OpDiv: return (long double)a / b;
   default: return 0;
   }
 }
@@ -156,11 +171,13 @@ void execHalf(Thread &t, const Instr &in) {
       bits = in.op == OpAbs ? (h & 0x7fff) : (h ^ 0x8000);
     } else {
       double r;
+      // Products of two halves are exact in double; sums are nudged so the
+      // one rounding to the half format is the exact result's.
       switch (in.op) {
-      case OpAdd: r = double(x) + y; break;
-      case OpSub: r = double(x) - y; break;
+      case OpAdd: r = sumForRounding<double>(x, y); break;
+      case OpSub: r = sumForRounding<double>(x, -double(y)); break;
       case OpMul: r = double(x) * y; break;
-      case OpFma: case OpMad: r = double(x) * y + z; break;
+      case OpFma: case OpMad: r = sumForRounding<double>(double(x) * y, z); break;
       case OpMin: case OpMax: r = minMax(in.op == OpMin, in.mods & ModNaN, x, y); break;
       case OpEx2: r = std::exp2(x); break;
       case OpTanh: r = std::tanh(x); break;

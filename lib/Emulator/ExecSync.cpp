@@ -17,7 +17,16 @@ namespace {
 void releaseBarrier(Block &b, NamedBarrier &nb, const Thread &self) {
   std::vector<uint32_t> waiting = std::move(nb.waiting);
   std::vector<uint32_t> arrived = std::move(nb.arrivers);
+  // bar.red: every participant gets the reduction (its own instruction
+  // says which: popc, and, or).
+  for (uint32_t w : waiting) {
+    Thread &m = b.threads[w];
+    const Instr &in = b.kernel->code[m.cur];
+    if (in.mods & ModRed)
+      m.set(in.ops[0], in.sub == 0 ? nb.popc : in.sub == 1 ? nb.all : nb.any);
+  }
   nb = NamedBarrier{};
+  b.progress();
   if (b.launch->options.racecheck)
     racecheckBarrier(b, arrived, waiting);
   for (uint32_t w : waiting)
@@ -27,13 +36,17 @@ void releaseBarrier(Block &b, NamedBarrier &nb, const Thread &self) {
 
 void execBar(Thread &t, const Instr &in) {
   Block &b = *t.block;
-  uint64_t id = t.val(in.ops[0]);
+  // bar.red d, a{, b}, {!}c: the barrier's operands follow the destination,
+  // the predicate comes last.
+  bool reduce = in.mods & ModRed;
+  unsigned first = reduce ? 1 : 0, last = reduce ? in.nops - 1 : in.nops;
+  uint64_t id = t.val(in.ops[first]);
   if (id >= 16)
     t.fail(ErrIllegalInstruction, "barrier " + std::to_string(id) + " does not exist (0 to 15)");
   uint32_t count = 0;
-  bool counted = in.nops > 1 && in.ops[1].kind != Operand::None;
+  bool counted = last > first + 1 && in.ops[first + 1].kind != Operand::None;
   if (counted) {
-    count = uint32_t(t.val(in.ops[1]));
+    count = uint32_t(t.val(in.ops[first + 1]));
     if (count == 0 || count % 32)
       t.fail(ErrIllegalInstruction, "barrier " + std::to_string(id) + "'s thread count " +
                                         std::to_string(count) +
@@ -56,6 +69,12 @@ void execBar(Thread &t, const Instr &in) {
   }
   nb.arrived++;
   nb.arrivers.push_back(t.linear);
+  if (reduce) {
+    bool p = t.pred(in.ops[in.nops - 1]);
+    nb.popc += p;
+    nb.all = nb.all && p;
+    nb.any = nb.any || p;
+  }
   uint32_t need = nb.expected ? nb.expected : b.live;
   bool arriveOnly = in.mods & ModArrive;
   if (!arriveOnly)
@@ -207,6 +226,46 @@ void execRedux(Thread &t, const Instr &in) {
   });
 }
 
+/// match.any.sync: the lanes whose value equals mine; match.all.sync: the
+/// mask when every lane's value is the same (and p), else 0.
+void execMatch(Thread &t, const Instr &in) {
+  uint32_t mask = uint32_t(t.val(in.ops[2]));
+  Block &b = *t.block;
+  b.collective(t, t.warp, mask | uint64_t(in.sub) << 32, warpMembers(t, mask),
+               [&](const std::vector<uint32_t> &members) {
+    uint64_t values[32] = {0};
+    uint32_t present = 0;
+    for (uint32_t id : members) {
+      values[b.threads[id].lane] = b.threads[id].val(in.ops[1]);
+      present |= 1u << b.threads[id].lane;
+    }
+    if (in.type == DType::B32)
+      for (uint64_t &v : values)
+        v &= 0xffffffffu;
+    bool same = true;
+    for (uint32_t id : members)
+      same = same && values[b.threads[id].lane] == values[b.threads[members[0]].lane];
+    for (uint32_t id : members) {
+      Thread &m = b.threads[id];
+      uint32_t result = 0;
+      if (in.sub == 0) {
+        for (uint32_t l = 0; l < 32; ++l)
+          if ((present >> l & 1) && values[l] == values[m.lane])
+            result |= 1u << l;
+      } else {
+        result = same ? present : 0;
+      }
+      const Operand &d = in.ops[0];
+      if (d.kind == Operand::Vec) {
+        m.set(elem(m, d, 0), result);
+        m.set(elem(m, d, 1), same);
+      } else {
+        m.set(d, result);
+      }
+    }
+  });
+}
+
 void execBarWarpSync(Thread &t, const Instr &in) {
   uint32_t mask = uint32_t(t.val(in.ops[0]));
   Block &b = *t.block;
@@ -286,8 +345,15 @@ bool bindSync(Instr &in, const DecodedOpcode &d) {
   case OpBarrier: {
     // bar.sync / bar.arrive / barrier.sync / barrier.arrive; bar.red is not run.
     bool sync = modeIndex({"sync"}) == 0 || d.mods.empty() || modeIndex({"cta"}) == 0;
-    if (modeIndex({"red"}) == 0)
-      return false;
+    if (modeIndex({"red"}) == 0) {
+      int mode = modeIndex({"popc", "and", "or"});
+      if (mode < 0 || in.nops < 3)
+        return false;
+      in.sub = uint8_t(mode);
+      in.mods |= ModRed;
+      in.exec = execBar;
+      return true;
+    }
     if (modeIndex({"arrive"}) == 0)
       in.mods |= ModArrive;
     else if (!sync)
@@ -343,6 +409,14 @@ bool bindSync(Instr &in, const DecodedOpcode &d) {
   case OpBarWarpSync:
     in.exec = execBarWarpSync;
     return true;
+  case OpMatch: {
+    int mode = modeIndex({"any", "all"});
+    if (mode < 0 || in.nops != 3)
+      return false;
+    in.sub = uint8_t(mode);
+    in.exec = execMatch;
+    return true;
+  }
   case OpSetmaxnreg:
     if (modeIndex({"dec"}) == 0)
       in.mods |= ModDec;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 namespace tessel::emu {
@@ -157,27 +158,36 @@ uint16_t floatToBf16(float f) {
   return uint16_t(b >> 16);
 }
 
-float roundToFloat(double exact, Round round) {
-  float f = float(exact);
-  if (std::isnan(exact) || round == Round::RN || round == Round::None || double(f) == exact)
+namespace {
+template <typename F> F roundDirected(long double exact, Round round) {
+  F f = F(exact);
+  if (std::isnan(exact) || round == Round::RN || round == Round::None ||
+      (long double)f == exact)
     return f;
+  const F inf = std::numeric_limits<F>::infinity();
   switch (round) {
   case Round::RZ:
-    if (std::fabs(double(f)) > std::fabs(exact))
-      f = std::nextafter(f, 0.0f);
+    if (std::fabs((long double)f) > std::fabs(exact))
+      f = std::nextafter(f, F(0));
     break;
   case Round::RM:
-    if (double(f) > exact)
-      f = std::nextafter(f, -INFINITY);
+    if ((long double)f > exact)
+      f = std::nextafter(f, -inf);
     break;
   case Round::RP:
-    if (double(f) < exact)
-      f = std::nextafter(f, INFINITY);
+    if ((long double)f < exact)
+      f = std::nextafter(f, inf);
     break;
   default:
     break;
   }
   return f;
+}
+} // namespace
+
+float roundToFloat(long double exact, Round round) { return roundDirected<float>(exact, round); }
+double roundToDouble(long double exact, Round round) {
+  return roundDirected<double>(exact, round);
 }
 
 float flushSubnormal(float f) {

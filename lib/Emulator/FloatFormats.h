@@ -42,7 +42,8 @@ uint16_t floatToBf16(float f);   ///< round to nearest even
 /// f32 arithmetic result under a rounding mode other than nearest-even,
 /// computed exactly in double first (float results of +,-,*,/,fma on f32
 /// inputs are exact in double except fma, which uses long double).
-float roundToFloat(double exact, Round round);
+float roundToFloat(long double exact, Round round);
+double roundToDouble(long double exact, Round round);
 
 /// Flushes f32 subnormals to sign-preserving zero (.ftz).
 float flushSubnormal(float f);

@@ -118,8 +118,10 @@ void runThread(Thread &t) {
     in.exec(t, in);
     if (in.flags & FlagTouchesWgmmaReg)
       markTouched(t, in);
-    if (budget && --budget == 0 && t.state == ThreadState::Ready) {
-      t.block->ready.push_back(t.linear);
+    if (t.yieldNow || (budget && --budget == 0 && t.state == ThreadState::Ready)) {
+      t.yieldNow = false;
+      if (t.state == ThreadState::Ready)
+        t.block->ready.push_back(t.linear);
       return;
     }
   }

@@ -99,6 +99,7 @@ struct Thread {
   uint32_t lockedCount = 0;   ///< registers an in-flight wgmma owns
   uint32_t maxRegs = 0;       ///< setmaxnreg's current budget
   uint64_t steps = 0;
+  bool yieldNow = false;        ///< go to the back of the ready queue after this instruction
   uint8_t *local = nullptr;
   Block *block = nullptr;
   std::vector<uint64_t> locked; ///< bitset over register slots
@@ -131,6 +132,9 @@ struct Thread {
   // Memory, checked: each returns the host address of `bytes` at `address`.
   uint8_t *shared(uint64_t address, unsigned bytes, bool write);
   uint8_t *global(uint64_t address, unsigned bytes, bool write);
+  /// Checks that [address, address + bytes) is inside one allocation (no
+  /// alignment asked: a cp.async source of src-size bytes).
+  void globalRange(uint64_t address, uint64_t bytes);
   uint8_t *localMem(uint64_t address, unsigned bytes);
   const uint8_t *param(uint64_t address, unsigned bytes) const;
   uint8_t *generic(uint64_t address, unsigned bytes, bool write);
@@ -143,6 +147,8 @@ struct NamedBarrier {
   uint32_t expected = 0;      ///< 0: every live thread
   uint32_t arrived = 0;
   uint32_t firstLine = 0;
+  uint32_t popc = 0;          ///< bar.red: how many predicates were true
+  bool all = true, any = false;
   std::vector<uint32_t> waiting;
   std::vector<uint32_t> arrivers;
 };
@@ -205,6 +211,10 @@ struct Block {
   /// waiting for registers): its members wait in `registerWaiters` and run
   /// the instruction again when registers are released.
   bool retryCollective = false;
+  /// Failed mbarrier.test_wait polls since the last synchronization event:
+  /// when every thread only polls, nothing will ever change.
+  uint64_t pollsSinceProgress = 0;
+  void progress() { pollsSinceProgress = 0; }
   std::vector<uint32_t> registerWaiters;
   std::vector<uint64_t> cpAsyncCommitted; ///< per thread: cp.async groups committed
   std::vector<uint64_t> bulkCommitted;    ///< per thread: bulk async-groups committed

@@ -149,6 +149,14 @@ uint8_t *Thread::global(uint64_t address, unsigned bytes, bool write) {
   return reinterpret_cast<uint8_t *>(address);
 }
 
+void Thread::globalRange(uint64_t address, uint64_t bytes) {
+  uint64_t base, size;
+  if (!deviceMemory().find(address, bytes, base, size))
+    fail(ErrIllegalAddress, "global memory access of " + std::to_string(bytes) + " bytes at " +
+                                hex(address) + " is outside every allocation" +
+                                nearestAllocation(address));
+}
+
 uint8_t *Thread::localMem(uint64_t address, unsigned bytes) {
   const Kernel &k = *block->kernel;
   if (address + bytes > k.localBytes)

@@ -11,6 +11,8 @@
 #include "lib/Emulator/Exec.h"
 #include "lib/Emulator/FloatFormats.h"
 
+#include <algorithm>
+#include <climits>
 #include <cstdio>
 
 namespace tessel::emu {
@@ -100,10 +102,13 @@ void execMmaSync(Thread &t, const Instr &in) {
       for (unsigned i = 0; i < 4; ++i) {
         unsigned row = g + 8 * (i >> 1), col = 2 * tq + (i & 1);
         if (integer) {
-          uint32_t acc = C[row][col];
+          int64_t acc = int32_t(C[row][col]);
           for (unsigned kk = 0; kk < K; ++kk)
-            acc += uint32_t(Ai[row][kk] * Bi[kk][col]);
-          out[i] = acc;
+            acc += int64_t(Ai[row][kk]) * Bi[kk][col];
+          // .satfinite clamps to the int32 range; without it the sum wraps.
+          if (in.mods & ModSatFinite)
+            acc = std::min<int64_t>(std::max<int64_t>(acc, INT32_MIN), INT32_MAX);
+          out[i] = uint32_t(acc);
         } else {
           float acc = 0;
           for (unsigned kk = 0; kk < K; ++kk)

@@ -17,6 +17,7 @@
 #include "lib/Emulator/TensorMap.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 
 namespace tessel::emu {
@@ -319,8 +320,12 @@ void complete(Block &b, const WgmmaOp &op) {
         unsigned row = 16 * w + g + 8 * ((i >> 1) & 1);
         unsigned col = 8 * (i >> 2) + 2 * tq + (i & 1);
         if (integer) {
-          uint32_t prev = op.scaleD ? uint32_t(old) : 0;
-          out = uint32_t(prev + uint32_t(Pi[row * N + col]));
+          int64_t prev = op.scaleD ? int64_t(int32_t(old)) : 0;
+          int64_t sum = prev + Pi[row * N + col];
+          // .satfinite clamps to the int32 range; without it the sum wraps.
+          if (in.mods & ModSatFinite)
+            sum = std::min<int64_t>(std::max<int64_t>(sum, INT32_MIN), INT32_MAX);
+          out = uint32_t(sum);
         } else if (halfAccum) {
           float prev = op.scaleD ? halfToFloat(uint16_t(old >> (16 * part))) : 0.0f;
           out |= uint64_t(floatToHalf(prev + P[row * N + col])) << (16 * part);
