@@ -24,6 +24,7 @@ tessel_rt_status aotLaunch(void *, void *, void *const *, int) {
   return TESSEL_RT_INVALID_ARGUMENT;
 }
 void aotUnload(void *) {}
+bool driverRunsPTXOnly() { return false; }
 #else
 tessel_rt_status aotLoad(const char *descriptor, const void *image, size_t size,
                          void *ctx, void **out) {
@@ -33,6 +34,8 @@ tessel_rt_status aotLaunch(void *handle, void *stream, void *const *args, int co
   return tessel_aot_launch(handle, stream, args, count);
 }
 void aotUnload(void *handle) { tessel_aot_unload(handle); }
+/// Tessel's emulator (TESSEL_CUDA_DRIVER=emu) runs PTX, not cubins.
+bool driverRunsPTXOnly() { return tessel_rt_driver_is_emulator() != 0; }
 #endif
 } // namespace
 
@@ -144,7 +147,8 @@ tessel_status tessel_program_load(const tessel_program *program, CUcontext ctx,
   *out = nullptr;
   if (!program || !program->ok)
     return TESSEL_INVALID_ARGUMENT;
-  const std::string &image = program->cubin.empty() ? program->ptx : program->cubin;
+  const std::string &image =
+      program->cubin.empty() || driverRunsPTXOnly() ? program->ptx : program->cubin;
   void *handle = nullptr;
   auto status = tessel_status(aotLoad(program->descriptor.c_str(), image.data(),
                                               image.size(), ctx, &handle));

@@ -244,8 +244,9 @@ std::string Block::describeWaits() const {
       os << "  warp " << w << ": exited\n";
       continue;
     }
-    os << "  warp " << w << ": " << waiting << " thread(s) wait at "
-       << describeLocation(*first, first->cur) << " " << first->waitReason;
+    os << "  warp " << w << " (" << waiting << " thread" << (waiting == 1 ? "" : "s")
+       << " from " << first->linear << "): " << describeInstruction(*this, first->cur) << " "
+       << first->waitReason;
     if (exited)
       os << " (" << exited << " exited)";
     os << "\n";

@@ -85,8 +85,7 @@ void execBar(Thread &t, const Instr &in) {
   }
   if (!arriveOnly) {
     t.state = ThreadState::Blocked;
-    t.waitReason = "at barrier " + std::to_string(id) + " (" + std::to_string(nb.arrived) +
-                   " of " + std::to_string(need) + " threads arrived)";
+    t.waitReason = "at barrier " + std::to_string(id);
   }
 }
 

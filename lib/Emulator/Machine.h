@@ -257,6 +257,8 @@ struct Launch {
 
 /// A failure's position: block, warp, thread, PTX line and source line.
 std::string describeLocation(const Thread &t, uint32_t pc);
+/// An instruction: its PTX line and text, and its source line (.loc).
+std::string describeInstruction(const Block &b, uint32_t pc);
 
 /// Runs `t` until it blocks or exits (Interpreter.cpp).
 void runThread(Thread &t);

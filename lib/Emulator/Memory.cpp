@@ -226,29 +226,34 @@ void Thread::badDestination(const Operand &o) const {
   fail(ErrIllegalInstruction, "the destination is not a register");
 }
 
-std::string describeLocation(const Thread &t, uint32_t pc) {
-  const Block &b = *t.block;
+std::string describeInstruction(const Block &b, uint32_t pc) {
   const Kernel &k = *b.kernel;
   const Module &m = *b.launch->module;
   std::ostringstream os;
-  os << "block (" << b.ctaid[0] << ", " << b.ctaid[1] << ", " << b.ctaid[2] << ") warp "
-     << t.warp << " thread " << t.linear;
-  if (pc < k.code.size()) {
-    const Instr &in = k.code[pc];
-    os << ", PTX line " << in.ptxLine;
-    if (in.ptxLine && in.ptxLine <= m.sourceLines.size()) {
-      std::string text = m.sourceLines[in.ptxLine - 1];
-      size_t s = text.find_first_not_of(" \t");
-      size_t e = text.find_last_not_of(" \t\r");
-      if (s != std::string::npos)
-        os << " `" << text.substr(s, e - s + 1) << "`";
-    }
-    if (in.loc && in.loc < k.locs.size()) {
-      const SourceLoc &l = k.locs[in.loc];
-      std::string file = l.file < m.fileNames.size() ? m.fileNames[l.file] : "?";
-      os << " (" << file << ":" << l.line << ")";
-    }
+  if (pc >= k.code.size())
+    return "the end of the kernel";
+  const Instr &in = k.code[pc];
+  os << "PTX line " << in.ptxLine;
+  if (in.ptxLine && in.ptxLine <= m.sourceLines.size()) {
+    std::string text = m.sourceLines[in.ptxLine - 1];
+    size_t s = text.find_first_not_of(" \t");
+    size_t e = text.find_last_not_of(" \t\r");
+    if (s != std::string::npos)
+      os << " `" << text.substr(s, e - s + 1) << "`";
   }
+  if (in.loc && in.loc < k.locs.size()) {
+    const SourceLoc &l = k.locs[in.loc];
+    std::string file = l.file < m.fileNames.size() ? m.fileNames[l.file] : "?";
+    os << " (" << file << ":" << l.line << ")";
+  }
+  return os.str();
+}
+
+std::string describeLocation(const Thread &t, uint32_t pc) {
+  const Block &b = *t.block;
+  std::ostringstream os;
+  os << "block (" << b.ctaid[0] << ", " << b.ctaid[1] << ", " << b.ctaid[2] << ") warp "
+     << t.warp << " thread " << t.linear << ", " << describeInstruction(b, pc);
   return os.str();
 }
 

@@ -163,11 +163,14 @@ void relock(Block &b, uint32_t wg) {
       lockOp(op);
 }
 
-void issue(Thread &t, const Instr &in, const std::vector<uint32_t> &members) {
-  Block &b = *t.block;
+/// `arrived` is the thread that completed the collective; failures that
+/// concern the whole warpgroup are reported at its first thread.
+void issue(Thread &arrived, const Instr &in, const std::vector<uint32_t> &members) {
+  Block &b = *arrived.block;
   const Kernel &k = *b.kernel;
   Shape s = shapeOf(in);
   Thread &first = b.threads[members[0]];
+  Thread &t = first;
   uint64_t descA = s.aRegs ? 0 : first.val(in.ops[1]);
   uint64_t descB = first.val(in.ops[2]);
   bool scaleD = in.ops[3].kind == Operand::Imm ? in.ops[3].imm != 0 : first.pred(in.ops[3]);
@@ -193,7 +196,7 @@ void issue(Thread &t, const Instr &in, const std::vector<uint32_t> &members) {
     });
   }
   WgmmaOp op;
-  op.pc = t.cur;
+  op.pc = arrived.cur;
   op.members = members;
   op.scaleD = scaleD;
   unsigned ea = elementBytes(s.a), eb = elementBytes(s.b);
@@ -224,7 +227,7 @@ void issue(Thread &t, const Instr &in, const std::vector<uint32_t> &members) {
   }
   std::sort(op.words.begin(), op.words.end());
   op.words.erase(std::unique(op.words.begin(), op.words.end()), op.words.end());
-  AsyncAccess access{&t, "this wgmma.mma_async", t.cur, 0};
+  AsyncAccess access{&t, "this wgmma.mma_async", arrived.cur, 0};
   for (uint32_t w : op.words)
     asyncRead(b, access, w * 4, 4, true);
   if (s.aRegs) {
@@ -245,6 +248,7 @@ void issue(Thread &t, const Instr &in, const std::vector<uint32_t> &members) {
   WarpgroupWgmma &state = b.wgmma->warpgroups[t.warp / 4];
   state.uncommitted.push_back(std::move(op));
   relock(b, t.warp / 4);
+  (void)arrived;
 }
 
 void complete(Block &b, const WgmmaOp &op) {

@@ -1,8 +1,11 @@
 /* The C API (tessel.h) from C: compile kernel sources at run time, get
  * located errors for bad ones, read PTX and the manifest of good ones, then
  * load and launch: "nodriver" expects TESSEL_NO_DRIVER, "fake" runs against
- * the recording stand-in for libcuda.
- *   capi GEMM_SOURCE (nodriver|fake) */
+ * the recording stand-in for libcuda, "emu" runs the GEMM on the emulator
+ * (TESSEL_CUDA_DRIVER=emu) against a CPU product, and shows the errors a
+ * broken launch and a broken kernel (CHECKS_PTX) get.
+ *   capi GEMM_SOURCE (nodriver|fake|emu) [CHECKS_PTX] */
+#include <tessel/runtime.h>
 #include <tessel/tessel.h>
 
 #include <stdio.h>
@@ -42,9 +45,92 @@ static const char *kBroken =
     "            X[0] = undefined_name * 2\n"
     "    return main\n";
 
+/* fp16 bits of small integers and back (the GEMM's inputs and outputs). */
+static unsigned short halfOf(int v) {
+  if (v == 0)
+    return 0;
+  unsigned short sign = v < 0 ? 0x8000 : 0;
+  int a = v < 0 ? -v : v, e = 0;
+  while ((a >> e) > 1)
+    ++e;
+  return (unsigned short)(sign | (unsigned short)((e + 15) << 10) |
+                          (unsigned short)(((a << 10) >> e) & 0x3ff));
+}
+static double halfValue(unsigned short h) {
+  int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  double v = e ? (1.0 + m / 1024.0) * (double)(1 << e) / 32768.0 : m / 16777216.0;
+  return (h & 0x8000) ? -v : v;
+}
+
+/* The GEMM on the emulator: A and B hold small integers, so the product is
+ * exact; then the same launch with C one row short, and a kernel that
+ * deadlocks, each reported with the emulator's located message. */
+static void emulatorRun(tessel_kernel *kernel, const char *checksPtx) {
+  enum { M = 256, N = 256, K = 256 };
+  static unsigned short a[M * K], b[K * N], c[M * N];
+  for (int i = 0; i < M * K; ++i)
+    a[i] = halfOf(i % 7 - 3);
+  for (int i = 0; i < K * N; ++i)
+    b[i] = halfOf(i % 5 - 2);
+  uint64_t da = 0, db = 0, dc = 0, small = 0;
+  EXPECT(tessel_rt_mem_alloc(sizeof a, &da) == TESSEL_RT_SUCCESS);
+  EXPECT(tessel_rt_mem_alloc(sizeof b, &db) == TESSEL_RT_SUCCESS);
+  EXPECT(tessel_rt_mem_alloc(sizeof c, &dc) == TESSEL_RT_SUCCESS);
+  EXPECT(tessel_rt_memcpy_to_device(da, a, sizeof a) == TESSEL_RT_SUCCESS);
+  EXPECT(tessel_rt_memcpy_to_device(db, b, sizeof b) == TESSEL_RT_SUCCESS);
+  CUdeviceptr pa = da, pb = db, pc = dc;
+  void *args[] = {&pa, &pb, &pc};
+  EXPECT(tessel_kernel_launch(kernel, NULL, args, 3) == TESSEL_SUCCESS);
+  EXPECT(tessel_rt_memcpy_to_host(c, dc, sizeof c) == TESSEL_RT_SUCCESS);
+  int wrong = 0;
+  for (int i = 0; i < M && !wrong; ++i)
+    for (int j = 0; j < N; ++j) {
+      double sum = 0;
+      for (int k = 0; k < K; ++k)
+        sum += (double)((i * K + k) % 7 - 3) * (double)((k * N + j) % 5 - 2);
+      if (halfValue(c[i * N + j]) != sum) {
+        printf("C[%d][%d] = %g, expected %g\n", i, j, halfValue(c[i * N + j]), sum);
+        wrong = 1;
+        break;
+      }
+    }
+  EXPECT(!wrong);
+  printf("emulator: the GEMM's 256x256 result is exact\n");
+
+  /* C one row short: the kernel's last row of stores falls past it. */
+  EXPECT(tessel_rt_mem_alloc(sizeof c - N * 2, &small) == TESSEL_RT_SUCCESS);
+  pc = small;
+  EXPECT(tessel_kernel_launch(kernel, NULL, args, 3) == TESSEL_DRIVER_ERROR);
+  printf("launch with a short C: %s\n", tessel_last_error());
+  EXPECT(strstr(tessel_last_error(), "an illegal memory access was encountered") != NULL);
+  EXPECT(strstr(tessel_last_error(), "bytes past the end of the 130560-byte allocation") != NULL);
+  EXPECT(strstr(tessel_last_error(), "gemm.py:") != NULL);
+  tessel_rt_mem_free(da);
+  tessel_rt_mem_free(db);
+  tessel_rt_mem_free(dc);
+  tessel_rt_mem_free(small);
+
+  /* A kernel that deadlocks, through the runtime's C API. */
+  char *ptx = readFile(checksPtx);
+  EXPECT(ptx != NULL);
+  tessel_rt_kernel *deadlock = NULL;
+  EXPECT(tessel_rt_kernel_create(ptx, strlen(ptx) + 1, "deadlock", 64, 0, &deadlock) ==
+         TESSEL_RT_SUCCESS);
+  const uint32_t grid[3] = {1, 1, 1};
+  EXPECT(tessel_rt_launch(deadlock, grid, NULL, NULL) == TESSEL_RT_DRIVER_ERROR);
+  printf("deadlock: %s\n", tessel_rt_last_error());
+  EXPECT(strstr(tessel_rt_last_error(),
+                "deadlock in block (0, 0, 0): every live thread waits and nothing is in "
+                "flight") != NULL);
+  EXPECT(strstr(tessel_rt_last_error(), "`bar.sync \t1, 64;` (kernel.py:4) at barrier 1") !=
+         NULL);
+  tessel_rt_kernel_destroy(deadlock);
+  free(ptx);
+}
+
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    printf("usage: capi GEMM_SOURCE (nodriver|fake)\n");
+  if (argc < 3 || (strcmp(argv[2], "emu") == 0 && argc != 4)) {
+    printf("usage: capi GEMM_SOURCE (nodriver|fake|emu) [CHECKS_PTX]\n");
     return 2;
   }
   tessel_program *program = NULL;
@@ -94,6 +180,11 @@ int main(int argc, char **argv) {
   printf("load: %s\n", tessel_status_string(status));
   if (strcmp(argv[2], "nodriver") == 0) {
     EXPECT(status == TESSEL_NO_DRIVER && kernel == NULL);
+  } else if (strcmp(argv[2], "emu") == 0) {
+    EXPECT(status == TESSEL_SUCCESS && kernel != NULL);
+    if (kernel)
+      emulatorRun(kernel, argv[3]);
+    tessel_kernel_unload(kernel);
   } else {
     EXPECT(status == TESSEL_SUCCESS && kernel != NULL);
     CUdeviceptr a = 0x10000, b = 0x20008, c = 0x30000;

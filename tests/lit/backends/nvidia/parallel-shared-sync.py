@@ -15,6 +15,8 @@
 # RUN: FileCheck %s --check-prefix=HIST < %t/histogram.ptx
 # RUN: tesselc %s --entry row_sums --emit ptx -o %t
 # RUN: FileCheck %s --check-prefix=ROWS < %t/row_sums.ptx
+# Instructions are compared with PTX's .loc lines (source positions) between
+# them allowed: `CHECK-NOT: {{^[[:space:]]+[a-z]}}` is "no instruction in between".
 # CHECK-LABEL: .visible .entry shift_add(
 # The first loop: X into a (times 2) as vectors, no barrier inside.
 # CHECK: ld.global.v4.b32
@@ -24,15 +26,18 @@
 # CHECK: ld.global.v4.b32
 # CHECK-NOT: bar.sync
 # CHECK: st.shared.v4.b32
-# CHECK-NEXT: bar.sync 0;
+# CHECK-NOT: {{^[[:space:]]+[a-z]}}
+# CHECK: bar.sync 0;
 # The second loop: b[j] = a[j] + a[j - 1]; a[j] and b[j] as vectors.
-# CHECK-NEXT: ld.shared.v4.b32
+# CHECK-NOT: {{^[[:space:]]+[a-z]}}
+# CHECK: ld.shared.v4.b32
 # CHECK: ld.shared.b32
 # CHECK-NOT: bar.sync
 # CHECK: st.shared.v4.b32
 # CHECK-NOT: bar.sync
 # CHECK: st.shared.v4.b32
-# CHECK-NEXT: bar.sync 0;
+# CHECK-NOT: {{^[[:space:]]+[a-z]}}
+# CHECK: bar.sync 0;
 # The third loop reads b into Y.
 # CHECK-NOT: bar.sync
 # CHECK: st.global.v4.b32
