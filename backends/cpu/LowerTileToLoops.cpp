@@ -297,16 +297,61 @@ void lowerReduce(IRRewriter &rewriter, ReduceOp op) {
 }
 
 /// Blocks run one after another on the CPU, so a plain read-modify-write is
-/// atomic with respect to every other block.
+/// atomic with respect to every other block. Past a tensor's edge it adds
+/// nothing, as stores there are dropped.
 void lowerAtomicAdd(IRRewriter &rewriter, AtomicAddOp op) {
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
-  Value old = memref::LoadOp::create(rewriter, loc, op.getDst(), op.getIndices());
-  Value sum = isa<FloatType>(old.getType())
-                  ? (Value)arith::AddFOp::create(rewriter, loc, old, op.getValue())
-                  : (Value)arith::AddIOp::create(rewriter, loc, old, op.getValue());
-  memref::StoreOp::create(rewriter, loc, sum, op.getDst(), op.getIndices());
+  auto add = [&](OpBuilder &b, Location loc) {
+    Value old = memref::LoadOp::create(b, loc, op.getDst(), op.getIndices());
+    Value sum = isa<FloatType>(old.getType())
+                    ? (Value)arith::AddFOp::create(b, loc, old, op.getValue())
+                    : (Value)arith::AddIOp::create(b, loc, old, op.getValue());
+    memref::StoreOp::create(b, loc, sum, op.getDst(), op.getIndices());
+  };
+  if (getMemoryScope(op.getDst().getType()) == MemoryScope::Global) {
+    SmallVector<Value> indices(op.getIndices());
+    scf::IfOp::create(rewriter, loc, inBounds(rewriter, loc, op.getDst(), indices),
+                      [&](OpBuilder &b, Location loc) {
+                        add(b, loc);
+                        scf::YieldOp::create(b, loc);
+                      });
+  } else {
+    add(rewriter, loc);
+  }
   rewriter.eraseOp(op);
+}
+
+/// Element loads and stores a kernel makes on global tensors: past the
+/// tensor's edge a load reads zero and a store is dropped, as tile copies
+/// do (and as the cuda target does).
+void guardElementAccess(IRRewriter &rewriter, Operation *op) {
+  Location loc = op->getLoc();
+  rewriter.setInsertionPoint(op);
+  if (auto load = dyn_cast<memref::LoadOp>(op)) {
+    SmallVector<Value> indices(load.getIndices());
+    Type elt = load.getType();
+    auto ifOp = scf::IfOp::create(
+        rewriter, loc, inBounds(rewriter, loc, load.getMemref(), indices),
+        [&](OpBuilder &b, Location loc) {
+          scf::YieldOp::create(
+              b, loc, ValueRange{memref::LoadOp::create(b, loc, load.getMemref(), indices)});
+        },
+        [&](OpBuilder &b, Location loc) {
+          scf::YieldOp::create(b, loc, ValueRange{zeroOf(b, loc, elt)});
+        });
+    rewriter.replaceOp(load, ifOp.getResults());
+    return;
+  }
+  auto store = cast<memref::StoreOp>(op);
+  SmallVector<Value> indices(store.getIndices());
+  scf::IfOp::create(rewriter, loc, inBounds(rewriter, loc, store.getMemref(), indices),
+                    [&](OpBuilder &b, Location loc) {
+                      memref::StoreOp::create(b, loc, store.getValueToStore(),
+                                              store.getMemref(), indices);
+                      scf::YieldOp::create(b, loc);
+                    });
+  rewriter.eraseOp(store);
 }
 
 /// A scalar as vector.print can print it: f32, or a 64-bit integer.
@@ -377,6 +422,20 @@ struct TileLowerToLoopsPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     IRRewriter rewriter(&getContext());
+
+    // The kernel's own element accesses of global tensors, before the
+    // leaves below add loads and stores of their own.
+    SmallVector<Operation *> elementAccesses;
+    module.walk([&](Operation *op) {
+      if (!isa<memref::LoadOp, memref::StoreOp>(op) || !op->getParentOfType<KernelOp>())
+        return;
+      Value memref = isa<memref::LoadOp>(op) ? cast<memref::LoadOp>(op).getMemref()
+                                              : cast<memref::StoreOp>(op).getMemref();
+      if (getMemoryScope(cast<MemRefType>(memref.getType())) == MemoryScope::Global)
+        elementAccesses.push_back(op);
+    });
+    for (Operation *op : elementAccesses)
+      guardElementAccess(rewriter, op);
 
     // Leaf operations first, while the scopes still tell global from on-chip.
     SmallVector<Operation *> leaves;

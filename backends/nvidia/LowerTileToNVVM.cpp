@@ -541,8 +541,6 @@ private:
   Value elementGuard(const Buffer &buf, ValueRange oldIndices, ArrayRef<Value> index);
   /// `load()` when `guard` holds, else zero (no guard: just `load()`).
   Value guarded(Value guard, Type type, llvm::function_ref<Value()> load);
-  /// Emits the store(s) under `guard` (none: unconditionally).
-  void storeIf(Value guard, llvm::function_ref<void()> emitStore);
 
   // Synchronization.
   void barrier();
@@ -2908,26 +2906,24 @@ LogicalResult KernelEmitter::emitStore(memref::StoreOp op) {
     if (lane == 0)
       laneVectors->guards[op] = elementGuard(buf, op.getIndices(), *idx);
     if (lane + 1 == lanes)
-      storeIf(laneVectors->guards[op], [&] {
+      guarded(laneVectors->guards[op], [&] {
         LLVM::StoreOp::create(b, loc, vec, laneVectors->address[op], lanes * byteWidth(elt));
       });
     return success();
   }
   Value address = elementAddress(buf, *idx);
-  storeIf(elementGuard(buf, op.getIndices(), *idx), [&] { store(*value, address); });
+  Value guard = elementGuard(buf, op.getIndices(), *idx);
+  // Outside a T.Parallel every thread runs the kernel's scalar code: one
+  // store of the (same) value is enough, and stores by every thread would
+  // race with the others' reads of the tensor.
+  if (buf.space == Space::Global && !parallelDepth && !parallel) {
+    Value threadZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
+    guard = guard ? (Value)arith::AndIOp::create(b, loc, guard, threadZero) : threadZero;
+  }
+  guarded(guard, [&] { store(*value, address); });
   return success();
 }
 
-void KernelEmitter::storeIf(Value guard, llvm::function_ref<void()> emitStore) {
-  if (!guard) {
-    emitStore();
-    return;
-  }
-  auto ifOp = scf::IfOp::create(b, loc, TypeRange{}, guard, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPoint(ifOp.getThenRegion().front().getTerminator());
-  emitStore();
-}
 
 LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
   const Buffer *dstBuf = bufferOf(op.getDst(), op);
@@ -2956,7 +2952,14 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
         b, loc, arith::CmpIPredicate::eq,
         arith::AndIOp::create(b, loc, tid, cst(parallel->anchor->replicaMask())),
         cst(0));
-  guarded(firstReplica, [&] {
+  // Outside a T.Parallel every thread runs the scalar code: one adds.
+  if (!parallelDepth && !parallel)
+    firstReplica = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
+  // Past a global tensor's edge nothing is added, as stores there are dropped.
+  Value inside = elementGuard(buf, op.getIndices(), *idx);
+  Value cond = firstReplica && inside ? arith::AndIOp::create(b, loc, firstReplica, inside)
+                                      : firstReplica ? firstReplica : inside;
+  guarded(cond, [&] {
     LLVM::AtomicRMWOp::create(
         b, loc, isa<FloatType>(t) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add,
         elementAddress(buf, *idx), *value, LLVM::AtomicOrdering::monotonic);

@@ -393,9 +393,24 @@ public:
       return Value::none();
     }
     // A tile added into a region starting at dst: one atomic per element.
+    // The tile's dimensions run along the region's slices (O[0:S, h, 0:D]
+    // takes an S x D tile), or along its last dimensions when the region
+    // is given by its corner (O[b, h, 0]), as T.copy reads them.
     auto srcType = cast<MemRefType>(value.ir.getType());
     if (srcType.getRank() > dstType.getRank())
       return error(a.locs[1], "T.atomic_add's source has higher rank than its destination");
+    SmallVector<int64_t> along;
+    if (dst.kind == Value::Kind::Region)
+      for (int64_t d = 0; d < dstType.getRank(); ++d)
+        if (!dst.dims[d].point)
+          along.push_back(d);
+    if (along.empty())
+      for (int64_t d = dstType.getRank() - srcType.getRank(); d < dstType.getRank(); ++d)
+        along.push_back(d);
+    if (int64_t(along.size()) != srcType.getRank())
+      return error(a.locs[1], "T.atomic_add adds a rank-" + std::to_string(srcType.getRank()) +
+                                  " tile into a region with " + std::to_string(along.size()) +
+                                  " sliced dimensions");
     auto par = tile::ParallelOp::create(b(), at(loc), b().getDenseI64ArrayAttr(srcType.getShape()));
     mlir::Block *body = new mlir::Block();
     par.getBody().push_back(body);
@@ -407,9 +422,8 @@ public:
     mlir::Value x = memref::LoadOp::create(b(), at(loc), value.ir, ivs);
     x = e.castTo(x, dstType.getElementType(), loc);
     SmallVector<mlir::Value> idx(base);
-    int64_t lead = dstType.getRank() - srcType.getRank();
     for (int64_t i = 0; i < srcType.getRank(); ++i)
-      idx[lead + i] = arith::AddIOp::create(b(), at(loc), base[lead + i], ivs[i]);
+      idx[along[i]] = arith::AddIOp::create(b(), at(loc), base[along[i]], ivs[i]);
     tile::AtomicAddOp::create(b(), at(loc), x, dst.ir, idx);
     tile::YieldOp::create(b(), at(loc));
     return Value::none();

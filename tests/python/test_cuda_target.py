@@ -60,10 +60,21 @@ def test_cubin_and_registers_when_ptxas_is_present():
     assert plain.threads == 128 and plain.register_split == []
 
 
-def test_host_arrays_are_refused_by_name():
+def test_arguments_that_are_no_tensors_are_refused_by_name():
     kernel = cuda_gemm()
     a = np.zeros((256, 256), np.float16)
-    with pytest.raises(TypeError, match="argument 'A' must be a CUDA tensor"):
+    with pytest.raises(TypeError, match="argument 'A' must be a CUDA tensor .* or a numpy "
+                                        "array, got list"):
+        kernel(a.tolist(), a)
+
+
+def test_numpy_arrays_need_a_driver():
+    # numpy arrays are copied to device memory: with no driver, that says so.
+    if _cuda.library().tessel_rt_init() == 0:
+        pytest.skip("a CUDA driver is usable here (tests/emulator runs numpy on one)")
+    kernel = cuda_gemm()
+    a = np.zeros((256, 256), np.float16)
+    with pytest.raises(_cuda.CUDAError, match="no CUDA driver found"):
         kernel(a, a)
 
 
@@ -262,6 +273,9 @@ class RecordingRuntime:
         self.launches, self.tensor_maps = [], []
 
     def tessel_rt_kernel_create(self, image, size, name, threads, shared, out):
+        return 0
+
+    def tessel_rt_driver_is_emulator(self):
         return 0
 
     def tessel_rt_check_tensor(self, *args):
