@@ -5,7 +5,8 @@
 // API, launches both and checks them against a reference computed here on
 // the CPU. No Python and no CUDA toolkit are involved at run time; the
 // driver itself is opened with dlopen, so on a machine without one the
-// program says so and exits cleanly.
+// program says so and exits cleanly (TESSEL_CUDA_DRIVER=emu runs it on
+// Tessel's emulator instead).
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -32,8 +34,15 @@ struct Driver {
   int (*copyToHost)(void *, CUdeviceptr, size_t) = nullptr;
   int (*synchronize)() = nullptr;
 
+  /// The driver the kernels' runtime opens too: $TESSEL_CUDA_DRIVER (a
+  /// path, or "emu" for Tessel's emulator), else libcuda.so.1.
   bool open() {
-    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    const char *name = std::getenv("TESSEL_CUDA_DRIVER");
+    if (!name || !*name)
+      name = "libcuda.so.1";
+    else if (std::strcmp(name, "emu") == 0)
+      name = "libtessel_emu.so";
+    void *lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
     if (!lib)
       return false;
     memAlloc = reinterpret_cast<decltype(memAlloc)>(dlsym(lib, "cuMemAlloc_v2"));
