@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tessel
+import tessel.language as T
 from flash_attention.flash_attention import flash_attention
 from flash_attention.reference import attention
 from gemm.gemm import matmul
@@ -57,4 +58,71 @@ def test_flash_attention(d, causal, seq):
     q, k, v = (rng.standard_normal((1, seq, 2, d)).astype(np.float16) for _ in range(3))
     out = cuda(flash_attention)(1, 2, seq, d, is_causal=causal)(q, k, v)
     np.testing.assert_allclose(out.astype(np.float64), attention(q, k, v, causal),
+                               rtol=1e-2, atol=1e-2)
+
+
+@tessel.jit(out_idx=[-1], target="cuda")
+def scaled_prefix(n=64):
+    # Scalar parameters of every kind a launch passes by value, and a bool.
+    @T.prim_func
+    def main(X: T.Tensor((n,), "float32"), alpha: T.float32, count: T.int32,
+             offset: T.int64, beta: T.float64, negate: T.bool, Y: T.Tensor((n,), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            for i in T.Parallel(n):
+                v = X[i] * alpha + T.cast(offset, "float32") + T.cast(beta, "float32")
+                Y[i] = T.if_then_else(i < count, T.if_then_else(negate, -v, v), 0.0)
+
+    return main
+
+
+def test_scalar_parameters():
+    kernel = scaled_prefix()
+    x = np.random.default_rng(4).standard_normal(64).astype(np.float32)
+    want = x * np.float32(2.5) + np.float32(3) + np.float32(0.25)
+    want[10:] = 0
+    np.testing.assert_allclose(kernel(x, 2.5, 10, 3, 0.25, False), want, rtol=1e-6)
+    np.testing.assert_allclose(kernel(x, np.float32(2.5), np.int64(10), 3, 0.25, True), -want,
+                               rtol=1e-6)
+
+
+@tessel.jit(target="cuda")
+def prints(N=8):
+    @T.prim_func
+    def main(X: T.Tensor((N,), "float32")):
+        with T.Kernel(2, threads=128) as bx:
+            s = T.alloc_shared((4,), "float32")
+            for i in T.Parallel(4):
+                s[i] = X[i] * 2.0
+            T.print(X[0], msg="first 100%")
+            T.print(s, msg="s")
+
+    return main
+
+
+def test_print(capfd):
+    prints()(np.arange(1, 9, dtype=np.float32))
+    lines = capfd.readouterr().out.splitlines()
+    # Every thread prints the scalar; thread 0 of each block the shared tile,
+    # an element a line, after the barrier that orders the writes.
+    for block in (0, 1):
+        first = ["first 100%% [block %d 0 0 thread %d] 1" % (block, t) for t in range(128)]
+        assert sorted(l for l in lines if l.startswith("first 100%% [block %d " % block)) == \
+            sorted(first)
+        tile = ["s [block %d 0 0 thread 0] [%d] %d" % (block, i, 2 * (i + 1)) for i in range(4)]
+        assert [l for l in lines if l.startswith("s [block %d " % block)] == tile
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_shuffled_schedules(seed, monkeypatch):
+    # Threads interleave at random points between synchronizations and async
+    # copies land at random legal points: the results stay the same.
+    monkeypatch.setenv("TESSEL_EMU_SEED", str(seed))
+    a, b = gemm_inputs(200, 128, 192, "float16", seed=seed)
+    c = cuda(matmul)(200, 128, 192)(a, b)
+    np.testing.assert_allclose(c.astype(np.float32), a.astype(np.float32) @ b.astype(np.float32),
+                               rtol=2e-3, atol=2e-3)
+    rng = np.random.default_rng(seed)
+    q, k, v = (rng.standard_normal((1, 128, 1, 64)).astype(np.float16) for _ in range(3))
+    out = cuda(flash_attention)(1, 1, 128, 64, is_causal=True)(q, k, v)
+    np.testing.assert_allclose(out.astype(np.float64), attention(q, k, v, True),
                                rtol=1e-2, atol=1e-2)
