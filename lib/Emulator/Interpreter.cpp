@@ -112,7 +112,8 @@ void runThread(Thread &t) {
     if (t.lockedCount)
       t.checkLocked(in);
     if (trace && t.lane == 0)
-      std::fprintf(trace, "warp %u pc %u line %u\n", t.warp, t.cur, in.ptxLine);
+      std::fprintf(trace, "warp %u: %s\n", t.warp,
+                   describeInstruction(*t.block, t.cur).c_str());
     if (in.guard != kNoReg && (t.r[in.guard] != 0) == in.guardNeg)
       continue;
     in.exec(t, in);

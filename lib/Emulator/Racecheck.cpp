@@ -14,7 +14,7 @@ void racecheckInit(Block &b) {
   s->clocks.assign(size_t(s->threads) * s->threads, 0);
   for (uint32_t t = 0; t < s->threads; ++t)
     s->clock(t)[t] = 1;
-  s->words.resize(b.shadow.size());
+  s->words.resize(b.sharedMem.size());
   b.race = std::move(s);
 }
 
@@ -51,7 +51,7 @@ void racecheckAccess(Thread &t, Space space, uint64_t address, unsigned bytes, b
       return;
     const Thread &o = b.threads[other.thread];
     t.fail(ErrIllegalAddress,
-           std::string("shared-memory race (") + kind + ") at " + hex(word * 4) + ": this " +
+           std::string("shared-memory race (") + kind + ") at " + hex(word) + ": this " +
                (write ? "write" : "read") + " and the " +
                (std::string(kind) == "read after write" || std::string(kind) == "write after write"
                     ? "write"
@@ -59,7 +59,7 @@ void racecheckAccess(Thread &t, Space space, uint64_t address, unsigned bytes, b
                " by " + describeLocation(o, other.pc) +
                " are not ordered by any barrier or mbarrier");
   };
-  for (uint32_t w = uint32_t(address / 4); w < (address + bytes + 3) / 4 && w < s->words.size(); ++w) {
+  for (uint32_t w = uint32_t(address); w < address + bytes && w < s->words.size(); ++w) {
     RaceState::Word &word = s->words[w];
     if (write) {
       check(word.write, "write after write", w);

@@ -23,6 +23,7 @@ struct RaceState {
   struct Access {
     uint32_t thread = 0xffffffffu, clock = 0, pc = 0;
   };
+  /// Per shared byte: threads may write neighbouring bytes of one word.
   struct Word {
     Access write, read;
   };
