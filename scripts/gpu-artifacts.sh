@@ -1,10 +1,36 @@
 #!/usr/bin/env bash
 # Compiles the kernels scripts/gpu-check.sh runs, on this (build) machine:
-#   scripts/gpu-artifacts.sh OUT_DIR
+#   scripts/gpu-artifacts.sh OUT_DIR           the real shapes, to check and time
+#   scripts/gpu-artifacts.sh --small OUT_DIR   the small set: every kind of kernel at
+#                                              shapes that run in seconds, run on the
+#                                              emulator here (its results travel with
+#                                              them), the fidelity suite's launches
+#                                              and the embedded launchers
 # Each kernel gives NAME.ptx, NAME.cubin (when ptxas is present) and NAME.json.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-OUT="${1:?usage: scripts/gpu-artifacts.sh OUT_DIR}"
+if [ "${1:-}" = "--small" ]; then
+  OUT="${2:?usage: scripts/gpu-artifacts.sh --small OUT_DIR}"
+  mkdir -p "$OUT"
+  export TESSEL_BUILD_DIR="${TESSEL_BUILD_DIR:-$ROOT/build}"
+  TESSEL_CUDA_DRIVER=emu python3 "$ROOT/tests/gpu/small_set.py" prepare "$OUT/small"
+  if command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; then
+    PATH="$PATH:/usr/local/cuda/bin" python3 "$ROOT/tests/emulator/fidelity/bundle.py" export \
+      "$OUT/fidelity"
+  else
+    echo "nvcc not found: the fidelity suite's launches are not exported"
+  fi
+  TESSELC="${TESSELC:-$TESSEL_BUILD_DIR/bin/tesselc}"
+  mkdir -p "$OUT/embed"
+  "$TESSELC" "$ROOT/examples/gemm/gemm.py" --entry matmul -D M=256 -D N=256 -D K=256 \
+    --emit header,object -o "$OUT/embed"
+  "$TESSELC" "$ROOT/examples/flash_attention/flash_attention.py" --entry flash_attention \
+    -D batch=1 -D heads=2 -D seq_len=128 -D dim=64 --emit header,object -o "$OUT/embed"
+  echo "compiled embed/ launchers"
+  du -sh "$OUT"
+  exit 0
+fi
+OUT="${1:?usage: scripts/gpu-artifacts.sh [--small] OUT_DIR}"
 TESSELC="${TESSELC:-$ROOT/build/bin/tesselc}"
 EMIT=ptx,manifest
 if [ -n "$("$TESSELC" --help >/dev/null; command -v ptxas || ls /usr/local/cuda/bin/ptxas 2>/dev/null || true)" ]; then

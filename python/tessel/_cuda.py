@@ -7,6 +7,7 @@ $TESSEL_RUNTIME_LIB, else next to the compiler extension's libraries.
 
 import ctypes
 import os
+from typing import Dict
 
 _lib = None
 
@@ -115,6 +116,39 @@ class DeviceBuffer:
         if self.pointer and _lib is not None:
             _lib.tessel_rt_mem_free(self.pointer)
             self.pointer = 0
+
+
+_GRID_OPS = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "floordiv": lambda a, b: a // b, "ceildiv": lambda a, b: -(-a // b),
+    "rem": lambda a, b: a % b, "min": min, "max": max,
+}
+
+
+def grid_extent(text: str, dims: Dict[str, int]) -> int:
+    """Evaluates a manifest grid expression ("ceildiv(m, 64)") over the
+    launch's dynamic dimensions."""
+    import re
+
+    tokens = re.findall(r"-?\d+|[A-Za-z_][A-Za-z0-9_]*|[(),]", text)
+    pos = 0
+
+    def parse() -> int:
+        nonlocal pos
+        token = tokens[pos]
+        pos += 1
+        if token.lstrip("-").isdigit():
+            return int(token)
+        if pos < len(tokens) and tokens[pos] == "(":
+            pos += 1
+            lhs = parse()
+            pos += 1  # ","
+            rhs = parse()
+            pos += 1  # ")"
+            return _GRID_OPS[token](lhs, rhs)
+        return dims[token]
+
+    return parse()
 
 
 # Element types as the runtime's tessel_rt_tma_dtype numbers them.

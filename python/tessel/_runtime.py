@@ -73,37 +73,7 @@ def scalar_bits(value: Any, param: Any, kernel: str) -> int:
     return int.from_bytes(array.tobytes(), "little")
 
 
-_GRID_OPS = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-    "floordiv": lambda a, b: a // b, "ceildiv": lambda a, b: -(-a // b),
-    "rem": lambda a, b: a % b, "min": min, "max": max,
-}
-
-
-def grid_extent(text: str, dims: Dict[str, int]) -> int:
-    """Evaluates a manifest grid expression ("ceildiv(m, 64)") over the
-    launch's dynamic dimensions."""
-    import re
-
-    tokens = re.findall(r"-?\d+|[A-Za-z_][A-Za-z0-9_]*|[(),]", text)
-    pos = 0
-
-    def parse() -> int:
-        nonlocal pos
-        token = tokens[pos]
-        pos += 1
-        if token.lstrip("-").isdigit():
-            return int(token)
-        if pos < len(tokens) and tokens[pos] == "(":
-            pos += 1
-            lhs = parse()
-            pos += 1  # ","
-            rhs = parse()
-            pos += 1  # ")"
-            return _GRID_OPS[token](lhs, rhs)
-        return dims[token]
-
-    return parse()
+from tessel._cuda import grid_extent  # noqa: E402 (re-exported for the jit)
 
 
 def _raw_view(array: np.ndarray) -> np.ndarray:
