@@ -18,6 +18,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ART="${1:?usage: scripts/gpu-check.sh ARTIFACT_DIR}"
+ART="$(cd "$ART" && pwd)"
 BUILD="${TESSEL_RUNTIME_BUILD:-/tmp/tessel-runtime-build}"
 cmake -S "$ROOT/lib/Runtime" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j >/dev/null
