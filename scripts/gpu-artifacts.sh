@@ -36,6 +36,7 @@ EMIT=ptx,manifest
 if [ -n "$("$TESSELC" --help >/dev/null; command -v ptxas || ls /usr/local/cuda/bin/ptxas 2>/dev/null || true)" ]; then
   EMIT=ptx,cubin,manifest
 fi
+EMIT="${TESSEL_ARTIFACTS_EMIT:-$EMIT}" # e.g. ptx,manifest: no cubins (faster)
 mkdir -p "$OUT"
 compile() { # [SUBDIR/]name file entry defines... (TESSEL_FLAGS: extra tesselc flags)
   local name=$1 file=$2 entry=$3; shift 3

@@ -553,8 +553,10 @@ private:
               bindMemory(in, d) || bindControl(in, d) || bindSync(in, d) ||
               bindAsync(in, d) || bindWgmma(in, d) || bindMma(in, d);
     }
-    if (!bound)
+    if (!bound) {
       in.exec = execUnsupported;
+      in.flags |= FlagUnsupported;
+    }
     return in;
   }
 

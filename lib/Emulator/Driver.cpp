@@ -191,6 +191,30 @@ CUresult launch(FunctionHandle *f, const unsigned grid[3], const unsigned block[
 
 EXPORT const char *tesselEmuLastError() { return lastError.c_str(); }
 
+/// The instructions of a PTX module the emulator does not run, a line each
+/// ("PTX line N: `text`"), "" when it runs them all; a module it cannot
+/// read gives its parse error. Valid until the thread's next call.
+EXPORT const char *tesselEmuUnsupported(const char *ptx) {
+  static thread_local std::string report;
+  report.clear();
+  try {
+    std::unique_ptr<Module> m = loadModule(ptx ? ptx : "");
+    for (const auto &k : m->kernels)
+      for (const Instr &in : k->code)
+        if (in.flags & FlagUnsupported) {
+          std::string text = in.ptxLine <= m->sourceLines.size() ? m->sourceLines[in.ptxLine - 1] : "";
+          size_t b = text.find_first_not_of(" \t");
+          report += "PTX line " + std::to_string(in.ptxLine) + ": `" +
+                    (b == std::string::npos ? "" : text.substr(b)) + "`\n";
+        }
+    for (const auto &[name, address] : m->globalAddress)
+      deviceMemory().removeRange(address);
+  } catch (const EmuError &e) {
+    report = e.what();
+  }
+  return report.c_str();
+}
+
 /// Sets the register count a kernel starts with (what ptxas reported), so
 /// setmaxnreg is checked against it.
 EXPORT CUresult tesselEmuSetLaunchRegisters(void *function, int registers) {

@@ -142,6 +142,8 @@ void execUnsupportedCall(Thread &t, const Instr &) {
 void bindCall(Instr &in, const std::string &function) {
   in.op = OpCall;
   in.exec = function == "vprintf" ? execVprintf : execUnsupportedCall;
+  if (function != "vprintf")
+    in.flags |= FlagUnsupported;
 }
 
 bool bindControl(Instr &in, const DecodedOpcode &d) {

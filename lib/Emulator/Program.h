@@ -108,6 +108,8 @@ enum InstrFlag : uint8_t {
   /// It reads or writes a register some wgmma.mma_async uses as its
   /// accumulator or A fragment (wgmma.fence must come between).
   FlagTouchesWgmmaReg = 1,
+  /// The emulator does not run it: executing it fails the launch.
+  FlagUnsupported = 2,
 };
 
 struct Instr {

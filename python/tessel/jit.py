@@ -213,6 +213,9 @@ class Kernel:
         from tessel import _cuda_cache, _tessel
 
         arch = self.target.split(":", 1)[1] if ":" in self.target else "sm_90a"
+        # Without ptxas the kernel is PTX alone, which the driver's JIT (or
+        # the emulator) loads.
+        cubin = cubin and bool(_tessel.find_ptxas())
         # The kernel as it runs comes from the disk cache when an earlier
         # process compiled it (the LLVM IR view is always compiled).
         cache_key = None

@@ -126,3 +126,14 @@ def test_shuffled_schedules(seed, monkeypatch):
     out = cuda(flash_attention)(1, 1, 128, 64, is_causal=True)(q, k, v)
     np.testing.assert_allclose(out.astype(np.float64), attention(q, k, v, True),
                                rtol=1e-2, atol=1e-2)
+
+
+def test_without_ptxas(monkeypatch):
+    # No ptxas: the kernel is PTX only (DESIGN 1), and it runs.
+    monkeypatch.setenv("TESSEL_PTXAS", "/nonexistent/ptxas")
+    kernel = cuda(matmul)(128, 128, 64)
+    compiled = kernel._cuda()
+    assert not compiled.cubin and ".entry matmul" in compiled.ptx
+    a, b = gemm_inputs(128, 128, 64, "float16", seed=5)
+    np.testing.assert_allclose(kernel(a, b).astype(np.float32),
+                               a.astype(np.float32) @ b.astype(np.float32), rtol=2e-3, atol=2e-3)
