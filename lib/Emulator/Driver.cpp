@@ -46,6 +46,9 @@ struct Event {
 };
 
 thread_local std::string lastError;
+/// The calling thread's last launch: thread-instructions run, seconds taken.
+thread_local uint64_t lastInstructions = 0;
+thread_local double lastSeconds = 0;
 thread_local Context *current = nullptr;
 Context primary;
 std::mutex handlesMutex;
@@ -179,10 +182,14 @@ CUresult launch(FunctionHandle *f, const unsigned grid[3], const unsigned block[
     return fail(ErrInvalidValue, "launching '" + k.name + "' without its parameters");
   }
   l.options = Options::fromEnvironment();
-  return guarded([&] {
+  auto start = std::chrono::steady_clock::now();
+  CUresult r = guarded([&] {
     l.run();
     return Success;
   });
+  lastInstructions = l.instructions;
+  lastSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
 }
 
 } // namespace
@@ -190,6 +197,15 @@ CUresult launch(FunctionHandle *f, const unsigned grid[3], const unsigned block[
 #define EXPORT extern "C" __attribute__((visibility("default")))
 
 EXPORT const char *tesselEmuLastError() { return lastError.c_str(); }
+
+/// What the calling thread's last launch cost: thread-instructions executed
+/// (every thread's, every block's) and seconds of wall time.
+EXPORT void tesselEmuLastLaunchStats(uint64_t *instructions, double *seconds) {
+  if (instructions)
+    *instructions = lastInstructions;
+  if (seconds)
+    *seconds = lastSeconds;
+}
 
 /// The instructions of a PTX module the emulator does not run, a line each
 /// ("PTX line N: `text`"), "" when it runs them all; a module it cannot

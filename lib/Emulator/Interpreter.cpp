@@ -208,6 +208,10 @@ void runBlock(Launch &l, uint32_t linearBlock) {
   b.live = threads;
   b.run();
   checkWgmmaAtExit(b);
+  uint64_t steps = 0;
+  for (const Thread &t : b.threads)
+    steps += t.steps;
+  l.instructions += steps;
 }
 
 } // namespace

@@ -20,6 +20,7 @@
 #include "lib/Emulator/Errors.h"
 #include "lib/Emulator/Program.h"
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -248,6 +249,7 @@ struct Launch {
   std::vector<uint8_t> params;
   Options options;
   std::string printed;          ///< vprintf output, written at the end
+  std::atomic<uint64_t> instructions{0}; ///< executed by every thread of every block
   std::mutex printMutex;
   FILE *trace = nullptr;
 

@@ -99,12 +99,15 @@ int32_t toInt(DType t, uint32_t bits) {
   return t == DType::S8 ? int32_t(int8_t(bits)) : int32_t(uint8_t(bits));
 }
 
-std::vector<uint32_t> warpgroupMembers(const Thread &t) {
-  std::vector<uint32_t> m;
-  uint32_t first = t.warp / 4 * 128;
-  for (uint32_t i = first; i < first + 128 && i < t.block->threads.size(); ++i)
-    m.push_back(i);
-  return m;
+/// The threads of t's warpgroup, computed once per block.
+const std::vector<uint32_t> &warpgroupMembers(const Thread &t) {
+  Block &b = *t.block;
+  uint32_t wg = t.warp / 4;
+  std::vector<uint32_t> &members = b.wgmma->members[wg];
+  if (members.empty())
+    for (uint32_t i = wg * 128; i < wg * 128 + 128 && i < b.threads.size(); ++i)
+      members.push_back(i);
+  return members;
 }
 
 void setBit(std::vector<uint64_t> &bits, uint32_t slot) {
@@ -140,27 +143,30 @@ void fragmentA(DType a, unsigned q, unsigned reg, unsigned part, unsigned &row, 
     k = 4 * tq + part + 16 * (reg >> 1);
 }
 
+/// Gives `op`'s fragment registers to it in every member thread.
+void lock(Block &b, const WgmmaOp &op) {
+  const Instr &in = b.kernel->code[op.pc];
+  for (uint32_t id : op.members) {
+    Thread &m = b.threads[id];
+    forEachFragmentRegister(*b.kernel, in, [&](uint32_t slot) { setBit(m.locked, slot); });
+    m.lockedCount = 1;
+  }
+}
+
+/// After a wait: the registers of what is still in flight stay locked.
 void relock(Block &b, uint32_t wg) {
   WarpgroupWgmma &state = b.wgmma->warpgroups[wg];
-  const Kernel &k = *b.kernel;
   for (uint32_t i = wg * 128; i < wg * 128 + 128 && i < b.threads.size(); ++i) {
     Thread &m = b.threads[i];
-    std::fill(m.locked.begin(), m.locked.end(), 0);
+    if (m.lockedCount)
+      std::fill(m.locked.begin(), m.locked.end(), 0);
     m.lockedCount = 0;
   }
-  auto lockOp = [&](const WgmmaOp &op) {
-    const Instr &in = k.code[op.pc];
-    for (uint32_t id : op.members) {
-      Thread &m = b.threads[id];
-      forEachFragmentRegister(k, in, [&](uint32_t slot) { setBit(m.locked, slot); });
-      m.lockedCount = 1;
-    }
-  };
   for (const WgmmaOp &op : state.uncommitted)
-    lockOp(op);
+    lock(b, op);
   for (const auto &group : state.groups)
     for (const WgmmaOp &op : group)
-      lockOp(op);
+      lock(b, op);
 }
 
 /// `arrived` is the thread that completed the collective; failures that
@@ -246,8 +252,8 @@ void issue(Thread &arrived, const Instr &in, const std::vector<uint32_t> &member
     }
   }
   WarpgroupWgmma &state = b.wgmma->warpgroups[t.warp / 4];
+  lock(b, op);
   state.uncommitted.push_back(std::move(op));
-  relock(b, t.warp / 4);
   (void)arrived;
 }
 
@@ -344,7 +350,7 @@ void complete(Block &b, const WgmmaOp &op) {
 }
 
 void execMma(Thread &t, const Instr &in) {
-  std::vector<uint32_t> members = warpgroupMembers(t);
+  const std::vector<uint32_t> &members = warpgroupMembers(t);
   if (members.size() != 128)
     t.fail(ErrIllegalInstruction, "wgmma.mma_async needs a whole warpgroup of 128 threads");
   t.block->collective(t, (uint64_t(1) << 20) | t.warp / 4, 0, members,
@@ -352,7 +358,7 @@ void execMma(Thread &t, const Instr &in) {
 }
 
 void execFence(Thread &t, const Instr &) {
-  std::vector<uint32_t> members = warpgroupMembers(t);
+  const std::vector<uint32_t> &members = warpgroupMembers(t);
   Block &b = *t.block;
   b.collective(t, (uint64_t(1) << 20) | t.warp / 4, 0, members, [&](const std::vector<uint32_t> &) {
     for (uint32_t id : members) {
@@ -364,7 +370,7 @@ void execFence(Thread &t, const Instr &) {
 }
 
 void execCommit(Thread &t, const Instr &) {
-  std::vector<uint32_t> members = warpgroupMembers(t);
+  const std::vector<uint32_t> &members = warpgroupMembers(t);
   Block &b = *t.block;
   b.collective(t, (uint64_t(1) << 20) | t.warp / 4, 0, members, [&](const std::vector<uint32_t> &) {
     WarpgroupWgmma &state = b.wgmma->warpgroups[t.warp / 4];
@@ -374,7 +380,7 @@ void execCommit(Thread &t, const Instr &) {
 }
 
 void execWait(Thread &t, const Instr &in) {
-  std::vector<uint32_t> members = warpgroupMembers(t);
+  const std::vector<uint32_t> &members = warpgroupMembers(t);
   Block &b = *t.block;
   uint64_t keep = t.val(in.ops[0]);
   b.collective(t, (uint64_t(1) << 20) | t.warp / 4, keep, members,

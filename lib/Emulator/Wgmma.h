@@ -38,6 +38,7 @@ struct WarpgroupWgmma {
 
 struct WgmmaState {
   std::map<uint32_t, WarpgroupWgmma> warpgroups;
+  std::map<uint32_t, std::vector<uint32_t>> members; ///< per warpgroup, its threads
 };
 
 /// A block whose threads exit with wgmma groups in flight.

@@ -29,6 +29,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from tessel import _disk_cache
@@ -59,7 +60,7 @@ def _random_inputs(kernel: Kernel) -> List[Any]:
             raise _NeedsInputs("tessel.autotune: %s's argument %r has a dynamic dimension; "
                              "pass inputs=lambda kernel: [...] to say what to tune on"
                              % (kernel.name, param.name))
-        if kernel.target == "cpu":
+        if kernel.target == "cpu" or _on_emulator(kernel):
             import numpy as np
 
             dtype = _runtime.numpy_dtype(param.dtype)
@@ -77,6 +78,19 @@ def _random_inputs(kernel: Kernel) -> List[Any]:
         else:
             args.append(torch.zeros(param.shape, device="cuda", dtype=dtype))
     return args
+
+
+def _on_emulator(kernel: Kernel) -> bool:
+    """A cuda-target kernel whose driver is Tessel's emulator (numpy in and
+    out, and no time worth measuring)."""
+    if not kernel.target.startswith("cuda"):
+        return False
+    from tessel import _cuda
+
+    try:
+        return _cuda.is_emulator()
+    except _cuda.CUDAError:
+        return False
 
 
 def _time_ms(kernel: Kernel, args: Sequence[Any], warmup: int, rep: int) -> float:
@@ -205,6 +219,25 @@ class Autotuner:
                 else:
                     kernel._cpu()
                 inputs = list(self.inputs(kernel)) if self.inputs else _random_inputs(kernel)
+                if _on_emulator(kernel):
+                    # The emulator models function, not time: the first
+                    # configuration that runs is kept, and not cached.
+                    from tessel import _cuda
+
+                    try:
+                        kernel(*inputs)
+                    except _cuda.CUDAError as err:
+                        results.append({"config": config, "error": str(err).splitlines()[0]})
+                        self._say("%s: config %d/%d %s: failed on the emulator: %s"
+                                  % (fn.__name__, i + 1, len(self.configs), config,
+                                     str(err).splitlines()[0]))
+                        continue
+                    warnings.warn("tessel.autotune: %s() runs on Tessel's emulator, which cannot "
+                                  "time kernels; keeping the first configuration that runs, %s"
+                                  % (fn.__name__, config), stacklevel=2)
+                    kernel.config = dict(config)
+                    kernel.autotune_results = results + [{"config": config, "ms": None}]
+                    return kernel
                 ms = _time_ms(kernel, inputs, self.warmup, self.rep)
             except _NeedsInputs:
                 raise

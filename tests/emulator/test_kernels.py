@@ -137,3 +137,17 @@ def test_without_ptxas(monkeypatch):
     a, b = gemm_inputs(128, 128, 64, "float16", seed=5)
     np.testing.assert_allclose(kernel(a, b).astype(np.float32),
                                a.astype(np.float32) @ b.astype(np.float32), rtol=2e-3, atol=2e-3)
+
+
+def test_autotune_keeps_the_first_configuration_that_runs():
+    # The emulator cannot time: it says so and keeps the first config that
+    # compiles and runs (block_N=100 is no wgmma N), without caching it.
+    tuned = tessel.autotune(configs=[dict(block_N=100), dict(block_N=64), dict(block_N=128)])(
+        tessel.jit(out_idx=[-1], target="cuda")(matmul.fn))
+    with pytest.warns(UserWarning, match="runs on Tessel's emulator, which cannot time kernels; "
+                                         "keeping the first configuration that runs, "
+                                         "{'block_N': 64}"):
+        kernel = tuned(128, 128, 64)
+    assert kernel.config == {"block_N": 64}
+    assert kernel.autotune_results[0]["config"] == {"block_N": 100}
+    assert "error" in kernel.autotune_results[0]
