@@ -83,6 +83,12 @@ tessel_rt_status tessel_rt_launch_cluster(tessel_rt_kernel *kernel,
                                           const uint32_t cluster[3], void **args,
                                           void *stream);
 
+/* The registers per thread the kernel is launched with (what ptxas chose,
+ * the manifest's "registers"). Drivers take it from the cubin; Tessel's
+ * emulator, which runs the PTX, checks setmaxnreg against it when it is
+ * given. 0: unknown. */
+tessel_rt_status tessel_rt_kernel_set_registers(tessel_rt_kernel *kernel, uint32_t registers);
+
 void tessel_rt_kernel_destroy(tessel_rt_kernel *kernel);
 
 /* TMA (Hopper's tensor memory accelerator) descriptors. A descriptor

@@ -299,17 +299,18 @@ void execSetmaxnreg(Thread &t, const Instr &in) {
                                         " registers from " + std::to_string(current) +
                                         ": an increase may not lower the count");
     if (current && !dec) {
-      // The registers come from the block's pool: what the other
-      // warpgroups hold now must leave room, else this warpgroup waits
-      // until one of them releases some (setmaxnreg.dec).
-      uint64_t used = 0;
+      // The registers come from the block's pool, what it was launched
+      // with: an increase takes only what other warpgroups released with
+      // setmaxnreg.dec, and waits until they have.
+      uint64_t pool = uint64_t(b.launch->launchRegisters) * b.threads.size(), used = 0;
       for (size_t w = 0; w < (b.threads.size() + 127) / 128; ++w)
         if (w != wg)
           used += uint64_t(b.threads[w * 128].maxRegs) * 128;
-      if (used + uint64_t(want) * 128 > 65536) {
+      if (used + uint64_t(want) * 128 > pool) {
         t.waitReason = "in setmaxnreg.inc to " + std::to_string(want) +
-                       " registers, for registers (the other warpgroups hold " +
-                       std::to_string(used) + " of 65536; this one needs " +
+                       " registers, for registers (the block was launched with " +
+                       std::to_string(pool) + "; the other warpgroups hold " +
+                       std::to_string(used) + ", this one needs " +
                        std::to_string(uint64_t(want) * 128) + ")";
         b.retryCollective = true;
         return;

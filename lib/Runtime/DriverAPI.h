@@ -87,6 +87,7 @@ struct Driver {
   CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t) = nullptr;
   CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t) = nullptr;
   const char *(*emuLastError)() = nullptr;
+  CUresult (*emuSetLaunchRegisters)(CUfunction, int) = nullptr;
 };
 
 extern Driver driver;
@@ -110,7 +111,7 @@ tessel_rt_status functionIn(tessel_rt_kernel *kernel, CUcontext ctx, CUfunction 
 struct tessel_rt_kernel {
   std::vector<char> image;
   std::string name;
-  uint32_t threads = 0, sharedBytes = 0;
+  uint32_t threads = 0, sharedBytes = 0, registers = 0;
   std::mutex mutex;
   std::map<tessel::rt::CUcontext, std::pair<tessel::rt::CUmodule, tessel::rt::CUfunction>> perContext;
 };

@@ -102,6 +102,7 @@ void openDriver() {
   bindOptional(driver.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
   // Only the emulator has these: its messages name the failing check.
   bindOptional(driver.emuLastError, "tesselEmuLastError");
+  bindOptional(driver.emuSetLaunchRegisters, "tesselEmuSetLaunchRegisters");
   if (CUresult r = driver.cuInit(0)) {
     const char *text = nullptr;
     driver.cuGetErrorString(r, &text);
@@ -176,6 +177,8 @@ tessel_rt_status functionIn(tessel_rt_kernel *kernel, CUcontext ctx, CUfunction 
         return driverFailure(r, "allowing " + std::to_string(kernel->sharedBytes) +
                                     " bytes of shared memory");
       }
+    if (kernel->registers && driver.emuSetLaunchRegisters)
+      driver.emuSetLaunchRegisters(f, int(kernel->registers));
     it = kernel->perContext.emplace(ctx, std::make_pair(module, f)).first;
   }
   function = it->second.second;
@@ -373,6 +376,15 @@ tessel_rt_status tessel_rt_kernel_create(const void *image, size_t size,
   kernel->threads = threads;
   kernel->sharedBytes = shared_bytes;
   *out = kernel;
+  return TESSEL_RT_SUCCESS;
+}
+
+tessel_rt_status tessel_rt_kernel_set_registers(tessel_rt_kernel *kernel, uint32_t registers) {
+  if (!kernel || registers > 255)
+    return fail(TESSEL_RT_INVALID_ARGUMENT,
+                "tessel_rt_kernel_set_registers needs a kernel and at most 255 registers");
+  std::lock_guard<std::mutex> lock(kernel->mutex);
+  kernel->registers = registers;
   return TESSEL_RT_SUCCESS;
 }
 

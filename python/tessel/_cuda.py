@@ -61,6 +61,7 @@ def library():
         ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_void_p),
         ctypes.c_void_p]
     lib.tessel_rt_kernel_destroy.argtypes = [ctypes.c_void_p]
+    lib.tessel_rt_kernel_set_registers.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
     lib.tessel_rt_tensor_map_get.argtypes = [
         ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int, ctypes.c_uint64,
         ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64),
@@ -173,7 +174,7 @@ def tensor_map(dtype, pointer, shape, box, swizzle):
 class Kernel:
     """A compiled kernel image (PTX or cubin) and what launching it needs."""
 
-    def __init__(self, image, name, threads, shared_bytes, grid):
+    def __init__(self, image, name, threads, shared_bytes, grid, registers=0):
         lib = library()
         self._handle = ctypes.c_void_p()
         data = image if isinstance(image, bytes) else image.encode()
@@ -181,6 +182,9 @@ class Kernel:
         _check(lib.tessel_rt_kernel_create(self._image, len(data), name.encode(),
                                            threads, shared_bytes,
                                            ctypes.byref(self._handle)))
+        if registers:
+            # What ptxas chose: the emulator checks setmaxnreg against it.
+            _check(lib.tessel_rt_kernel_set_registers(self._handle, registers))
         self.name = name
         self.grid = tuple(grid)
 

@@ -386,7 +386,8 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         image = compiled.ptx.encode() if _cuda.is_emulator() or not compiled.cubin \
             else compiled.cubin
         kernel._cuda_launcher = _cuda.Kernel(image, compiled.name, compiled.threads,
-                                             compiled.shared_bytes, compiled.grid)
+                                             compiled.shared_bytes, compiled.grid,
+                                             registers=max(compiled.registers, 0))
     launcher = kernel._cuda_launcher
     for param, t in zip(params, tensors):
         if param.is_buffer:

@@ -151,3 +151,27 @@ def test_autotune_keeps_the_first_configuration_that_runs():
     assert kernel.config == {"block_N": 64}
     assert kernel.autotune_results[0]["config"] == {"block_N": 100}
     assert "error" in kernel.autotune_results[0]
+
+
+def test_setmaxnreg_against_the_launch_register_count():
+    # The FP8 GEMM's consumers raise their registers with what the producer
+    # released: at the count ptxas chose it runs; launched as if with 92
+    # registers a thread (the count a kernel without .minnctapersm got) the
+    # raise can never be met, and the deadlock report says so.
+    import fp8_gemm.fp8_gemm_reference as ref
+    from fp8_gemm.fp8_gemm import fp8_gemm
+    from tessel import _cuda
+
+    kernel = cuda(fp8_gemm)(128, 128, 256)
+    compiled = kernel._cuda()
+    assert compiled.registers > 0
+    rng = np.random.default_rng(9)
+    a, sa = ref.quantize_rows(ref.bf16(rng.standard_normal((128, 256)).astype(np.float32)))
+    b, sb = ref.quantize_blocks(ref.bf16(rng.standard_normal((128, 256)).astype(np.float32)))
+    kernel(a, sa, b, sb)  # the manifest's count
+    kernel._cuda_launcher = _cuda.Kernel(compiled.ptx.encode(), compiled.name, compiled.threads,
+                                         compiled.shared_bytes, compiled.grid, registers=92)
+    with pytest.raises(_cuda.CUDAError, match=r"(?s)deadlock in block.*setmaxnreg\.inc\.sync"
+                       r"\.aligned\.u32 \t232;.* in setmaxnreg\.inc to 232 registers, for "
+                       r"registers \(the block was launched with 35328"):
+        kernel(a, sa, b, sb)

@@ -174,7 +174,8 @@ def run(directory, name, inputs):
         os.path.join(directory, name + ".ptx")
     with open(image_path, "rb") as f:
         image = f.read()
-    kernel = cuda.Kernel(image, info["name"], info["threads"], info["shared_bytes"], info["grid"])
+    kernel = cuda.Kernel(image, info["name"], info["threads"], info["shared_bytes"], info["grid"],
+                         registers=max(info.get("registers", 0), 0))
     unknown = set(inputs) - {p["name"] for p in info["params"]}
     if unknown:
         raise ValueError("%s has no parameter %s" % (name, ", ".join(sorted(unknown))))

@@ -278,6 +278,9 @@ class RecordingRuntime:
     def tessel_rt_driver_is_emulator(self):
         return 0
 
+    def tessel_rt_kernel_set_registers(self, handle, registers):
+        return 0
+
     def tessel_rt_check_tensor(self, *args):
         return 0
 
