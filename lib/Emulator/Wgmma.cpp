@@ -201,6 +201,23 @@ void issue(Thread &arrived, const Instr &in, const std::vector<uint32_t> &member
                    "the wgmma (PTX ISA 9.7.15.7.1)");
     });
   }
+  // A swizzled operand's pattern starts on an atom (8 rows of the swizzle
+  // width) with base offset 0: its start may move along the first row (a K
+  // step inside the atom), not into another row of it.
+  for (auto [desc, which] : {std::pair<uint64_t, const char *>{descA, "A"}, {descB, "B"}}) {
+    if (which[0] == 'A' && s.aRegs)
+      continue;
+    unsigned mode = unsigned(desc >> 62);
+    uint32_t width = mode == 1 ? 128 : mode == 2 ? 64 : mode == 3 ? 32 : 0;
+    uint32_t start = uint32_t(desc & 0x3fff) << 4;
+    if (width && start % (8 * width) >= width)
+      t.fail(ErrMisalignedAddress,
+             std::string("operand ") + which + "'s matrix descriptor starts at shared address " +
+                 hex(start) + ", inside row " + std::to_string(start % (8 * width) / width) +
+                 " of a " + std::to_string(8 * width) + "-byte " + std::to_string(width) +
+                 "-byte-swizzle atom: the tile is misaligned for its swizzle (it must start " +
+                 "on an atom boundary)");
+  }
   WgmmaOp op;
   op.pc = arrived.cur;
   op.members = members;

@@ -5,6 +5,7 @@
  * (TESSEL_CUDA_DRIVER=emu) against a CPU product, and shows the errors a
  * broken launch and a broken kernel (CHECKS_PTX) get.
  *   capi GEMM_SOURCE (nodriver|fake|emu) [CHECKS_PTX] */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <tessel/runtime.h>
 #include <tessel/tessel.h>
 
@@ -110,21 +111,83 @@ static void emulatorRun(tessel_kernel *kernel, const char *checksPtx) {
   tessel_rt_mem_free(dc);
   tessel_rt_mem_free(small);
 
-  /* A kernel that deadlocks, through the runtime's C API. */
+  /* Every check of tests/emulator/checks/checks.ptx, through the runtime's
+   * C API: the launch fails and tessel_rt_last_error() holds the
+   * emulator's located message. */
   char *ptx = readFile(checksPtx);
   EXPECT(ptx != NULL);
-  tessel_rt_kernel *deadlock = NULL;
-  EXPECT(tessel_rt_kernel_create(ptx, strlen(ptx) + 1, "deadlock", 64, 0, &deadlock) ==
+  uint64_t buffer = 0, source = 0;
+  EXPECT(tessel_rt_mem_alloc(2048, &buffer) == TESSEL_RT_SUCCESS);
+  EXPECT(tessel_rt_mem_alloc(128, &source) == TESSEL_RT_SUCCESS);
+  static tessel_rt_tensor_map map;
+  const int64_t shape[1] = {32};
+  const uint32_t box[1] = {32};
+  EXPECT(tessel_rt_tensor_map_encode(&map, TESSEL_RT_TMA_FLOAT32, 1, source, shape, NULL, box, 0) ==
          TESSEL_RT_SUCCESS);
+  uint64_t tiny = 0;
+  EXPECT(tessel_rt_mem_alloc(256, &tiny) == TESSEL_RT_SUCCESS);
+  uint32_t offset = 0;
+  void *smallArgs[] = {&tiny}, *outArgs[] = {&buffer}, *tmaArgs[] = {&offset, &map};
+  const struct {
+    const char *kernel;
+    uint32_t threads;
+    void **args;
+    int racecheck;
+    const char *expected;
+  } checks[] = {
+      {"deadlock", 64, NULL, 0, "`bar.sync \t1, 64;` (kernel.py:4) at barrier 1"},
+      {"oob_global", 32, smallArgs, 0,
+       "is outside every allocation (0 bytes past the end of the 256-byte allocation"},
+      {"oob_shared", 32, NULL, 0, "(kernel.py:15): shared memory access of 4 bytes at 0x40 is "
+                                  "outside the block's 64 bytes of shared memory"},
+      {"wgmma_fence", 128, outArgs, 0,
+       "(kernel.py:22): this wgmma.mma_async: it reads shared memory at 0x0 that thread 0 "
+       "wrote through the generic proxy"},
+      {"tma_overwrite", 32, tmaArgs, 0,
+       "(kernel.py:32): this TMA load: it overwrites shared memory at 0x0 that thread 0 wrote "
+       "through the generic proxy"},
+      {"race", 64, NULL, 1, "(kernel.py:40): shared-memory race (write after write) at 0x0"},
+      {"mbarrier_reinit", 1, NULL, 0,
+       "(kernel.py:45): mbarrier.init re-initializes the mbarrier at shared address 0 while it "
+       "is in use"},
+      {"mbarrier_overarrive", 1, NULL, 0,
+       "(kernel.py:50): more arrivals on the mbarrier at shared address 0 than its phase "
+       "expects"},
+      {"mbarrier_tx", 1, NULL, 0, "tx-count 32 (expected bytes that no copy will deliver)"},
+      {"barrier_count", 128, NULL, 0,
+       "(kernel.py:61): barrier 1 is reached with a thread count of 96 here but 64"},
+      {"setmaxnreg_count", 128, NULL, 0,
+       "(kernel.py:65): setmaxnreg's count 100 is not a multiple of 8 from 24 to 256"},
+      {"unsupported", 32, NULL, 0,
+       "(kernel.py:70): the emulator does not run this instruction (yet)"},
+  };
   const uint32_t grid[3] = {1, 1, 1};
-  EXPECT(tessel_rt_launch(deadlock, grid, NULL, NULL) == TESSEL_RT_DRIVER_ERROR);
-  printf("deadlock: %s\n", tessel_rt_last_error());
-  EXPECT(strstr(tessel_rt_last_error(),
-                "deadlock in block (0, 0, 0): every live thread waits and nothing is in "
-                "flight") != NULL);
-  EXPECT(strstr(tessel_rt_last_error(), "`bar.sync \t1, 64;` (kernel.py:4) at barrier 1") !=
-         NULL);
-  tessel_rt_kernel_destroy(deadlock);
+  for (size_t i = 0; i < sizeof checks / sizeof checks[0]; ++i) {
+    tessel_rt_kernel *k = NULL;
+    EXPECT(tessel_rt_kernel_create(ptx, strlen(ptx) + 1, checks[i].kernel, checks[i].threads, 0,
+                                   &k) == TESSEL_RT_SUCCESS);
+    if (checks[i].racecheck)
+      setenv("TESSEL_EMU_RACECHECK", "1", 1);
+    tessel_rt_status status = tessel_rt_launch(k, grid, checks[i].args, NULL);
+    if (checks[i].racecheck)
+      unsetenv("TESSEL_EMU_RACECHECK");
+    int found = strstr(tessel_rt_last_error(), checks[i].expected) != NULL;
+    printf("%s: %s\n", checks[i].kernel, found ? "reported" : tessel_rt_last_error());
+    EXPECT(status == TESSEL_RT_DRIVER_ERROR && found);
+    tessel_rt_kernel_destroy(k);
+  }
+  printf("deadlock through the C API:\n");
+  {
+    tessel_rt_kernel *k = NULL;
+    EXPECT(tessel_rt_kernel_create(ptx, strlen(ptx) + 1, "deadlock", 64, 0, &k) ==
+           TESSEL_RT_SUCCESS);
+    EXPECT(tessel_rt_launch(k, grid, NULL, NULL) == TESSEL_RT_DRIVER_ERROR);
+    printf("%s\n", tessel_rt_last_error());
+    tessel_rt_kernel_destroy(k);
+  }
+  tessel_rt_mem_free(buffer);
+  tessel_rt_mem_free(source);
+  tessel_rt_mem_free(tiny);
   free(ptx);
 }
 

@@ -120,6 +120,21 @@ def test_wgmma_accumulator_read_before_wait():
     assert "`mov.f32 \t%f5, %f1;`" in str(info.value)
 
 
+def test_wgmma_descriptor_misaligned_for_its_swizzle():
+    # B's descriptor with the 128-byte swizzle (mode 1) starting 512 bytes
+    # into an atom: row 4 of it, where no tile written for that swizzle is.
+    out = _cuda.DeviceBuffer(128 * 16)
+    swizzled = (1 << 62) | (64 << 32) | ((512 >> 4) & 0x3fff)
+    ptx = variant("FENCE", "fence.proxy.async.shared::cta;").replace(
+        "mov.b64 \t%rd2, 68720001152;", "mov.b64 \t%rd2, " + str(swizzled) + ";")
+    with pytest.raises(_cuda.CUDAError) as info:
+        launch("wgmma_fence", 128, args=[out.pointer], ptx=ptx)
+    assert ("operand B's matrix descriptor starts at shared address 0x200, inside row 4 of a "
+            "1024-byte 128-byte-swizzle atom: the tile is misaligned for its swizzle (it must "
+            "start on an atom boundary)") in str(info.value)
+    assert "misaligned address" in str(info.value)
+
+
 def tma_map():
     source = _cuda.DeviceBuffer(128)
     return source, _cuda.tensor_map("float32", source.pointer, [32], [32], 0)
