@@ -9,6 +9,15 @@
 # Each kernel gives NAME.ptx, NAME.cubin (when ptxas is present) and NAME.json.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# examples/embed: the launchers (NAME.h, NAME.o) a C++ program links.
+compile_embed() {
+  mkdir -p "$OUT/embed"
+  "$TESSELC" "$ROOT/examples/gemm/gemm.py" --entry matmul -D M=256 -D N=256 -D K=256 \
+    --emit header,object -o "$OUT/embed"
+  "$TESSELC" "$ROOT/examples/flash_attention/flash_attention.py" --entry flash_attention \
+    -D batch=1 -D heads=2 -D seq_len=128 -D dim=64 --emit header,object -o "$OUT/embed"
+  echo "compiled embed/ launchers"
+}
 if [ "${1:-}" = "--small" ]; then
   OUT="${2:?usage: scripts/gpu-artifacts.sh --small OUT_DIR}"
   mkdir -p "$OUT"
@@ -20,13 +29,7 @@ if [ "${1:-}" = "--small" ]; then
   else
     echo "nvcc not found: the fidelity suite's launches are not exported"
   fi
-  TESSELC="${TESSELC:-$TESSEL_BUILD_DIR/bin/tesselc}"
-  mkdir -p "$OUT/embed"
-  "$TESSELC" "$ROOT/examples/gemm/gemm.py" --entry matmul -D M=256 -D N=256 -D K=256 \
-    --emit header,object -o "$OUT/embed"
-  "$TESSELC" "$ROOT/examples/flash_attention/flash_attention.py" --entry flash_attention \
-    -D batch=1 -D heads=2 -D seq_len=128 -D dim=64 --emit header,object -o "$OUT/embed"
-  echo "compiled embed/ launchers"
+  TESSELC="${TESSELC:-$TESSEL_BUILD_DIR/bin/tesselc}" compile_embed
   du -sh "$OUT"
   exit 0
 fi
@@ -95,11 +98,5 @@ compile sparse/sparse_mla_sq4096_h128_topk2048 examples/sparse_attention/sparse_
   sparse_mla s_q=4096 h_q=128 s_kv=8192 topk=2048
 compile sparse/sparse_decode_fp8_b128_sq2_h128 examples/sparse_attention/sparse_attention.py \
   sparse_mla_decode_fp8 batch=128 s_q=2 h_q=128 num_tokens=1048576 topk=2048
-# examples/embed: the launchers (NAME.h, NAME.o) a C++ program links.
-mkdir -p "$OUT/embed"
-"$TESSELC" "$ROOT/examples/gemm/gemm.py" --entry matmul -D M=256 -D N=256 -D K=256 \
-  --emit header,object -o "$OUT/embed"
-"$TESSELC" "$ROOT/examples/flash_attention/flash_attention.py" --entry flash_attention \
-  -D batch=1 -D heads=2 -D seq_len=128 -D dim=64 --emit header,object -o "$OUT/embed"
-echo "compiled embed/ launchers"
+compile_embed
 du -sh "$OUT"

@@ -137,6 +137,20 @@ Value inBounds(OpBuilder &b, Location loc, Value buffer,
   return ok;
 }
 
+/// The element at `indices`, or zero when they are outside `buffer`.
+Value loadOrZero(OpBuilder &b, Location loc, Value buffer, ArrayRef<Value> indices) {
+  Type elt = cast<MemRefType>(buffer.getType()).getElementType();
+  auto ifOp = scf::IfOp::create(
+      b, loc, inBounds(b, loc, buffer, indices),
+      [&](OpBuilder &b, Location loc) {
+        scf::YieldOp::create(b, loc, ValueRange{memref::LoadOp::create(b, loc, buffer, indices)});
+      },
+      [&](OpBuilder &b, Location loc) {
+        scf::YieldOp::create(b, loc, ValueRange{zeroOf(b, loc, elt)});
+      });
+  return ifOp.getResult(0);
+}
+
 void lowerCopy(IRRewriter &rewriter, CopyOp op) {
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
@@ -152,22 +166,9 @@ void lowerCopy(IRRewriter &rewriter, CopyOp op) {
         cpu::regionIndices(b, loc, op.getSrcOffsets(), op.getSrcSizes(), ivs);
     SmallVector<Value> dst =
         cpu::regionIndices(b, loc, op.getDstOffsets(), op.getDstSizes(), ivs);
-    Value value;
-    if (srcGlobal) {
-      // Outside the tensor reads as zero.
-      auto ifOp = scf::IfOp::create(
-          b, loc, inBounds(b, loc, op.getSrc(), src),
-          [&](OpBuilder &b, Location loc) {
-            scf::YieldOp::create(
-                b, loc, ValueRange{memref::LoadOp::create(b, loc, op.getSrc(), src)});
-          },
-          [&](OpBuilder &b, Location loc) {
-            scf::YieldOp::create(b, loc, ValueRange{zeroOf(b, loc, srcElt)});
-          });
-      value = ifOp.getResult(0);
-    } else {
-      value = memref::LoadOp::create(b, loc, op.getSrc(), src);
-    }
+    // Outside the tensor reads as zero.
+    Value value = srcGlobal ? loadOrZero(b, loc, op.getSrc(), src)
+                            : (Value)memref::LoadOp::create(b, loc, op.getSrc(), src);
     value = cpu::convertScalar(b, loc, value, dstElt);
     if (!dstGlobal) {
       memref::StoreOp::create(b, loc, value, op.getDst(), dst);
@@ -330,17 +331,7 @@ void guardElementAccess(IRRewriter &rewriter, Operation *op) {
   rewriter.setInsertionPoint(op);
   if (auto load = dyn_cast<memref::LoadOp>(op)) {
     SmallVector<Value> indices(load.getIndices());
-    Type elt = load.getType();
-    auto ifOp = scf::IfOp::create(
-        rewriter, loc, inBounds(rewriter, loc, load.getMemref(), indices),
-        [&](OpBuilder &b, Location loc) {
-          scf::YieldOp::create(
-              b, loc, ValueRange{memref::LoadOp::create(b, loc, load.getMemref(), indices)});
-        },
-        [&](OpBuilder &b, Location loc) {
-          scf::YieldOp::create(b, loc, ValueRange{zeroOf(b, loc, elt)});
-        });
-    rewriter.replaceOp(load, ifOp.getResults());
+    rewriter.replaceOp(load, loadOrZero(rewriter, loc, load.getMemref(), indices));
     return;
   }
   auto store = cast<memref::StoreOp>(op);

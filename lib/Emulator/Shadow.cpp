@@ -17,6 +17,17 @@ std::string line(const Block &b, uint32_t pc) {
   return "PTX line " + std::to_string(b.kernel->code[pc].ptxLine);
 }
 
+/// A word a thread wrote through the generic proxy and has not fenced
+/// (fence.proxy.async) since.
+bool unfenced(const Block &b, const ShadowWord &s) {
+  return s.writer && s.writer != kPendingAsync && b.threads[s.writer - 1].fenceEpoch == s.epoch;
+}
+
+std::string writtenBy(const Block &b, const ShadowWord &s) {
+  return "thread " + std::to_string(s.writer - 1) + " wrote through the generic proxy (" +
+         line(b, s.writerPc) + ") with no fence.proxy.async by that thread since";
+}
+
 void checkRange(Block &b, const AsyncAccess &a, uint32_t address, uint32_t bytes) {
   if (uint64_t(address) + bytes > b.sharedMem.size())
     asyncFail(a, ErrIllegalAddress,
@@ -38,16 +49,10 @@ void asyncRead(Block &b, const AsyncAccess &a, uint32_t address, uint32_t bytes,
       asyncFail(a, ErrIllegalAddress,
                 "it reads shared memory at " + hex(w * 4) +
                     " that an async copy has not finished writing (wait on its mbarrier first)");
-    if (s.writer && s.writer != kPendingAsync) {
-      const Thread &writer = b.threads[s.writer - 1];
-      if (writer.fenceEpoch == s.epoch)
-        asyncFail(a, ErrIllegalInstruction,
-                  "it reads shared memory at " + hex(w * 4) + " that thread " +
-                      std::to_string(s.writer - 1) + " wrote through the generic proxy (" +
-                      line(b, s.writerPc) +
-                      ") with no fence.proxy.async by that thread since; the async proxy "
-                      "may not see the write");
-    }
+    if (unfenced(b, s))
+      asyncFail(a, ErrIllegalInstruction,
+                "it reads shared memory at " + hex(w * 4) + " that " + writtenBy(b, s) +
+                    "; the async proxy may not see the write");
     if (hold) {
       s.asyncReads++;
       s.readerPc = a.pc;
@@ -74,16 +79,10 @@ void asyncWriteIssued(Block &b, const AsyncAccess &a, uint32_t address, uint32_t
       asyncFail(a, ErrIllegalAddress,
                 "it overwrites shared memory at " + hex(w * 4) + " that an async operation (" +
                     line(b, s.readerPc) + ") is still reading");
-    if (s.writer && asyncProxy) {
-      const Thread &writer = b.threads[s.writer - 1];
-      if (writer.fenceEpoch == s.epoch)
-        asyncFail(a, ErrIllegalInstruction,
-                  "it overwrites shared memory at " + hex(w * 4) + " that thread " +
-                      std::to_string(s.writer - 1) + " wrote through the generic proxy (" +
-                      line(b, s.writerPc) +
-                      ") with no fence.proxy.async by that thread since; the two writes are "
-                      "unordered");
-    }
+    if (asyncProxy && unfenced(b, s))
+      asyncFail(a, ErrIllegalInstruction,
+                "it overwrites shared memory at " + hex(w * 4) + " that " + writtenBy(b, s) +
+                    "; the two writes are unordered");
     s.writer = kPendingAsync;
     s.epoch = uint32_t(a.id);
     s.writerPc = a.pc;

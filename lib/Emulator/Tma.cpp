@@ -151,21 +151,28 @@ struct TensorCopy {
   uint32_t mbarrier = 0;
 };
 
-void execTmaLoad(Thread &t, const Instr &in) {
-  Block &b = *t.block;
+/// A copy's tensor map, coordinates and shared address (`side` names the
+/// shared end in messages: "destination" or "source").
+TensorCopy tensorCopy(Thread &t, const Instr &in, const Operand &tensor, const Operand &shared,
+                      const char *side) {
   TensorCopy c;
-  c.shared = uint32_t(address(t, in.ops[0]));
-  const Operand &tensor = in.ops[1];
   c.map = readTensorMap(t, t.r[tensor.reg]);
   if (tensor.count != c.map.rank || in.shape != c.map.rank)
     t.fail(ErrIllegalInstruction, "a " + std::to_string(in.shape) + "d copy with a rank-" +
                                       std::to_string(c.map.rank) + " tensor map");
   for (unsigned d = 0; d < tensor.count; ++d)
     c.coords[d] = int32_t(t.val(t.block->kernel->vecOps[uint32_t(tensor.imm) + d]));
-  c.mbarrier = uint32_t(address(t, in.ops[2]));
+  c.shared = uint32_t(address(t, shared));
   if (c.shared % 128)
-    t.fail(ErrMisalignedAddress, "the TMA destination (shared address " +
+    t.fail(ErrMisalignedAddress, std::string("the TMA ") + side + " (shared address " +
                                      std::to_string(c.shared) + ") is not 128-byte aligned");
+  return c;
+}
+
+void execTmaLoad(Thread &t, const Instr &in) {
+  Block &b = *t.block;
+  TensorCopy c = tensorCopy(t, in, in.ops[1], in.ops[0], "destination");
+  c.mbarrier = uint32_t(address(t, in.ops[2]));
   b.mbarrier(t, c.mbarrier); // must be initialized now
   uint64_t bytes = boxBytes(c.map);
   AsyncOp op;
@@ -202,18 +209,7 @@ void execTmaLoad(Thread &t, const Instr &in) {
 
 void execTmaStore(Thread &t, const Instr &in) {
   Block &b = *t.block;
-  TensorCopy c;
-  const Operand &tensor = in.ops[0];
-  c.map = readTensorMap(t, t.r[tensor.reg]);
-  if (tensor.count != c.map.rank || in.shape != c.map.rank)
-    t.fail(ErrIllegalInstruction, "a " + std::to_string(in.shape) + "d copy with a rank-" +
-                                      std::to_string(c.map.rank) + " tensor map");
-  for (unsigned d = 0; d < tensor.count; ++d)
-    c.coords[d] = int32_t(t.val(t.block->kernel->vecOps[uint32_t(tensor.imm) + d]));
-  c.shared = uint32_t(address(t, in.ops[1]));
-  if (c.shared % 128)
-    t.fail(ErrMisalignedAddress, "the TMA source (shared address " + std::to_string(c.shared) +
-                                     ") is not 128-byte aligned");
+  TensorCopy c = tensorCopy(t, in, in.ops[0], in.ops[1], "source");
   uint64_t bytes = boxBytes(c.map);
   AsyncOp op;
   op.id = b.nextAsyncId++;

@@ -61,22 +61,16 @@ def test_flash_attention(d, causal, seq):
                                rtol=1e-2, atol=1e-2)
 
 
-@tessel.jit(out_idx=[-1], target="cuda")
-def scaled_prefix(n=64):
-    # Scalar parameters of every kind a launch passes by value, and a bool.
-    @T.prim_func
-    def main(X: T.Tensor((n,), "float32"), alpha: T.float32, count: T.int32,
-             offset: T.int64, beta: T.float64, negate: T.bool, Y: T.Tensor((n,), "float32")):
-        with T.Kernel(1, threads=128) as bx:
-            for i in T.Parallel(n):
-                v = X[i] * alpha + T.cast(offset, "float32") + T.cast(beta, "float32")
-                Y[i] = T.if_then_else(i < count, T.if_then_else(negate, -v, v), 0.0)
-
-    return main
-
-
 def test_scalar_parameters():
-    kernel = scaled_prefix()
+    # The CPU tests' kernel (tests/python/kernels/small.py), on the cuda target.
+    import importlib.util
+    import os
+
+    spec = importlib.util.spec_from_file_location("small_kernels", os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "python", "kernels", "small.py"))
+    small = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(small)
+    kernel = cuda(small.scaled_prefix)()
     x = np.random.default_rng(4).standard_normal(64).astype(np.float32)
     want = x * np.float32(2.5) + np.float32(3) + np.float32(0.25)
     want[10:] = 0

@@ -307,7 +307,7 @@ def as_float(raw, kind="f"):
 
 def test_scalar_parameters_are_passed_by_value(monkeypatch):
     sys.path.insert(0, os.path.join(REPO, "tests", "python"))
-    from test_jit_cpu import scaled_prefix
+    from kernels.small import scaled_prefix
 
     kernel = tessel.jit(target="cuda")(scaled_prefix.fn)()
     assert ".param .f32" in kernel.get_source("ptx")

@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.join(REPO, "examples", "gemm"))
 sys.path.insert(0, os.path.join(REPO, "examples", "flash_attention"))
 
 from gemm import matmul  # noqa: E402
+from kernels.small import scaled_prefix  # noqa: E402
 from flash_attention import flash_attention  # noqa: E402
 from reference import attention  # noqa: E402
 from kernels.small import (fp8_quantize, row_softmax, scaled_copy, split_k_gemm,  # noqa: E402
@@ -257,20 +258,6 @@ def clamp_twice(n=64):
 def test_helpers_return_values_in_kernels():
     x = RNG.standard_normal(64).astype(np.float32) * 2
     np.testing.assert_array_equal(clamp_twice()(x), np.clip(x, -1, 1) * 2 + x)
-
-
-@tessel.jit(out_idx=[-1], target="cpu")
-def scaled_prefix(n=64):
-    # Scalar parameters of every kind the C launcher passes, and a bool.
-    @T.prim_func
-    def main(X: T.Tensor((n,), "float32"), alpha: T.float32, count: T.int32,
-             offset: T.int64, beta: T.float64, negate: T.bool, Y: T.Tensor((n,), "float32")):
-        with T.Kernel(1, threads=128) as bx:
-            for i in T.Parallel(n):
-                v = X[i] * alpha + T.cast(offset, "float32") + T.cast(beta, "float32")
-                Y[i] = T.if_then_else(i < count, T.if_then_else(negate, -v, v), 0.0)
-
-    return main
 
 
 def test_scalar_parameters_on_the_cpu():

@@ -84,3 +84,17 @@ def split_k_gemm(M, N, K, splits=4, block=32):
             T.gemm(a, b, c, clear_accum=True)
             T.atomic_add(C[by * block, bx * block], c)
     return main
+
+
+@tessel.jit(out_idx=[-1], target="cpu")
+def scaled_prefix(n=64):
+    # Scalar parameters of every kind the C launcher passes, and a bool.
+    @T.prim_func
+    def main(X: T.Tensor((n,), "float32"), alpha: T.float32, count: T.int32,
+             offset: T.int64, beta: T.float64, negate: T.bool, Y: T.Tensor((n,), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            for i in T.Parallel(n):
+                v = X[i] * alpha + T.cast(offset, "float32") + T.cast(beta, "float32")
+                Y[i] = T.if_then_else(i < count, T.if_then_else(negate, -v, v), 0.0)
+
+    return main
