@@ -78,6 +78,14 @@ class Case:
     seed: int = 0
 
 
+# Every case the modules cases_*.py declare, in declaration order.
+CASES = []
+
+
+def case(*args, **kw):
+    CASES.append(Case(*args, **kw))
+
+
 def i32(v):
     return Scalar(ctypes.c_int32(int(v)))
 
