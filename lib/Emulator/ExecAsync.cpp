@@ -15,6 +15,14 @@
 
 namespace tessel::emu {
 
+AsyncOp issueAsync(Thread &t) {
+  AsyncOp op;
+  op.id = t.block->nextAsyncId++;
+  op.issuer = t.linear;
+  op.pc = t.cur;
+  return op;
+}
+
 namespace {
 
 /// An mbarrier operand's shared address (generic addresses converted).
@@ -161,10 +169,7 @@ void execCpAsync(Thread &t, const Instr &in) {
     t.fail(ErrMisalignedAddress, "cp.async addresses must be aligned to its size");
   if (srcSize)
     t.globalRange(src, srcSize);
-  AsyncOp op;
-  op.id = b.nextAsyncId++;
-  op.issuer = t.linear;
-  op.pc = t.cur;
+  AsyncOp op = issueAsync(t);
   op.isCpAsync = true;
   op.group = b.cpAsyncCommitted[t.linear];
   AsyncAccess access{&t, "this cp.async", t.cur, op.id};
@@ -199,10 +204,7 @@ void execCpAsyncMbarrierArrive(Thread &t, const Instr &in) {
   MBarrier &m = b.mbarrier(t, a);
   if (!(in.mods & ModNoInc))
     m.pending++;
-  AsyncOp op;
-  op.id = b.nextAsyncId++;
-  op.issuer = t.linear;
-  op.pc = t.cur;
+  AsyncOp op = issueAsync(t);
   uint32_t thread = t.linear;
   op.land = [a, thread](Block &blk) {
     blk.cpAsyncCommitted[thread]++;

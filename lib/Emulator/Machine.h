@@ -262,6 +262,10 @@ std::string describeLocation(const Thread &t, uint32_t pc);
 /// An instruction: its PTX line and text, and its source line (.loc).
 std::string describeInstruction(const Block &b, uint32_t pc);
 
+/// A new async operation issued by `t` at its current instruction
+/// (ExecAsync.cpp); the caller fills in what it does.
+AsyncOp issueAsync(Thread &t);
+
 /// Runs `t` until it blocks or exits (Interpreter.cpp).
 void runThread(Thread &t);
 

@@ -175,10 +175,7 @@ void execTmaLoad(Thread &t, const Instr &in) {
   c.mbarrier = uint32_t(address(t, in.ops[2]));
   b.mbarrier(t, c.mbarrier); // must be initialized now
   uint64_t bytes = boxBytes(c.map);
-  AsyncOp op;
-  op.id = b.nextAsyncId++;
-  op.issuer = t.linear;
-  op.pc = t.cur;
+  AsyncOp op = issueAsync(t);
   op.mbarrier = c.mbarrier;
   AsyncAccess access{&t, "this TMA load", t.cur, op.id};
   asyncWriteIssued(b, access, c.shared, uint32_t(bytes));
@@ -211,10 +208,7 @@ void execTmaStore(Thread &t, const Instr &in) {
   Block &b = *t.block;
   TensorCopy c = tensorCopy(t, in, in.ops[0], in.ops[1], "source");
   uint64_t bytes = boxBytes(c.map);
-  AsyncOp op;
-  op.id = b.nextAsyncId++;
-  op.issuer = t.linear;
-  op.pc = t.cur;
+  AsyncOp op = issueAsync(t);
   op.isBulk = true;
   op.group = b.bulkCommitted[t.linear];
   AsyncAccess access{&t, "this TMA store", t.cur, op.id};
@@ -245,10 +239,7 @@ void execBulkCopy(Thread &t, const Instr &in) {
   if (size % 16 || dst % 16 || src % 16)
     t.fail(ErrMisalignedAddress, "cp.async.bulk needs 16-byte aligned addresses and a size "
                                  "that is a multiple of 16");
-  AsyncOp op;
-  op.id = b.nextAsyncId++;
-  op.issuer = t.linear;
-  op.pc = t.cur;
+  AsyncOp op = issueAsync(t);
   std::string issuedAt = t.where();
   if (toGlobal) {
     op.isBulk = true;
