@@ -5,8 +5,11 @@ TESSEL_FIDELITY_DRIVER  the library to test (default: Tessel's emulator,
                         runs the same cases on a GPU.
 TESSEL_FIDELITY_SAVE    a directory: every case's outputs are written there
                         as <case>.<output>.npy, to compare two runs.
-TESSEL_BUILD_DIR        the build directory (default <repo>/build); PTX is
-                        cached under it in tests/emulator/ptx.
+TESSEL_FIDELITY_PTX_DIR where the build put the kernels' PTX (nvcc -ptx at
+                        build time; ctest sets it). Unset, each kernel is
+                        compiled on first use and cached under
+                        $TESSEL_BUILD_DIR/tests/emulator/ptx.
+TESSEL_BUILD_DIR        the build directory (default <repo>/build).
 """
 
 import hashlib
@@ -32,6 +35,7 @@ BUILD = os.environ.get("TESSEL_BUILD_DIR", os.path.join(REPO, "build"))
 LIBRARY = os.environ.get("TESSEL_FIDELITY_DRIVER",
                          os.path.join(BUILD, "lib", "libtessel_emu.so"))
 SAVE = os.environ.get("TESSEL_FIDELITY_SAVE")
+BUILT_PTX = os.environ.get("TESSEL_FIDELITY_PTX_DIR")
 
 
 def _nvcc():
@@ -64,10 +68,21 @@ def _source_hash(src):
 _PTX = {}
 
 
+def _built_ptx(src):
+    path = os.path.join(BUILT_PTX, os.path.splitext(src)[0] + ".ptx")
+    if not os.path.exists(path):
+        pytest.skip(f"{path} was not built: nvcc was not found when Tessel was configured")
+    with open(path) as f:
+        return f.read()
+
+
 def compile_ptx(src):
-    """nvcc -ptx for sm_90a (wgmma and setmaxnreg need the 'a' target), cached
-    by source hash."""
+    """The kernel's PTX for sm_90a (wgmma and setmaxnreg need the 'a' target):
+    the build's, or nvcc -ptx here cached by source hash."""
     if src in _PTX:
+        return _PTX[src]
+    if BUILT_PTX:
+        _PTX[src] = _built_ptx(src)
         return _PTX[src]
     nvcc = _nvcc()
     if nvcc is None:
