@@ -151,6 +151,16 @@ Value loadOrZero(OpBuilder &b, Location loc, Value buffer, ArrayRef<Value> indic
   return ifOp.getResult(0);
 }
 
+/// Runs `body` only when `indices` are inside `buffer` (writes past a
+/// tensor's edge are dropped).
+void ifInBounds(OpBuilder &b, Location loc, Value buffer, ArrayRef<Value> indices,
+                llvm::function_ref<void(OpBuilder &, Location)> body) {
+  scf::IfOp::create(b, loc, inBounds(b, loc, buffer, indices), [&](OpBuilder &b, Location loc) {
+    body(b, loc);
+    scf::YieldOp::create(b, loc);
+  });
+}
+
 void lowerCopy(IRRewriter &rewriter, CopyOp op) {
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
@@ -174,12 +184,9 @@ void lowerCopy(IRRewriter &rewriter, CopyOp op) {
       memref::StoreOp::create(b, loc, value, op.getDst(), dst);
       return;
     }
-    // Outside the tensor, writes are dropped.
-    scf::IfOp::create(b, loc, inBounds(b, loc, op.getDst(), dst),
-                      [&](OpBuilder &b, Location loc) {
-                        memref::StoreOp::create(b, loc, value, op.getDst(), dst);
-                        scf::YieldOp::create(b, loc);
-                      });
+    ifInBounds(b, loc, op.getDst(), dst, [&](OpBuilder &b, Location loc) {
+      memref::StoreOp::create(b, loc, value, op.getDst(), dst);
+    });
   });
   rewriter.eraseOp(op);
 }
@@ -312,11 +319,7 @@ void lowerAtomicAdd(IRRewriter &rewriter, AtomicAddOp op) {
   };
   if (getMemoryScope(op.getDst().getType()) == MemoryScope::Global) {
     SmallVector<Value> indices(op.getIndices());
-    scf::IfOp::create(rewriter, loc, inBounds(rewriter, loc, op.getDst(), indices),
-                      [&](OpBuilder &b, Location loc) {
-                        add(b, loc);
-                        scf::YieldOp::create(b, loc);
-                      });
+    ifInBounds(rewriter, loc, op.getDst(), indices, add);
   } else {
     add(rewriter, loc);
   }
@@ -336,12 +339,9 @@ void guardElementAccess(IRRewriter &rewriter, Operation *op) {
   }
   auto store = cast<memref::StoreOp>(op);
   SmallVector<Value> indices(store.getIndices());
-  scf::IfOp::create(rewriter, loc, inBounds(rewriter, loc, store.getMemref(), indices),
-                    [&](OpBuilder &b, Location loc) {
-                      memref::StoreOp::create(b, loc, store.getValueToStore(),
-                                              store.getMemref(), indices);
-                      scf::YieldOp::create(b, loc);
-                    });
+  ifInBounds(rewriter, loc, store.getMemref(), indices, [&](OpBuilder &b, Location loc) {
+    memref::StoreOp::create(b, loc, store.getValueToStore(), store.getMemref(), indices);
+  });
   rewriter.eraseOp(store);
 }
 

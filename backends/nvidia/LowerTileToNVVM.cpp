@@ -143,6 +143,12 @@ indexRange(Value v, const DenseMap<Value, IndexRange> &blockRanges, int depth = 
     return IndexRange{*c, *c};
   if (auto arg = dyn_cast<BlockArgument>(v)) {
     Operation *owner = arg.getOwner()->getParentOp();
+    // A T.Parallel index runs over its extent (iterations past it, when the
+    // threads deal rounds, are predicated off before the body).
+    if (auto par = dyn_cast_or_null<ParallelOp>(owner)) {
+      int64_t extent = par.getExtents()[arg.getArgNumber()];
+      return extent > 0 ? std::optional(IndexRange{0, extent - 1}) : std::nullopt;
+    }
     Value lb, ub, step;
     if (auto pipe = dyn_cast_or_null<PipelinedOp>(owner)) {
       lb = pipe.getLower(), ub = pipe.getUpper(), step = pipe.getStep();
@@ -265,7 +271,10 @@ std::pair<int64_t, int64_t> sharedRange(const Buffer &buf) {
 /// The shared-memory byte ranges read and written since the last barrier.
 struct SyncState {
   SmallVector<std::pair<int64_t, int64_t>> reads, writes;
-  bool pending() const { return !reads.empty() || !writes.empty(); }
+  /// Thread 0 alone wrote global memory (a store or atomic in the kernel's
+  /// scalar code) that other threads may read next.
+  bool globalWrite = false;
+  bool pending() const { return !reads.empty() || !writes.empty() || globalWrite; }
   static bool overlaps(ArrayRef<std::pair<int64_t, int64_t>> ranges,
                        std::pair<int64_t, int64_t> r) {
     return llvm::any_of(ranges, [&](auto x) {
@@ -286,6 +295,7 @@ struct SyncState {
     };
     add(reads, o.reads);
     add(writes, o.writes);
+    globalWrite |= o.globalWrite;
   }
 };
 
@@ -415,10 +425,12 @@ private:
   Value ult(Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
   }
+  /// The conjunction of the non-null `conds`; null when there are none.
   Value andAll(ArrayRef<Value> conds) {
     Value all;
     for (Value c : conds)
-      all = all ? (Value)arith::AndIOp::create(b, loc, all, c) : c;
+      if (c)
+        all = all ? (Value)arith::AndIOp::create(b, loc, all, c) : c;
     return all;
   }
   LLVM::LLVMPointerType ptrType(unsigned space = 0) {
@@ -544,6 +556,28 @@ private:
 
   // Synchronization.
   void barrier();
+  /// A store or atomic add into a global tensor in the kernel's scalar code
+  /// (outside every T.Parallel): thread 0 alone does it.
+  bool isScalarGlobalUpdate(Operation *op) const {
+    Value dst;
+    if (auto store = dyn_cast<memref::StoreOp>(op))
+      dst = store.getMemRef();
+    else if (auto atomic = dyn_cast<AtomicAddOp>(op))
+      dst = atomic.getDst();
+    auto it = dst ? buffers.find(dst) : buffers.end();
+    return it != buffers.end() && it->second->space == Space::Global && !parallelDepth &&
+           !parallel;
+  }
+  /// Whether `op`, or an op nested in it, uses a global tensor.
+  bool usesGlobal(Operation *op) const {
+    return op->walk([&](Operation *inner) {
+               for (Value v : inner->getOperands())
+                 if (auto it = buffers.find(v);
+                     it != buffers.end() && it->second->space == Space::Global)
+                   return WalkResult::interrupt();
+               return WalkResult::advance();
+             }).wasInterrupted();
+  }
   /// fence.proxy.async.shared::cta, unless one was just emitted.
   void fenceProxyAsync();
   /// Waits for every committed wgmma group and pins the accumulators they
@@ -992,8 +1026,7 @@ Value KernelEmitter::guarded(Value guard, Type type, llvm::function_ref<Value()>
     b.setInsertionPointToStart(&ifOp.getThenRegion().front());
     scf::YieldOp::create(b, loc, load());
     b.setInsertionPointToStart(&ifOp.getElseRegion().front());
-    scf::YieldOp::create(b, loc, Value(arith::ConstantOp::create(
-                                     b, loc, type, cast<TypedAttr>(b.getZeroAttr(type)))));
+    scf::YieldOp::create(b, loc, Value(arith::ConstantOp::create(b, loc, b.getZeroAttr(type))));
   }
   return ifOp.getResult(0);
 }
@@ -1399,6 +1432,10 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
   // flight across them.
   if (!isa<GemmOp, scf::ForOp, scf::IfOp, PipelinedOp>(op))
     waitIfTouchesWgmma(op);
+  // What thread 0 stored for everyone is read only after a barrier.
+  if (sync.globalWrite && !isa<scf::ForOp, scf::IfOp, PipelinedOp>(op) &&
+      !isScalarGlobalUpdate(op) && usesGlobal(op))
+    barrier();
   if (auto alloc = dyn_cast<AllocOp>(op))
     return emitAlloc(alloc);
   if (auto copy = dyn_cast<CopyOp>(op))
@@ -1701,22 +1738,7 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
             return load(addr, memElt);
           return LLVM::LoadOp::create(b, loc, vecType, addr, align);
         };
-        Value loaded;
-        if (ok) {
-          auto ifOp = scf::IfOp::create(
-              b, loc, ok,
-              [&](OpBuilder &, Location) {
-                scf::YieldOp::create(b, loc, loadAll());
-              },
-              [&](OpBuilder &, Location) {
-                Value zero = arith::ConstantOp::create(
-                    b, loc, b.getZeroAttr(loadedType));
-                scf::YieldOp::create(b, loc, zero);
-              });
-          loaded = ifOp.getResult(0);
-        } else {
-          loaded = loadAll();
-        }
+        Value loaded = guarded(ok, loadedType, loadAll);
         for (int64_t i = 0; i < width; ++i) {
           Value v = loaded;
           if (width > 1) {
@@ -1835,20 +1857,8 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
         return LLVM::LoadOp::create(b, loc, vecType, addr, 16);
       return load(addr, srcElt);
     };
-    Value loaded;
-    if (!srcSafe) {
-      Type t = srcVector ? (Type)vecType : srcElt;
-      auto ifOp = scf::IfOp::create(
-          b, loc, inBounds(src, srcIdx),
-          [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, loadAll()); },
-          [&](OpBuilder &, Location) {
-            scf::YieldOp::create(b, loc, arith::ConstantOp::create(
-                                             b, loc, b.getZeroAttr(t)).getResult());
-          });
-      loaded = ifOp.getResult(0);
-    } else {
-      loaded = loadAll();
-    }
+    Value loaded = guarded(srcSafe ? Value() : inBounds(src, srcIdx),
+                           srcVector ? (Type)vecType : srcElt, loadAll);
     auto storeAll = [&] {
       if (dstVector) {
         LLVM::StoreOp::create(b, loc, loaded, elementAddress(dst, dstIdx), 16);
@@ -1916,18 +1926,8 @@ LogicalResult KernelEmitter::emitTransposingCopy(CopyOp op, const Buffer &src,
       auto loadRow = [&]() -> Value {
         return LLVM::LoadOp::create(b, loc, vecType, elementAddress(src, srcIdx), 16);
       };
-      if (safe || src.space != Space::Global) {
-        rows.push_back(loadRow());
-        continue;
-      }
-      auto ifOp = scf::IfOp::create(
-          b, loc, inBounds(src, srcIdx),
-          [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, loadRow()); },
-          [&](OpBuilder &, Location) {
-            scf::YieldOp::create(
-                b, loc, arith::ConstantOp::create(b, loc, b.getZeroAttr(vecType)).getResult());
-          });
-      rows.push_back(ifOp.getResult(0));
+      bool checked = !safe && src.space == Space::Global;
+      rows.push_back(guarded(checked ? inBounds(src, srcIdx) : Value(), vecType, loadRow));
     }
     for (int64_t c = 0; c < 8; ++c) {
       Value column = LLVM::UndefOp::create(b, loc, vecType);
@@ -2916,9 +2916,9 @@ LogicalResult KernelEmitter::emitStore(memref::StoreOp op) {
   // Outside a T.Parallel every thread runs the kernel's scalar code: one
   // store of the (same) value is enough, and stores by every thread would
   // race with the others' reads of the tensor.
-  if (buf.space == Space::Global && !parallelDepth && !parallel) {
-    Value threadZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
-    guard = guard ? (Value)arith::AndIOp::create(b, loc, guard, threadZero) : threadZero;
+  if (isScalarGlobalUpdate(op)) {
+    guard = andAll({guard, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0))});
+    sync.globalWrite = true;
   }
   guarded(guard, [&] { store(*value, address); });
   return success();
@@ -2953,13 +2953,13 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
         arith::AndIOp::create(b, loc, tid, cst(parallel->anchor->replicaMask())),
         cst(0));
   // Outside a T.Parallel every thread runs the scalar code: one adds.
-  if (!parallelDepth && !parallel)
+  if (!parallelDepth && !parallel) {
     firstReplica = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
+    sync.globalWrite |= buf.space == Space::Global;
+  }
   // Past a global tensor's edge nothing is added, as stores there are dropped.
   Value inside = elementGuard(buf, op.getIndices(), *idx);
-  Value cond = firstReplica && inside ? arith::AndIOp::create(b, loc, firstReplica, inside)
-                                      : firstReplica ? firstReplica : inside;
-  guarded(cond, [&] {
+  guarded(andAll({firstReplica, inside}), [&] {
     LLVM::AtomicRMWOp::create(
         b, loc, isa<FloatType>(t) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add,
         elementAddress(buf, *idx), *value, LLVM::AtomicOrdering::monotonic);

@@ -218,12 +218,14 @@ func.func @scale(%a: memref<64x16xf16, #tile.scope<global>>, %b: memref<16x16xf1
 // -----
 
 // Without a fragment, T.Parallel deals iterations round-robin: 200
-// iterations over 128 threads is two rounds, the second predicated.
+// iterations over 128 threads is two rounds, the second predicated. The
+// index then stays inside the 200-element tensor: no bounds guard.
 // CHECK-LABEL: func.func @elementwise
 // CHECK: scf.for %[[K:.+]] = %c0 to %c2 step %c1
 // CHECK: %[[Q:.+]] = arith.addi %{{.+}}, %{{.+}} : index
 // CHECK: arith.cmpi ult, %[[Q]], %c200
 // CHECK: scf.if
+// CHECK-NOT: scf.if
 // CHECK: llvm.load %{{.+}} : !llvm.ptr<1> -> f32
 // CHECK: arith.addf
 // CHECK: llvm.store %{{.+}}, %{{.+}} : f32, !llvm.ptr<1>
@@ -637,6 +639,36 @@ func.func @pipelined_order_stage(%a: memref<64x128xf16, #tile.scope<global>>, %b
       tile.yield
     }
     tile.copy %acc[%c0, %c0] [64, 64] to %c[%c0, %c0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf16, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
+
+// -----
+
+// The kernel's scalar code runs in every thread; a store into a global
+// tensor there is thread 0's alone, so every thread reads it back only after
+// a barrier. Nothing reads %s after the second store: no barrier follows it.
+// CHECK-LABEL: func.func @scalar_store_then_read
+// CHECK: %[[T0:.+]] = arith.cmpi eq, %{{.+}}, %c0 : index
+// CHECK: scf.if %[[T0]]
+// CHECK-NEXT: llvm.store %{{.+}}, %{{.+}} : f32, !llvm.ptr<1>
+// CHECK-NEXT: }
+// CHECK-NEXT: nvvm.barrier0
+// CHECK: llvm.load %{{.+}} : !llvm.ptr<1> -> f32
+// CHECK: llvm.store %{{.+}}, %{{.+}} : f32, !llvm.ptr<1>
+// CHECK-NOT: nvvm.barrier0
+// CHECK: return
+func.func @scalar_store_then_read(%s: memref<2xf32, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %one = arith.constant 1.0 : f32
+    memref.store %one, %s[%c0] : memref<2xf32, #tile.scope<global>>
+    %v = memref.load %s[%c0] : memref<2xf32, #tile.scope<global>>
+    %w = arith.addf %v, %one : f32
+    memref.store %w, %s[%c1] : memref<2xf32, #tile.scope<global>>
     tile.yield
   }
   return
