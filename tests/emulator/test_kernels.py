@@ -122,6 +122,32 @@ def test_shuffled_schedules(seed, monkeypatch):
                                rtol=1e-2, atol=1e-2)
 
 
+@tessel.jit(target="cuda")
+def scalar_then_read(N=256):
+    @T.prim_func
+    def main(X: T.Tensor((N,), "float32"), S: T.Tensor((1,), "float32"),
+             O: T.Tensor((N,), "float32")):
+        with T.Kernel(1, threads=256) as bx:
+            S[0] = X[0] + 1.0
+            s = S[0]
+            for j in T.Parallel(N):
+                O[j] = X[j] * s
+
+    return main
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_scalar_store_read_by_every_thread(seed, monkeypatch):
+    # Thread 0 alone stores S[0]; other warps read it back. Without a barrier
+    # between, warps that ran first read the old value (0) and wrote zeros.
+    monkeypatch.setenv("TESSEL_EMU_SEED", str(seed))
+    x = np.arange(1, 257, dtype=np.float32)
+    s, o = np.zeros(1, np.float32), np.zeros(256, np.float32)
+    scalar_then_read()(x, s, o)
+    assert s[0] == 2
+    np.testing.assert_array_equal(o, x * 2)
+
+
 def test_without_ptxas(monkeypatch):
     # No ptxas: the kernel is PTX only (DESIGN 1), and it runs.
     monkeypatch.setenv("TESSEL_PTXAS", "/nonexistent/ptxas")
@@ -145,6 +171,12 @@ def test_autotune_keeps_the_first_configuration_that_runs():
     assert kernel.config == {"block_N": 64}
     assert kernel.autotune_results[0]["config"] == {"block_N": 100}
     assert "error" in kernel.autotune_results[0]
+    # The same shapes again: the kept configuration, without tuning or a warning.
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = tuned(128, 128, 64)
+    assert again.config == {"block_N": 64}
 
 
 def test_setmaxnreg_against_the_launch_register_count():
