@@ -221,7 +221,8 @@ class Autotuner:
                 inputs = list(self.inputs(kernel)) if self.inputs else _random_inputs(kernel)
                 if _on_emulator(kernel):
                     # The emulator models function, not time: the first
-                    # configuration that runs is kept, and not cached.
+                    # configuration that runs is kept for this process (the
+                    # next call reuses it, without a warning), not on disk.
                     from tessel import _cuda
 
                     try:
@@ -235,6 +236,7 @@ class Autotuner:
                     warnings.warn("tessel.autotune: %s() runs on Tessel's emulator, which cannot "
                                   "time kernels; keeping the first configuration that runs, %s"
                                   % (fn.__name__, config), stacklevel=2)
+                    self._best[key] = i
                     kernel.config = dict(config)
                     kernel.autotune_results = results + [{"config": config, "ms": None}]
                     return kernel
