@@ -175,6 +175,55 @@ public:
     return side;
   }
 
+  /// Gives a region named by its corner (A[i, j]) the extent of the other
+  /// side: the other side's non-unit dimensions, along its last dimensions.
+  bool inferExtent(CopySide &target, const CopySide &from, SourceLoc l, llvm::StringRef op) {
+    size_t rank = target.sizes.size();
+    SmallVector<int64_t> shape = nonUnit(from.sizes);
+    if (shape.size() > rank) {
+      error(l, "this region has rank " + llvm::Twine(rank) + " but the other side of " + op +
+                   " has shape " + shapeText(from.sizes));
+      return false;
+    }
+    for (size_t i = 0; i < rank; ++i)
+      target.sizes[i] = i + shape.size() >= rank ? shape[i + shape.size() - rank] : 1;
+    target.sizesKnown = true;
+    return true;
+  }
+
+  static SmallVector<int64_t> nonUnit(ArrayRef<int64_t> sizes) {
+    SmallVector<int64_t> shape;
+    llvm::copy_if(sizes, std::back_inserter(shape), [](int64_t s) { return s != 1; });
+    return shape;
+  }
+
+  /// The two sides of a copy-like op (T.copy, T.atomic_add of a tile): one
+  /// extent given, both static, equal once unit dimensions are dropped.
+  bool matchExtents(CopySide &src, SourceLoc srcLoc, CopySide &dst, SourceLoc dstLoc,
+                    llvm::StringRef op) {
+    if (!src.sizesKnown && !dst.sizesKnown) {
+      error(loc, op + " needs the extent of one side: pass a whole buffer or a slice such "
+                      "as A[i, 0:64]");
+      return false;
+    }
+    if (!src.sizesKnown && !inferExtent(src, dst, srcLoc, op))
+      return false;
+    if (!dst.sizesKnown && !inferExtent(dst, src, dstLoc, op))
+      return false;
+    for (auto [side, l] : {std::make_pair(&src, srcLoc), std::make_pair(&dst, dstLoc)})
+      if (llvm::is_contained(side->sizes, -1)) {
+        error(l, "the extent of this region is not known at compile time; slice it with "
+                 "constant bounds");
+        return false;
+      }
+    if (nonUnit(src.sizes) != nonUnit(dst.sizes)) {
+      error(loc, op + " between regions of different shapes: " + shapeText(src.sizes) +
+                     " and " + shapeText(dst.sizes));
+      return false;
+    }
+    return true;
+  }
+
   MaybeValue copy(BoundArgs &a) {
     if (!requireDevice("T.copy"))
       return std::nullopt;
@@ -182,37 +231,8 @@ public:
     std::optional<CopySide> dst = copySide(*a.get(1), a.locs[1]);
     if (!src || !dst)
       return std::nullopt;
-    if (!src->sizesKnown && !dst->sizesKnown)
-      return error(loc, "T.copy needs the extent of one side: pass a whole "
-                        "buffer or a slice such as A[i, 0:64]");
-    auto inferFrom = [&](CopySide &target, const CopySide &from, SourceLoc l) -> bool {
-      size_t rank = target.sizes.size();
-      SmallVector<int64_t> shape;
-      llvm::copy_if(from.sizes, std::back_inserter(shape), [](int64_t s) { return s != 1; });
-      if (shape.size() > rank) {
-        error(l, "this region has rank " + llvm::Twine(rank) +
-                     " but the other side of T.copy has shape " + shapeText(from.sizes));
-        return false;
-      }
-      for (size_t i = 0; i < rank; ++i)
-        target.sizes[i] = i + shape.size() >= rank ? shape[i + shape.size() - rank] : 1;
-      target.sizesKnown = true;
-      return true;
-    };
-    if (!src->sizesKnown && !inferFrom(*src, *dst, a.locs[0]))
+    if (!matchExtents(*src, a.locs[0], *dst, a.locs[1], "T.copy"))
       return std::nullopt;
-    if (!dst->sizesKnown && !inferFrom(*dst, *src, a.locs[1]))
-      return std::nullopt;
-    for (auto [side, l] : {std::make_pair(&*src, a.locs[0]), std::make_pair(&*dst, a.locs[1])})
-      if (llvm::is_contained(side->sizes, -1))
-        return error(l, "the extent of this region is not known at compile time; "
-                        "slice it with constant bounds");
-    SmallVector<int64_t> s1, s2;
-    llvm::copy_if(src->sizes, std::back_inserter(s1), [](int64_t s) { return s != 1; });
-    llvm::copy_if(dst->sizes, std::back_inserter(s2), [](int64_t s) { return s != 1; });
-    if (s1 != s2)
-      return error(loc, "T.copy between regions of different shapes: " +
-                            shapeText(src->sizes) + " and " + shapeText(dst->sizes));
     SmallVector<mlir::Value> srcOffsets, dstOffsets;
     for (const Value &o : src->offsets) {
       std::optional<mlir::Value> v = e.toIndex(o, a.locs[0]);
@@ -392,25 +412,26 @@ public:
       tile::AtomicAddOp::create(b(), at(loc), *v, dst.ir, base);
       return Value::none();
     }
-    // A tile added into a region starting at dst: one atomic per element.
-    // The tile's dimensions run along the region's slices (O[0:S, h, 0:D]
-    // takes an S x D tile), or along its last dimensions when the region
-    // is given by its corner (O[b, h, 0]), as T.copy reads them.
+    // A tile added into a region starting at dst: one atomic per element,
+    // the region's extent and the tile's shape matched as T.copy matches
+    // them (O[0:S, h, 0:D] takes an S x D tile; O[b, h, 0] a tile along
+    // its last dimensions; unit dimensions on either side are dropped).
     auto srcType = cast<MemRefType>(value.ir.getType());
-    if (srcType.getRank() > dstType.getRank())
-      return error(a.locs[1], "T.atomic_add's source has higher rank than its destination");
-    SmallVector<int64_t> along;
-    if (dst.kind == Value::Kind::Region)
-      for (int64_t d = 0; d < dstType.getRank(); ++d)
-        if (!dst.dims[d].point)
-          along.push_back(d);
-    if (along.empty())
-      for (int64_t d = dstType.getRank() - srcType.getRank(); d < dstType.getRank(); ++d)
-        along.push_back(d);
-    if (int64_t(along.size()) != srcType.getRank())
-      return error(a.locs[1], "T.atomic_add adds a rank-" + std::to_string(srcType.getRank()) +
-                                  " tile into a region with " + std::to_string(along.size()) +
-                                  " sliced dimensions");
+    std::optional<CopySide> srcSide = copySide(value, a.locs[1]);
+    std::optional<CopySide> dstSide = copySide(dst, a.locs[0]);
+    if (!srcSide || !dstSide ||
+        !matchExtents(*srcSide, a.locs[1], *dstSide, a.locs[0], "T.atomic_add"))
+      return std::nullopt;
+    // The tile's non-unit dimensions run, in order, along the region's.
+    SmallVector<std::pair<int64_t, int64_t>> along; // (tile dim, region dim)
+    int64_t d = 0;
+    for (int64_t s = 0; s < srcType.getRank(); ++s) {
+      if (srcType.getDimSize(s) == 1)
+        continue;
+      while (dstSide->sizes[d] == 1)
+        ++d;
+      along.push_back({s, d++});
+    }
     auto par = tile::ParallelOp::create(b(), at(loc), b().getDenseI64ArrayAttr(srcType.getShape()));
     mlir::Block *body = new mlir::Block();
     par.getBody().push_back(body);
@@ -422,8 +443,8 @@ public:
     mlir::Value x = memref::LoadOp::create(b(), at(loc), value.ir, ivs);
     x = e.castTo(x, dstType.getElementType(), loc);
     SmallVector<mlir::Value> idx(base);
-    for (int64_t i = 0; i < srcType.getRank(); ++i)
-      idx[along[i]] = arith::AddIOp::create(b(), at(loc), base[along[i]], ivs[i]);
+    for (auto [s, d] : along)
+      idx[d] = arith::AddIOp::create(b(), at(loc), base[d], ivs[s]);
     tile::AtomicAddOp::create(b(), at(loc), x, dst.ir, idx);
     tile::YieldOp::create(b(), at(loc));
     return Value::none();

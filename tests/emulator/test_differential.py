@@ -89,9 +89,9 @@ def _corpus_load(name, entry, out_idx, **factory_args):
 
 
 CORPUS.load = _corpus_load
-for _name in ("row_blocks", "shifted_read", "atomic_strided"):
-    _jit = getattr(BOUNDS, _name)
-    setattr(BOUNDS, _name, _both(out_idx=_jit.out_idx)(_jit))
+for _name, _jit in list(vars(BOUNDS).items()):
+    if isinstance(_jit, tessel.JITFunction):
+        setattr(BOUNDS, _name, _both(out_idx=_jit.out_idx)(_jit))
 
 
 def _cases(module):

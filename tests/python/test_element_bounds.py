@@ -47,6 +47,23 @@ def atomic_strided(S, H, D):
     return main
 
 
+@tessel.jit
+def atomic_unit_dims(S, H, D):
+    # Regions and tiles with unit dimensions match as in T.copy: a D-vector
+    # into O[s, h:h+1, 0:D], and a 1 x D tile into O[s, h, 0:D].
+    @T.prim_func
+    def main(X: T.Tensor((S, H, D), "float32"), O: T.Tensor((S, H, D), "float32")):
+        with T.Kernel(S, threads=128) as s:
+            row = T.alloc_shared((D,), "float32")
+            T.copy(X[s, 0, 0:D], row)
+            T.atomic_add(O[s, 0:1, 0:D], row)
+            tile = T.alloc_shared((1, D), "float32")
+            T.copy(X[s, H - 1, 0:D], tile)
+            T.atomic_add(O[s, H - 1, 0:D], tile)
+
+    return main
+
+
 def test_store_past_the_edge_is_dropped():
     b, m, n = 2, 3, 300
     x = np.arange(b * m * n, dtype=np.float32).reshape(b, m, n)
@@ -69,3 +86,14 @@ def test_tile_atomic_add_into_a_strided_region():
     out = np.ones((s, h, d), np.float32)
     atomic_strided(s, h, d)(x, out)
     np.testing.assert_array_equal(out, 1 + x.transpose(1, 0, 2))
+
+
+def test_tile_atomic_add_with_unit_dimensions():
+    s, h, d = 4, 3, 8
+    x = np.arange(s * h * d, dtype=np.float32).reshape(s, h, d)
+    out = np.ones((s, h, d), np.float32)
+    atomic_unit_dims(s, h, d)(x, out)
+    expected = np.ones((s, h, d), np.float32)
+    expected[:, 0] += x[:, 0]
+    expected[:, h - 1] += x[:, h - 1]
+    np.testing.assert_array_equal(out, expected)

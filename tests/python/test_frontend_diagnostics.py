@@ -69,6 +69,8 @@ KERNEL_CASES = [
     ("gemm_accum_shared", "T.gemm(a, b, s)", "T.gemm accumulates into a fragment"),
     ("copy_shapes", "T.copy(A[0:32, 0:16], a)", "T.copy between regions of different shapes: [32, 16] and [64, 32]"),
     ("copy_no_extent", "T.copy(A[0, 0], A[1, 1])", "T.copy needs the extent of one side"),
+    ("atomic_add_shapes", "T.atomic_add(s[0:32, 0:64], f)", "T.atomic_add between regions of different shapes: [64, 32] and [32, 64]"),
+    ("atomic_add_rank", "T.atomic_add(r[0], f)", "this region has rank 1 but the other side of T.atomic_add has shape [64, 32]"),
     ("too_many_indices", "x = f[0, 1, 2]", "too many indices for 'f': it has rank 2"),
     ("non_constant_stages", "for i in T.Pipelined(4, num_stages=bx):\n                pass", "num_stages must be a compile-time integer, got a device scalar"),
     ("parallel_extent", "for i in T.Parallel(bx):\n                pass", "a T.Parallel extent must be a compile-time integer, got a device scalar"),
