@@ -25,6 +25,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <cstdio>
 #include <mutex>
 
 namespace tessel {
@@ -67,11 +68,16 @@ std::string descriptorText(const CUDAKernel &k, const KernelSignature &sig) {
   llvm::raw_string_ostream os(text);
   // Version 2 adds dynamic dimensions: a name in place of an extent, the
   // names the launch takes after the parameters (`dynamic`), and grid
-  // extents computed from them (`grid_expr DIM EXPR`).
+  // extents computed from them (`grid_expr DIM EXPR`). Version 3 adds the
+  // register count ptxas chose (`registers N`), for the emulator. The
+  // version is the oldest runtime that can read the text.
   bool dynamic = !k.dynamicParams.empty();
-  os << "tessel-aot " << (dynamic ? 2 : 1) << "\nkernel " << k.name << "\nthreads "
+  int version = k.registers > 0 ? 3 : dynamic ? 2 : 1;
+  os << "tessel-aot " << version << "\nkernel " << k.name << "\nthreads "
      << k.threads << "\nshared " << k.sharedBytes << "\ngrid " << k.grid[0] << " "
      << k.grid[1] << " " << k.grid[2] << "\n";
+  if (k.registers > 0)
+    os << "registers " << k.registers << "\n";
   for (size_t i = 0; i < k.gridExprs.size(); ++i)
     if (!k.gridExprs[i].empty())
       os << "grid_expr " << i << " " << k.gridExprs[i] << "\n";
@@ -410,6 +416,16 @@ std::pair<std::string, std::string> imageOf(const CUDAKernel &kernel, const std:
 std::string quoted(llvm::StringRef s) {
   std::string out = "\"";
   for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char escape[8];
+      std::snprintf(escape, sizeof(escape), "\\u%04x", unsigned(static_cast<unsigned char>(c)));
+      out += escape;
+      continue;
+    }
     if (c == '"' || c == '\\')
       out += '\\';
     out += c;
@@ -481,6 +497,9 @@ std::string manifestJSON(const CUDAKernel &k, const KernelSignature &sig,
        << "\"registers_at_launch\": " << k.registerSplit[0]
        << ", \"producer_registers\": " << k.registerSplit[1]
        << ", \"consumer_registers\": " << k.registerSplit[2] << "}";
+  // What tessel_aot_load reads (the launcher embeds the same text), for
+  // tools that launch from the manifest (tessel-emu).
+  os << ",\n  \"launch_descriptor\": " << quoted(descriptorText(k, sig));
   if (!sourceHash.empty())
     os << ",\n  \"source_sha256\": " << quoted(sourceHash);
   os << "\n}\n";

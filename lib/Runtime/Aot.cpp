@@ -32,7 +32,9 @@ namespace {
 /// `param NAME scalar TYPE`, `tensor_map PARAM TENSOR SWIZZLE RANK BOX...`;
 /// version 2 adds dynamic dimensions: a name in place of an extent,
 /// `dynamic NAME` for each the launch takes after the parameters, and
-/// `grid_expr AXIS EXPR` for an extent computed from them).
+/// `grid_expr AXIS EXPR` for an extent computed from them); version 3 adds
+/// `registers N`, the count ptxas chose, for drivers that cannot read it from
+/// the image (Tessel's emulator, which checks setmaxnreg against it).
 struct AotParam {
   std::string name, dtype;
   bool tensor = true;
@@ -46,7 +48,7 @@ struct AotTensorMap {
 };
 struct AotKernel {
   std::string name;
-  uint32_t threads = 0, sharedBytes = 0;
+  uint32_t threads = 0, sharedBytes = 0, registers = 0;
   uint32_t grid[3] = {1, 1, 1};
   std::string gridExprs[3];
   std::vector<std::string> dynamics;
@@ -145,8 +147,8 @@ tessel_rt_status parseDescriptor(const char *text, AotKernel &k) {
       continue;
     if (key == "tessel-aot") {
       int version = 0;
-      if (!(words >> version) || version < 1 || version > 2)
-        return bad("this runtime reads descriptor versions 1 and 2; rebuild "
+      if (!(words >> version) || version < 1 || version > 3)
+        return bad("this runtime reads descriptor versions 1 to 3; rebuild "
                    "the kernel with a matching tesselc");
     } else if (key == "kernel") {
       words >> k.name;
@@ -154,6 +156,8 @@ tessel_rt_status parseDescriptor(const char *text, AotKernel &k) {
       words >> k.threads;
     } else if (key == "shared") {
       words >> k.sharedBytes;
+    } else if (key == "registers") {
+      words >> k.registers;
     } else if (key == "grid") {
       words >> k.grid[0] >> k.grid[1] >> k.grid[2];
     } else if (key == "param") {
@@ -266,6 +270,11 @@ tessel_rt_status tessel_aot_load(const char *descriptor, const void *image,
   if (tessel_rt_status s = tessel_rt_kernel_create(image, image_size, k->name.c_str(),
                                                    k->threads, k->sharedBytes, &k->kernel))
     return s;
+  if (k->registers)
+    if (tessel_rt_status s = tessel_rt_kernel_set_registers(k->kernel, k->registers)) {
+      tessel_rt_kernel_destroy(k->kernel);
+      return s;
+    }
   // Load the module now, so a bad image or a missing kernel is this call's
   // error rather than the first launch's.
   CUfunction function;

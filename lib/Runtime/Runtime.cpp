@@ -307,6 +307,14 @@ tessel_rt_status memoryReady(const char *what) {
   CUcontext ctx;
   return currentContext(ctx);
 }
+
+/// A memory call's failure: a pointer or size the driver rejects is the
+/// caller's argument; anything else (a kernel's fault surfacing at the next
+/// synchronous copy) is the driver's.
+tessel_rt_status memoryStatus(CUresult r) {
+  constexpr CUresult kInvalidValue = CUresult(1); // CUDA_ERROR_INVALID_VALUE
+  return r == kInvalidValue ? TESSEL_RT_INVALID_ARGUMENT : TESSEL_RT_DRIVER_ERROR;
+}
 } // namespace
 
 tessel_rt_status tessel_rt_mem_alloc(size_t bytes, uint64_t *out) {
@@ -327,7 +335,7 @@ tessel_rt_status tessel_rt_mem_free(uint64_t pointer) {
   if (tessel_rt_status s = memoryReady("tessel_rt_mem_free"))
     return s;
   if (CUresult r = driver.cuMemFree(pointer))
-    return driverFailure(r, "freeing device memory", TESSEL_RT_INVALID_ARGUMENT);
+    return driverFailure(r, "freeing device memory", memoryStatus(r));
   return TESSEL_RT_SUCCESS;
 }
 
@@ -340,7 +348,7 @@ tessel_rt_status tessel_rt_memcpy_to_device(uint64_t dst, const void *src, size_
     return s;
   if (CUresult r = driver.cuMemcpyHtoD(dst, src, bytes))
     return driverFailure(r, "copying " + std::to_string(bytes) + " bytes to the device",
-                         TESSEL_RT_INVALID_ARGUMENT);
+                         memoryStatus(r));
   return TESSEL_RT_SUCCESS;
 }
 
@@ -353,7 +361,7 @@ tessel_rt_status tessel_rt_memcpy_to_host(void *dst, uint64_t src, size_t bytes)
     return s;
   if (CUresult r = driver.cuMemcpyDtoH(dst, src, bytes))
     return driverFailure(r, "copying " + std::to_string(bytes) + " bytes from the device",
-                         TESSEL_RT_INVALID_ARGUMENT);
+                         memoryStatus(r));
   return TESSEL_RT_SUCCESS;
 }
 
@@ -385,6 +393,10 @@ tessel_rt_status tessel_rt_kernel_set_registers(tessel_rt_kernel *kernel, uint32
                 "tessel_rt_kernel_set_registers needs a kernel and at most 255 registers");
   std::lock_guard<std::mutex> lock(kernel->mutex);
   kernel->registers = registers;
+  // Functions already loaded take it too; later loads take it in functionIn.
+  if (registers && driver.emuSetLaunchRegisters)
+    for (auto &[ctx, loaded] : kernel->perContext)
+      driver.emuSetLaunchRegisters(loaded.second, int(registers));
   return TESSEL_RT_SUCCESS;
 }
 

@@ -59,6 +59,45 @@ def test_options_reach_the_emulator(gemm):
                                   a.astype(np.float32) @ b.astype(np.float32))
 
 
+def _edited_manifest(out, name, edit):
+    import json
+    import shutil
+
+    manifest = json.loads((out / "gemm_dyn.json").read_text())
+    edit(manifest)
+    (out / (name + ".json")).write_text(json.dumps(manifest))
+    shutil.copy(out / "gemm_dyn.ptx", out / (name + ".ptx"))
+    return out / (name + ".json")
+
+
+def test_the_launch_register_count_reaches_the_emulator(gemm):
+    # The manifest's launch descriptor carries the count ptxas chose; told 32,
+    # the producer's setmaxnreg.dec to 40 would raise it: the emulator's
+    # setmaxnreg check fires, which it can only do knowing the count.
+    out, _, _ = gemm
+
+    def low(manifest):
+        text = manifest["launch_descriptor"]
+        assert "\nregisters %d\n" % manifest["registers"] in text
+        manifest["launch_descriptor"] = text.replace(
+            "registers %d" % manifest["registers"], "registers 32")
+
+    result = run(_edited_manifest(out, "low_registers", low), out / "A.npy", out / "B.npy",
+                 "zeros", "-o", out / "low", check=False)
+    assert result.returncode == 1
+    assert "setmaxnreg.dec to 40 registers from 32: a decrease may not raise the count" in \
+        result.stderr, result.stderr
+
+
+def test_a_manifest_without_a_launch_descriptor(gemm):
+    out, _, _ = gemm
+    path = _edited_manifest(out, "old_manifest", lambda m: m.pop("launch_descriptor"))
+    result = run(path, out / "A.npy", out / "B.npy", "zeros", "-o", out / "old", check=False)
+    assert result.returncode == 1
+    assert "has no launch_descriptor: it was written by an older tesselc; compile the kernel " \
+        "again" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("args,message", [
     (["A.npy", "B.npy"], "'gemm_dyn' takes 3 arguments, got 2"),
     (["A.npy", "A.npy", "zeros"], "A.npy: dimension 0 is 100, but 'B' has 256"),
@@ -73,13 +112,43 @@ def test_bad_arguments(gemm, args, message):
     assert "tessel-emu: error: " in result.stderr and message in result.stderr, result.stderr
 
 
+def _npy(header, data=b"", version=1):
+    header = header.encode()
+    if version == 1:
+        return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + data
+    return b"\x93NUMPY\x02\x00" + len(header).to_bytes(4, "little") + header + data
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"\x93NUMPY\x02\x00\x05\x00", "a truncated header"),
+    (_npy("{'descr': '<f2', 'fortran_order': False, }"), "a header without a shape tuple"),
+    (_npy("{'descr': '<f2', 'fortran_order': False, 'shape': (100, x), }"),
+     "a shape with an extent that is not a size (x)"),
+    (_npy("{'descr': '<f2', 'fortran_order': False, 'shape': (-1, 256), }"),
+     "a shape with an extent that is not a size (-1)"),
+    (_npy("{'descr': '<f2', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+          version=2), "a shape with an extent that is not a size (4294967296)"),
+    (_npy("{'descr': '<f2', 'fortran_order': False, 'shape': (100, 256), }", b"\0" * 10),
+     "less data than its shape says"),
+])
+def test_malformed_npy_files(gemm, tmp_path, content, message):
+    out, _, _ = gemm
+    (tmp_path / "A.npy").write_bytes(content)
+    result = run(out / "gemm_dyn.json", tmp_path / "A.npy", out / "B.npy", "zeros",
+                 "-o", tmp_path, check=False)
+    assert result.returncode == 1
+    assert "tessel-emu: error: " in result.stderr and message in result.stderr, result.stderr
+
+
 def test_a_failing_launch_reports_the_emulators_message(tmp_path):
     # checks.ptx's oob_global reads one float past its 64: tessel-emu exits
     # with the emulator's located message.
     import json
     manifest = {"name": "oob_global", "grid": [1, 1, 1], "threads": 32, "shared_bytes": 0,
                 "params": [{"name": "p", "dtype": "float32", "shape": [64], "tensor": True,
-                            "written": True}]}
+                            "written": True}],
+                "launch_descriptor": "tessel-aot 1\nkernel oob_global\nthreads 32\nshared 0\n"
+                                     "grid 1 1 1\nparam p tensor float32 1 64\n"}
     (tmp_path / "oob_global.json").write_text(json.dumps(manifest))
     np.save(tmp_path / "p.npy", np.zeros(64, np.float32))
     result = run(tmp_path / "oob_global.json", os.path.join(REPO, "tests/emulator/checks/checks.ptx"),

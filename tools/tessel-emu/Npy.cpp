@@ -8,6 +8,8 @@
 
 #include "tools/tessel-emu/Npy.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -22,6 +24,8 @@ std::string field(const std::string &header, const std::string &key) {
   if (at == std::string::npos)
     return "";
   size_t colon = header.find(':', at);
+  if (colon == std::string::npos)
+    return "";
   size_t end = colon + 1;
   int depth = 0;
   for (; end < header.size(); ++end) {
@@ -56,6 +60,10 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &why) {
     headerLen = uint8_t(bytes[8]) | size_t(uint8_t(bytes[9])) << 8;
     start = 10;
   } else {
+    if (bytes.size() < 12) {
+      why = "a truncated header";
+      return false;
+    }
     uint32_t n;
     std::memcpy(&n, bytes.data() + 8, 4);
     headerLen = n;
@@ -78,17 +86,31 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &why) {
   }
   out.itemSize = size_t(std::atoi(descr.c_str() + 3));
   std::string shape = field(header, "shape");
+  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')') {
+    why = "a header without a shape tuple";
+    return false;
+  }
   out.shape.clear();
   std::istringstream dims(shape.substr(1, shape.size() - 2));
   std::string dim;
-  while (std::getline(dims, dim, ','))
-    if (dim.find_first_not_of(" ") != std::string::npos)
-      out.shape.push_back(std::stoll(dim));
   size_t count = 1;
-  for (int64_t d : out.shape)
-    count *= size_t(d);
-  size_t dataStart = start + headerLen;
-  if (!out.itemSize || bytes.size() - dataStart < count * out.itemSize) {
+  while (std::getline(dims, dim, ',')) {
+    size_t b = dim.find_first_not_of(" "), e = dim.find_last_not_of(" ");
+    if (b == std::string::npos)
+      continue;
+    std::string digits = dim.substr(b, e - b + 1);
+    char *endp = nullptr;
+    errno = 0;
+    long long extent = std::strtoll(digits.c_str(), &endp, 10);
+    if (errno || *endp || extent < 0 || __builtin_mul_overflow(count, size_t(extent), &count)) {
+      why = "a shape with an extent that is not a size (" + digits + ")";
+      return false;
+    }
+    out.shape.push_back(extent);
+  }
+  size_t dataStart = start + headerLen, dataBytes = 0;
+  if (!out.itemSize || __builtin_mul_overflow(count, out.itemSize, &dataBytes) ||
+      bytes.size() - dataStart < dataBytes) {
     why = "less data than its shape says";
     return false;
   }

@@ -82,61 +82,6 @@ size_t elementBytes(const std::string &dtype) {
   die("the manifest names an unknown dtype '" + dtype + "'");
 }
 
-/// The runtime's descriptor for a kernel (what `tesselc --emit object`
-/// embeds), from the manifest.
-std::string descriptor(const json::Object &m, const std::vector<Param> &params) {
-  std::string text;
-  raw_string_ostream os(text);
-  auto ints = [&](StringRef key) {
-    std::vector<int64_t> out;
-    if (const json::Array *a = m.getArray(key))
-      for (const json::Value &v : *a)
-        out.push_back(v.getAsInteger().value_or(0));
-    return out;
-  };
-  std::vector<int64_t> grid = ints("grid");
-  if (grid.size() != 3)
-    die("the manifest has no 3-d grid");
-  os << "tessel-aot 2\nkernel " << m.getString("name").value_or("") << "\nthreads "
-     << m.getInteger("threads").value_or(0) << "\nshared "
-     << m.getInteger("shared_bytes").value_or(0) << "\ngrid " << grid[0] << " " << grid[1] << " "
-     << grid[2] << "\n";
-  if (const json::Array *exprs = m.getArray("grid_expr"))
-    for (size_t axis = 0; axis < exprs->size(); ++axis)
-      if (auto e = (*exprs)[axis].getAsString(); e && !e->empty())
-        os << "grid_expr " << axis << " " << *e << "\n";
-  for (const Param &p : params) {
-    os << "param " << p.name << (p.tensor ? " tensor " : " scalar ") << p.dtype;
-    if (p.tensor) {
-      os << " " << p.shape.size();
-      for (size_t d = 0; d < p.shape.size(); ++d)
-        os << " " << (p.shape[d] < 0 ? p.dynamicNames[d] : std::to_string(p.shape[d]));
-    }
-    os << "\n";
-  }
-  if (const json::Array *dims = m.getArray("dynamic_dims"))
-    for (const json::Value &d : *dims)
-      os << "dynamic " << d.getAsString().value_or("") << "\n";
-  if (const json::Array *maps = m.getArray("tensor_maps"))
-    for (const json::Value &v : *maps) {
-      const json::Object *map = v.getAsObject();
-      std::string tensor = map->getString("tensor").value_or("").str();
-      int index = -1;
-      for (size_t i = 0; i < params.size(); ++i)
-        if (params[i].name == tensor)
-          index = int(i);
-      os << "tensor_map " << map->getInteger("param").value_or(0) << " " << index << " "
-         << map->getInteger("swizzle").value_or(0);
-      const json::Array *box = map->getArray("box");
-      os << " " << (box ? box->size() : 0);
-      if (box)
-        for (const json::Value &b : *box)
-          os << " " << b.getAsInteger().value_or(0);
-      os << "\n";
-    }
-  return text;
-}
-
 void check(tessel_rt_status status, const Twine &what) {
   if (status != TESSEL_RT_SUCCESS)
     die(what + ": " + tessel_rt_status_string(status) + "\n" + tessel_rt_last_error());
@@ -297,9 +242,13 @@ int main(int argc, char **argv) {
     args.push_back(&v);
 
   std::string ptx = readFile(ptxPath);
-  std::string text = descriptor(*manifest, params);
+  // What a launcher embeds, so the run is the launcher's (registers included).
+  std::optional<StringRef> text = manifest->getString("launch_descriptor");
+  if (!text)
+    die(manifestPath + " has no launch_descriptor: it was written by an older tesselc; "
+                       "compile the kernel again");
   void *handle = nullptr;
-  check(tessel_aot_load(text.c_str(), ptx.c_str(), ptx.size() + 1, nullptr, &handle),
+  check(tessel_aot_load(text->str().c_str(), ptx.c_str(), ptx.size() + 1, nullptr, &handle),
         "loading " + ptxPath);
   check(tessel_aot_launch(handle, nullptr, args.data(), int(args.size())),
         "running '" + *manifest->getString("name") + "'");
