@@ -35,23 +35,27 @@ def driver_path():
     name = os.environ.get("TESSEL_CUDA_DRIVER") or "libcuda.so.1"
     if name != "emu":
         return name
-    for path in _candidates("libtessel_emu.so"):
-        if os.path.exists(path):
-            return path
-    return "libtessel_emu.so"
+    # The copy the runtime opens (lib/Runtime: the one beside itself), not
+    # another one found elsewhere.
+    runtime = _runtime_path()
+    beside = os.path.join(os.path.dirname(runtime), "libtessel_emu.so") if runtime else ""
+    return beside if beside and os.path.exists(beside) else "libtessel_emu.so"
+
+
+def _runtime_path():
+    """The runtime library library() loads (or would load); None if none."""
+    return next((p for p in _candidates() if os.path.exists(p)), None)
 
 
 def library():
     global _lib
     if _lib is not None:
         return _lib
-    for path in _candidates():
-        if os.path.exists(path):
-            lib = ctypes.CDLL(path)
-            break
-    else:
+    path = _runtime_path()
+    if not path:
         raise CUDAError("the Tessel CUDA runtime (libtessel_runtime.so) was not found; "
                         "build with TESSEL_ENABLE_CUDA_RUNTIME=ON or set TESSEL_RUNTIME_LIB")
+    lib = ctypes.CDLL(path)
     lib.tessel_rt_status_string.restype = ctypes.c_char_p
     lib.tessel_rt_last_error.restype = ctypes.c_char_p
     lib.tessel_rt_kernel_create.argtypes = [

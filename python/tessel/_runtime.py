@@ -128,6 +128,26 @@ def _output_shape(kernel: Any, param: Any, dynamic: Dict[str, int]) -> List[int]
     return shape
 
 
+def _checked_array(value: Any, param: Any, kernel: Any) -> np.ndarray:
+    """A host tensor argument as a numpy array, checked against its
+    parameter: dtype, rank, C-contiguous, writable when the kernel writes it."""
+    array = _as_numpy(value, param, kernel.name)
+    expected = numpy_dtype(param.dtype)
+    if array.dtype != expected:
+        raise TypeError("%s(): argument %r must have dtype %s, got %s"
+                        % (kernel.name, param.name, param.dtype, array.dtype))
+    if array.ndim != len(param.shape):
+        raise ValueError("%s(): argument %r must have %d dimensions, got shape %s"
+                         % (kernel.name, param.name, len(param.shape), array.shape))
+    if not array.flags.c_contiguous:
+        raise ValueError("%s(): argument %r must be C-contiguous; pass "
+                         "numpy.ascontiguousarray(x)" % (kernel.name, param.name))
+    if param.is_written and not array.flags.writeable:
+        raise ValueError("%s(): argument %r is read-only, but the kernel writes it"
+                         % (kernel.name, param.name))
+    return array
+
+
 def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
     params, outputs, inputs = _inputs(kernel, args)
     buffers: List[Any] = [None] * len(params)
@@ -137,22 +157,9 @@ def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
         if not param.is_buffer:
             buffers[index] = scalar_bits(value, param, kernel.name)
             continue
-        array = _as_numpy(value, param, kernel.name)
-        expected = numpy_dtype(param.dtype)
-        if array.dtype != expected:
-            raise TypeError("%s(): argument %r must have dtype %s, got %s"
-                            % (kernel.name, param.name, param.dtype, array.dtype))
-        if array.ndim != len(param.shape):
-            raise ValueError("%s(): argument %r must have %d dimensions, got shape %s"
-                             % (kernel.name, param.name, len(param.shape), array.shape))
+        array = _checked_array(value, param, kernel)
         _bind_dynamic(kernel, param, array.shape, dynamic)
-        if not array.flags.c_contiguous:
-            raise ValueError("%s(): argument %r must be C-contiguous; pass "
-                             "numpy.ascontiguousarray(x)" % (kernel.name, param.name))
         if not array.flags.writeable:
-            if param.is_written:
-                raise ValueError("%s(): argument %r is read-only, but the kernel writes it"
-                                 % (kernel.name, param.name))
             array = array.copy()  # read only by the kernel: a copy is the same
         buffers[index] = array
     results = []
@@ -304,18 +311,7 @@ def _host_array(value: Any, param: Any, kernel: Any) -> Optional[np.ndarray]:
             pass
     if not isinstance(value, np.ndarray) and not hasattr(value, "__dlpack__"):
         return None
-    array = _as_numpy(value, param, kernel.name)
-    expected = numpy_dtype(param.dtype)
-    if array.dtype != expected:
-        raise TypeError("%s(): argument %r must have dtype %s, got %s"
-                        % (kernel.name, param.name, param.dtype, array.dtype))
-    if not array.flags.c_contiguous:
-        raise ValueError("%s(): argument %r must be C-contiguous; pass "
-                         "numpy.ascontiguousarray(x)" % (kernel.name, param.name))
-    if param.is_written and not array.flags.writeable:
-        raise ValueError("%s(): argument %r is read-only, but the kernel writes it"
-                         % (kernel.name, param.name))
-    return array
+    return _checked_array(value, param, kernel)
 
 
 def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
@@ -394,13 +390,20 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
             launcher.check_tensor(param.name, t.data_ptr(), list(t.shape), list(t.stride()),
                                   list(t.shape))
     stream = 0
+    torch_stream = None
     if on_device:
         try:
             import torch
 
-            stream = torch.cuda.current_stream().cuda_stream
+            torch_stream = torch.cuda.current_stream()
+            stream = torch_stream.cuda_stream
         except Exception:  # no torch: the legacy default stream
             pass
+    if host and torch_stream is not None:
+        # numpy arrays beside CUDA tensors: their copies run on the legacy
+        # stream, which torch's side streams do not wait for (an upload
+        # from pageable memory may still be in flight when cuMemcpy returns).
+        torch.cuda.synchronize()
     # TMA descriptors (tma=True) follow the tensors, in parameter order.
     maps = []
     for m in sorted(compiled.tensor_maps, key=lambda m: m["param"]):
@@ -416,6 +419,8 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
                 for e, g in zip(compiled.grid_exprs, compiled.grid)]
     if grid is None or all(g > 0 for g in grid):  # no blocks: nothing to run
         launcher.launch(values, stream, maps, grid)
+    if host and torch_stream is not None:
+        torch_stream.synchronize()  # before the read-back on the legacy stream
     for t in host:
         if t.param.is_written or any(t.array is r for r in results):
             t.read_back()
