@@ -144,7 +144,7 @@ class Stmt {
 public:
   enum class Kind {
     FunctionDef, With, For, If, While, Assign, AnnAssign, AugAssign, Return,
-    Pass, Break, Continue, Expr, Import, Assert,
+    Pass, Break, Continue, Expr, Import, Assert, Raise, Try, Unsupported,
   };
   Stmt(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
   virtual ~Stmt() = default;
@@ -176,6 +176,9 @@ public:
   std::vector<Param> params;
   ExprPtr returns; ///< may be null
   Block body;
+  /// Set when the signature has `*args` or `**kwargs`: host code Tessel
+  /// parses but cannot call.
+  std::string starParam;
 };
 struct WithItem {
   ExprPtr context;
@@ -190,6 +193,8 @@ struct ForStmt : StmtBase<Stmt::Kind::For> {
   using StmtBase::StmtBase;
   ExprPtr target, iter;
   Block body;
+  Block orelse; ///< `for ... else`: parsed, refused when executed
+  SourceLoc elseLoc;
 };
 struct IfStmt : StmtBase<Stmt::Kind::If> {
   using StmtBase::StmtBase;
@@ -200,6 +205,8 @@ struct WhileStmt : StmtBase<Stmt::Kind::While> {
   using StmtBase::StmtBase;
   ExprPtr test;
   Block body;
+  Block orelse; ///< `while ... else`: parsed, refused when executed
+  SourceLoc elseLoc;
 };
 struct AssignStmt : StmtBase<Stmt::Kind::Assign> {
   using StmtBase::StmtBase;
@@ -246,6 +253,35 @@ struct ImportStmt : StmtBase<Stmt::Kind::Import> {
 struct AssertStmt : StmtBase<Stmt::Kind::Assert> {
   using StmtBase::StmtBase;
   ExprPtr test, msg;
+};
+
+/// `raise X(...)`: at compile time, an error carrying the exception's text.
+struct RaiseStmt : StmtBase<Stmt::Kind::Raise> {
+  using StmtBase::StmtBase;
+  ExprPtr exc; ///< may be null (a bare `raise`)
+};
+/// `try:` with its handlers. At a module's top level its body runs as the
+/// module's statements do (imports, defs, assignments); in a kernel it is
+/// refused.
+struct TryStmt : StmtBase<Stmt::Kind::Try> {
+  using StmtBase::StmtBase;
+  Block body, orelse, finalbody;
+  struct Handler {
+    ExprPtr type; ///< may be null
+    std::string name;
+    Block body;
+  };
+  std::vector<Handler> handlers;
+};
+/// Python that host code around kernels uses and a kernel cannot (a class,
+/// `global`, `del`, `async def`): parsed so that the file reads, refused with
+/// `message` where a kernel executes it; at a module's top level the names
+/// it binds are left unusable, saying why.
+struct UnsupportedStmt : StmtBase<Stmt::Kind::Unsupported> {
+  UnsupportedStmt(SourceLoc loc, std::string message)
+      : StmtBase(loc), message(std::move(message)) {}
+  std::string message;
+  std::vector<std::string> binds;
 };
 
 struct Module {

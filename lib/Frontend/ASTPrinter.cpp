@@ -155,6 +155,8 @@ void printStmt(llvm::raw_ostream &os, const Stmt *s, unsigned indent) {
       printExpr(os, d.get());
     }
     os << " (params";
+    if (!f->starParam.empty())
+      os << " " << f->starParam;
     for (const Param &p : f->params) {
       os << " " << p.name;
       if (p.annotation) {
@@ -272,6 +274,33 @@ void printStmt(llvm::raw_ostream &os, const Stmt *s, unsigned indent) {
       os << " " << a.path << " as " << a.alias;
     os << ")\n";
     return;
+  case Stmt::Kind::Raise:
+    os << "(raise ";
+    printExpr(os, cast<RaiseStmt>(s)->exc.get());
+    os << ")\n";
+    return;
+  case Stmt::Kind::Try: {
+    auto *t = cast<TryStmt>(s);
+    os << "(try\n";
+    printBlock(os, t->body, indent + 2);
+    for (const TryStmt::Handler &h : t->handlers) {
+      os.indent(indent) << "(except ";
+      printExpr(os, h.type.get());
+      os << (h.name.empty() ? "" : " as " + h.name) << "\n";
+      printBlock(os, h.body, indent + 2);
+      os.indent(indent) << ")\n";
+    }
+    os.indent(indent) << ")\n";
+    return;
+  }
+  case Stmt::Kind::Unsupported: {
+    auto *u = cast<UnsupportedStmt>(s);
+    os << "(host-only";
+    for (const std::string &n : u->binds)
+      os << " " << n;
+    os << " \"" << u->message << "\")\n";
+    return;
+  }
   case Stmt::Kind::Assert: {
     auto *a = cast<AssertStmt>(s);
     os << "(assert ";

@@ -56,6 +56,10 @@ public:
   void note(SourceLoc loc, const llvm::Twine &message);
 
   bool hadError() const { return !entries.empty(); }
+  /// The first error's message, without its location ("" when none).
+  std::string firstMessage() const {
+    return entries.empty() ? std::string() : entries.front().message;
+  }
   /// `path:line:col: error: message`, the source line, a caret; notes after.
   std::string render() const;
 

@@ -75,6 +75,10 @@ private:
   Flow execWith(const WithStmt &stmt);
   Flow execImport(const ImportStmt &stmt);
   Flow execAssert(const AssertStmt &stmt);
+  Flow execRaise(const RaiseStmt &stmt);
+  /// One statement of a module's top level (Module.cpp); `globals` is the
+  /// scope it binds in.
+  bool runTopLevel(const Stmt &stmt, const std::shared_ptr<Scope> &globals);
   bool assignTo(const Expr &target, const Value &value, SourceLoc valueLoc);
   bool bindName(const std::string &name, const Value &value, SourceLoc loc);
   /// Runs `body` as the region of a device op (loop, if, kernel): names it

@@ -474,8 +474,17 @@ static const char *const kPythonBuiltins[] = {
 
 MaybeValue Emitter::evalName(const NameExpr &e) {
   if (const Value *v = scope->lookup(e.id)) {
-    if (v->kind == Value::Kind::Opaque)
+    if (v->kind == Value::Kind::Opaque) {
+      if (v->function) {
+        // A def the top level could not evaluate: run it again here, so
+        // the error points at its cause.
+        std::shared_ptr<Scope> saved = scope;
+        scope = v->closure ? v->closure : scope;
+        execFunctionDef(*v->function);
+        scope = saved;
+      }
       return error(e.loc, "'" + e.id + "' " + v->s);
+    }
     return *v;
   }
   if (llvm::is_contained(kPythonBuiltins, e.id))
@@ -901,6 +910,9 @@ MaybeValue Emitter::callFunction(const Value &fn, std::vector<Value> args,
                                  std::vector<std::pair<std::string, Value>> kwargs,
                                  SourceLoc l) {
   const FunctionDef &def = *fn.function;
+  if (!def.starParam.empty())
+    return error(l, "'" + def.name + "' takes " + def.starParam +
+                        ", which Tessel cannot pass: name its parameters");
   if (fn.functionKind == FunctionKind::PrimFunc)
     return error(l, "'" + def.name + "' is a prim_func: it is compiled, not "
                         "called from kernel code");

@@ -145,12 +145,13 @@ bool Lexer::lexNumber() {
     std::string body = text.slice(digitsStart, pos).str();
     llvm::erase(body, '_');
     uint64_t value;
-    if (llvm::StringRef(body).getAsInteger(base == 'x' ? 16 : base == 'o' ? 8 : 2,
-                                           value) ||
-        value > static_cast<uint64_t>(INT64_MAX))
-      return fail(loc, "integer literal is too large for 64 bits");
+    bool tooLarge =
+        llvm::StringRef(body).getAsInteger(base == 'x' ? 16 : base == 'o' ? 8 : 2, value) ||
+        value > static_cast<uint64_t>(INT64_MAX);
     push(Token::Kind::Int, text.slice(start, pos).str(), loc);
-    tokens.back().intValue = static_cast<int64_t>(value);
+    tokens.back().intValue = tooLarge ? 0 : static_cast<int64_t>(value);
+    if (tooLarge)
+      tokens.back().hostOnly = "integer literal is too large for 64 bits";
   } else {
     bool isFloat = false;
     digits(isDec);
@@ -175,15 +176,20 @@ bool Lexer::lexNumber() {
       tokens.back().floatValue = value;
     } else {
       uint64_t value;
-      if (llvm::StringRef(body).getAsInteger(10, value) ||
-          value > static_cast<uint64_t>(INT64_MAX))
-        return fail(loc, "integer literal is too large for 64 bits");
+      bool tooLarge = llvm::StringRef(body).getAsInteger(10, value) ||
+                      value > static_cast<uint64_t>(INT64_MAX);
       push(Token::Kind::Int, text.slice(start, pos).str(), loc);
-      tokens.back().intValue = static_cast<int64_t>(value);
+      tokens.back().intValue = tooLarge ? 0 : static_cast<int64_t>(value);
+      if (tooLarge)
+        tokens.back().hostOnly = "integer literal is too large for 64 bits";
     }
   }
-  if (peek() == 'j' || peek() == 'J')
-    return fail(loc, "complex numbers are not supported in Tessel kernels");
+  if (peek() == 'j' || peek() == 'J') {
+    ++pos;
+    tokens.back().kind = Token::Kind::Float;
+    tokens.back().hostOnly = "complex numbers are not supported in Tessel kernels";
+    return true;
+  }
   if (llvm::isAlnum(peek()) || peek() == '_')
     return fail(here(), "invalid character in number literal");
   return true;
@@ -191,10 +197,11 @@ bool Lexer::lexNumber() {
 
 bool Lexer::lexString(SourceLoc loc, llvm::StringRef prefix) {
   std::string lower = prefix.lower();
+  std::string hostOnly;
   if (lower.find('f') != std::string::npos)
-    return fail(loc, "f-strings are not supported in Tessel kernels");
-  if (lower.find('b') != std::string::npos)
-    return fail(loc, "byte strings are not supported in Tessel kernels");
+    hostOnly = "f-strings are not supported in Tessel kernels (host code may use them)";
+  else if (lower.find('b') != std::string::npos)
+    hostOnly = "byte strings are not supported in Tessel kernels";
   bool raw = lower.find('r') != std::string::npos;
   char quote = peek();
   bool triple = peek(1) == quote && peek(2) == quote;
@@ -257,6 +264,7 @@ bool Lexer::lexString(SourceLoc loc, llvm::StringRef prefix) {
     ++pos;
   }
   push(Token::Kind::String, std::move(value), loc);
+  tokens.back().hostOnly = std::move(hostOnly);
   return true;
 }
 

@@ -28,6 +28,10 @@ struct Token {
   int64_t intValue = 0;
   double floatValue = 0;
   SourceLoc loc;
+  /// String and Float tokens Python reads but a kernel cannot hold (an
+  /// f-string, a byte string, a complex number): why, for the parser's
+  /// host-only expression.
+  std::string hostOnly;
 
   bool is(Kind k, llvm::StringRef t) const { return kind == k && text == t; }
   bool isOp(llvm::StringRef t) const { return is(Kind::Op, t); }

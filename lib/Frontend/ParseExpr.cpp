@@ -35,13 +35,35 @@ ExprPtr Parser::parseTest() {
   NestingGuard guard(*this, cur().loc);
   if (!guard.ok)
     return nullptr;
-  if (isKw("lambda") || isKw("yield") || isKw("await"))
-    return failExpr(cur().loc, llvm::Twine(unsupportedKeyword(cur().text)) +
-                                   " not supported in Tessel kernels");
-  if (isOp("*") || isOp("**"))
-    return failExpr(cur().loc,
-                    "starred expressions are not supported in Tessel kernels");
   SourceLoc loc = cur().loc;
+  if (consumeKw("lambda")) {
+    // Parameters up to the ':' that ends them (defaults may nest brackets).
+    for (int depth = 0; !(depth == 0 && isOp(":")); advance()) {
+      if (cur().kind == Token::Kind::End || cur().kind == Token::Kind::Newline)
+        return failExpr(cur().loc, "expected ':' in a lambda expression");
+      if (isOp("(") || isOp("[") || isOp("{"))
+        ++depth;
+      else if (isOp(")") || isOp("]") || isOp("}"))
+        --depth;
+    }
+    advance(); // :
+    if (!parseTest())
+      return nullptr;
+    return hostOnly(loc, "lambda expressions are not supported in Tessel kernels; use a def");
+  }
+  if (isKw("yield") || isKw("await")) {
+    std::string what = unsupportedKeyword(cur().text);
+    advance();
+    consumeKw("from");
+    if (!atExpressionEnd() && !parseTestList())
+      return nullptr;
+    return hostOnly(loc, what + " not supported in Tessel kernels");
+  }
+  if (consumeOp("*") || consumeOp("**")) {
+    if (!parseOrTest())
+      return nullptr;
+    return hostOnly(loc, "starred expressions are not supported in Tessel kernels");
+  }
   ExprPtr body = parseOrTest();
   if (!body || !isKw("if"))
     return body;
@@ -231,11 +253,12 @@ ExprPtr Parser::parseCall(ExprPtr func) {
   call->func = std::move(func);
   advance(); // (
   while (!isOp(")")) {
-    if (isOp("*") || isOp("**"))
-      return failExpr(cur().loc, "'" + cur().text +
-                                     "' arguments are not supported in "
-                                     "Tessel kernels");
-    if (cur().kind == Token::Kind::Name && next().isOp("=") &&
+    if (isOp("*") || isOp("**")) {
+      ExprPtr starred = parseTest(); // a host-only expression
+      if (!starred)
+        return nullptr;
+      call->args.push_back(std::move(starred));
+    } else if (cur().kind == Token::Kind::Name && next().isOp("=") &&
         !isPythonKeyword(cur().text)) {
       Keyword kw;
       kw.name = cur().text;
@@ -256,9 +279,12 @@ ExprPtr Parser::parseCall(ExprPtr func) {
       ExprPtr arg = parseTest();
       if (!arg)
         return nullptr;
-      if (isKw("for"))
-        return failExpr(cur().loc, "generator expressions are not supported "
-                                   "in Tessel kernels");
+      if (isKw("for") || isKw("async")) {
+        SourceLoc forLoc = cur().loc;
+        if (!skipComprehension())
+          return nullptr;
+        arg = hostOnly(forLoc, "generator expressions are not supported in Tessel kernels");
+      }
       call->args.push_back(std::move(arg));
     }
     if (!consumeOp(","))
@@ -319,9 +345,12 @@ bool Parser::parseDisplayElements(std::vector<ExprPtr> &elts,
     ExprPtr e = parseTest();
     if (!e)
       return false;
-    if (isKw("for"))
-      return fail(cur().loc, "comprehensions are not supported in Tessel "
-                             "kernels");
+    if (isKw("for") || isKw("async")) {
+      SourceLoc forLoc = cur().loc;
+      if (!skipComprehension())
+        return false;
+      e = hostOnly(forLoc, "comprehensions are not supported in Tessel kernels");
+    }
     elts.push_back(std::move(e));
     if (!consumeOp(","))
       break;
@@ -353,6 +382,21 @@ ExprPtr Parser::parseAtom() {
     advance();
     return std::make_unique<NameExpr>(loc, std::move(id));
   }
+  case Token::Kind::Int:
+  case Token::Kind::Float:
+  case Token::Kind::String:
+    if (!t.hostOnly.empty()) {
+      std::string why = t.hostOnly;
+      advance();
+      while (cur().kind == Token::Kind::String) // "a" f"b" concatenates
+        advance();
+      return hostOnly(loc, why);
+    }
+    break;
+  default:
+    break;
+  }
+  switch (t.kind) {
   case Token::Kind::Int: {
     int64_t v = t.intValue;
     advance();
@@ -366,6 +410,12 @@ ExprPtr Parser::parseAtom() {
   case Token::Kind::String: {
     std::string v;
     while (cur().kind == Token::Kind::String) { // "a" "b" concatenates
+      if (!cur().hostOnly.empty()) {
+        std::string why = cur().hostOnly;
+        while (cur().kind == Token::Kind::String)
+          advance();
+        return hostOnly(loc, why);
+      }
       v += cur().text;
       advance();
     }
@@ -417,8 +467,43 @@ ExprPtr Parser::parseAtom() {
     return std::make_unique<UnsupportedExpr>(
         loc, "dict and set literals are not supported in Tessel kernels");
   }
-  if (isOp("..."))
-    return failExpr(loc, "'...' is not supported in Tessel kernels");
+  if (consumeOp("..."))
+    return hostOnly(loc, "'...' has no value in Tessel kernels");
   return failExpr(loc, "expected an expression, found " + describe(t));
 }
 
+
+ExprPtr Parser::hostOnly(SourceLoc loc, const std::string &message) {
+  return std::make_unique<UnsupportedExpr>(loc, message);
+}
+
+bool Parser::atExpressionEnd() const {
+  return cur().kind == Token::Kind::Newline || cur().kind == Token::Kind::End ||
+         isOp(")") || isOp("]") || isOp("}") || isOp(",") || isOp("=") ||
+         isOp(";") || isOp(":");
+}
+
+bool Parser::skipComprehension() {
+  // `for targets in iterable` clauses, each followed by any `if` filters.
+  while (isKw("for") || isKw("async") || isKw("if")) {
+    if (consumeKw("if")) {
+      if (!parseOrTest())
+        return false;
+      continue;
+    }
+    consumeKw("async");
+    if (!consumeKw("for"))
+      return fail(cur().loc, "expected 'for' in a comprehension");
+    do {
+      if (isKw("in"))
+        break;
+      if (!parseBinary(0))
+        return false;
+    } while (consumeOp(","));
+    if (!consumeKw("in"))
+      return fail(cur().loc, "expected 'in' in a comprehension");
+    if (!parseOrTest())
+      return false;
+  }
+  return true;
+}

@@ -52,7 +52,29 @@ bool Parser::parseStatement(Block &out) {
   if (t.kind == Token::Kind::Indent)
     return fail(t.loc, "unexpected indent");
   if (t.kind == Token::Kind::Name) {
-    if (const char *what = unsupportedKeyword(t.text))
+    if (t.text == "class" || t.text == "try" || t.text == "async") {
+      StmtPtr s = t.text == "class" ? parseClass(t.loc)
+                  : t.text == "try" ? parseTry()
+                                    : nullptr;
+      if (t.text == "async") {
+        // `async def/for/with`: parsed as the statement it prefixes.
+        SourceLoc loc = t.loc;
+        advance();
+        Block inner;
+        if (!parseStatement(inner))
+          return false;
+        auto u = std::make_unique<UnsupportedStmt>(loc, "'async' is not supported in "
+                                                        "Tessel kernels");
+        for (StmtPtr &st : inner)
+          if (auto *def = llvm::dyn_cast<FunctionDef>(st.get()))
+            u->binds.push_back(def->name);
+        s = std::move(u);
+      }
+      return s ? (out.push_back(std::move(s)), true) : false;
+    }
+    if (const char *what = unsupportedKeyword(t.text);
+        what && t.text != "global" && t.text != "nonlocal" && t.text != "del" &&
+        t.text != "raise" && t.text != "yield" && t.text != "await" && t.text != "lambda")
       return fail(t.loc, llvm::Twine(what) + " not supported in Tessel kernels");
     if (t.text == "def") {
       StmtPtr s = parseFunctionDef({}, t.loc);
@@ -86,9 +108,13 @@ bool Parser::parseStatement(Block &out) {
         return fail(cur().loc, "expected end of line after a decorator");
       advance();
     }
+    if (isKw("class")) {
+      StmtPtr s = parseClass(loc);
+      return s ? (out.push_back(std::move(s)), true) : false;
+    }
     if (!isKw("def"))
-      return fail(cur().loc, "decorators are only supported on functions in "
-                             "Tessel kernels");
+      return fail(cur().loc, "decorators are only supported on functions and "
+                             "classes");
     StmtPtr s = parseFunctionDef(std::move(decorators), loc);
     return s ? (out.push_back(std::move(s)), true) : false;
   }
@@ -120,7 +146,10 @@ StmtPtr Parser::parseSimpleStatement() {
   const Token &t = cur();
   SourceLoc loc = t.loc;
   if (t.kind == Token::Kind::Name) {
-    if (const char *what = unsupportedKeyword(t.text)) {
+    if (t.text == "global" || t.text == "nonlocal" || t.text == "del" || t.text == "raise")
+      return parseHostSimpleStatement();
+    if (const char *what = unsupportedKeyword(t.text);
+        what && t.text != "yield" && t.text != "await" && t.text != "lambda") {
       fail(loc, llvm::Twine(what) + " not supported in Tessel kernels");
       return nullptr;
     }
@@ -350,11 +379,27 @@ StmtPtr Parser::parseFunctionDef(std::vector<ExprPtr> decorators,
     return nullptr;
   bool sawDefault = false;
   while (!isOp(")")) {
-    if (isOp("*") || isOp("**") || isOp("/"))
-      return failExpr(cur().loc, "'" + cur().text +
-                                     "' parameters are not supported in "
-                                     "Tessel kernels"),
-             nullptr;
+    if (consumeOp("/")) { // the end of positional-only parameters
+      if (!consumeOp(","))
+        break;
+      continue;
+    }
+    if (isOp("*") || isOp("**")) {
+      std::string star = cur().text;
+      advance();
+      if (cur().kind == Token::Kind::Name && !isPythonKeyword(cur().text)) {
+        // `*args` / `**kwargs`: the function parses; calling it is refused.
+        f->starParam = star + cur().text;
+        advance();
+        if (consumeOp(":") && !parseTest())
+          return nullptr;
+      }
+      // A bare `*` only makes the parameters after it keyword-only.
+      sawDefault = false;
+      if (!consumeOp(","))
+        break;
+      continue;
+    }
     if (cur().kind != Token::Kind::Name || isPythonKeyword(cur().text))
       return failExpr(cur().loc, "expected a parameter name"), nullptr;
     Param p;
@@ -441,10 +486,9 @@ StmtPtr Parser::parseFor() {
     return nullptr;
   if (!parseBlock(s->body, "the 'for' header"))
     return nullptr;
-  if (isKw("else"))
-    return failExpr(cur().loc, "'for ... else' is not supported in Tessel "
-                               "kernels"),
-           nullptr;
+  s->elseLoc = cur().loc;
+  if (consumeKw("else") && !parseBlock(s->orelse, "'else'"))
+    return nullptr;
   return s;
 }
 
@@ -455,10 +499,9 @@ StmtPtr Parser::parseWhile() {
     return nullptr;
   if (!parseBlock(s->body, "the 'while' condition"))
     return nullptr;
-  if (isKw("else"))
-    return failExpr(cur().loc, "'while ... else' is not supported in Tessel "
-                               "kernels"),
-           nullptr;
+  s->elseLoc = cur().loc;
+  if (consumeKw("else") && !parseBlock(s->orelse, "'else'"))
+    return nullptr;
   return s;
 }
 
@@ -488,3 +531,82 @@ StmtPtr Parser::parseWith() {
   return s;
 }
 
+
+StmtPtr Parser::parseClass(SourceLoc loc) {
+  advance(); // class
+  if (cur().kind != Token::Kind::Name || isPythonKeyword(cur().text))
+    return failExpr(cur().loc, "expected a class name after 'class'"), nullptr;
+  auto s = std::make_unique<UnsupportedStmt>(
+      loc, "'class' definitions are not supported in Tessel kernels");
+  s->binds.push_back(cur().text);
+  advance();
+  if (isOp("(") && !parseCall(std::make_unique<NoneExpr>(loc)))
+    return nullptr;
+  Block body; // read for its syntax; a class is host code
+  if (!parseBlock(body, "the class header"))
+    return nullptr;
+  return s;
+}
+
+StmtPtr Parser::parseTry() {
+  auto s = std::make_unique<TryStmt>(cur().loc);
+  advance(); // try
+  if (!parseBlock(s->body, "'try'"))
+    return nullptr;
+  while (isKw("except")) {
+    advance();
+    TryStmt::Handler h;
+    consumeOp("*"); // except* (exception groups)
+    if (!isOp(":")) {
+      if (!(h.type = parseTest()))
+        return nullptr;
+      if (consumeKw("as")) {
+        if (cur().kind != Token::Kind::Name)
+          return failExpr(cur().loc, "expected a name after 'as'"), nullptr;
+        h.name = cur().text;
+        advance();
+      }
+    }
+    if (!parseBlock(h.body, "'except'"))
+      return nullptr;
+    s->handlers.push_back(std::move(h));
+  }
+  if (consumeKw("else") && !parseBlock(s->orelse, "'else'"))
+    return nullptr;
+  if (consumeKw("finally") && !parseBlock(s->finalbody, "'finally'"))
+    return nullptr;
+  if (s->handlers.empty() && s->finalbody.empty())
+    return failExpr(cur().loc, "expected 'except' or 'finally' after the 'try' block"),
+           nullptr;
+  return s;
+}
+
+StmtPtr Parser::parseHostSimpleStatement() {
+  SourceLoc loc = cur().loc;
+  std::string word = cur().text;
+  advance();
+  if (word == "raise") {
+    auto r = std::make_unique<RaiseStmt>(loc);
+    if (!atExpressionEnd()) {
+      if (!(r->exc = parseTest()))
+        return nullptr;
+      if (consumeKw("from") && !parseTest())
+        return nullptr;
+    }
+    return r;
+  }
+  auto u = std::make_unique<UnsupportedStmt>(
+      loc, "'" + word + "' " + (word == "del" ? "statements are" : "declarations are") +
+               " not supported in Tessel kernels");
+  if (word == "del") {
+    if (!parseTestList())
+      return nullptr;
+    return u;
+  }
+  do { // global / nonlocal names
+    if (cur().kind != Token::Kind::Name)
+      return failExpr(cur().loc, "expected a name after '" + word + "'"), nullptr;
+    advance();
+  } while (consumeOp(","));
+  return u;
+}

@@ -114,6 +114,15 @@ private:
   ExprPtr parseSliceItem();
   bool parseDisplayElements(std::vector<ExprPtr> &elts, llvm::StringRef close,
                             bool &sawComma);
+  /// Python a kernel cannot evaluate (a lambda, a comprehension, an
+  /// f-string): parsed, and an error only where it is evaluated.
+  ExprPtr hostOnly(SourceLoc loc, const std::string &message);
+  bool atExpressionEnd() const;
+  /// The `for ... in ... if ...` clauses of a comprehension, discarded.
+  bool skipComprehension();
+  StmtPtr parseClass(SourceLoc loc);
+  StmtPtr parseTry();
+  StmtPtr parseHostSimpleStatement();
 
   const std::vector<Token> &toks;
   DiagnosticEngine &diags;

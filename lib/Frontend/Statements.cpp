@@ -84,12 +84,22 @@ Emitter::Flow Emitter::execStmt(const Stmt &s) {
     const Expr &e = *cast<ExprStmt>(s).value;
     if (isa<StringExpr>(e)) // docstrings
       return Flow::Normal;
+    if (auto *u = dyn_cast<UnsupportedExpr>(&e); u && u->message.find("'...'") == 0)
+      return Flow::Normal; // a bare `...` is a placeholder statement
     return eval(e) ? Flow::Normal : Flow::Error;
   }
   case Stmt::Kind::Import:
     return execImport(cast<ImportStmt>(s));
   case Stmt::Kind::Assert:
     return execAssert(cast<AssertStmt>(s));
+  case Stmt::Kind::Raise:
+    return execRaise(cast<RaiseStmt>(s));
+  case Stmt::Kind::Try:
+    error(s.loc, "'try' statements are not supported in Tessel kernels");
+    return Flow::Error;
+  case Stmt::Kind::Unsupported:
+    error(s.loc, cast<UnsupportedStmt>(s).message);
+    return Flow::Error;
   }
   return Flow::Normal;
 }
@@ -119,7 +129,8 @@ Emitter::Flow Emitter::execFunctionDef(const FunctionDef &def) {
       MaybeValue callee = eval(*call->func);
       if (!callee)
         return Flow::Error;
-      if (callee->kind == Value::Kind::Builtin && callee->s == "tessel.autotune")
+      if (callee->kind == Value::Kind::Builtin &&
+          (callee->s == "tessel.autotune" || callee->s == "tessel.jit"))
         continue;
     }
     MaybeValue d = eval(**it);
@@ -224,54 +235,7 @@ bool Emitter::assignTo(const Expr &target, const Value &valueIn, SourceLoc vl) {
 }
 
 /// Whether `e` holds Python a kernel cannot (a dict or set display).
-static bool containsUnsupported(const Expr &e) {
-  auto any = [](const std::vector<ExprPtr> &es) {
-    return llvm::any_of(es, [](const ExprPtr &x) { return x && containsUnsupported(*x); });
-  };
-  auto one = [](const ExprPtr &x) { return x && containsUnsupported(*x); };
-  switch (e.getKind()) {
-  case Expr::Kind::Unsupported:
-    return true;
-  case Expr::Kind::Tuple:
-    return any(cast<TupleExpr>(e).elts);
-  case Expr::Kind::List:
-    return any(cast<ListExpr>(e).elts);
-  case Expr::Kind::Attribute:
-    return one(cast<AttributeExpr>(e).value);
-  case Expr::Kind::Call: {
-    const auto &c = cast<CallExpr>(e);
-    return one(c.func) || any(c.args) ||
-           llvm::any_of(c.keywords, [&](const Keyword &k) { return one(k.value); });
-  }
-  case Expr::Kind::Subscript:
-    return one(cast<SubscriptExpr>(e).value) || any(cast<SubscriptExpr>(e).indices);
-  case Expr::Kind::Unary:
-    return one(cast<UnaryExpr>(e).operand);
-  case Expr::Kind::Binary:
-    return one(cast<BinaryExpr>(e).lhs) || one(cast<BinaryExpr>(e).rhs);
-  case Expr::Kind::BoolOp:
-    return any(cast<BoolOpExpr>(e).values);
-  case Expr::Kind::Compare:
-    return one(cast<CompareExpr>(e).left) || any(cast<CompareExpr>(e).comparators);
-  case Expr::Kind::IfExp:
-    return one(cast<IfExpr>(e).test) || one(cast<IfExpr>(e).body) ||
-           one(cast<IfExpr>(e).orelse);
-  default:
-    return false;
-  }
-}
-
 Emitter::Flow Emitter::execAssign(const AssignStmt &s) {
-  // Host-side tables at a module's top level (autotune configs as dicts)
-  // are bound as values kernels cannot use: an error only where one does.
-  if (!scope->parent && callDepth == 0 && !insidePrimFunc() &&
-      containsUnsupported(*s.value) &&
-      llvm::all_of(s.targets, [](const ExprPtr &t) { return isa<NameExpr>(*t); })) {
-    for (const ExprPtr &t : s.targets)
-      scope->vars[cast<NameExpr>(*t).id] = Value::named(
-          Value::Kind::Opaque, "holds a dict or set, which Tessel kernels cannot use");
-    return Flow::Normal;
-  }
   MaybeValue v = evalScalar(*s.value);
   if (!v)
     return Flow::Error;
@@ -343,6 +307,10 @@ static bool bindTargets(const Expr &target, llvm::ArrayRef<Value> ivs,
 }
 
 Emitter::Flow Emitter::execFor(const ForStmt &s) {
+  if (!s.orelse.empty()) {
+    error(s.elseLoc, "'for ... else' is not supported in Tessel kernels");
+    return Flow::Error;
+  }
   MaybeValue iter = eval(*s.iter);
   if (!iter)
     return Flow::Error;
@@ -561,6 +529,10 @@ Emitter::Flow Emitter::execIf(const IfStmt &s) {
 }
 
 Emitter::Flow Emitter::execWhile(const WhileStmt &s) {
+  if (!s.orelse.empty()) {
+    error(s.elseLoc, "'while ... else' is not supported in Tessel kernels");
+    return Flow::Error;
+  }
   for (int iterations = 0;; ++iterations) {
     MaybeValue test = evalScalar(*s.test);
     if (!test)
@@ -710,56 +682,6 @@ Emitter::Flow Emitter::execAssert(const AssertStmt &s) {
 //===----------------------------------------------------------------------===//
 // The module level and the entry
 //===----------------------------------------------------------------------===//
-
-bool Emitter::runModule(const Module &m, const std::shared_ptr<Scope> &globals) {
-  scope = globals;
-  for (const StmtPtr &s : m.body) {
-    switch (s->getKind()) {
-    case Stmt::Kind::Import:
-    case Stmt::Kind::FunctionDef:
-      if (execStmt(*s) != Flow::Normal)
-        return false;
-      break;
-    case Stmt::Kind::Assign:
-    case Stmt::Kind::AnnAssign: {
-      // Host code (tensors, device queries) may sit beside kernels: an
-      // assignment that cannot be evaluated leaves its names unusable,
-      // with the reason, instead of failing the file.
-      SourceFile scratchFile = file;
-      DiagnosticEngine scratch(scratchFile);
-      Emitter probe(ctx, file, scratch);
-      probe.scope = globals;
-      probe.module = module;
-      if (probe.execStmt(*s) == Flow::Normal)
-        break;
-      std::string reason = "is defined at line " +
-                           std::to_string(diags.fileOf(s->loc).fileLine(s->loc)) +
-                           " by host code Tessel cannot evaluate";
-      std::vector<const Expr *> targets;
-      if (auto *a = dyn_cast<AssignStmt>(s.get()))
-        for (const ExprPtr &t : a->targets)
-          targets.push_back(t.get());
-      else
-        targets.push_back(cast<AnnAssignStmt>(s.get())->target.get());
-      for (const Expr *t : targets) {
-        std::vector<const Expr *> names;
-        if (auto *tuple = dyn_cast<TupleExpr>(t))
-          for (const ExprPtr &e : tuple->elts)
-            names.push_back(e.get());
-        else
-          names.push_back(t);
-        for (const Expr *n : names)
-          if (auto *name = dyn_cast<NameExpr>(n))
-            globals->vars[name->id] = Value::named(Value::Kind::Opaque, reason);
-      }
-      break;
-    }
-    default:
-      break; // host statements: prints, `if __name__ == "__main__":`, ...
-    }
-  }
-  return true;
-}
 
 MaybeValue Emitter::evalConstant(const Expr &e, const std::shared_ptr<Scope> &s) {
   scope = s;

@@ -7,12 +7,23 @@ from tessel._tessel import version as _native_version
 from tessel.errors import CompileError
 from tessel.jit import JITFunction, Kernel, jit
 from tessel.autotune import autotune
+from tessel.config import PassConfigKey, cdiv, next_power_of_2, set_log_level
 from tessel import language
 
 __version__ = _native_version()
 
-__all__ = ["CompileError", "JITFunction", "Kernel", "autotune", "jit", "language",
-           "run_tile_ir", "__version__"]
+__all__ = ["CompileError", "JITFunction", "Kernel", "PassConfigKey", "autotune", "cdiv",
+           "disable_cache", "jit", "language", "next_power_of_2", "run_tile_ir",
+           "set_log_level", "__version__"]
+
+
+def disable_cache() -> None:
+    """Compile every kernel anew in this process (TileLang's
+    ``tilelang.disable_cache()``): Tessel's disk caches are not read or
+    written."""
+    import os
+
+    os.environ["TESSEL_CACHE_DIR"] = "off"
 
 
 def run_tile_ir(source: str, pipeline: str = "", name: str = "<input>") -> str:

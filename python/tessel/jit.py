@@ -68,6 +68,41 @@ def _code_names(code: types.CodeType) -> Iterable[str]:
             yield from _code_names(const)
 
 
+def _source_names(fn: types.FunctionType) -> List[str]:
+    """The names the function's text mentions outside its code object: its
+    defaults, annotations and decorators (evaluated where the def runs,
+    which for the frontend is the kernel text)."""
+    import ast
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return []
+    names: List[str] = []
+    for node in tree.body[:1]:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        parts: List[Any] = list(node.decorator_list) + list(node.args.defaults)
+        parts += [d for d in node.args.kw_defaults if d is not None]
+        parts += [a.annotation for a in node.args.args + node.args.kwonlyargs
+                  if a.annotation is not None]
+        if node.returns is not None:
+            parts.append(node.returns)
+        # Annotations inside the body (the eager style's `A: T.Tensor[...]`)
+        # are not in the code object under `from __future__ import annotations`.
+        parts += [n.annotation for n in ast.walk(node) if isinstance(n, ast.AnnAssign)]
+        parts += [a.annotation for n in ast.walk(node)
+                  if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n is not node
+                  for a in n.args.args if a.annotation is not None]
+        parts += [d for n in ast.walk(node)
+                  if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n is not node
+                  for d in n.args.defaults]
+        for part in parts:
+            names += [n.id for n in ast.walk(part) if isinstance(n, ast.Name)]
+    return names
+
+
 def _wrapped_function(obj: Any) -> Optional[types.FunctionType]:
     """The Python function behind a T.macro / T.prim_func wrapper, or a plain function."""
     fn = getattr(obj, "fn", None)
@@ -136,7 +171,7 @@ def _free_bindings(fn: types.FunctionType, native: Any) -> List[Any]:
                     found[name] = cell.cell_contents
                 except ValueError:  # an empty cell: the name is not bound yet
                     continue
-        for name in _code_names(current.__code__):
+        for name in list(_code_names(current.__code__)) + _source_names(current):
             if name not in found and name in current.__globals__:
                 found[name] = current.__globals__[name]
         for name, value in found.items():
@@ -168,6 +203,10 @@ class Kernel:
         self.target = target
         self.signature = signature
         n = len(signature.params)
+        for i in out_idx or []:
+            if not -n <= i < n:
+                raise ValueError("%s: out_idx %d is out of range for %d parameters"
+                                 % (name, i, n))
         self.out_idx = sorted({i % n for i in (out_idx or [])}) if n else []
         self._sources = {"tile": tile_ir}
         self._cpu_module: Any = None
@@ -252,7 +291,7 @@ class JITFunction:
     def __init__(self, fn: types.FunctionType, out_idx: Optional[Sequence[int]],
                  target: str) -> None:
         self.fn = fn
-        self.out_idx = out_idx
+        self.out_idx = _out_indices(out_idx)
         self.target = target
         self._cache: Dict[Any, Kernel] = {}
         self.__name__ = fn.__name__
@@ -360,8 +399,30 @@ def _resolve_target(target: str) -> str:
                      "\"cuda:sm_90a\" or \"hip:gfx942\"" % target)
 
 
-def jit(fn: Any = None, *, out_idx: Optional[Sequence[int]] = None,
+def _out_indices(out_idx: Any) -> Optional[List[int]]:
+    """TileLang's out_idx: an int (``-1``, ``0``, ``3``), a list or tuple of
+    ints, or None for no outputs."""
+    if out_idx is None:
+        return None
+    if isinstance(out_idx, builtins.bool):
+        raise TypeError("tessel.jit: out_idx must be an int or a list of ints, got a bool")
+    if isinstance(out_idx, int):
+        return [out_idx]
+    if isinstance(out_idx, (list, tuple)) and all(
+            isinstance(i, int) and not isinstance(i, builtins.bool) for i in out_idx):
+        return list(out_idx)
+    raise TypeError("tessel.jit: out_idx must be an int or a list of ints, got %r" % (out_idx,))
+
+
+# Options TileLang's jit takes that change nothing in Tessel: accepted, so
+# that TileLang programs run unchanged (documented in docs/language.md).
+_IGNORED_OPTIONS = ("execution_backend", "verbose", "compile_flags", "debug_root_path",
+                    "lazy_jit")
+
+
+def jit(fn: Any = None, *, out_idx: Any = None,
         target: str = "auto", tma: bool = True, warp_specialize: bool = True,
+        fast_math: Optional[bool] = None, pass_configs: Optional[Dict[str, Any]] = None,
         **options: Any) -> Any:
     """Compile a kernel factory on first call with each set of arguments.
 
@@ -371,16 +432,22 @@ def jit(fn: Any = None, *, out_idx: Optional[Sequence[int]] = None,
     cp.async), and loops fed only by TMA get a producer warpgroup
     (``warp_specialize=False`` keeps one role).
     """
-    if options:
-        raise TypeError("tessel.jit: unknown option(s) %s" % ", ".join(sorted(options)))
+    unknown = sorted(set(options) - set(_IGNORED_OPTIONS))
+    if unknown:
+        raise TypeError("tessel.jit: unknown option(s) %s" % ", ".join(unknown))
+    from tessel.config import FAST_MATH_DEFAULT, options_from_pass_configs
+
+    configured = options_from_pass_configs(pass_configs)
 
     def wrap(f: Any) -> JITFunction:
         inner = _wrapped_function(f)
         if inner is None:
             raise TypeError("tessel.jit decorates a function, not a %s" % type(f).__name__)
         jf = JITFunction(inner, out_idx, target)
-        jf.tma = bool(tma)
-        jf.warp_specialize = bool(warp_specialize)
+        jf.tma = bool(configured.get("tma", tma))
+        jf.warp_specialize = bool(configured.get("warp_specialize", warp_specialize))
+        jf.fast_math = bool(configured.get("fast_math", FAST_MATH_DEFAULT if fast_math is None
+                                           else fast_math))
         return jf
 
     return wrap(fn) if fn is not None else wrap

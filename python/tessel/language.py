@@ -14,12 +14,17 @@ from typing import Any, Callable, Optional, Sequence, Tuple, Union
 __all__ = [
     "DType", "dtype", "float16", "bfloat16", "float32", "float64", "float8_e4m3",
     "float8_e4m3fn", "float8_e5m2", "int8", "int16", "int32", "int64", "bool",
+    "uint8", "uint16", "uint32", "uint64", "float", "half", "boolean",
     "prim_func", "macro", "Tensor", "Buffer", "Kernel", "alloc_shared", "alloc_fragment",
     "alloc_local", "copy", "gemm", "GemmWarpPolicy", "fill", "clear", "Pipelined",
     "Parallel", "serial", "unroll", "reduce_max", "reduce_sum", "reduce_min",
     "reduce_abssum", "reduce_absmax", "exp", "exp2", "log", "log2", "max", "min", "abs",
     "rsqrt", "sqrt", "ceildiv", "if_then_else", "infinity", "atomic_add", "cast", "reinterpret",
-    "use_swizzle", "annotate_layout", "dynamic", "Dynamic", "print",
+    "use_swizzle", "annotate_layout", "dynamic", "Dynamic", "print", "symbolic",
+    "alloc_var", "alloc_global", "alloc_reducer", "Cast", "clamp", "floordiv", "floormod",
+    "get_thread_binding", "thread_binding", "sync_threads", "reshape", "Persistent",
+    "const", "empty", "tan", "sin", "cos", "tanh", "floor", "ceil", "round", "sigmoid",
+    "shfl_xor", "pow", "fmod",
 ]
 
 
@@ -59,10 +64,19 @@ int16 = DType("int16", 16)
 int32 = DType("int32", 32)
 int64 = DType("int64", 64)
 bool = DType("bool", 8)  # noqa: A001 - the kernel language's name
+boolean = bool
+uint8 = DType("uint8", 8)
+uint16 = DType("uint16", 16)
+uint32 = DType("uint32", 32)
+uint64 = DType("uint64", 64)
+float = float32  # noqa: A001 - TileLang's T.float
+half = float16
 
-_ALIASES = {"float8_e4m3fn": "float8_e4m3", "half": "float16", "float": "float32"}
+_ALIASES = {"float8_e4m3fn": "float8_e4m3", "half": "float16", "float": "float32",
+            "boolean": "bool"}
 _DTYPES = {d.name: d for d in (float16, bfloat16, float32, float64, float8_e4m3,
-                               float8_e5m2, int8, int16, int32, int64, bool)}
+                               float8_e5m2, int8, int16, int32, int64, bool,
+                               uint8, uint16, uint32, uint64)}
 
 
 def dtype(name: Union[str, DType]) -> DType:
@@ -122,6 +136,10 @@ def dynamic(name: str, dtype: Any = None) -> Dynamic:
     return Dynamic(name)
 
 
+symbolic = dynamic
+symbolic.__doc__ = "TileLang's name for :func:`dynamic`."
+
+
 class GemmWarpPolicy:
     """How T.gemm splits its output tile among warps."""
     Square = "square"
@@ -134,12 +152,25 @@ def ceildiv(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def Tensor(shape: Sequence[Any], dtype: Any) -> Any:  # noqa: N802 - TileLang's name
-    """Annotation of a kernel parameter: a tensor in global memory."""
-    return ("Tensor", tuple(shape), dtype)
+class _TensorAnnotation:
+    """``T.Tensor((M, N), dtype)`` or ``T.Tensor[(M, N), dtype]``: the annotation
+    of a kernel parameter, a tensor in global memory."""
+
+    def __init__(self, name: str) -> None:
+        self.__name__ = name
+
+    def __call__(self, shape: Sequence[Any], dtype: Any = "float32") -> Any:
+        return ("Tensor", tuple(shape) if isinstance(shape, (tuple, list)) else (shape,), dtype)
+
+    def __getitem__(self, item: Any) -> Any:
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise TypeError("%s[...] takes a shape and a dtype: %s[(M, N), dtype]"
+                            % (self.__name__, self.__name__))
+        return self(item[0], item[1])
 
 
-Buffer = Tensor
+Tensor = _TensorAnnotation("Tensor")
+Buffer = _TensorAnnotation("Buffer")
 
 # Kernel-only primitives: declared for editors, meaningful only in kernels.
 Kernel = _kernel_only("Kernel")
@@ -201,3 +232,49 @@ use_swizzle.__doc__ = "``use_swizzle(panel_size)``: visit blocks in panels for L
 annotate_layout = _kernel_only("annotate_layout")
 print = _kernel_only("print")  # noqa: A001
 print.__doc__ = "``print(value, msg='')``: debugging output from the kernel."
+alloc_var = _kernel_only("alloc_var")
+alloc_var.__doc__ = ("``alloc_var(dtype, init=None)``: one per-thread scalar variable "
+                     "(``alloc_local((1,), dtype)`` read and written as a scalar).")
+alloc_global = _kernel_only("alloc_global")
+alloc_global.__doc__ = ("``alloc_global(shape, dtype)``: a scratch tensor in global memory, "
+                        "allocated by the launch (the manifest declares it as a workspace).")
+alloc_reducer = _kernel_only("alloc_reducer")
+alloc_reducer.__doc__ = ("``alloc_reducer(shape, dtype, op='sum', replication='all')``: a "
+                         "fragment that T.Parallel loops accumulate into; T.finalize_reducer "
+                         "combines it.")
+Cast = _kernel_only("Cast")
+Cast.__doc__ = "``Cast(dtype, value)``: TileLang's argument order of :func:`cast`."
+clamp = _kernel_only("clamp")
+clamp.__doc__ = "``clamp(value, lo, hi)``: ``min(max(value, lo), hi)``."
+floordiv = _kernel_only("floordiv")
+floordiv.__doc__ = "``floordiv(a, b)``: division rounded towards minus infinity (Python's //)."
+floormod = _kernel_only("floormod")
+floormod.__doc__ = "``floormod(a, b)``: the remainder with the divisor's sign (Python's %)."
+get_thread_binding = _kernel_only("get_thread_binding")
+get_thread_binding.__doc__ = "``get_thread_binding(dim=0)``: the thread's index in the block."
+thread_binding = _kernel_only("thread_binding")
+thread_binding.__doc__ = ("``for t in thread_binding(0, n, 'threadIdx.x')``: one iteration per "
+                          "thread of the block.")
+sync_threads = _kernel_only("sync_threads")
+sync_threads.__doc__ = "``sync_threads()``: a block-wide barrier."
+reshape = _kernel_only("reshape")
+reshape.__doc__ = "``reshape(buffer, shape)``: the same elements viewed with another shape."
+Persistent = _kernel_only("Persistent")
+Persistent.__doc__ = ("``for bx, by in Persistent([gx, gy], sm_num, block_id)``: a persistent "
+                      "kernel's tile loop.")
+const = _kernel_only("const")
+const.__doc__ = ("``M, N = const(\"M, N\")`` (eager style): sizes bound from the shapes of the "
+                 "arguments.")
+empty = _kernel_only("empty")
+empty.__doc__ = "``empty(shape, dtype)`` (eager style): an output the kernel returns."
+tan = _kernel_only("tan")
+sin = _kernel_only("sin")
+cos = _kernel_only("cos")
+tanh = _kernel_only("tanh")
+floor = _kernel_only("floor")
+ceil = _kernel_only("ceil")
+round = _kernel_only("round")  # noqa: A001
+sigmoid = _kernel_only("sigmoid")
+shfl_xor = _kernel_only("shfl_xor")
+pow = _kernel_only("pow")  # noqa: A001
+fmod = _kernel_only("fmod")

@@ -31,14 +31,23 @@ CASES = [
     ("assign_to_call", "def k():\n    f() = 1\n", {}, "4:5: error: cannot assign to a function call"),
     ("default_order", "def k(a=1, b):\n    pass\n", {}, "3:12: error: parameter without a default follows one with a default"),
     # -- Python constructs kernels do not have ----------------------------
-    ("class", "class K:\n    pass\n", {}, "3:1: error: 'class' definitions are not supported in Tessel kernels"),
+    ("class", "class K:\n    pass\ndef k():\n    return K\n", {}, "6:12: error: 'K' is defined at line 3 by host code: 'class' definitions are not supported in Tessel kernels"),
     ("lambda", "def k():\n    f = lambda x: x\n", {}, "4:9: error: lambda expressions are not supported in Tessel kernels"),
-    ("try", "def k():\n    try:\n        pass\n", {}, "4:5: error: 'try' statements are not supported in Tessel kernels"),
+    ("try", "def k():\n    try:\n        pass\n    except ValueError:\n        pass\n", {}, "4:5: error: 'try' statements are not supported in Tessel kernels"),
     ("comprehension", "def k():\n    x = [i for i in range(3)]\n", {}, "4:12: error: comprehensions are not supported in Tessel kernels"),
     ("dict", "def k():\n    x = {1: 2}\n", {}, "4:9: error: dict and set literals are not supported in Tessel kernels"),
     ("fstring", "def k():\n    x = f'{y}'\n", {}, "4:9: error: f-strings are not supported in Tessel kernels"),
     ("walrus", "def k():\n    if (x := 1):\n        pass\n", {}, "4:11: error: assignment expressions (:=) are not supported in Tessel kernels"),
-    ("star_args", "def k(*args):\n    pass\n", {}, "3:7: error: '*' parameters are not supported in Tessel kernels"),
+    ("star_args", "def k(*args):\n    pass\n", {}, "3:1: error: 'k' takes *args, which Tessel cannot pass"),
+    ("try_no_handler", "def k():\n    try:\n        pass\n    x = 1\n", {}, "6:5: error: expected 'except' or 'finally' after the 'try' block"),
+    ("generator", "def k():\n    x = max(i for i in range(3))\n", {}, "4:15: error: generator expressions are not supported in Tessel kernels"),
+    ("ellipsis_value", "def k():\n    x = ...\n", {}, "4:9: error: '...' has no value in Tessel kernels"),
+    ("starred", "def k():\n    x = len(*y)\n", {}, "4:13: error: starred expressions are not supported in Tessel kernels"),
+    ("del", "def k():\n    x = 1\n    del x\n", {}, "5:5: error: 'del' statements are not supported in Tessel kernels"),
+    ("raise", "def k(n=3):\n    if n % 2:\n        raise ValueError('n must be even')\n", {}, "5:9: error: the kernel's code raised ValueError: n must be even"),
+    ("async_def", "async def f():\n    pass\ndef k():\n    return f\n", {}, "6:12: error: 'f' is defined at line 3 by host code: 'async' is not supported"),
+    ("complex_literal", "def k():\n    x = 1j\n", {}, "4:9: error: complex numbers are not supported in Tessel kernels"),
+    ("host_def_reached", "def h(x=torch.zeros(1)):\n    pass\ndef k():\n    h()\n", {}, "3:9: error: name 'torch' is not defined"),
     ("for_else", "def k():\n    for i in range(2):\n        pass\n    else:\n        pass\n", {}, "6:5: error: 'for ... else' is not supported in Tessel kernels"),
     ("global", "def k():\n    global x\n", {}, "4:5: error: 'global' declarations are not supported in Tessel kernels"),
     # -- names, arguments, values -----------------------------------------
@@ -218,4 +227,5 @@ def test_host_side_dicts_read_until_a_kernel_uses_them():
     result = _compile(source, {"use": "True"})
     assert not result.ok
     _check_located(result.diagnostics, source,
-                   "11:24: error: 'CONFIGS' holds a dict or set, which Tessel kernels cannot use")
+                   "11:24: error: 'CONFIGS' is defined at line 3 by host code Tessel cannot evaluate "
+                   "(dict and set literals are not supported in Tessel kernels)")
