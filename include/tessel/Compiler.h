@@ -58,6 +58,9 @@ struct KernelParam {
 struct KernelSignature {
   std::string entry;
   std::vector<KernelParam> params;
+  /// Parameters the kernel returns (the eager style's T.empty tensors), in
+  /// the order it returns them.
+  std::vector<int> outputs;
 };
 
 /// Parses and verifies tile-dialect IR, runs `pipeline` (mlir-opt syntax,
@@ -93,6 +96,15 @@ struct KernelRequest {
   /// Factory arguments by name, as Python literals (the `-D NAME=VALUE` form).
   std::vector<std::pair<std::string, std::string>> args;
   std::vector<KernelBinding> bindings;
+  /// The eager style (a function that defines no prim_func is the kernel):
+  /// its parameters that are tensors, and the values of its T.const names
+  /// (Python literals), which the caller read off the tensors' shapes.
+  bool eager = false;
+  std::vector<std::string> tensorParams;
+  std::vector<std::pair<std::string, std::string>> consts;
+  /// The shapes of the tensors an eager kernel is called with: T.const
+  /// names are read off them where the annotations use them.
+  std::vector<std::pair<std::string, std::vector<int64_t>>> tensorShapes;
 };
 
 /// An argument handed to a CPU kernel: a buffer (element pointer, shape,

@@ -29,14 +29,7 @@ namespace {
 /// Module bindings that name one of Tessel's own functions become the
 /// matching builtin: `from tessel import jit` binds jit to tessel.jit.
 FValue moduleBinding(llvm::StringRef path) {
-  if (path == "tessel.jit" || path == "tessel.autotune")
-    return FValue::named(FValue::Kind::Builtin, path.str());
-  if (path.consume_front("tessel.language.")) {
-    if (path == "GemmWarpPolicy")
-      return FValue::named(FValue::Kind::Module, "T.GemmWarpPolicy");
-    return FValue::named(FValue::Kind::Builtin, ("T." + path).str());
-  }
-  return FValue::named(FValue::Kind::Module, path.str());
+  return tessel::frontend::importedValue(path);
 }
 
 /// Turns verifier diagnostics (FileLineColLoc) into the frontend's located
@@ -75,6 +68,10 @@ void describeSignature(ModuleOp module, const std::string &entry,
     return;
   auto names = func->getAttrOfType<ArrayAttr>("tessel.arg_names");
   auto dynamics = func->getAttrOfType<ArrayAttr>("tessel.dynamic_dims");
+  sig.outputs.clear();
+  if (auto outputs = func->getAttrOfType<DenseI64ArrayAttr>("tessel.outputs"))
+    for (int64_t i : outputs.asArrayRef())
+      sig.outputs.push_back(static_cast<int>(i));
   for (auto [i, type] : llvm::enumerate(func.getArgumentTypes())) {
     tessel::KernelParam p;
     if (names && i < names.size())
@@ -178,6 +175,21 @@ tessel::CompileResult tessel::compileKernelToTile(const KernelRequest &request,
   // -D values are Python literals (or dtype names), read by the same parser.
   EntryRequest entry;
   entry.entry = request.entry;
+  entry.eager = request.eager;
+  entry.tensorParams = request.tensorParams;
+  for (const auto &[name, shape] : request.tensorShapes)
+    entry.tensorShapes[name] = shape;
+  for (const auto &[name, text] : request.consts) {
+    files.push_back({"<T.const " + name + ">", text, 1, 0});
+    diags.addFile(files.back());
+    ExprPtr expr = parseExpression(files.back(), diags);
+    if (!expr)
+      return fail();
+    MaybeValue v = emitter.evalConstant(*expr, globals);
+    if (!v)
+      return fail();
+    entry.consts.emplace_back(name, *v);
+  }
   for (const auto &[name, text] : request.args) {
     files.push_back({"<-D " + name + ">", text, 1, 0});
     diags.addFile(files.back());

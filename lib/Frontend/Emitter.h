@@ -13,6 +13,7 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <map>
+#include <memory>
 #include <optional>
 
 namespace tessel::frontend {
@@ -23,20 +24,41 @@ struct EntryRequest {
   std::string entry;
   std::vector<std::pair<std::string, Value>> args;
   std::vector<SourceLoc> argLocs; ///< where each arg was written, if anywhere
+  /// The eager style: the entry is the kernel; these parameters are tensors
+  /// (annotated in its body) and these are its T.const values.
+  bool eager = false;
+  std::vector<std::string> tensorParams;
+  std::vector<std::pair<std::string, Value>> consts;
+  std::map<std::string, std::vector<int64_t>> tensorShapes;
 };
 
 using MaybeValue = std::optional<Value>;
+
+/// What an imported name is bound to: `from tessel import jit`,
+/// `import tilelang.language as T`, `from math import sqrt` (HostBuiltins.cpp).
+Value importedValue(llvm::StringRef path);
+
+/// A module's attribute that is a compile-time value or a builtin
+/// (`math.pi`, `math.sqrt`, `tessel.cdiv`), or std::nullopt when the module
+/// has no such name Tessel knows (HostBuiltins.cpp).
+std::optional<Value> hostModuleAttribute(llvm::StringRef module, llvm::StringRef attr);
 
 /// Compile-time work a kernel may ask for: the longest tuple and the most
 /// iterations of a compile-time loop, so that a typo cannot hang the compiler.
 inline constexpr uint64_t kMaxSequence = 1 << 20;
 inline constexpr int64_t kMaxCompileTimeIterations = 1 << 20;
 
+/// Whether a function is written in the eager style: it annotates one of its
+/// parameters as a tensor in its body (`A: T.Tensor((M, K), dtype)`).
+bool isEagerStyle(const FunctionDef &def);
+
 /// A device scalar; index values carry their linear form.
 Value makeScalar(mlir::Value ir);
 
 /// Evaluates what is known at compile time and emits IR for the rest. One
 /// instance compiles one kernel; the first error stops it.
+struct BoundArgs;
+
 class Emitter {
 public:
   Emitter(mlir::MLIRContext *ctx, const SourceFile &file,
@@ -122,6 +144,8 @@ public:
   mlir::Value castTo(mlir::Value value, mlir::Type type, SourceLoc loc);
   MaybeValue binaryOp(llvm::StringRef op, const Value &lhs, const Value &rhs,
                       SourceLoc loc);
+  /// Python's `%` on device values: the remainder has the divisor's sign.
+  mlir::Value floorMod(mlir::Value a, mlir::Value b, mlir::Location loc);
   bool insideDevice() const { return kernelDepth > 0; }
   bool insidePrimFunc() const { return primFuncDepth > 0; }
 
@@ -130,8 +154,62 @@ private:
   MaybeValue callBuiltin(const std::string &name, std::vector<Value> &args,
                          std::vector<std::pair<std::string, Value>> &kwargs,
                          std::vector<SourceLoc> &argLocs, SourceLoc loc);
+  /// TileLang names beyond the core primitives (TileLangNames.cpp).
+  MaybeValue callTileLangName(const std::string &name, std::vector<Value> &args,
+                              std::vector<std::pair<std::string, Value>> &kwargs,
+                              std::vector<SourceLoc> &argLocs, SourceLoc loc);
+  /// Python's builtins, `math` and Tessel's compile-time helpers
+  /// (HostBuiltins.cpp).
+  MaybeValue callHostBuiltin(const std::string &name, std::vector<Value> &args,
+                             std::vector<std::pair<std::string, Value>> &kwargs,
+                             std::vector<SourceLoc> &argLocs, SourceLoc loc);
   mlir::func::FuncOp emitPrimFunc(const Value &fn, const std::string &name,
                                   SourceLoc loc);
+
+  //===-- the eager style (Eager.cpp) ------------------------------------===//
+  /// Emits the entry function itself as the kernel: its annotated tensor
+  /// parameters and its T.empty tensors become the func's arguments.
+  mlir::func::FuncOp emitEager(const Value &fn, const EntryRequest &request);
+  /// One discovery run of an eager kernel (see EagerState::discovery).
+  std::map<std::string, int64_t> discoverConsts(const Value &fn, const EntryRequest &request);
+  mlir::func::FuncOp emitEagerOnce(const Value &fn, const EntryRequest &request,
+                                   bool discovery);
+  /// A discovery run's placeholder for an unknown T.const (or a value
+  /// computed from one).
+  static Value constPlaceholder(std::string name);
+  static bool isConstPlaceholder(const Value &v) {
+    return v.kind == Value::Kind::Dynamic && v.b;
+  }
+  bool discovering() const { return eager && eager->discovery; }
+  std::map<std::string, int64_t> discoveredConsts;
+  /// `A: T.Tensor(shape, dtype)` for a tensor parameter of an eager kernel.
+  Flow execEagerAnnotation(const AnnAssignStmt &stmt);
+  /// T.empty(shape, dtype) and T.const("M, N") of an eager kernel.
+  MaybeValue eagerEmpty(BoundArgs &args, SourceLoc loc);
+  MaybeValue eagerConst(BoundArgs &args, SourceLoc loc);
+  /// The memref type of a tensor annotation, and its dynamic dimensions.
+  mlir::MemRefType tensorType(const Value &spec, SourceLoc loc,
+                              std::vector<std::pair<int64_t, std::string>> &dynamics);
+  struct EagerArg {
+    std::string name;
+    mlir::Value arg;
+    bool output = false;
+    std::vector<std::pair<int64_t, std::string>> dynamics;
+  };
+  struct EagerState {
+    std::vector<std::string> tensorParams;
+    std::map<std::string, Value> consts;
+    /// A discovery run: unknown T.const names are placeholders, arithmetic
+    /// on them gives placeholders, and annotations bind them to the shapes
+    /// of `tensorShapes` into `discovered`; it stops after the last
+    /// annotation.
+    bool discovery = false;
+    std::map<std::string, std::vector<int64_t>> tensorShapes;
+    std::map<std::string, int64_t> discovered;
+    std::vector<EagerArg> args;
+    mlir::Block *entry = nullptr;
+  };
+  std::unique_ptr<EagerState> eager;
 
   mlir::MLIRContext *ctx;
   const SourceFile &file;

@@ -190,7 +190,14 @@ Type Emitter::requireDType(const Value &v, SourceLoc l) {
     error(l, "unknown dtype '" + v.s + "' (known: " + knownDTypeNames() + ")");
     return Type();
   }
-  error(l, "expected a dtype, got " + describe(v));
+  if (v.kind == Value::Kind::Builtin && llvm::StringRef(v.s).starts_with("T.uint")) {
+    error(l, v.s + " is not supported yet: Tessel has signed integers only; hold the "
+             "bits in the signed type of the same width (T.int" + v.s.substr(6) +
+             ") and mask where values exceed its range");
+    return Type();
+  }
+  error(l, "expected a dtype, got " + describe(v) +
+               (v.kind == Value::Kind::Builtin ? " ('" + v.s + "')" : std::string()));
   return Type();
 }
 
@@ -245,8 +252,37 @@ static Type unify(Type a, Type b) {
   return a.getIntOrFloatBitWidth() >= b.getIntOrFloatBitWidth() ? a : b;
 }
 
+mlir::Value Emitter::floorMod(mlir::Value a, mlir::Value b, Location l) {
+  // Python's (and TileLang's) %: the remainder takes the divisor's sign, so
+  // (i - 1) % n is n - 1 at i = 0, not -1 as C's remainder gives.
+  bool isFloat = isa<FloatType>(a.getType());
+  mlir::Value rem = isFloat ? (mlir::Value)arith::RemFOp::create(builder, l, a, b)
+                            : (mlir::Value)arith::RemSIOp::create(builder, l, a, b);
+  mlir::Value zero = isFloat ? (mlir::Value)arith::ConstantOp::create(
+                                   builder, l, builder.getFloatAttr(a.getType(), 0.0))
+                             : (mlir::Value)arith::ConstantOp::create(
+                                   builder, l, builder.getIntegerAttr(a.getType(), 0));
+  mlir::Value remNeg, divNeg, nonZero;
+  if (isFloat) {
+    remNeg = arith::CmpFOp::create(builder, l, arith::CmpFPredicate::OLT, rem, zero);
+    divNeg = arith::CmpFOp::create(builder, l, arith::CmpFPredicate::OLT, b, zero);
+    nonZero = arith::CmpFOp::create(builder, l, arith::CmpFPredicate::ONE, rem, zero);
+  } else {
+    remNeg = arith::CmpIOp::create(builder, l, arith::CmpIPredicate::slt, rem, zero);
+    divNeg = arith::CmpIOp::create(builder, l, arith::CmpIPredicate::slt, b, zero);
+    nonZero = arith::CmpIOp::create(builder, l, arith::CmpIPredicate::ne, rem, zero);
+  }
+  mlir::Value signsDiffer = arith::XOrIOp::create(builder, l, remNeg, divNeg);
+  mlir::Value adjust = arith::AndIOp::create(builder, l, signsDiffer, nonZero);
+  mlir::Value shifted = isFloat ? (mlir::Value)arith::AddFOp::create(builder, l, rem, b)
+                                : (mlir::Value)arith::AddIOp::create(builder, l, rem, b);
+  return arith::SelectOp::create(builder, l, adjust, shifted, rem);
+}
+
 MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
                              const Value &rhsIn, SourceLoc l) {
+  if (discovering() && (isConstPlaceholder(lhsIn) || isConstPlaceholder(rhsIn)))
+    return constPlaceholder(""); // computed from a T.const not known yet
   MaybeValue lhsM = materialize(lhsIn, l);
   MaybeValue rhsM = materialize(rhsIn, l);
   if (!lhsM || !rhsM)
@@ -357,8 +393,7 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
                       builder, location, arith::DivFOp::create(builder, location, *a, *b))
                 : (mlir::Value)arith::FloorDivSIOp::create(builder, location, *a, *b);
   else if (op == "%")
-    r = isFloat ? (mlir::Value)arith::RemFOp::create(builder, location, *a, *b)
-                : (mlir::Value)arith::RemSIOp::create(builder, location, *a, *b);
+    r = floorMod(*a, *b, location);
   else if (op == "**")
     r = isFloat ? (mlir::Value)math::PowFOp::create(builder, location, *a, *b)
                 : mlir::Value();
@@ -470,7 +505,7 @@ MaybeValue Emitter::eval(const Expr &e) {
 /// Names every kernel can use without importing anything.
 static const char *const kPythonBuiltins[] = {
     "range", "min", "max", "abs", "len", "int", "float", "bool", "print",
-    "isinstance", "tuple", "list", "str"};
+    "isinstance", "tuple", "list", "str", "round", "sum", "any", "all", "divmod"};
 
 MaybeValue Emitter::evalName(const NameExpr &e) {
   if (const Value *v = scope->lookup(e.id)) {
@@ -484,6 +519,15 @@ MaybeValue Emitter::evalName(const NameExpr &e) {
         scope = saved;
       }
       return error(e.loc, "'" + e.id + "' " + v->s);
+    }
+    if (v->kind == Value::Kind::Buffer && v->isVar) {
+      // A T.alloc_var variable reads as its element.
+      Value element = *v;
+      element.kind = Value::Kind::Region;
+      Value::RegionDim dim;
+      dim.offset = std::make_shared<Value>(Value::integer(0));
+      element.dims.push_back(dim);
+      return element;
     }
     return *v;
   }
@@ -501,7 +545,8 @@ MaybeValue Emitter::evalName(const NameExpr &e) {
 static std::string modulePrefix(llvm::StringRef path) {
   if (path == "tessel.language" || path == "tilelang.language")
     return "T";
-  if (path == "tessel" || path == "tilelang")
+  if (path == "tessel" || path == "tilelang" || path == "tessel.math" ||
+      path == "tilelang.math")
     return "tessel";
   return path.str();
 }
@@ -530,11 +575,20 @@ MaybeValue Emitter::evalAttribute(const AttributeExpr &e) {
       return error(e.attrLoc, "T.GemmWarpPolicy has no member '" + attr +
                                   "' (Square, FullRow, FullCol)");
     }
+    if (std::optional<Value> v = hostModuleAttribute(prefix, attr))
+      return *v;
     if (prefix == "tessel")
       return Value::named(Value::Kind::Builtin, "tessel." + attr);
     return error(e.loc, "module '" + base->s +
                             "' is not available inside Tessel kernels");
   }
+  case Value::Kind::Int:
+    if (attr == "bit_length") {
+      Value method = Value::named(Value::Kind::Builtin, "int.bit_length");
+      method.elems.push_back(*base);
+      return method;
+    }
+    return error(e.attrLoc, "an int has no attribute '" + attr + "'");
   case Value::Kind::Buffer:
   case Value::Kind::Region: {
     auto type = cast<MemRefType>(base->ir.getType());
@@ -584,6 +638,23 @@ MaybeValue Emitter::evalSubscript(const SubscriptExpr &e) {
                                           " is out of range for " +
                                           llvm::Twine(n) + " elements");
     return base->elems[*i < 0 ? *i + n : *i];
+  }
+  if (base->kind == Value::Kind::Builtin && (base->s == "T.Tensor" || base->s == "T.Buffer")) {
+    // T.Tensor[(M, N), dtype]: the subscript form of T.Tensor((M, N), dtype).
+    std::vector<Value> args;
+    std::vector<SourceLoc> locs;
+    for (const ExprPtr &index : e.indices) {
+      MaybeValue v = eval(*index);
+      if (!v)
+        return std::nullopt;
+      args.push_back(*v);
+      locs.push_back(index->loc);
+    }
+    if (args.size() != 2)
+      return error(e.loc, base->s + "[...] takes a shape and a dtype: " + base->s +
+                              "[(M, N), dtype]");
+    std::vector<std::pair<std::string, Value>> none;
+    return callBuiltin(base->s, args, none, locs, e.loc);
   }
   if (base->kind != Value::Kind::Buffer)
     return error(e.loc, describe(*base) + " cannot be indexed");
@@ -890,6 +961,11 @@ MaybeValue Emitter::evalCall(const CallExpr &e) {
   }
   switch (fn->kind) {
   case Value::Kind::Builtin:
+    // A bound method (`n.bit_length`) carries its object as a first argument.
+    for (auto it = fn->elems.rbegin(); it != fn->elems.rend(); ++it) {
+      args.insert(args.begin(), *it);
+      argLocs.insert(argLocs.begin(), e.func->loc);
+    }
     return callBuiltin(fn->s, args, kwargs, argLocs, e.loc);
   case Value::Kind::Function:
     return callFunction(*fn, std::move(args), std::move(kwargs), e.loc);

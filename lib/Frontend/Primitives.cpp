@@ -1,6 +1,7 @@
-//===- Primitives.cpp - the T.* primitives and Python builtins ------------===//
+//===- Primitives.cpp - the T.* primitives ---------------------------------===//
 
 #include "lib/Frontend/Emitter.h"
+#include "lib/Frontend/Arguments.h"
 
 #include "dialects/tile/IR/TileOps.h"
 #include "lib/Frontend/DTypes.h"
@@ -25,23 +26,6 @@ namespace tessel::frontend {
 namespace {
 
 /// Matches a call's arguments against a primitive's parameters, Python style.
-struct Signature {
-  std::string name;
-  std::vector<std::string> params;
-  size_t required;
-  bool variadic = false; ///< extra positional arguments are allowed
-};
-
-struct BoundArgs {
-  std::vector<std::optional<Value>> values;
-  std::vector<SourceLoc> locs;
-  std::vector<Value> rest; ///< variadic positionals
-  std::vector<SourceLoc> restLocs;
-  std::vector<std::pair<std::string, Value>> extraKwargs;
-
-  const Value *get(size_t i) const { return values[i] ? &*values[i] : nullptr; }
-};
-
 std::string shapeText(ArrayRef<int64_t> shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)
@@ -51,12 +35,11 @@ std::string shapeText(ArrayRef<int64_t> shape) {
 
 } // namespace
 
-/// Binds and checks arguments; on a mismatch reports at the call.
-static std::optional<BoundArgs>
+std::optional<BoundArgs>
 bindArgs(const Signature &sig, std::vector<Value> &args,
          std::vector<std::pair<std::string, Value>> &kwargs,
          std::vector<SourceLoc> &argLocs, SourceLoc loc, DiagnosticEngine &diags,
-         bool allowUnknownKwargs = false) {
+         bool allowUnknownKwargs) {
   BoundArgs b;
   b.values.resize(sig.params.size());
   b.locs.resize(sig.params.size(), loc);
@@ -590,6 +573,13 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     return true;
   };
 
+  // A discovery run of an eager kernel: arithmetic on a T.const not known
+  // yet gives another unknown.
+  if (discovering() && (name == "T.ceildiv" || name == "T.max" || name == "T.min" ||
+                        name == "max" || name == "min" || name == "tessel.cdiv") &&
+      llvm::any_of(args, [](const Value &v) { return isConstPlaceholder(v); }))
+    return constPlaceholder("");
+
   //===-- structure -------------------------------------------------------===//
   if (name == "T.Kernel") {
     auto a = bind({name, {}, 1, true}, /*allowUnknown=*/true);
@@ -695,8 +685,20 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     return a ? p.reduce(*kind, *a) : std::nullopt;
   }
   if (name == "T.atomic_add") {
-    auto a = bind({name, {"dst", "value"}, 2});
-    return a ? p.atomicAdd(*a) : std::nullopt;
+    auto a = bind({name, {"dst", "value", "memory_order", "return_prev", "use_tma"}, 2});
+    if (!a)
+      return std::nullopt;
+    if (const Value *order = a->get(2);
+        order && order->kind != Value::Kind::None &&
+        !(order->kind == Value::Kind::String && order->s == "relaxed"))
+      return error(a->locs[2], "T.atomic_add with memory_order " +
+                                   (order->kind == Value::Kind::String ? "'" + order->s + "'"
+                                                                       : describe(*order)) +
+                                   " is not supported yet: Tessel's atomics are relaxed; "
+                                   "order them with T.sync_threads");
+    if (const Value *prev = a->get(3); prev && truthValue(*prev).value_or(true))
+      return error(a->locs[3], "T.atomic_add(..., return_prev=True) is not supported yet");
+    return p.atomicAdd(*a);
   }
   if (name == "T.use_swizzle") {
     auto a = bind({name, {"panel_size", "order", "enable"}, 0});
@@ -806,6 +808,12 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     auto a = bind({name, {"value", "dtype"}, 2});
     if (!a || !p.requireDevice(name))
       return std::nullopt;
+    // TileLang takes (value, dtype) and, deprecated, (dtype, value).
+    if (a->get(0)->kind == Value::Kind::DType ||
+        (a->get(0)->kind == Value::Kind::String && canonicalDTypeName(a->get(0)->s))) {
+      std::swap(a->values[0], a->values[1]);
+      std::swap(a->locs[0], a->locs[1]);
+    }
     Type t = requireDType(*a->get(1), a->locs[1]);
     MaybeValue x = materialize(*a->get(0), a->locs[0]);
     if (!t || !x)
@@ -849,59 +857,11 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     return Value::none();
   }
 
-  //===-- Python builtins -------------------------------------------------===//
-  if (!materializeAll())
-    return std::nullopt;
-  if (name == "len") {
-    if (args.size() != 1 || !args[0].isSequence())
-      return error(l, "len() takes a tuple or list");
-    return Value::integer(args[0].elems.size());
-  }
-  if (name == "int" || name == "float" || name == "bool") {
-    if (args.size() != 1)
-      return error(l, name + "() takes one value");
-    const Value &x = args[0];
-    if (x.isConstant()) {
-      double d = x.kind == Value::Kind::Float ? x.f : (double)(x.kind == Value::Kind::Int ? x.i : x.b);
-      if (name == "int")
-        return Value::integer(x.kind == Value::Kind::Int ? x.i : (int64_t)d);
-      if (name == "float")
-        return Value::floating(d);
-      return Value::boolean(d != 0);
-    }
-    if (x.kind == Value::Kind::String && name == "int") {
-      int64_t v;
-      if (llvm::StringRef(x.s).trim().getAsInteger(10, v))
-        return error(argLocs[0], "int() cannot parse '" + x.s + "'");
-      return Value::integer(v);
-    }
-    Type t = name == "int" ? builder.getI32Type() : name == "float" ? (Type)builder.getF32Type()
-                                                                    : (Type)builder.getI1Type();
-    std::optional<mlir::Value> v = toIR(x, t, argLocs[0]);
-    return v ? MaybeValue(makeScalar(*v)) : std::nullopt;
-  }
-  if (name == "tuple" || name == "list") {
-    if (args.size() != 1 || !args[0].isSequence())
-      return error(l, name + "() takes a tuple or list");
-    Value v = args[0];
-    v.kind = name == "tuple" ? Value::Kind::Tuple : Value::Kind::List;
-    return v;
-  }
-  if (name == "str") {
-    if (args.size() != 1)
-      return error(l, "str() takes one value");
-    const Value &x = args[0];
-    if (x.kind == Value::Kind::String || x.kind == Value::Kind::DType)
-      return Value::string(x.s);
-    if (x.kind == Value::Kind::Int)
-      return Value::string(std::to_string(x.i));
-    return error(l, "str() of " + describe(x) + " is not supported");
-  }
-  if (name == "print")
-    return Value::none(); // compile-time prints are host conveniences
-  if (name == "isinstance")
-    return error(l, "isinstance() is not supported in Tessel kernels");
-  return error(l, "'" + name + "' is not a Tessel primitive");
+  //===-- the rest: TileLang's further names (TileLangNames.cpp) and
+  //     compile-time Python (HostBuiltins.cpp) ---------------------------===//
+  if (llvm::StringRef(name).starts_with("T."))
+    return callTileLangName(name, args, kwargs, argLocs, l);
+  return callHostBuiltin(name, args, kwargs, argLocs, l);
 }
 
 } // namespace tessel::frontend

@@ -35,6 +35,9 @@ Emitter::Flow Emitter::execStmt(const Stmt &s) {
     return execAssign(cast<AssignStmt>(s));
   case Stmt::Kind::AnnAssign: {
     const auto &a = cast<AnnAssignStmt>(s);
+    if (!a.value && eager && isa<NameExpr>(*a.target) &&
+        llvm::is_contained(eager->tensorParams, cast<NameExpr>(*a.target).id))
+      return execEagerAnnotation(a);
     if (!a.value)
       return Flow::Normal;
     MaybeValue v = evalScalar(*a.value);
@@ -179,8 +182,25 @@ bool Emitter::assignTo(const Expr &target, const Value &valueIn, SourceLoc vl) {
   if (!maybe)
     return false;
   const Value &value = *maybe;
-  if (auto *name = dyn_cast<NameExpr>(&target))
+  if (auto *name = dyn_cast<NameExpr>(&target)) {
+    // A T.alloc_var name is a variable: assigning stores into it.
+    const Value *current = scope->lookup(name->id);
+    if (current && current->kind == Value::Kind::Buffer && current->isVar &&
+        !(value.kind == Value::Kind::Buffer)) {
+      if (!insideDevice()) {
+        error(target.loc, "a T.alloc_var variable can only be written inside a T.Kernel");
+        return false;
+      }
+      Type elt = cast<MemRefType>(current->ir.getType()).getElementType();
+      std::optional<mlir::Value> v = toIR(value, elt, vl);
+      if (!v)
+        return false;
+      mlir::Value zero = arith::ConstantIndexOp::create(builder, loc(target.loc), 0);
+      memref::StoreOp::create(builder, loc(target.loc), *v, current->ir, ValueRange{zero});
+      return true;
+    }
     return bindName(name->id, value, target.loc);
+  }
   if (isa<TupleExpr>(target) || isa<ListExpr>(target)) {
     const auto &elts = isa<TupleExpr>(target) ? cast<TupleExpr>(target).elts
                                               : cast<ListExpr>(target).elts;
@@ -234,7 +254,6 @@ bool Emitter::assignTo(const Expr &target, const Value &valueIn, SourceLoc vl) {
   return false;
 }
 
-/// Whether `e` holds Python a kernel cannot (a dict or set display).
 Emitter::Flow Emitter::execAssign(const AssignStmt &s) {
   MaybeValue v = evalScalar(*s.value);
   if (!v)
@@ -653,7 +672,7 @@ Emitter::Flow Emitter::execWith(const WithStmt &s) {
 
 Emitter::Flow Emitter::execImport(const ImportStmt &s) {
   for (const ImportStmt::Alias &a : s.names)
-    if (!bindName(a.alias, Value::named(Value::Kind::Module, a.path), a.loc))
+    if (!bindName(a.alias, importedValue(a.path), a.loc))
       return Flow::Error;
   return Flow::Normal;
 }
@@ -708,6 +727,8 @@ OwningOpRef<ModuleOp> Emitter::emitEntry(const EntryRequest &request,
     return nullptr;
   }
   Value fn = *entry;
+  if (fn.functionKind != FunctionKind::PrimFunc && (request.eager || isEagerStyle(*fn.function)))
+    return emitEager(fn, request) ? std::move(owned) : nullptr;
   if (fn.functionKind != FunctionKind::PrimFunc) {
     // A factory: call it with the requested arguments.
     const FunctionDef &def = *fn.function;

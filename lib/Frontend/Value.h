@@ -105,6 +105,9 @@ struct Value {
   };
   std::vector<RegionDim> dims;
 
+  /// Buffer: a T.alloc_var variable, read and assigned by its name.
+  bool isVar = false;
+
   /// Function: its definition, the scope it closes over, its kind.
   const FunctionDef *function = nullptr;
   std::shared_ptr<Scope> closure;

@@ -65,7 +65,11 @@ PYBIND11_MODULE(_tessel, m) {
       .def_readwrite("first_line", &tessel::KernelRequest::firstLine)
       .def_readwrite("entry", &tessel::KernelRequest::entry)
       .def_readwrite("args", &tessel::KernelRequest::args)
-      .def_readwrite("bindings", &tessel::KernelRequest::bindings);
+      .def_readwrite("bindings", &tessel::KernelRequest::bindings)
+      .def_readwrite("eager", &tessel::KernelRequest::eager)
+      .def_readwrite("tensor_params", &tessel::KernelRequest::tensorParams)
+      .def_readwrite("consts", &tessel::KernelRequest::consts)
+      .def_readwrite("tensor_shapes", &tessel::KernelRequest::tensorShapes);
 
   py::class_<tessel::KernelParam>(m, "KernelParam")
       .def_readonly("name", &tessel::KernelParam::name)
@@ -77,7 +81,8 @@ PYBIND11_MODULE(_tessel, m) {
 
   py::class_<tessel::KernelSignature>(m, "KernelSignature")
       .def_readonly("entry", &tessel::KernelSignature::entry)
-      .def_readonly("params", &tessel::KernelSignature::params);
+      .def_readonly("params", &tessel::KernelSignature::params)
+      .def_readonly("outputs", &tessel::KernelSignature::outputs);
 
   m.def(
       "compile_kernel_to_tile",

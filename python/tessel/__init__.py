@@ -9,10 +9,12 @@ from tessel.jit import JITFunction, Kernel, jit
 from tessel.autotune import autotune
 from tessel.config import PassConfigKey, cdiv, next_power_of_2, set_log_level
 from tessel import language
+from tessel.profiler import Profiler, TensorSupplyType
 
 __version__ = _native_version()
 
-__all__ = ["CompileError", "JITFunction", "Kernel", "PassConfigKey", "autotune", "cdiv",
+__all__ = ["CompileError", "JITFunction", "Kernel", "PassConfigKey", "Profiler",
+           "TensorSupplyType", "autotune", "cdiv",
            "disable_cache", "jit", "language", "next_power_of_2", "run_tile_ir",
            "set_log_level", "__version__"]
 

@@ -122,6 +122,11 @@ def _tessel_object_path(value: Any) -> Optional[str]:
         return "tessel.jit"
     module = getattr(value, "__module__", None)
     name = getattr(value, "__name__", None)
+    # tessel.autotune, tessel.cdiv, tessel.next_power_of_2 wherever they
+    # were imported from (tessel, tessel.autotune, tessel.math, ...).
+    if (module in ("tessel.autotune", "tessel.config", "tessel.math")
+            and name in ("autotune", "cdiv", "next_power_of_2")):
+        return "tessel." + name
     if module == "tessel.language" and isinstance(name, str) and not hasattr(value, "fn"):
         return "tessel.language." + name
     return None
@@ -231,6 +236,24 @@ class Kernel:
                    ", ".join(sorted(set(self._sources) | {"cpu-llvm", "llvm", "ptx"}))))
         return self._sources[kind]
 
+    def get_kernel_source(self, kernel_only: bool = False) -> str:
+        """TileLang's name for the code that runs: the PTX on the cuda target,
+        the LLVM IR the CPU backend runs on the CPU."""
+        return self.get_source("ptx" if self.target.startswith("cuda") else "cpu-llvm")
+
+    def get_profiler(self, tensor_supply_type: Any = None) -> Any:
+        """A :class:`tessel.profiler.Profiler` for this kernel (TileLang's API:
+        ``assert_allclose``, ``do_bench``, ``run_once``)."""
+        from tessel.profiler import Profiler, TensorSupplyType
+
+        return Profiler(self, TensorSupplyType.Auto if tensor_supply_type is None
+                        else tensor_supply_type)
+
+    @property
+    def params(self) -> List[Any]:
+        """The kernel's parameters (name, dtype, shape)."""
+        return list(self.signature.params)
+
     def _cpu(self) -> Any:
         if self._cpu_module is None:
             from tessel import _tessel
@@ -296,18 +319,28 @@ class JITFunction:
         self._cache: Dict[Any, Kernel] = {}
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
+        from tessel._eager import eager_info
 
-    def _request(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        self.eager = eager_info(fn)
+
+    def _request(self, args: Tuple[Any, ...], kwargs: Dict[str, Any],
+                 consts: Optional[Dict[str, int]] = None,
+                 shapes: Optional[Dict[str, Tuple[int, ...]]] = None) -> Any:
         from tessel import _tessel as native
 
         signature = inspect.signature(self.fn)
         try:
-            bound = signature.bind(*args, **kwargs)
+            if self.eager is not None:
+                bound = signature.bind_partial(*args, **kwargs)
+            else:
+                bound = signature.bind(*args, **kwargs)
         except TypeError as err:
             raise TypeError("%s(): %s" % (self.fn.__name__, err)) from None
         bound.apply_defaults()
         literal_args = []
         for name, value in bound.arguments.items():
+            if self.eager is not None and name in self.eager.tensor_params:
+                continue
             text = _literal(value)
             if text is None:
                 raise TypeError(
@@ -329,15 +362,33 @@ class JITFunction:
         request.entry = self.fn.__name__
         request.args = literal_args
         request.bindings = _free_bindings(self.fn, native)
+        if self.eager is not None:
+            request.eager = True
+            request.tensor_params = list(self.eager.tensor_params)
+            request.consts = [(k, repr(int(v))) for k, v in sorted((consts or {}).items())]
+            request.tensor_shapes = [(k, list(v)) for k, v in sorted((shapes or {}).items())]
         return request
 
     def compile(self, *args: Any, **kwargs: Any) -> Kernel:
+        """The kernel for these arguments. In the eager style, name the
+        T.const sizes as keywords (``matmul.compile(M=1024, N=1024, K=512)``)
+        instead of passing tensors."""
+        consts = None
+        if self.eager is not None:
+            consts = {k: kwargs.pop(k) for k in list(kwargs) if k in self.eager.const_names
+                      and k not in inspect.signature(self.fn).parameters}
+        return self._compile(args, kwargs, consts)
+
+    def _compile(self, args: Tuple[Any, ...], kwargs: Dict[str, Any],
+                 consts: Optional[Dict[str, int]],
+                 shapes: Optional[Dict[str, Tuple[int, ...]]] = None) -> Kernel:
         from tessel import _tessel as native
 
-        request = self._request(args, kwargs)
+        request = self._request(args, kwargs, consts, shapes)
         # Everything the IR depends on: a changed global or closure value
         # compiles anew instead of reusing a stale kernel.
-        key = (tuple(request.args), request.source,
+        key = (tuple(request.args), tuple(request.consts),
+               tuple((k, tuple(v)) for k, v in request.tensor_shapes), request.source,
                tuple((b.name, str(b.kind), b.text) for b in request.bindings))
         kernel = self._cache.get(key)
         if kernel is not None:
@@ -345,15 +396,35 @@ class JITFunction:
         result, signature = native.compile_kernel_to_tile(request)
         if not result.ok:
             raise CompileError(result.diagnostics)
-        kernel = Kernel(self.fn.__name__, _resolve_target(self.target), self.out_idx,
+        out_idx = list(signature.outputs) if self.eager is not None else self.out_idx
+        kernel = Kernel(self.fn.__name__, _resolve_target(self.target), out_idx,
                         result.output, signature, result.located)
         kernel.tma = getattr(self, "tma", True)
         kernel.warp_specialize = getattr(self, "warp_specialize", True)
         self._cache[key] = kernel
         return kernel
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Kernel:
-        return self.compile(*args, **kwargs)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """A factory: the Kernel for these arguments. The eager style: compile
+        for these tensors (cached per sizes and arguments) and run it,
+        returning its outputs."""
+        if self.eager is None:
+            return self.compile(*args, **kwargs)
+        from tessel._eager import shape_of
+
+        try:
+            bound = inspect.signature(self.fn).bind_partial(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError("%s(): %s" % (self.fn.__name__, err)) from None
+        tensors = {n: bound.arguments[n] for n in self.eager.tensor_params
+                   if n in bound.arguments}
+        missing = [n for n in self.eager.tensor_params if n not in tensors]
+        if missing:
+            raise TypeError("%s(): missing tensor argument(s) %s" % (self.fn.__name__,
+                                                                   ", ".join(missing)))
+        rest = {n: v for n, v in bound.arguments.items() if n not in tensors}
+        kernel = self._compile((), rest, {}, {n: shape_of(v) for n, v in tensors.items()})
+        return kernel(*[tensors[n] for n in self.eager.tensor_params])
 
 
 _GPU_ARCH: Optional[str] = None

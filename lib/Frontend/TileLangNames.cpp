@@ -1,0 +1,234 @@
+//===- TileLangNames.cpp - TileLang's T. names beyond the core primitives --===//
+//
+// TileLang programs use scalar helpers (T.Cast, T.clamp, T.floormod),
+// variables (T.alloc_var) and explicit synchronization (T.sync_threads)
+// besides the tile primitives. Those with a Tessel meaning are emitted here;
+// the rest are refused with a message that says so and names what to use
+// instead, so that a ported program stops at its first unsupported line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Frontend/Emitter.h"
+
+#include "dialects/tile/IR/TileOps.h"
+#include "lib/Frontend/Arguments.h"
+#include "lib/Frontend/DTypes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace tessel::frontend;
+namespace tile = tessel::tile;
+
+namespace tessel::frontend {
+
+/// What to write instead of a TileLang name Tessel does not support yet.
+static const char *substituteFor(llvm::StringRef name) {
+  return llvm::StringSwitch<const char *>(name)
+      .Cases({"alloc_global", "alloc_workspace"},
+             "allocate the scratch tensor on the host and pass it as an argument")
+      .Cases({"alloc_reducer", "finalize_reducer"},
+             "accumulate into a T.alloc_fragment and combine with T.reduce_sum or "
+             "T.reduce_max")
+      .Cases({"get_thread_binding", "thread_binding", "get_warp_idx", "get_lane_idx",
+              "get_warp_idx_sync", "get_warp_group_idx", "launch_thread"},
+             "Tessel maps threads itself: write the per-element work as a T.Parallel "
+             "loop")
+      .Cases({"reshape", "view"},
+             "index the buffer with the other shape's arithmetic")
+      .Case("Persistent", "launch one block per tile with T.Kernel")
+      .Cases({"shfl_xor", "shfl_down", "shfl_up", "shfl_sync"},
+             "reduce a fragment with T.reduce_sum / T.reduce_max")
+      .Cases({"alloc_barrier", "mbarrier_wait_parity", "mbarrier_arrive",
+              "mbarrier_expect_tx", "barrier_arrive", "barrier_wait",
+              "fence_proxy_async", "tma_copy", "tma_load", "tma_store_arrive",
+              "tma_store_wait", "set_max_nreg", "inc_max_nreg", "dec_max_nreg",
+              "annotate_producer_reg_dealloc", "annotate_consumer_reg_alloc",
+              "no_set_max_nreg", "create_tma_descriptor"},
+             "Tessel places TMA, mbarriers, fences and register budgets itself from "
+             "T.copy and T.Pipelined; remove the call")
+      .Cases({"ws", "annotate_l2_hit_ratio", "annotate_min_blocks_per_sm"},
+             "remove it: Tessel chooses warp roles and launch bounds itself")
+      .Default(nullptr);
+}
+
+MaybeValue Emitter::callTileLangName(const std::string &name, std::vector<Value> &args,
+                                     std::vector<std::pair<std::string, Value>> &kwargs,
+                                     std::vector<SourceLoc> &argLocs, SourceLoc l) {
+  llvm::StringRef bare = llvm::StringRef(name).drop_front(2);
+  auto bind = [&](Signature sig) {
+    return bindArgs(sig, args, kwargs, argLocs, l, diags);
+  };
+  auto requireKernel = [&]() -> bool {
+    if (insideDevice())
+      return true;
+    error(l, name + " can only be used inside a T.Kernel");
+    return false;
+  };
+
+  //===-- scalar helpers ------------------------------------------------------===//
+  if (bare == "Cast") {
+    // TileLang's T.Cast(dtype, value): T.cast with the arguments swapped.
+    auto a = bind({name, {"dtype", "value"}, 2});
+    if (!a)
+      return std::nullopt;
+    std::vector<Value> castArgs = {*a->get(1), *a->get(0)};
+    std::vector<SourceLoc> castLocs = {a->locs[1], a->locs[0]};
+    std::vector<std::pair<std::string, Value>> none;
+    return callBuiltin("T.cast", castArgs, none, castLocs, l);
+  }
+  if (bare == "clamp") {
+    auto a = bind({name, {"value", "min_val", "max_val"}, 3});
+    if (!a)
+      return std::nullopt;
+    std::vector<std::pair<std::string, Value>> none;
+    std::vector<Value> lower = {*a->get(0), *a->get(1)};
+    std::vector<SourceLoc> lowerLocs = {a->locs[0], a->locs[1]};
+    MaybeValue lo = callBuiltin("T.max", lower, none, lowerLocs, l);
+    if (!lo)
+      return std::nullopt;
+    std::vector<Value> upper = {*lo, *a->get(2)};
+    std::vector<SourceLoc> upperLocs = {a->locs[0], a->locs[2]};
+    return callBuiltin("T.min", upper, none, upperLocs, l);
+  }
+  if (bare == "floordiv" || bare == "floormod" || bare == "truncdiv" ||
+      bare == "truncmod" || bare == "pow" || bare == "fmod") {
+    auto a = bind({name, {"a", "b"}, 2});
+    if (!a)
+      return std::nullopt;
+    MaybeValue x = materialize(*a->get(0), a->locs[0]);
+    MaybeValue y = x ? materialize(*a->get(1), a->locs[1]) : std::nullopt;
+    if (!y)
+      return std::nullopt;
+    if (bare == "floordiv")
+      return binaryOp("//", *x, *y, l);
+    if (bare == "floormod")
+      return binaryOp("%", *x, *y, l);
+    if (bare == "pow")
+      return binaryOp("**", *x, *y, l);
+    // C's rounding toward zero (truncdiv/truncmod) and fmod.
+    if (x->isConstant() && y->isConstant()) {
+      if (x->kind == Value::Kind::Int && y->kind == Value::Kind::Int) {
+        if (y->i == 0)
+          return error(a->locs[1], "division by zero");
+        return Value::integer(bare == "truncdiv" ? x->i / y->i : x->i % y->i);
+      }
+      double xv = x->kind == Value::Kind::Float ? x->f : (double)x->i;
+      double yv = y->kind == Value::Kind::Float ? y->f : (double)y->i;
+      return Value::floating(bare == "truncdiv" ? std::trunc(xv / yv) : std::fmod(xv, yv));
+    }
+    if (!requireKernel())
+      return std::nullopt;
+    Type t = x->isConstant() ? naturalType(*y) : naturalType(*x);
+    std::optional<mlir::Value> xv = toIR(*x, t, a->locs[0]), yv = toIR(*y, t, a->locs[1]);
+    if (!xv || !yv)
+      return std::nullopt;
+    Location at = loc(l);
+    if (isa<FloatType>(t)) {
+      if (bare == "truncdiv")
+        return makeScalar(math::TruncOp::create(builder, at,
+                                                arith::DivFOp::create(builder, at, *xv, *yv)));
+      return makeScalar(arith::RemFOp::create(builder, at, *xv, *yv));
+    }
+    if (bare == "truncdiv")
+      return makeScalar(arith::DivSIOp::create(builder, at, *xv, *yv));
+    return makeScalar(arith::RemSIOp::create(builder, at, *xv, *yv));
+  }
+  if (bare == "max_value" || bare == "min_value") {
+    auto a = bind({name, {"dtype"}, 1});
+    if (!a)
+      return std::nullopt;
+    Type t = requireDType(*a->get(0), a->locs[0]);
+    if (!t)
+      return std::nullopt;
+    bool isMax = bare == "max_value";
+    if (auto ft = dyn_cast<FloatType>(t)) {
+      llvm::APFloat v = llvm::APFloat::getLargest(ft.getFloatSemantics(), !isMax);
+      return Value::floating(v.convertToDouble());
+    }
+    unsigned bits = t.getIntOrFloatBitWidth();
+    if (bits == 1)
+      return Value::integer(isMax ? 1 : 0);
+    int64_t big = bits >= 64 ? std::numeric_limits<int64_t>::max()
+                             : (int64_t(1) << (bits - 1)) - 1;
+    return Value::integer(isMax ? big : -big - 1);
+  }
+
+  //===-- variables and synchronization ---------------------------------------===//
+  if (bare == "alloc_var") {
+    // T.alloc_var(dtype[, init][, scope]): one scalar per thread, read and
+    // assigned by its name.
+    auto a = bindArgs({name, {"dtype"}, 1, /*variadic=*/true}, args, kwargs, argLocs, l,
+                      diags, /*allowUnknownKwargs=*/true);
+    if (!a)
+      return std::nullopt;
+    if (!requireKernel())
+      return std::nullopt;
+    std::optional<Value> init;
+    SourceLoc initLoc = l;
+    std::vector<Value> rest = a->rest;
+    std::vector<SourceLoc> restLocs = a->restLocs;
+    Value dtypeV = rest.empty() ? Value::none() : rest[0];
+    for (size_t i = 1; i < rest.size(); ++i) {
+      if (rest[i].kind == Value::Kind::String && i == rest.size() - 1)
+        continue; // the scope: "local.var"
+      init = rest[i];
+      initLoc = restLocs[i];
+    }
+    for (auto &[k, v] : a->extraKwargs) {
+      if (k == "init") {
+        init = v;
+        continue;
+      }
+      if (k != "scope")
+        return error(l, name + "() got an unexpected keyword argument '" + k +
+                            "' (it takes dtype, init, scope)");
+    }
+    Type elt = requireDType(dtypeV, restLocs.empty() ? l : restLocs[0]);
+    if (!elt)
+      return std::nullopt;
+    auto type = MemRefType::get({1}, elt, MemRefLayoutAttrInterface(),
+                                tile::MemoryScopeAttr::get(ctx, tile::MemoryScope::Local));
+    Value var = Value::buffer(tile::AllocOp::create(builder, loc(l), type, nullptr), "");
+    var.isVar = true;
+    if (init) {
+      MaybeValue v = materialize(*init, initLoc);
+      if (!v)
+        return std::nullopt;
+      std::optional<mlir::Value> ir = toIR(*v, elt, initLoc);
+      if (!ir)
+        return std::nullopt;
+      mlir::Value zero = arith::ConstantIndexOp::create(builder, loc(l), 0);
+      memref::StoreOp::create(builder, loc(l), *ir, var.ir, ValueRange{zero});
+    }
+    return var;
+  }
+  if (bare == "sync_threads" || bare == "syncthreads" || bare == "tvm_storage_sync") {
+    if (!requireKernel())
+      return std::nullopt;
+    tile::BarrierOp::create(builder, loc(l));
+    return Value::none();
+  }
+
+  //===-- names Tessel does not support yet -------------------------------------===//
+  if (const char *instead = substituteFor(bare))
+    return error(l, name + " is a TileLang name Tessel does not support yet: " + instead);
+  if (bare == "empty") {
+    auto a = bind({name, {"shape", "dtype"}, 1});
+    return a ? eagerEmpty(*a, l) : std::nullopt;
+  }
+  if (bare == "const") {
+    auto a = bind({name, {"names", "dtype"}, 1});
+    return a ? eagerConst(*a, l) : std::nullopt;
+  }
+  return error(l, "'" + name + "' is not a Tessel primitive (docs/language.md lists "
+                               "TileLang's names and their status in Tessel)");
+}
+
+} // namespace tessel::frontend
