@@ -455,6 +455,11 @@ private:
       Operand b = nameOperand(base, raw.scope, in.space == Space::Generic);
       if (b.kind == Operand::Reg) {
         o.reg = b.reg;
+        // [%r + imm] with a 32-bit register is a 32-bit address: the sum
+        // wraps (a shared-memory base minus an offset, plus a larger
+        // immediate, is an ordinary address).
+        if (b.reg < k->regTypes.size() && byteWidth(k->regTypes[b.reg]) == 4)
+          o.count = 32;
       } else if (b.kind == Operand::Imm) {
         o.imm += b.imm;
         // A call parameter ([param0]) is local memory of the calling thread.

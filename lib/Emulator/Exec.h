@@ -73,7 +73,8 @@ template <typename F> inline bool withIntType(DType type, F &&f) {
 /// The effective address of a Mem operand.
 inline uint64_t address(const Thread &t, const Operand &m) {
   uint64_t base = m.reg == kNoReg ? 0 : t.r[m.reg];
-  return base + uint64_t(m.imm);
+  uint64_t sum = base + uint64_t(m.imm);
+  return m.count == 32 ? uint64_t(uint32_t(sum)) : sum;
 }
 
 } // namespace tessel::emu

@@ -51,7 +51,7 @@ struct Operand {
     Reg,     ///< a register slot (`reg`)
     Imm,     ///< a constant (`imm` holds its bits)
     Vec,     ///< `count` operands starting at Kernel::vecOps[reg]
-    Mem,     ///< [slot + imm] (slot kNoReg: [imm])
+    Mem,     ///< [slot + imm] (slot kNoReg: [imm]); count 32: a 32-bit address
     Tensor,  ///< [slot, {coords}]: tensor map address and Kernel::vecOps[imm], `count` of them
     Sink,    ///< `_`
     Target,  ///< a branch target: `imm` is the instruction index
