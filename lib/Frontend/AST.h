@@ -23,7 +23,8 @@ class Expr {
 public:
   enum class Kind {
     Name, Int, Float, String, Bool, None, Tuple, List, Attribute, Call,
-    Subscript, Slice, Unary, Binary, BoolOp, Compare, IfExp, Unsupported,
+    Subscript, Slice, Unary, Binary, BoolOp, Compare, IfExp, Comprehension,
+    Unsupported,
   };
   Expr(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
   virtual ~Expr() = default;
@@ -126,6 +127,17 @@ struct CompareExpr : ExprBase<Expr::Kind::Compare> {
 struct IfExpr : ExprBase<Expr::Kind::IfExp> {
   using ExprBase::ExprBase;
   ExprPtr test, body, orelse;
+};
+/// `[elt for x in xs if c]` and `(elt for x in xs)`: evaluated at compile
+/// time into a list.
+struct ComprehensionExpr : ExprBase<Expr::Kind::Comprehension> {
+  using ExprBase::ExprBase;
+  ExprPtr elt;
+  struct Clause {
+    ExprPtr target, iter;
+    std::vector<ExprPtr> ifs;
+  };
+  std::vector<Clause> clauses;
 };
 /// Python a kernel cannot hold (a dict or set display), parsed so that
 /// host-side code around kernels (a module's config table, an autotune

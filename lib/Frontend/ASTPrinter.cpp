@@ -128,6 +128,24 @@ void printExpr(llvm::raw_ostream &os, const Expr *e) {
   case Expr::Kind::Unsupported:
     os << "(unsupported)";
     return;
+  case Expr::Kind::Comprehension: {
+    auto *c = cast<ComprehensionExpr>(e);
+    os << "(comprehension ";
+    printExpr(os, c->elt.get());
+    for (const ComprehensionExpr::Clause &clause : c->clauses) {
+      os << " (for ";
+      printExpr(os, clause.target.get());
+      os << " in ";
+      printExpr(os, clause.iter.get());
+      for (const ExprPtr &cond : clause.ifs) {
+        os << " if ";
+        printExpr(os, cond.get());
+      }
+      os << ")";
+    }
+    os << ")";
+    return;
+  }
   case Expr::Kind::IfExp: {
     auto *i = cast<IfExpr>(e);
     os << "(ifexp ";

@@ -205,6 +205,16 @@ func::FuncOp Emitter::emitEagerOnce(const Value &fn, const EntryRequest &request
       returned.push_back(it->arg);
     }
   }
+  // An output's dynamic extents come from the inputs at launch.
+  for (const EagerArg &out : eager->args)
+    for (auto &[dim, dynName] : out.dynamics)
+      if (out.output && !llvm::any_of(eager->args, [&, &n = dynName](const EagerArg &in) {
+            return !in.output && llvm::any_of(in.dynamics, [&](auto &d) { return d.second == n; });
+          })) {
+        error(out.loc, "dynamic dimension '" + dynName + "' of this output is not a "
+                       "dimension of any tensor argument");
+        return nullptr;
+      }
   for (const std::string &p : eager->tensorParams)
     if (!llvm::any_of(eager->args, [&](const EagerArg &a) { return a.name == p && !a.output; })) {
       error(def.loc, "tensor argument '" + p + "' of '" + def.name +
@@ -319,12 +329,8 @@ MaybeValue Emitter::eagerEmpty(BoundArgs &args, SourceLoc l) {
   MemRefType type = tensorType(spec, args.locs[0], a.dynamics);
   if (!type)
     return std::nullopt;
-  for (auto &[dim, dynName] : a.dynamics)
-    if (!dynamicDims.count(dynName))
-      return error(args.locs[0], "dynamic dimension '" + dynName +
-                                     "' of this output is not a dimension of any tensor "
-                                     "argument annotated before it");
   a.arg = eager->entry->addArgument(type, loc(l));
+  a.loc = args.locs[0];
   a.name = "out" + std::to_string(llvm::count_if(eager->args, [](auto &x) { return x.output; }));
   eager->args.push_back(a);
   return Value::buffer(a.arg, "");

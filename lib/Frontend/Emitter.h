@@ -121,6 +121,11 @@ private:
   MaybeValue evalBoolOp(const BoolOpExpr &expr);
   MaybeValue evalCompare(const CompareExpr &expr);
   MaybeValue evalIfExp(const IfExpr &expr);
+  /// A list or generator comprehension, at compile time (HostBuiltins.cpp).
+  MaybeValue evalComprehension(const ComprehensionExpr &expr);
+  /// The elements a compile-time loop visits: a tuple's or list's, or a
+  /// range() of ints.
+  std::optional<std::vector<Value>> compileTimeElements(const Value &iter, SourceLoc loc);
   MaybeValue callFunction(const Value &fn, std::vector<Value> args,
                           std::vector<std::pair<std::string, Value>> kwargs,
                           SourceLoc loc);
@@ -195,6 +200,7 @@ private:
     mlir::Value arg;
     bool output = false;
     std::vector<std::pair<int64_t, std::string>> dynamics;
+    SourceLoc loc;
   };
   struct EagerState {
     std::vector<std::string> tensorParams;

@@ -498,6 +498,8 @@ MaybeValue Emitter::eval(const Expr &e) {
     return evalIfExp(cast<IfExpr>(e));
   case Expr::Kind::Unsupported:
     return error(e.loc, cast<UnsupportedExpr>(e).message);
+  case Expr::Kind::Comprehension:
+    return evalComprehension(cast<ComprehensionExpr>(e));
   }
   return error(e.loc, "unsupported expression");
 }
@@ -505,7 +507,8 @@ MaybeValue Emitter::eval(const Expr &e) {
 /// Names every kernel can use without importing anything.
 static const char *const kPythonBuiltins[] = {
     "range", "min", "max", "abs", "len", "int", "float", "bool", "print",
-    "isinstance", "tuple", "list", "str", "round", "sum", "any", "all", "divmod"};
+    "isinstance", "tuple", "list", "str", "round", "sum", "any", "all", "divmod",
+    "enumerate", "zip", "reversed", "sorted"};
 
 MaybeValue Emitter::evalName(const NameExpr &e) {
   if (const Value *v = scope->lookup(e.id)) {
@@ -611,6 +614,11 @@ MaybeValue Emitter::evalAttribute(const AttributeExpr &e) {
         if (dtypeToType(n, ctx) == type.getElementType())
           return Value::dtype(n.str());
     }
+    if (attr == "data" || attr == "access_ptr")
+      return error(e.attrLoc, "'" + base->s + "." + attr +
+                                  "' (a view of a tensor with another shape, "
+                                  "T.Tensor(shape, dtype, buffer.data)) is not supported "
+                                  "yet: index the tensor with the other shape's arithmetic");
     return error(e.attrLoc, "a buffer has no attribute '" + attr +
                                 "' (it has shape and dtype)");
   }
@@ -941,6 +949,10 @@ MaybeValue Emitter::evalCall(const CallExpr &e) {
     return std::nullopt;
   std::vector<Value> args;
   std::vector<SourceLoc> argLocs;
+  // Layout annotations are hints: Tessel infers layouts, so their
+  // arguments (a dict of TileLang layout objects) are not evaluated.
+  if (fn->kind == Value::Kind::Builtin && fn->s == "T.annotate_layout")
+    return Value::none();
   // Primitives that move whole regions (T.copy, T.gemm, ...) see regions;
   // everything else sees element values.
   bool keepRegions = fn->kind == Value::Kind::Builtin;

@@ -14,7 +14,9 @@
 
 #include "llvm/ADT/StringSwitch.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 using namespace mlir;
@@ -88,6 +90,95 @@ static double asDouble(const Value &v) {
   return v.kind == Value::Kind::Float ? v.f
          : v.kind == Value::Kind::Int ? static_cast<double>(v.i)
                                       : static_cast<double>(v.b);
+}
+
+std::optional<std::vector<Value>> Emitter::compileTimeElements(const Value &iter,
+                                                              SourceLoc l) {
+  if (iter.isSequence())
+    return iter.elems;
+  if (iter.kind == Value::Kind::Spec && iter.spec == SpecKind::Range) {
+    std::vector<int64_t> bounds;
+    for (const Value &v : iter.elems) {
+      std::optional<int64_t> b = requireInt(v, l, "a compile-time range bound");
+      if (!b)
+        return std::nullopt;
+      bounds.push_back(*b);
+    }
+    int64_t lo = bounds.size() > 1 ? bounds[0] : 0;
+    int64_t hi = bounds.size() > 1 ? bounds[1] : bounds[0];
+    int64_t step = bounds.size() > 2 ? bounds[2] : 1;
+    if (step == 0) {
+      error(l, "range() step must not be zero");
+      return std::nullopt;
+    }
+    std::vector<Value> out;
+    for (int64_t i = lo; step > 0 ? i < hi : i > hi; i += step) {
+      if (out.size() >= kMaxSequence) {
+        error(l, "this compile-time range has more than " + llvm::Twine(kMaxSequence) +
+                     " elements");
+        return std::nullopt;
+      }
+      out.push_back(Value::integer(i));
+    }
+    return out;
+  }
+  error(l, "cannot iterate over " + describe(iter) +
+               " at compile time (tuples, lists and range() can be)");
+  return std::nullopt;
+}
+
+MaybeValue Emitter::evalComprehension(const ComprehensionExpr &e) {
+  // Python 3 gives a comprehension its own scope.
+  auto inner = std::make_shared<Scope>();
+  inner->parent = scope;
+  std::shared_ptr<Scope> saved = scope;
+  scope = inner;
+  std::vector<Value> out;
+  std::function<bool(size_t)> run = [&](size_t c) -> bool {
+    if (c == e.clauses.size()) {
+      MaybeValue v = evalScalar(*e.elt);
+      if (!v)
+        return false;
+      if (out.size() >= kMaxSequence) {
+        error(e.loc, "this comprehension has more than " + llvm::Twine(kMaxSequence) +
+                         " elements");
+        return false;
+      }
+      out.push_back(std::move(*v));
+      return true;
+    }
+    const ComprehensionExpr::Clause &clause = e.clauses[c];
+    MaybeValue iter = eval(*clause.iter);
+    if (!iter)
+      return false;
+    std::optional<std::vector<Value>> elems = compileTimeElements(*iter, clause.iter->loc);
+    if (!elems)
+      return false;
+    for (const Value &v : *elems) {
+      if (!assignTo(*clause.target, v, clause.iter->loc))
+        return false;
+      bool keep = true;
+      for (const ExprPtr &cond : clause.ifs) {
+        MaybeValue t = evalScalar(*cond);
+        if (!t)
+          return false;
+        std::optional<bool> truth = truthValue(*t);
+        if (!truth) {
+          error(cond->loc, "a comprehension's condition must be known at compile time");
+          return false;
+        }
+        keep = keep && *truth;
+      }
+      if (keep && !run(c + 1))
+        return false;
+    }
+    return true;
+  };
+  bool ok = run(0);
+  scope = saved;
+  if (!ok)
+    return std::nullopt;
+  return Value::tuple(std::move(out), Value::Kind::List);
 }
 
 MaybeValue Emitter::callHostBuiltin(const std::string &name, std::vector<Value> &args,
@@ -337,6 +428,47 @@ MaybeValue Emitter::callHostBuiltin(const std::string &name, std::vector<Value> 
     if (!r)
       return std::nullopt;
     return Value::tuple({*q, *r});
+  }
+  if (name == "enumerate" || name == "zip" || name == "reversed" || name == "sorted") {
+    std::vector<std::vector<Value>> seqs;
+    for (size_t i = 0; i < args.size(); ++i) {
+      std::optional<std::vector<Value>> elems = compileTimeElements(args[i], argLocs[i]);
+      if (!elems)
+        return std::nullopt;
+      seqs.push_back(std::move(*elems));
+    }
+    if (seqs.empty() || (name != "zip" && seqs.size() != 1))
+      return error(l, name + "() takes " + (name == "zip" ? "sequences" : "one sequence"));
+    std::vector<Value> out;
+    if (name == "enumerate") {
+      int64_t start = 0;
+      for (auto &[k, v] : kwargs)
+        if (k == "start" && v.kind == Value::Kind::Int)
+          start = v.i;
+      for (size_t i = 0; i < seqs[0].size(); ++i)
+        out.push_back(Value::tuple({Value::integer(start + int64_t(i)), seqs[0][i]}));
+    } else if (name == "zip") {
+      size_t n = seqs[0].size();
+      for (const auto &s : seqs)
+        n = std::min(n, s.size());
+      for (size_t i = 0; i < n; ++i) {
+        std::vector<Value> row;
+        for (const auto &s : seqs)
+          row.push_back(s[i]);
+        out.push_back(Value::tuple(std::move(row)));
+      }
+    } else if (name == "reversed") {
+      out.assign(seqs[0].rbegin(), seqs[0].rend());
+    } else {
+      out = seqs[0];
+      for (const Value &v : out)
+        if (v.kind != Value::Kind::Int && v.kind != Value::Kind::Float)
+          return error(argLocs[0], "sorted() takes compile-time numbers");
+      std::stable_sort(out.begin(), out.end(), [](const Value &a, const Value &b) {
+        return asDouble(a) < asDouble(b);
+      });
+    }
+    return Value::tuple(std::move(out), Value::Kind::List);
   }
   if (name == "print")
     return Value::none(); // compile-time prints are host conveniences

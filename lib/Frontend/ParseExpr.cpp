@@ -280,10 +280,9 @@ ExprPtr Parser::parseCall(ExprPtr func) {
       if (!arg)
         return nullptr;
       if (isKw("for") || isKw("async")) {
-        SourceLoc forLoc = cur().loc;
-        if (!skipComprehension())
+        arg = parseComprehension(std::move(arg));
+        if (!arg)
           return nullptr;
-        arg = hostOnly(forLoc, "generator expressions are not supported in Tessel kernels");
       }
       call->args.push_back(std::move(arg));
     }
@@ -346,10 +345,11 @@ bool Parser::parseDisplayElements(std::vector<ExprPtr> &elts,
     if (!e)
       return false;
     if (isKw("for") || isKw("async")) {
-      SourceLoc forLoc = cur().loc;
-      if (!skipComprehension())
+      e = parseComprehension(std::move(e));
+      if (!e)
         return false;
-      e = hostOnly(forLoc, "comprehensions are not supported in Tessel kernels");
+      if (!isOp(close))
+        return fail(cur().loc, "expected '" + close + "' after the comprehension");
     }
     elts.push_back(std::move(e));
     if (!consumeOp(","))
@@ -481,6 +481,49 @@ bool Parser::atExpressionEnd() const {
   return cur().kind == Token::Kind::Newline || cur().kind == Token::Kind::End ||
          isOp(")") || isOp("]") || isOp("}") || isOp(",") || isOp("=") ||
          isOp(";") || isOp(":");
+}
+
+ExprPtr Parser::parseComprehension(ExprPtr elt) {
+  auto c = std::make_unique<ComprehensionExpr>(elt->loc);
+  c->elt = std::move(elt);
+  // `for targets in iterable` clauses, each followed by any `if` filters.
+  while (isKw("for") || isKw("async")) {
+    if (isKw("async"))
+      return failExpr(cur().loc, "'async' comprehensions are not supported in Tessel kernels");
+    advance(); // for
+    ComprehensionExpr::Clause clause;
+    SourceLoc targetLoc = cur().loc;
+    std::vector<ExprPtr> targets;
+    do {
+      if (isKw("in"))
+        break;
+      ExprPtr t = parseBinary(0);
+      if (!t || !checkTarget(*t, true))
+        return nullptr;
+      targets.push_back(std::move(t));
+    } while (consumeOp(","));
+    if (targets.empty())
+      return failExpr(cur().loc, "expected a name after 'for'");
+    if (targets.size() == 1) {
+      clause.target = std::move(targets[0]);
+    } else {
+      auto tuple = std::make_unique<TupleExpr>(targetLoc);
+      tuple->elts = std::move(targets);
+      clause.target = std::move(tuple);
+    }
+    if (!consumeKw("in"))
+      return failExpr(cur().loc, "expected 'in' in a comprehension");
+    if (!(clause.iter = parseOrTest()))
+      return nullptr;
+    while (consumeKw("if")) {
+      ExprPtr cond = parseOrTest();
+      if (!cond)
+        return nullptr;
+      clause.ifs.push_back(std::move(cond));
+    }
+    c->clauses.push_back(std::move(clause));
+  }
+  return c;
 }
 
 bool Parser::skipComprehension() {

@@ -120,6 +120,8 @@ private:
   bool atExpressionEnd() const;
   /// The `for ... in ... if ...` clauses of a comprehension, discarded.
   bool skipComprehension();
+  /// The clauses after a comprehension's element.
+  ExprPtr parseComprehension(ExprPtr elt);
   StmtPtr parseClass(SourceLoc loc);
   StmtPtr parseTry();
   StmtPtr parseHostSimpleStatement();

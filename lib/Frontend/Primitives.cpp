@@ -767,10 +767,15 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
       return std::nullopt;
     if (c->kind == Value::Kind::Bool)
       return c->b ? *x : *y;
+    // The branches' type: a device value's, else the literals' (a float
+    // literal on either side makes it f32, as `-T.infinity(t)` or `0`).
     Type t = x->isConstant() ? naturalType(*y) : naturalType(*x);
     if (!x->isConstant() && !y->isConstant() && isa<FloatType>(naturalType(*y)) &&
         !isa<FloatType>(t))
       t = naturalType(*y);
+    if (!isa<FloatType>(t) && ((x->isConstant() && x->kind == Value::Kind::Float) ||
+                               (y->isConstant() && y->kind == Value::Kind::Float)))
+      t = builder.getF32Type();
     std::optional<mlir::Value> cv = toIR(*c, builder.getI1Type(), a->locs[0]);
     std::optional<mlir::Value> xv = toIR(*x, t, a->locs[1]), yv = toIR(*y, t, a->locs[2]);
     if (!cv || !xv || !yv)

@@ -162,35 +162,41 @@ MaybeValue Emitter::callTileLangName(const std::string &name, std::vector<Value>
 
   //===-- variables and synchronization ---------------------------------------===//
   if (bare == "alloc_var") {
-    // T.alloc_var(dtype[, init][, scope]): one scalar per thread, read and
-    // assigned by its name.
-    auto a = bindArgs({name, {"dtype"}, 1, /*variadic=*/true}, args, kwargs, argLocs, l,
-                      diags, /*allowUnknownKwargs=*/true);
-    if (!a)
-      return std::nullopt;
+    // T.alloc_var(dtype[, init][, scope]) (also by keyword): one scalar per
+    // thread, read and assigned by its name.
     if (!requireKernel())
       return std::nullopt;
-    std::optional<Value> init;
-    SourceLoc initLoc = l;
-    std::vector<Value> rest = a->rest;
-    std::vector<SourceLoc> restLocs = a->restLocs;
-    Value dtypeV = rest.empty() ? Value::none() : rest[0];
-    for (size_t i = 1; i < rest.size(); ++i) {
-      if (rest[i].kind == Value::Kind::String && i == rest.size() - 1)
+    std::optional<Value> dtypeArg, init;
+    SourceLoc dtypeLoc = l, initLoc = l;
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (i == 0) {
+        dtypeArg = args[0];
+        dtypeLoc = argLocs[0];
+      } else if (args[i].kind == Value::Kind::String && i + 1 == args.size()) {
         continue; // the scope: "local.var"
-      init = rest[i];
-      initLoc = restLocs[i];
-    }
-    for (auto &[k, v] : a->extraKwargs) {
-      if (k == "init") {
-        init = v;
-        continue;
+      } else {
+        init = args[i];
+        initLoc = argLocs[i];
       }
-      if (k != "scope")
-        return error(l, name + "() got an unexpected keyword argument '" + k +
-                            "' (it takes dtype, init, scope)");
     }
-    Type elt = requireDType(dtypeV, restLocs.empty() ? l : restLocs[0]);
+    for (size_t k = 0; k < kwargs.size(); ++k) {
+      auto &[key, v] = kwargs[k];
+      SourceLoc kl = argLocs[args.size() + k];
+      if (key == "dtype") {
+        dtypeArg = v;
+        dtypeLoc = kl;
+      } else if (key == "init") {
+        init = v;
+        initLoc = kl;
+      } else if (key != "scope") {
+        return error(kl, name + "() got an unexpected keyword argument '" + key +
+                             "' (it takes dtype, init, scope)");
+      }
+    }
+    if (!dtypeArg)
+      return error(l, name + "() is missing its 'dtype' argument");
+    Value dtypeV = *dtypeArg;
+    Type elt = requireDType(dtypeV, dtypeLoc);
     if (!elt)
       return std::nullopt;
     auto type = MemRefType::get({1}, elt, MemRefLayoutAttrInterface(),

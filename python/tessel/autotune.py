@@ -39,6 +39,13 @@ from tessel.jit import JITFunction, Kernel, _literal
 __all__ = ["autotune", "Autotuner"]
 
 
+# TileLang's autotune options Tessel accepts without a use: its timing and
+# checks take their own defaults (documented in docs/language.md).
+_TILELANG_OPTIONS = ("timeout", "supply_type", "ref_prog", "supply_prog", "rtol", "atol",
+                     "max_mismatched_ratio", "skip_check", "manual_check_prog",
+                     "cache_input_tensors", "target", "execution_backend")
+
+
 class _NeedsInputs(ValueError):
     """The kernel's signature does not say what to tune on."""
 
@@ -121,6 +128,8 @@ class Autotuner:
                  key: Optional[Sequence[str]], warmup: int, rep: int,
                  inputs: Optional[Callable[[Kernel], Sequence[Any]]], verbose: bool) -> None:
         parameters = inspect.signature(jit_fn.fn).parameters
+        if callable(configs) and not isinstance(configs, (list, tuple)):
+            configs = _configs_from_callable(configs, parameters)
         if not configs:
             raise ValueError("tessel.autotune: configs is empty")
         for config in configs:
@@ -154,6 +163,9 @@ class Autotuner:
         from tessel.jit import _resolve_target
 
         names = self.key if self.key is not None else sorted(arguments)
+        # An eager kernel's tensor shapes are always part of the key.
+        names = list(names) + sorted(n for n in arguments
+                                     if n.startswith("shape of ") and n not in names)
         try:
             source = inspect.getsource(self.jit_fn.fn)
         except (OSError, TypeError):
@@ -173,18 +185,66 @@ class Autotuner:
         if self.verbose:
             print("tessel.autotune: " + text, file=sys.stderr, flush=True)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Kernel:
+    def compile(self, *args: Any, **kwargs: Any) -> Kernel:
+        """The tuned kernel for these arguments, without running it (the
+        eager style: sizes as keywords, as JITFunction.compile takes). A
+        call that gives a tuned value itself compiles those values."""
         fn = self.jit_fn
-        clash = set(kwargs) & {n for c in self.configs for n in c}
-        if clash:
-            raise TypeError("%s(): %s chosen by tessel.autotune; do not pass %s"
-                            % (fn.__name__, ", ".join(sorted(clash)),
-                               "it" if len(clash) == 1 else "them"))
+        tuned = {n for c in self.configs for n in c}
+        if tuned & set(kwargs):
+            return fn.compile(*args, **kwargs)
+        arguments = {k: v for k, v in kwargs.items()}
+        arguments.update({"#%d" % i: v for i, v in enumerate(args)})
+        return self._tune(lambda config: fn.compile(*args, **kwargs, **config), arguments, None)
+
+    def get_tuner_result(self) -> Any:
+        raise AttributeError("tessel.autotune keeps each tuned kernel's results in "
+                             "kernel.autotune_results")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fn = self.jit_fn
         try:
             bound = inspect.signature(fn.fn).bind_partial(*args, **kwargs)
         except TypeError as err:
             raise TypeError("%s(): %s" % (fn.__name__, err)) from None
-        key = self._cache_key(dict(bound.arguments))
+        # As in TileLang: a call that gives any tuned value itself is not
+        # tuned; the factory runs with exactly the call's arguments.
+        tuned = {n for c in self.configs for n in c}
+        if tuned & set(bound.arguments):
+            return fn(*args, **kwargs)
+        if fn.eager is not None:
+            # The eager style tunes on the call's tensors: the kernel is
+            # chosen by compiling each configuration, then run on them.
+            return self._tune_eager(bound)
+        return self._tune(lambda config: fn(*args, **kwargs, **config), dict(bound.arguments),
+                          None)
+
+    def _tune_eager(self, bound: Any) -> Any:
+        from tessel._eager import shape_of
+
+        fn = self.jit_fn
+        names = fn.eager.tensor_params
+        tensors = {n: bound.arguments[n] for n in names if n in bound.arguments}
+        missing = [n for n in names if n not in tensors]
+        if missing:
+            raise TypeError("%s(): missing tensor argument(s) %s" % (fn.__name__,
+                                                                   ", ".join(missing)))
+        rest = {n: v for n, v in bound.arguments.items() if n not in tensors}
+        shapes = {n: shape_of(v) for n, v in tensors.items()}
+        ordered = [tensors[n] for n in names]
+        kernel = self._tune(lambda config: fn._compile((), {**rest, **config}, {}, shapes),
+                            {**rest, **{"shape of " + n: s for n, s in shapes.items()}},
+                            lambda kernel: ordered)
+        return kernel(*ordered)
+
+    def _tune(self, make: Callable[[Dict[str, Any]], Kernel], arguments: Dict[str, Any],
+              call_inputs: Optional[Callable[[Kernel], Sequence[Any]]]) -> Kernel:
+        """The fastest of the configurations: `make(config)` compiles one,
+        timed on `call_inputs(kernel)` (the call's own tensors), else on
+        ``inputs=`` or inputs made from the signature."""
+        fn = self.jit_fn
+        input_maker = self.inputs or call_inputs
+        key = self._cache_key(arguments)
         directory = _disk_cache.directory("autotune")
         path = os.path.join(directory, key + ".json") if directory else None
         index = self._best.get(key)
@@ -204,7 +264,7 @@ class Autotuner:
                                                             self.configs[index]))
         if index is not None:
             self._best[key] = index
-            kernel = fn(*args, **kwargs, **self.configs[index])
+            kernel = make(self.configs[index])
             kernel.config = dict(self.configs[index])
             return kernel
 
@@ -213,12 +273,12 @@ class Autotuner:
         best_ms = float("inf")
         for i, config in enumerate(self.configs):
             try:
-                kernel = fn(*args, **kwargs, **config)
+                kernel = make(config)
                 if kernel.target.startswith("cuda"):
                     kernel._cuda()  # compile now: its errors are this config's
                 else:
                     kernel._cpu()
-                inputs = list(self.inputs(kernel)) if self.inputs else _random_inputs(kernel)
+                inputs = list(input_maker(kernel)) if input_maker else _random_inputs(kernel)
                 if _on_emulator(kernel):
                     # The emulator models function, not time: the first
                     # configuration that runs is kept for this process (the
@@ -273,15 +333,30 @@ class Autotuner:
         return best
 
 
+def _configs_from_callable(make: Callable[..., Any], parameters: Any) -> List[Dict[str, Any]]:
+    """TileLang's configs may be a function of the factory's arguments that
+    returns the list; Tessel calls it with no arguments (or its defaults)."""
+    try:
+        made = make()
+    except TypeError as err:
+        raise TypeError("tessel.autotune: configs is a function; Tessel calls it with no "
+                        "arguments, which failed: %s" % err) from None
+    return list(made)
+
+
 def autotune(fn: Any = None, *, configs: Sequence[Dict[str, Any]],
              key: Optional[Sequence[str]] = None, warmup: int = 3, rep: int = 10,
              inputs: Optional[Callable[[Kernel], Sequence[Any]]] = None,
-             verbose: bool = True) -> Any:
+             verbose: bool = True, **tilelang_options: Any) -> Any:
     """Tune a ``tessel.jit`` factory over ``configs`` (dicts of its keyword
     arguments); see the module's documentation. ``inputs(kernel)`` returns
     the arguments to time with (by default: random floats, zeros for
     integer tensors, 1 for scalars); ``verbose`` prints each configuration's
     time (or error) to stderr while tuning."""
+
+    unknown = sorted(set(tilelang_options) - set(_TILELANG_OPTIONS))
+    if unknown:
+        raise TypeError("tessel.autotune: unknown option(s) %s" % ", ".join(unknown))
 
     def wrap(f: Any) -> Autotuner:
         if not isinstance(f, JITFunction):

@@ -1,0 +1,44 @@
+"""pytest setup for the TileLang compatibility tests: kernels written as
+TileLang programs are (import swap aside), each run on the CPU backend and,
+on the cuda target, on Tessel's Hopper emulator (TESSEL_CUDA_DRIVER=emu
+unless the environment names another driver)."""
+
+import os
+import sys
+
+import pytest
+
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(_REPO, "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+os.environ.setdefault("TESSEL_CUDA_DRIVER", "emu")
+os.environ.setdefault("TESSEL_BUILD_DIR", os.path.join(_REPO, "build"))
+
+
+def _emulator_available():
+    try:
+        from tessel import _cuda
+
+        return _cuda.is_emulator()
+    except Exception:  # noqa: BLE001 - no driver at all: the cuda cases skip
+        return False
+
+
+@pytest.fixture(params=["cpu", "cuda"])
+def target(request):
+    """Each kernel runs on the CPU backend and on the cuda target (the
+    emulator here)."""
+    if request.param == "cuda" and not _emulator_available():
+        pytest.skip("the cuda target needs Tessel's emulator (TESSEL_CUDA_DRIVER=emu)")
+    return request.param
+
+
+def on(target, jitted):
+    """The same @tessel.jit function compiled for `target`."""
+    import tessel
+
+    again = tessel.jit(out_idx=jitted.out_idx, target=target)(jitted.fn)
+    again.tma, again.warp_specialize = jitted.tma, jitted.warp_specialize
+    again.fast_math = getattr(jitted, "fast_math", False)
+    return again

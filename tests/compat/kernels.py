@@ -1,0 +1,209 @@
+"""Kernels written as TileLang programs are written, with only the import
+swapped: each uses TileLang names and idioms that tests/compat checks one by
+one (test_language.py, test_api.py) or as whole programs (test_programs.py).
+Nothing here is copied from TileLang; the idioms are its public API."""
+
+import math
+
+import tessel as tilelang
+import tessel.language as T
+
+# Module-level names used in factory signatures and defaults, as
+# production TileLang code does.
+FP16 = T.float16
+FP32 = "float32"
+BLOCK = 32
+
+
+def _scale_for(n):
+    """A plain helper the factory calls at compile time."""
+    return 1.0 / math.sqrt(n)
+
+
+# -- annotations, dtypes, out_idx ----------------------------------------------
+
+
+@tilelang.jit(out_idx=[-1])
+def scale_rows(M, N, dtype=FP16, block_M=BLOCK):
+    scale = _scale_for(N)
+
+    @T.prim_func
+    def main(A: T.Tensor[(M, N), dtype], B: T.Tensor[(M, N), dtype]):
+        with T.Kernel(T.ceildiv(M, block_M), threads=128) as bx:
+            for i, j in T.Parallel(block_M, N):
+                B[bx * block_M + i, j] = A[bx * block_M + i, j] * scale
+
+    return main
+
+
+@tilelang.jit(out_idx=3)
+def axpy(N, dtype=T.float):
+    @T.prim_func
+    def main(X: T.Buffer((N,), dtype), Y: T.Buffer((N,), dtype), alpha: T.float,
+             Out: T.Buffer((N,), dtype)):
+        with T.Kernel(T.ceildiv(N, 128), threads=128) as bx:
+            for i in T.Parallel(128):
+                if bx * 128 + i < N:
+                    Out[bx * 128 + i] = alpha * X[bx * 128 + i] + Y[bx * 128 + i]
+
+    return main
+
+
+@tilelang.jit(out_idx=0)
+def iota_first(N):
+    @T.prim_func
+    def main(Out: T.Tensor((N,), T.int32), Offset: T.Tensor((1,), T.int32)):
+        with T.Kernel(1, threads=128) as bx:
+            for i in T.Parallel(N):
+                Out[i] = i + Offset[0]
+
+    return main
+
+
+# -- compile-time Python ---------------------------------------------------------
+
+
+@tilelang.jit(out_idx=[-1])
+def padded_copy(N):
+    block = tilelang.next_power_of_2(N // 3)
+    blocks = tilelang.cdiv(N, block)
+    half = int(math.log2(block)) - 1
+
+    @T.prim_func
+    def main(A: T.Tensor((N,), FP32), B: T.Tensor((blocks * block,), FP32)):
+        with T.Kernel(blocks, threads=64) as bx:
+            for i in T.Parallel(block):
+                B[bx * block + i] = T.if_then_else(bx * block + i < N, A[bx * block + i] * half, 0)
+
+    return main
+
+
+# -- the language: variables, scalar helpers, synchronization --------------------
+
+
+@tilelang.jit(out_idx=[-1])
+def scalar_helpers(N):
+    @T.prim_func
+    def main(A: T.Tensor((N,), "float32"), I: T.Tensor((N,), "int32"),
+             Out: T.Tensor((N, 6), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            for i in T.Parallel(N):
+                Out[i, 0] = T.clamp(A[i], -1.0, 1.0)
+                Out[i, 1] = T.Cast("float32", T.floordiv(I[i], 3))
+                Out[i, 2] = T.cast(T.floormod(I[i], 3), "float32")
+                Out[i, 3] = T.Cast(T.float32, (I[i] - 1) % 4)
+                Out[i, 4] = T.if_then_else(A[i] > 0, 1, 0.5)
+                Out[i, 5] = T.max_value("float16") + T.min_value("int8")
+
+    return main
+
+
+@tilelang.jit(out_idx=[-1])
+def running_max(N, steps=4):
+    @T.prim_func
+    def main(A: T.Tensor((N, steps), "float32"), Out: T.Tensor((N,), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            for i in T.Parallel(N):
+                best = T.alloc_var("float32", init=-T.infinity("float32"))
+                for s in T.serial(steps):
+                    best = T.max(best, A[i, s])
+                Out[i] = best
+
+    return main
+
+
+@tilelang.jit(out_idx=[-1])
+def reverse_through_shared(N):
+    @T.prim_func
+    def main(A: T.Tensor((N,), "float32"), B: T.Tensor((N,), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            S = T.alloc_shared((N,), "float32")
+            for i in T.Parallel(N):
+                S[i] = A[i]
+            T.sync_threads()
+            for i in T.Parallel(N):
+                B[i] = S[N - 1 - i]
+
+    return main
+
+
+@tilelang.jit(out_idx=[-1])
+def float_bits(N):
+    @T.prim_func
+    def main(A: T.Tensor((N,), "float32"), B: T.Tensor((N, 2), "int32")):
+        with T.Kernel(1, threads=128) as bx:
+            for i in T.Parallel(N):
+                B[i, 0] = T.reinterpret(A[i], "int32")      # TileLang 0.1.15's order
+                B[i, 1] = T.reinterpret("int32", A[i])      # the older (dtype, value)
+
+    return main
+
+
+# -- the eager style -----------------------------------------------------------------
+
+
+@tilelang.jit
+def eager_add(A, B, block_M=32, block_N=32, dtype=T.float32):
+    M, N = T.const("M, N")
+    A: T.Tensor((M, N), dtype)
+    B: T.Tensor((M, N), dtype)
+    C = T.empty((M, N), dtype)
+    with T.Kernel(T.ceildiv(N, block_N), T.ceildiv(M, block_M), threads=128) as (bx, by):
+        for i, j in T.Parallel(block_M, block_N):
+            if by * block_M + i < M and bx * block_N + j < N:
+                C[by * block_M + i, bx * block_N + j] = (A[by * block_M + i, bx * block_N + j] +
+                                                         B[by * block_M + i, bx * block_N + j])
+    return C
+
+
+@tilelang.jit
+def eager_matmul(A, B, block_M=64, block_N=64, block_K=32, dtype=T.float16,
+                 accum_dtype=T.float32):
+    M, N, K = T.const("M, N, K")
+    A: T.Tensor((M, K), dtype)
+    B: T.Tensor((K, N), dtype)
+    C = T.empty((M, N), dtype)
+    with T.Kernel(T.ceildiv(N, block_N), T.ceildiv(M, block_M), threads=128) as (bx, by):
+        A_shared = T.alloc_shared((block_M, block_K), dtype)
+        B_shared = T.alloc_shared((block_K, block_N), dtype)
+        C_local = T.alloc_fragment((block_M, block_N), accum_dtype)
+        T.clear(C_local)
+        for k in T.Pipelined(T.ceildiv(K, block_K), num_stages=2):
+            T.copy(A[by * block_M, k * block_K], A_shared)
+            T.copy(B[k * block_K, bx * block_N], B_shared)
+            T.gemm(A_shared, B_shared, C_local)
+        T.copy(C_local, C[by * block_M, bx * block_N])
+    return C
+
+
+@tilelang.jit
+def eager_box_filter(data, weights, P=1, block=64):
+    # Sizes computed from T.const values before the annotations use them,
+    # as a convolution's output extent is.
+    N, W, K = T.const("N, W, K")
+    OW = W + 2 * P - K + 1
+    data: T.Tensor((N, W), "float32")
+    weights: T.Tensor((K,), "float32")
+    out = T.empty((N, OW), "float32")
+    with T.Kernel(N, threads=64) as b:
+        for j in T.Parallel(OW):
+            acc = T.alloc_var("float32", init=0.0)
+            for t in T.serial(K):
+                if j + t - P >= 0 and j + t - P < W:
+                    acc += data[b, j + t - P] * weights[t]
+            out[b, j] = acc
+    return out
+
+
+@tilelang.jit
+def eager_rows_sum(X, block_N=16):
+    rows = T.dynamic("rows")
+    N = T.const("N")
+    X: T.Tensor((rows, N), "float32")
+    S = T.empty((rows,), "float32")
+    with T.Kernel(rows, threads=32) as r:
+        acc = T.alloc_var("float32", init=0.0)
+        for j in T.serial(N):
+            acc += X[r, j]
+        S[r] = acc
+    return S

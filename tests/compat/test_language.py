@@ -1,0 +1,68 @@
+"""TileLang's names and idioms, one by one, on the CPU backend and on the
+emulator, against numpy."""
+
+import numpy as np
+import pytest
+
+import kernels as K
+from conftest import on
+
+
+def test_tensor_subscript_and_module_level_defaults(target):
+    a = np.random.default_rng(0).standard_normal((64, 16)).astype(np.float16)
+    b = on(target, K.scale_rows)(64, 16)(a)
+    np.testing.assert_allclose(b.astype(np.float32), a.astype(np.float32) * 0.25, rtol=2e-3)
+
+
+def test_out_idx_int_and_dtype_objects(target):
+    rng = np.random.default_rng(1)
+    x, y = (rng.standard_normal(200).astype(np.float32) for _ in range(2))
+    kernel = on(target, K.axpy)(200)
+    assert kernel.out_idx == [3]
+    np.testing.assert_allclose(kernel(x, y, 2.5), 2.5 * x + y, rtol=1e-6)
+
+
+def test_out_idx_zero_is_the_first_parameter(target):
+    # out_idx=0 names parameter 0 (it used to mean "no outputs").
+    kernel = on(target, K.iota_first)(100)
+    assert kernel.out_idx == [0]
+    np.testing.assert_array_equal(kernel(np.array([7], np.int32)), np.arange(100) + 7)
+
+
+def test_compile_time_python(target):
+    a = np.random.default_rng(2).standard_normal(100).astype(np.float32)
+    b = on(target, K.padded_copy)(100)(a)   # block 64 (next_power_of_2(33)), 2 blocks
+    assert b.shape == (128,)
+    np.testing.assert_allclose(b[:100], a * 5)
+    np.testing.assert_array_equal(b[100:], 0)
+
+
+def test_scalar_helpers(target):
+    n = 100
+    rng = np.random.default_rng(3)
+    a = (rng.standard_normal(n) * 2).astype(np.float32)
+    i = rng.integers(-20, 20, n).astype(np.int32)
+    out = on(target, K.scalar_helpers)(n)(a, i)
+    np.testing.assert_allclose(out[:, 0], np.clip(a, -1, 1))
+    np.testing.assert_array_equal(out[:, 1], i // 3)           # floor division
+    np.testing.assert_array_equal(out[:, 2], np.mod(i, 3))     # floor modulo
+    np.testing.assert_array_equal(out[:, 3], np.mod(i - 1, 4))  # Python's %, not C's
+    np.testing.assert_array_equal(out[:, 4], np.where(a > 0, 1.0, 0.5))
+    np.testing.assert_array_equal(out[:, 5], 65504.0 - 128)
+
+
+def test_alloc_var(target):
+    a = np.random.default_rng(4).standard_normal((64, 4)).astype(np.float32)
+    np.testing.assert_array_equal(on(target, K.running_max)(64)(a), a.max(axis=1))
+
+
+def test_sync_threads(target):
+    a = np.arange(128, dtype=np.float32)
+    np.testing.assert_array_equal(on(target, K.reverse_through_shared)(128)(a), a[::-1])
+
+
+def test_reinterpret_either_order(target):
+    a = np.array([1.0, -2.5, 0.0, 3.0e-38], np.float32)
+    b = on(target, K.float_bits)(4)(a)
+    np.testing.assert_array_equal(b[:, 0], a.view(np.int32))
+    np.testing.assert_array_equal(b[:, 1], a.view(np.int32))
