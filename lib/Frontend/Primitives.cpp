@@ -35,6 +35,14 @@ std::string shapeText(ArrayRef<int64_t> shape) {
 
 } // namespace
 
+/// The kernel language's name of an element type, for messages.
+static std::string dtypeName(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  t.print(os);
+  return s;
+}
+
 std::optional<BoundArgs>
 bindArgs(const Signature &sig, std::vector<Value> &args,
          std::vector<std::pair<std::string, Value>> &kwargs,
@@ -360,9 +368,30 @@ public:
                                   llvm::Twine(dim) + " gives " + shapeText(expected) +
                                   ", but the destination has shape " +
                                   shapeText(dst->getShape()));
-    if (src->getElementType() != dst->getElementType())
-      return error(a.locs[1], "a reduction's source and destination must have the same dtype");
-    tile::ReduceOp::create(b(), at(loc), kind, a.get(0)->ir, a.get(1)->ir,
+    mlir::Value source = a.get(0)->ir;
+    Type from = src->getElementType(), to = dst->getElementType();
+    if (from != to) {
+      // Reducing into a wider type (bf16 into f32, int8 into int32), as
+      // TileLang allows: the source is converted first, so the reduction
+      // runs in the destination's type.
+      bool widening = (isa<FloatType>(from) && isa<FloatType>(to) &&
+                       from.getIntOrFloatBitWidth() <= to.getIntOrFloatBitWidth()) ||
+                      (from.isInteger() && to.isInteger() &&
+                       from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth());
+      if (!widening)
+        return error(a.locs[1], "a reduction's destination must have the source's dtype or a "
+                                "wider one of the same kind (got " + dtypeName(from) + " into " +
+                                dtypeName(to) + ")");
+      auto wide = MemRefType::get(src->getShape(), to, MemRefLayoutAttrInterface(),
+                                  src->getMemorySpace());
+      source = tile::AllocOp::create(b(), at(loc), wide, nullptr);
+      SmallVector<mlir::Value> zeros(src->getRank(),
+                                     arith::ConstantIndexOp::create(b(), at(loc), 0));
+      SmallVector<int64_t> sizes(src->getShape());
+      tile::CopyOp::create(b(), at(loc), a.get(0)->ir, zeros, b().getDenseI64ArrayAttr(sizes),
+                           source, zeros, b().getDenseI64ArrayAttr(sizes));
+    }
+    tile::ReduceOp::create(b(), at(loc), kind, source, a.get(1)->ir,
                            static_cast<uint64_t>(dim), clear);
     return Value::none();
   }

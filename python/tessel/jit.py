@@ -423,6 +423,11 @@ class JITFunction:
             raise TypeError("%s(): missing tensor argument(s) %s" % (self.fn.__name__,
                                                                    ", ".join(missing)))
         rest = {n: v for n, v in bound.arguments.items() if n not in tensors}
+        for n, v in rest.items():
+            if hasattr(v, "shape") and hasattr(v, "dtype"):
+                raise TypeError("%s(): argument %r is a tensor, but the function never annotates "
+                                "it: write `%s: T.Tensor((M, N), dtype)` in its body"
+                                % (self.fn.__name__, n, n))
         kernel = self._compile((), rest, {}, {n: shape_of(v) for n, v in tensors.items()})
         return kernel(*[tensors[n] for n in self.eager.tensor_params])
 

@@ -205,6 +205,53 @@ LogicalResult inferKernel(KernelOp kernel) {
   if (replicated.wasInterrupted())
     return failure();
 
+  // 3b. A fragment of the same shape that a T.Parallel computes from a
+  //     replicated one, index for index (`scale[i] = amax[i] / 448`), is
+  //     replicated too: every thread computes every element, so the loop
+  //     needs no exchange between threads. Repeated until nothing changes.
+  for (bool changed = true; changed;) {
+    changed = false;
+    WalkResult spread = kernel.walk([&](ParallelOp parallel) {
+      Block &body = parallel.getBody().front();
+      SmallVector<Value> ivs(body.getArguments());
+      SmallVector<AllocOp> replicatedHere, pending;
+      parallel.walk([&](Operation *inner) {
+        Value buffer;
+        SmallVector<Value> indices;
+        if (auto load = dyn_cast<memref::LoadOp>(inner)) {
+          buffer = load.getMemRef();
+          indices.assign(load.getIndices().begin(), load.getIndices().end());
+        } else if (auto store = dyn_cast<memref::StoreOp>(inner)) {
+          buffer = store.getMemRef();
+          indices.assign(store.getIndices().begin(), store.getIndices().end());
+        }
+        AllocOp alloc = buffer ? fragmentAlloc(buffer) : AllocOp();
+        if (!alloc || indices != ivs ||
+            alloc.getType().getShape() != parallel.getExtents())
+          return;
+        FragmentLayoutAttr rep =
+            replicatedLayout(ctx, alloc.getType().getShape(), threads);
+        if (alloc.getLayout() && *alloc.getLayout() == rep)
+          replicatedHere.push_back(alloc);
+        else if (!alloc.getLayout())
+          pending.push_back(alloc);
+      });
+      if (replicatedHere.empty())
+        return WalkResult::advance();
+      for (AllocOp alloc : pending) {
+        if (alloc.getLayout() || alloc.getType().getNumElements() > kReplicatedLimit)
+          continue;
+        if (failed(setLayout(alloc, replicatedLayout(ctx, alloc.getType().getShape(),
+                                                     threads))))
+          return WalkResult::interrupt();
+        changed = true;
+      }
+      return WalkResult::advance();
+    });
+    if (spread.wasInterrupted())
+      return failure();
+  }
+
   // 4. Everything else is dealt out in row-major order.
   WalkResult result = kernel.walk([&](AllocOp alloc) {
     if (getMemoryScope(alloc.getType()) != MemoryScope::Fragment ||

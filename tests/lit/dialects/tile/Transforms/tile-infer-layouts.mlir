@@ -150,3 +150,45 @@ func.func @softmax_like() {
   }
   return
 }
+
+// -----
+
+// A fragment a T.Parallel computes element for element from a replicated
+// reduction result (a quantizer's scale = amax / 448, a norm's rsqrt) is
+// replicated too, and so is one computed from that; a fragment indexed
+// otherwise keeps the row-major deal.
+// CHECK-LABEL: func.func @replicated_spreads
+// CHECK: %[[AMAX:.+]] = tile.alloc {layout = #tile.fragment<map = (d0) -> (0, d0), threads = 128, replicate = 128>} : memref<8xf32
+// CHECK: %[[SCALE:.+]] = tile.alloc {layout = #tile.fragment<map = (d0) -> (0, d0), threads = 128, replicate = 128>} : memref<8xf32
+// CHECK: %[[INV:.+]] = tile.alloc {layout = #tile.fragment<map = (d0) -> (0, d0), threads = 128, replicate = 128>} : memref<8xf32
+// CHECK: %[[OTHER:.+]] = tile.alloc {layout = #tile.fragment<map = (d0) -> (d0 mod 128, d0 floordiv 128), threads = 128>} : memref<4xf32
+func.func @replicated_spreads() {
+  %c1 = arith.constant 1 : index
+  %c448 = arith.constant 448.0 : f32
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %x = tile.alloc : memref<8x512xf32, #tile.scope<fragment>>
+    %amax = tile.alloc : memref<8xf32, #tile.scope<fragment>>
+    %scale = tile.alloc : memref<8xf32, #tile.scope<fragment>>
+    %inv = tile.alloc : memref<8xf32, #tile.scope<fragment>>
+    %other = tile.alloc : memref<4xf32, #tile.scope<fragment>>
+    tile.reduce absmax %x, %amax dim 1 : memref<8x512xf32, #tile.scope<fragment>> to memref<8xf32, #tile.scope<fragment>>
+    tile.parallel [8] {
+    ^bb0(%i: index):
+      %a = memref.load %amax[%i] : memref<8xf32, #tile.scope<fragment>>
+      %s = arith.divf %a, %c448 : f32
+      memref.store %s, %scale[%i] : memref<8xf32, #tile.scope<fragment>>
+    }
+    tile.parallel [8] {
+    ^bb0(%i: index):
+      %s = memref.load %scale[%i] : memref<8xf32, #tile.scope<fragment>>
+      %r = arith.divf %c448, %s : f32
+      memref.store %r, %inv[%i] : memref<8xf32, #tile.scope<fragment>>
+    }
+    tile.parallel [4] {
+    ^bb0(%i: index):
+      memref.store %c448, %other[%i] : memref<4xf32, #tile.scope<fragment>>
+    }
+  }
+  return
+}
