@@ -17,6 +17,9 @@ struct Signature {
   std::vector<std::string> params;
   size_t required;
   bool variadic = false; ///< extra positional arguments are allowed
+  /// How many parameters may be given by position; the rest are
+  /// keyword-only (TileLang's hints after `*`).
+  size_t positional = ~size_t(0);
 };
 
 struct BoundArgs {

@@ -52,6 +52,10 @@ inline constexpr int64_t kMaxCompileTimeIterations = 1 << 20;
 /// parameters as a tensor in its body (`A: T.Tensor((M, K), dtype)`).
 bool isEagerStyle(const FunctionDef &def);
 
+/// The type two device operands meet in (the wider float, the wider int;
+/// null when they do not meet) (Arithmetic.cpp).
+mlir::Type unify(mlir::Type a, mlir::Type b);
+
 /// A device scalar; index values carry their linear form.
 Value makeScalar(mlir::Value ir);
 

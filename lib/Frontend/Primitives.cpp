@@ -54,8 +54,12 @@ bindArgs(const Signature &sig, std::vector<Value> &args,
   std::string list;
   for (const std::string &p : sig.params)
     list += (list.empty() ? "" : ", ") + p;
+  size_t positional = std::min(sig.params.size(), sig.positional);
+  std::string positionalList;
+  for (size_t i = 0; i < positional; ++i)
+    positionalList += (i ? ", " : "") + sig.params[i];
   for (size_t i = 0; i < args.size(); ++i) {
-    if (i < sig.params.size() && !sig.variadic) {
+    if (i < positional && !sig.variadic) {
       b.values[i] = args[i];
       b.locs[i] = argLocs[i];
     } else if (sig.variadic) {
@@ -63,8 +67,8 @@ bindArgs(const Signature &sig, std::vector<Value> &args,
       b.restLocs.push_back(argLocs[i]);
     } else {
       diags.error(argLocs[i], sig.name + "() takes at most " +
-                                  llvm::Twine(sig.params.size()) +
-                                  " arguments (" + list + "), got " +
+                                  llvm::Twine(positional) +
+                                  " arguments (" + positionalList + "), got " +
                                   llvm::Twine(args.size()));
       return std::nullopt;
     }
@@ -464,6 +468,10 @@ public:
 
   /// Elementwise math: constants fold in double precision; device values
   /// become math/arith ops on a float type.
+  mlir::Value floatConst(mlir::Value like, double v) {
+    return arith::ConstantOp::create(b(), at(loc), b().getFloatAttr(like.getType(), v));
+  }
+
   MaybeValue unaryMath(llvm::StringRef name, const Value &xIn, SourceLoc xl) {
     MaybeValue xm = e.materialize(xIn, xl);
     if (!xm)
@@ -480,6 +488,9 @@ public:
                      .Case("rsqrt", 1.0 / std::sqrt(v)).Case("sin", std::sin(v))
                      .Case("cos", std::cos(v)).Case("tanh", std::tanh(v))
                      .Case("floor", std::floor(v)).Case("ceil", std::ceil(v))
+                     .Case("log10", std::log10(v)).Case("log1p", std::log1p(v))
+                     .Case("sigmoid", 1.0 / (1.0 + std::exp(-v)))
+                     .Case("trunc", std::trunc(v))
                      .Default(NAN);
       return Value::floating(r);
     }
@@ -505,6 +516,26 @@ public:
         .Case("tanh", [&] { return (mlir::Value)math::TanhOp::create(b(), l, v); })
         .Case("floor", [&] { return (mlir::Value)math::FloorOp::create(b(), l, v); })
         .Case("ceil", [&] { return (mlir::Value)math::CeilOp::create(b(), l, v); })
+        // The rest through those every backend has.
+        .Case("log10", [&] {
+          return (mlir::Value)arith::MulFOp::create(
+              b(), l, math::Log2Op::create(b(), l, v), floatConst(v, 0.30102999566398120));
+        })
+        .Case("log1p", [&] {
+          return (mlir::Value)math::LogOp::create(
+              b(), l, arith::AddFOp::create(b(), l, v, floatConst(v, 1.0)));
+        })
+        .Case("sigmoid", [&] {
+          mlir::Value e = math::ExpOp::create(b(), l, arith::NegFOp::create(b(), l, v));
+          return (mlir::Value)arith::DivFOp::create(
+              b(), l, floatConst(v, 1.0), arith::AddFOp::create(b(), l, e, floatConst(v, 1.0)));
+        })
+        .Case("trunc", [&] {
+          mlir::Value neg = arith::CmpFOp::create(b(), l, arith::CmpFPredicate::OLT, v,
+                                                  floatConst(v, 0.0));
+          return (mlir::Value)arith::SelectOp::create(b(), l, neg, math::CeilOp::create(b(), l, v),
+                                                      math::FloorOp::create(b(), l, v));
+        })
         .Default([] { return mlir::Value(); })();
     return makeScalar(r);
   }
@@ -609,6 +640,14 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
       llvm::any_of(args, [](const Value &v) { return isConstPlaceholder(v); }))
     return constPlaceholder("");
 
+  // TileLang's other spellings of Tessel's primitives.
+  static const std::pair<const char *, const char *> kAliases[] = {
+      {"T.Serial", "T.serial"}, {"T.Unroll", "T.unroll"}, {"T.fabs", "T.abs"},
+      {"T.cdiv", "T.ceildiv"}, {"T.Select", "T.if_then_else"}};
+  for (auto [alias, canonical] : kAliases)
+    if (name == alias)
+      return callBuiltin(canonical, args, kwargs, argLocs, l);
+
   //===-- structure -------------------------------------------------------===//
   if (name == "T.Kernel") {
     auto a = bind({name, {}, 1, true}, /*allowUnknown=*/true);
@@ -653,9 +692,15 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
       return error(l, name + "() needs at least one extent");
     for (size_t k = 0; k < kwargs.size(); ++k) {
       const std::string &kw = kwargs[k].first;
-      bool ok = kind == SpecKind::Pipelined &&
-                (kw == "num_stages" || kw == "order" || kw == "stage" ||
-                 kw == "group" || kw == "sync");
+      // TileLang's scheduling hints Tessel decides itself are accepted.
+      bool ok = (kind == SpecKind::Pipelined &&
+                 (kw == "num_stages" || kw == "order" || kw == "stage" ||
+                  kw == "group" || kw == "sync" || kw == "annotations")) ||
+                (kind == SpecKind::Parallel &&
+                 (kw == "coalesced_width" || kw == "loop_layout" || kw == "prefer_async" ||
+                  kw == "annotations")) ||
+                ((kind == SpecKind::Serial || kind == SpecKind::Unroll) &&
+                 (kw == "annotations" || kw == "explicit" || kw == "unroll_factor"));
       if (!ok)
         return error(argLocs[args.size() + k], name + "() got an unexpected keyword argument '" + kw + "'");
     }
@@ -667,7 +712,19 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
       return std::nullopt;
     if (a->get(0)->kind != Value::Kind::String)
       return error(a->locs[0], name + "() takes the dimension's name as a string");
-    return Value::named(Value::Kind::Dynamic, a->get(0)->s);
+    // "M, N" (or "M N") names several: a tuple of them.
+    SmallVector<StringRef> parts;
+    StringRef(a->get(0)->s).split(parts, ",", -1, false);
+    std::vector<Value> dims;
+    for (StringRef part : parts) {
+      SmallVector<StringRef> words;
+      part.split(words, " ", -1, false);
+      for (StringRef w : words)
+        dims.push_back(Value::named(Value::Kind::Dynamic, w.trim().str()));
+    }
+    if (dims.empty())
+      return error(a->locs[0], name + "() needs a dimension name");
+    return dims.size() == 1 ? dims[0] : Value::tuple(std::move(dims));
   }
   if (name == "tessel.jit" || name == "tessel.autotune")
     return spec(SpecKind::JitDecorator, {}, {});
@@ -685,7 +742,11 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     return p.alloc(scope, *a, name);
   }
   if (name == "T.copy") {
-    auto a = bind({name, {"src", "dst"}, 2});
+    // TileLang's copy hints (vector width, cache policy, instruction) are
+    // Tessel's own decisions: accepted and not used.
+    auto a = bind({name, {"src", "dst", "coalesced_width", "disable_tma", "eviction_policy",
+                          "prefer_instruction", "annotations", "loop_layout"}, 2,
+                   /*variadic=*/false, /*positional=*/2});
     return a ? p.copy(*a) : std::nullopt;
   }
   if (name == "T.gemm") {
@@ -710,7 +771,8 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     if (!kind)
       return error(l, "unknown reduction " + name +
                           " (reduce_max, reduce_min, reduce_sum, reduce_abssum, reduce_absmax)");
-    auto a = bind({name, {"buffer", "out", "dim", "clear"}, 2});
+    auto a = bind({name, {"buffer", "out", "dim", "clear", "batch", "nan_propagate",
+                          "annotations"}, 2});
     return a ? p.reduce(*kind, *a) : std::nullopt;
   }
   if (name == "T.atomic_add") {
@@ -753,8 +815,10 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     return Value::none(); // layouts are inferred; an explicit one is a hint
 
   //===-- scalars ---------------------------------------------------------===//
-  static const char *const kUnary[] = {"exp", "exp2", "log", "log2", "abs", "sqrt",
-                                       "rsqrt", "sin", "cos", "tanh", "floor", "ceil"};
+  static const char *const kUnary[] = {"exp",  "exp2", "log",   "log2",  "abs",
+                                       "sqrt", "rsqrt", "sin",  "cos",   "tanh",
+                                       "floor", "ceil", "log10", "log1p", "sigmoid",
+                                       "trunc"};
   llvm::StringRef bare = llvm::StringRef(name).starts_with("T.")
                              ? llvm::StringRef(name).drop_front(2)
                              : llvm::StringRef(name);

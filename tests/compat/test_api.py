@@ -10,7 +10,7 @@ import pytest
 import tessel
 import tessel as tilelang
 import tessel.language as T
-import kernels as K
+import compat_kernels as K
 from conftest import on
 
 

@@ -4,7 +4,7 @@ emulator, against numpy."""
 import numpy as np
 import pytest
 
-import kernels as K
+import compat_kernels as K
 from conftest import on
 
 

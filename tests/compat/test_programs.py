@@ -4,7 +4,7 @@ backend and on the emulator."""
 import ml_dtypes
 import numpy as np
 
-import programs as P
+import compat_programs as P
 from conftest import on
 
 E4M3 = ml_dtypes.float8_e4m3fn
