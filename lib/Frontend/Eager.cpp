@@ -189,6 +189,15 @@ func::FuncOp Emitter::emitEagerOnce(const Value &fn, const EntryRequest &request
   if (f == Flow::Error)
     return nullptr;
 
+  // An output is known by the name the body gave it (`C = T.empty(...)`).
+  for (EagerArg &a : eager->args)
+    if (a.output)
+      for (auto &entry : frame->vars)
+        if (entry.second.kind == Value::Kind::Buffer && entry.second.ir == a.arg) {
+          a.name = entry.first().str();
+          break;
+        }
+
   // Returned tensors are the outputs, in return order.
   std::vector<mlir::Value> returned;
   if (result && result->kind != Value::Kind::None) {
