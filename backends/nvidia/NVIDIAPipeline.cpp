@@ -29,13 +29,15 @@
 using namespace mlir;
 
 void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
-                                                 bool warpSpecialize) {
+                                                 bool warpSpecialize, bool fastMath) {
   pm.addPass(tile::createTileInferLayoutsPass());
   pm.addPass(tile::createTilePlanMemoryPass());
   TileLowerToNVVMPassOptions lowering;
   lowering.tma = tma;
   lowering.warpSpecialize = warpSpecialize;
   pm.addPass(createTileLowerToNVVMPass(lowering));
+  if (fastMath)
+    pm.addPass(createNVIDIAFastMathPass());
   // CSE only: the lowering makes each constant once, and folding what is
   // left is InstCombine's job in LLVM (a canonicalizer here and at the end
   // cost a quarter of the pass time and changed no kernel's PTX measurably).

@@ -25,8 +25,9 @@ namespace tessel::nvidia {
 /// memory planning, thread mapping, then the standard conversions.
 /// `tma`: load pipelined K-major tiles with TMA (experimental; the kernel
 /// then takes TMA descriptors, listed in its tessel.tensor_maps attribute).
+/// `fastMath`: approximate division and math functions (nvidia-fast-math).
 void buildNVIDIALoweringPipeline(mlir::OpPassManager &pm, bool tma = false,
-                                 bool warpSpecialize = false);
+                                 bool warpSpecialize = false, bool fastMath = false);
 
 /// What PTX generation needs to know about the target.
 struct TargetOptions {

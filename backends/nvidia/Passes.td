@@ -55,4 +55,22 @@ def TileLowerToNVVMPass : Pass<"tile-lower-to-nvvm", "::mlir::ModuleOp"> {
   ];
 }
 
+def NVIDIAFastMathPass : Pass<"nvidia-fast-math", "::mlir::ModuleOp"> {
+  let summary = "Lets floating-point division and math functions use the GPU's approximate instructions.";
+  let description = [{
+    TileLang's `TL_ENABLE_FAST_MATH` (Tessel's `fast_math`): every
+    `arith.divf` and every `math` op gets the `afn` fast-math flag, so that
+    NVPTX emits `div.approx.f32` for a division (`div.rn.f32` without it)
+    and approximate forms of the math functions. `exp2` is `ex2.approx`
+    either way. Runs on the lowered kernel, before the conversion to LLVM.
+
+    ```mlir
+    %q = arith.divf %a, %b : f32
+    // becomes
+    %q = arith.divf %a, %b fastmath<afn> : f32
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
+}
+
 #endif // TESSEL_NVIDIA_PASSES

@@ -159,6 +159,9 @@ struct CUDAOptions {
   std::string arch = "sm_90a";  ///< the chip PTX is generated for
   bool cubin = false;           ///< also assemble with ptxas
   bool tma = true;              ///< TMA loads in pipelined loops
+  /// Approximate division and math functions (TileLang's
+  /// TL_ENABLE_FAST_MATH; off by default, as there).
+  bool fastMath = false;
   bool warpSpecialize = true;   ///< with tma: a producer warpgroup feeds
                                 ///< pipelined loops (setmaxnreg, mbarriers)
   bool fatbin = false;          ///< also package cubin + PTX with fatbinary

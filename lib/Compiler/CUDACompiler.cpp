@@ -204,7 +204,8 @@ tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
   // relies on; verifying after every pass would double the time. IR dumps
   // (a debugging session) turn verification back on.
   pm.enableVerifier(getDebugOptions().dumpIRAfterAll);
-  nvidia::buildNVIDIALoweringPipeline(pm, options.tma, options.warpSpecialize);
+  nvidia::buildNVIDIALoweringPipeline(pm, options.tma, options.warpSpecialize,
+                                      options.fastMath);
   if (failed(pm.run(*module)))
     return kernel;
   kernel.timings.emplace_back("passes", millisecondsSince(start));

@@ -137,18 +137,20 @@ PYBIND11_MODULE(_tessel, m) {
   m.def(
       "compile_tile_to_cuda",
       [](const std::string &tileIR, const std::string &arch, bool cubin, bool tma,
-         bool warpSpecialize, bool llvmIR) {
+         bool warpSpecialize, bool llvmIR, bool fastMath) {
         tessel::CUDAOptions options;
         options.arch = arch;
         options.llvmIR = llvmIR;
         options.cubin = cubin && !tessel::findPtxas().empty();
         options.tma = tma;
         options.warpSpecialize = warpSpecialize;
+        options.fastMath = fastMath;
         py::gil_scoped_release release;
         return tessel::compileTileToCUDA(tileIR, options);
       },
       py::arg("tile_ir"), py::arg("arch") = "sm_90a", py::arg("cubin") = true,
       py::arg("tma") = true, py::arg("warp_specialize") = true, py::arg("llvm_ir") = false,
+      py::arg("fast_math") = false,
       "Compile tile IR (with locations) to PTX, and a cubin when ptxas is found.");
 
   py::class_<tessel::CPUModule>(m, "CPUModule")

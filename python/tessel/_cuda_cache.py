@@ -41,7 +41,8 @@ class CachedCUDAKernel:
         self.timings = []
 
 
-def key(located_ir: str, arch: str, tma: bool, warp_specialize: bool) -> str:
+def key(located_ir: str, arch: str, tma: bool, warp_specialize: bool,
+        fast_math: bool = False) -> str:
     from tessel import _tessel
 
     ptxas = _tessel.find_ptxas()
@@ -52,7 +53,8 @@ def key(located_ir: str, arch: str, tma: bool, warp_specialize: bool) -> str:
             toolkit += "/%d/%d" % (st.st_size, st.st_mtime_ns)
         except OSError:
             pass
-    text = json.dumps([located_ir, arch, tma, warp_specialize, _tessel.build_identity(),
+    text = json.dumps([located_ir, arch, tma, warp_specialize, fast_math,
+                       _tessel.build_identity(),
                        toolkit])
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -176,7 +176,8 @@ class Autotuner:
             "configs": [{k: _literal(v) for k, v in sorted(c.items())} for c in self.configs],
             "target": _resolve_target(self.jit_fn.target),
             "options": [getattr(self.jit_fn, "tma", True),
-                        getattr(self.jit_fn, "warp_specialize", True)],
+                        getattr(self.jit_fn, "warp_specialize", True),
+                        getattr(self.jit_fn, "fast_math", False)],
             "compiler": _tessel.build_identity(),
         }, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()

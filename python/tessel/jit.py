@@ -217,6 +217,7 @@ class Kernel:
         self._cpu_module: Any = None
         self.tma = True
         self.warp_specialize = True
+        self.fast_math = False
 
     def get_source(self, kind: str = "tile") -> str:
         """The kernel at one stage: ``"tile"`` (after the frontend),
@@ -282,13 +283,14 @@ class Kernel:
         # process compiled it (the LLVM IR view is always compiled).
         cache_key = None
         if cubin and not llvm_ir:
-            cache_key = _cuda_cache.key(self._located, arch, self.tma, self.warp_specialize)
+            cache_key = _cuda_cache.key(self._located, arch, self.tma, self.warp_specialize,
+                                        self.fast_math)
             cached = _cuda_cache.read(cache_key)
             if cached is not None:
                 return cached
         compiled = _tessel.compile_tile_to_cuda(self._located, arch, cubin=cubin, tma=self.tma,
                                                 warp_specialize=self.warp_specialize,
-                                                llvm_ir=llvm_ir)
+                                                llvm_ir=llvm_ir, fast_math=self.fast_math)
         if not compiled.ok:
             raise CompileError(compiled.diagnostics)
         if cache_key is not None:
@@ -401,6 +403,7 @@ class JITFunction:
                         result.output, signature, result.located)
         kernel.tma = getattr(self, "tma", True)
         kernel.warp_specialize = getattr(self, "warp_specialize", True)
+        kernel.fast_math = getattr(self, "fast_math", False)
         self._cache[key] = kernel
         return kernel
 

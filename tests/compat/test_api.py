@@ -172,3 +172,26 @@ def test_autotune_on_an_eager_kernel(tmp_path, monkeypatch):
 def test_autotune_rejects_options_tilelang_does_not_have():
     with pytest.raises(TypeError, match="unknown option"):
         tilelang.autotune(configs=[{"block_M": 16}], colour="blue")
+
+
+@tilelang.jit(out_idx=[-1], pass_configs={tilelang.PassConfigKey.TL_ENABLE_FAST_MATH: True})
+def fast_divide(N):
+    @T.prim_func
+    def main(A: T.Tensor((N,), "float32"), B: T.Tensor((N,), "float32"),
+             C: T.Tensor((N,), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            for i in T.Parallel(N):
+                C[i] = A[i] / B[i]
+    return main
+
+
+def test_fast_math(target):
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal(256).astype(np.float32)
+    b = rng.uniform(0.5, 2.0, 256).astype(np.float32)
+    kernel = on(target, fast_divide)(256)
+    if target == "cuda":
+        ptx = kernel.get_source("ptx")
+        assert "div.approx.f32" in ptx and "div.rn.f32" not in ptx
+    # div.approx.f32 is within 2 ulp of the quotient for these divisors.
+    np.testing.assert_allclose(kernel(a, b), a / b, rtol=1e-6)

@@ -75,6 +75,12 @@ static cl::opt<bool> warpSpecializeFlag(
              "keeps one role"),
     cl::init(true), cl::cat(tesselcCategory));
 
+static cl::opt<bool> fastMathFlag(
+    "fast-math",
+    cl::desc("Approximate division and math functions on the GPU (div.approx; "
+             "TileLang's TL_ENABLE_FAST_MATH); default off"),
+    cl::init(false), cl::cat(tesselcCategory));
+
 static cl::list<std::string> variantSets(
     "variant",
     cl::desc("Also compile the entry with these -D values (comma-separated, on "
@@ -282,6 +288,7 @@ static int compileVariants(const tessel::KernelRequest &base, ArrayRef<StringRef
                      !is_contained(kinds, "manifest");
     options.tma = tmaFlag;
     options.warpSpecialize = warpSpecializeFlag;
+    options.fastMath = fastMathFlag;
     options.ptxas = ptxasPath;
     c->kernel = tessel::compileTileToCUDA(result.located, options);
     if (!c->kernel.ok) {
@@ -442,6 +449,8 @@ int main(int argc, char **argv) {
         }
         options.tma = tmaFlag;
         options.warpSpecialize = warpSpecializeFlag;
+        options.fastMath = fastMathFlag;
+    options.fastMath = fastMathFlag;
         options.ptxas = ptxasPath;
         if (is_contained(kinds, "manifest") && !is_contained(kinds, "cubin") &&
             tessel::findPtxas(ptxasPath).empty())
