@@ -658,6 +658,7 @@ private:
   LogicalResult emitStore(memref::StoreOp op);
   LogicalResult emitFor(scf::ForOp op);
   LogicalResult emitIf(scf::IfOp op);
+  LogicalResult emitWhile(scf::WhileOp op);
   LogicalResult emitPipelined(PipelinedOp op);
   /// The copies of a pipelined loop's body that can run ahead as cp.async
   /// (and, with stage=, that the author put in stage 0).
@@ -1456,6 +1457,8 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
     return emitFor(forOp);
   if (auto ifOp = dyn_cast<scf::IfOp>(op))
     return emitIf(ifOp);
+  if (auto whileOp = dyn_cast<scf::WhileOp>(op))
+    return emitWhile(whileOp);
   if (auto atomic = dyn_cast<AtomicAddOp>(op))
     return emitAtomicAdd(atomic);
   if (auto pipe = dyn_cast<PipelinedOp>(op)) {
@@ -4074,6 +4077,37 @@ LogicalResult KernelEmitter::emitIf(scf::IfOp op) {
   wgmma = wgmmaAfter;
   for (auto [old, nv] : llvm::zip(op.getResults(), ifOp.getResults()))
     map.map(old, nv);
+  return success();
+}
+
+/// A device `while` (the frontend's form: no loop-carried values). Threads
+/// may run different numbers of iterations, so its body may not need a
+/// block barrier: one that touches shared memory another thread reads is
+/// refused.
+LogicalResult KernelEmitter::emitWhile(scf::WhileOp op) {
+  if (!op.getInits().empty() || op.getNumResults())
+    return op->emitError("a while loop with loop-carried values is not supported on the "
+                         "cuda target yet");
+  if (sync.pending())
+    barrier();
+  auto loop = scf::WhileOp::create(b, loc, TypeRange{}, ValueRange{});
+  OpBuilder::InsertionGuard guard(b);
+  b.createBlock(&loop.getBefore());
+  if (failed(emitBlock(op.getBefore().front())))
+    return failure();
+  auto condition = cast<scf::ConditionOp>(op.getBefore().front().getTerminator());
+  FailureOr<Value> cond = lookup(condition.getCondition());
+  if (failed(cond))
+    return failure();
+  scf::ConditionOp::create(b, loc, *cond, ValueRange{});
+  b.createBlock(&loop.getAfter());
+  if (failed(emitBlock(op.getAfter().front())))
+    return failure();
+  if (sync.pending())
+    return op->emitError("this while loop's body shares memory between threads, which "
+                         "needs a block barrier inside a loop threads may leave at "
+                         "different times; not supported on the cuda target yet");
+  scf::YieldOp::create(b, loc);
   return success();
 }
 

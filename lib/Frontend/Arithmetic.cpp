@@ -207,9 +207,10 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
     return error(l, "operator '" + op + "' is not supported on " +
                         (isFloat ? "float" : "integer") + " device values");
 
-  // Index arithmetic keeps a linear form, so slice extents stay known.
+  // Integer arithmetic keeps a linear form, so slice extents stay known
+  // (two's complement: (s + n) - s is n even where s + n wraps).
   Value result = makeScalar(r);
-  if (t.isIndex() && (op == "+" || op == "-" || op == "*")) {
+  if (t.isIntOrIndex() && !t.isInteger(1) && (op == "+" || op == "-" || op == "*")) {
     auto linearOf = [&](const Value &v, mlir::Value ir) -> std::optional<LinearForm> {
       if (v.kind == K::Int)
         return LinearForm::ofConstant(v.i);

@@ -98,6 +98,7 @@ private:
   Flow execFor(const ForStmt &stmt);
   Flow execIf(const IfStmt &stmt);
   Flow execWhile(const WhileStmt &stmt);
+  Flow execDeviceWhile(const WhileStmt &stmt);
   Flow execWith(const WithStmt &stmt);
   Flow execImport(const ImportStmt &stmt);
   Flow execAssert(const AssertStmt &stmt);

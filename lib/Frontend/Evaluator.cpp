@@ -102,7 +102,9 @@ Type Emitter::naturalType(const Value &v) {
 }
 
 Value makeScalar(mlir::Value ir) {
-  if (ir.getType().isIndex())
+  // Integers (an index, or an offset loaded from a tensor) carry a linear
+  // form, so that `x[s:s + n]` has the known extent n.
+  if (ir.getType().isIntOrIndex() && !ir.getType().isInteger(1))
     return Value::scalar(ir, std::make_shared<LinearForm>(LinearForm::ofValue(ir)));
   return Value::scalar(ir);
 }

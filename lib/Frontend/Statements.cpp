@@ -547,6 +547,30 @@ Emitter::Flow Emitter::execIf(const IfStmt &s) {
   return Flow::Normal;
 }
 
+Emitter::Flow Emitter::execDeviceWhile(const WhileStmt &s) {
+  // A run-time condition: an scf.while whose "before" region evaluates the
+  // condition (reading T.alloc_var variables and tensors) each time.
+  if (!insideDevice()) {
+    error(s.test->loc, "a while loop on a device value can only run inside a T.Kernel");
+    return Flow::Error;
+  }
+  auto op = scf::WhileOp::create(builder, loc(s.loc), TypeRange{}, ValueRange{});
+  OpBuilder::InsertionGuard guard(builder);
+  builder.createBlock(&op.getBefore());
+  MaybeValue test = evalScalar(*s.test);
+  if (!test)
+    return Flow::Error;
+  std::optional<mlir::Value> cond = toIR(*test, builder.getI1Type(), s.test->loc);
+  if (!cond)
+    return Flow::Error;
+  scf::ConditionOp::create(builder, loc(s.test->loc), *cond, ValueRange{});
+  builder.createBlock(&op.getAfter());
+  auto yield = scf::YieldOp::create(builder, loc(s.loc));
+  builder.setInsertionPoint(yield);
+  Flow f = execRegionBody(s.body, {});
+  return f == Flow::Error ? Flow::Error : Flow::Normal;
+}
+
 Emitter::Flow Emitter::execWhile(const WhileStmt &s) {
   if (!s.orelse.empty()) {
     error(s.elseLoc, "'while ... else' is not supported in Tessel kernels");
@@ -557,9 +581,11 @@ Emitter::Flow Emitter::execWhile(const WhileStmt &s) {
     if (!test)
       return Flow::Error;
     std::optional<bool> t = truthValue(*test);
+    if (!t && iterations == 0)
+      return execDeviceWhile(s);
     if (!t) {
-      error(s.test->loc, "while loops on device values are not supported; "
-                         "use T.serial with a bound");
+      error(s.test->loc, "this while loop's condition became a device value after "
+                         "its first iteration; make it a device condition from the start");
       return Flow::Error;
     }
     if (!*t)

@@ -207,3 +207,37 @@ def eager_rows_sum(X, block_N=16):
             acc += X[r, j]
         S[r] = acc
     return S
+
+
+# -- device control flow and run-time slices -------------------------------------------
+
+
+@tilelang.jit(out_idx=[-1])
+def collatz_steps(N):
+    @T.prim_func
+    def main(A: T.Tensor((N,), "int32"), Steps: T.Tensor((N,), "int32")):
+        with T.Kernel(1, threads=128) as bx:
+            for i in T.Parallel(N):
+                v = T.alloc_var("int32", init=A[i])
+                count = T.alloc_var("int32", init=0)
+                while v > 1:
+                    v = T.if_then_else(v % 2 == 0, v // 2, 3 * v + 1)
+                    count += 1
+                Steps[i] = count
+
+    return main
+
+
+@tilelang.jit(out_idx=[-1])
+def gather_windows(M, N, n=16):
+    @T.prim_func
+    def main(A: T.Tensor((M, N), "float32"), Start: T.Tensor((M,), "int32"),
+             B: T.Tensor((M, n), "float32")):
+        with T.Kernel(M, threads=32) as bx:
+            start = Start[bx]
+            window = T.alloc_shared((n,), "float32")
+            T.copy(A[bx, start:start + n], window)
+            for j in T.Parallel(n):
+                B[bx, j] = window[j] * 2
+
+    return main

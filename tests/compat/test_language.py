@@ -66,3 +66,24 @@ def test_reinterpret_either_order(target):
     b = on(target, K.float_bits)(4)(a)
     np.testing.assert_array_equal(b[:, 0], a.view(np.int32))
     np.testing.assert_array_equal(b[:, 1], a.view(np.int32))
+
+
+def test_device_while(target):
+    a = np.arange(1, 65, dtype=np.int32)
+
+    def steps(v):
+        n = 0
+        while v > 1:
+            v = v // 2 if v % 2 == 0 else 3 * v + 1
+            n += 1
+        return n
+
+    np.testing.assert_array_equal(on(target, K.collatz_steps)(64)(a), [steps(v) for v in a])
+
+
+def test_slice_with_a_run_time_start(target):
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((4, 64)).astype(np.float32)
+    start = np.array([0, 5, 17, 48], np.int32)
+    b = on(target, K.gather_windows)(4, 64)(a, start)
+    np.testing.assert_array_equal(b, np.stack([a[r, s:s + 16] * 2 for r, s in enumerate(start)]))
