@@ -1549,6 +1549,9 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
 LogicalResult KernelEmitter::emitAlloc(AllocOp op) {
   if (buffers.count(op.getResult())) // a shared tile warpSpecialize needed early
     return success();
+  if (op->hasAttr("tessel.reducer"))
+    return op->emitError("T.alloc_reducer is not supported on the cuda target yet: "
+                         "accumulate per row in a fragment and combine with T.reduce_*");
   Buffer buf;
   buf.type = op.getType();
   buf.def = op;

@@ -56,6 +56,10 @@ bool isEagerStyle(const FunctionDef &def);
 /// null when they do not meet) (Arithmetic.cpp).
 mlir::Type unify(mlir::Type a, mlir::Type b);
 
+/// Binds a loop target (a name or a tuple of names) to induction variables.
+bool bindTargets(const Expr &target, llvm::ArrayRef<Value> ivs,
+                 std::vector<std::pair<std::string, Value>> &out, DiagnosticEngine &diags);
+
 /// A device scalar; index values carry their linear form.
 Value makeScalar(mlir::Value ir);
 
@@ -99,6 +103,8 @@ private:
   Flow execIf(const IfStmt &stmt);
   Flow execWhile(const WhileStmt &stmt);
   Flow execDeviceWhile(const WhileStmt &stmt);
+  /// `for bx, by in T.Persistent(domain, wave_size, index)` (TileLangNames.cpp).
+  Flow execPersistent(const ForStmt &stmt, const Value &spec);
   Flow execWith(const WithStmt &stmt);
   Flow execImport(const ImportStmt &stmt);
   Flow execAssert(const AssertStmt &stmt);

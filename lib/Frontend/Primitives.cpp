@@ -706,6 +706,22 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     }
     return spec(kind, args, kwargs);
   }
+  if (name == "T.Persistent") {
+    auto a = bind({name, {"domain", "wave_size", "index", "group_size", "num_stages",
+                          "annotations"}, 3});
+    if (!a)
+      return std::nullopt;
+    for (int i = 1; i <= 2; ++i) {
+      MaybeValue v = materialize(*a->get(i), a->locs[i]);
+      if (!v)
+        return std::nullopt;
+      a->values[i] = *v;
+    }
+    Value domain = *a->get(0);
+    if (!domain.isSequence())
+      domain = Value::tuple({domain});
+    return spec(SpecKind::Persistent, {domain, *a->get(1), *a->get(2)});
+  }
   if (name == "T.dynamic" || name == "T.symbolic") {
     auto a = bind({name, {"name", "dtype"}, 1});
     if (!a)

@@ -298,10 +298,9 @@ Emitter::Flow Emitter::execRegionBody(
   return f;
 }
 
-/// Binds a loop target (a name or a tuple of names) to induction variables.
-static bool bindTargets(const Expr &target, llvm::ArrayRef<Value> ivs,
-                        std::vector<std::pair<std::string, Value>> &out,
-                        DiagnosticEngine &diags) {
+bool bindTargets(const Expr &target, llvm::ArrayRef<Value> ivs,
+                                   std::vector<std::pair<std::string, Value>> &out,
+                                   DiagnosticEngine &diags) {
   std::vector<const Expr *> names;
   if (auto *t = dyn_cast<TupleExpr>(&target))
     for (const ExprPtr &e : t->elts)
@@ -349,7 +348,7 @@ Emitter::Flow Emitter::execFor(const ForStmt &s) {
   if (iter->kind != Value::Kind::Spec ||
       (iter->spec != SpecKind::Parallel && iter->spec != SpecKind::Pipelined &&
        iter->spec != SpecKind::Serial && iter->spec != SpecKind::Unroll &&
-       iter->spec != SpecKind::Range)) {
+       iter->spec != SpecKind::Range && iter->spec != SpecKind::Persistent)) {
     error(s.iter->loc, "cannot iterate over " + describe(*iter) +
                            "; use T.Pipelined, T.Parallel, T.serial, "
                            "T.unroll or range");
@@ -437,6 +436,9 @@ Emitter::Flow Emitter::execFor(const ForStmt &s) {
     builder.setInsertionPointToStart(body);
     return execRegionBody(s.body, bindings);
   }
+
+  if (spec.spec == SpecKind::Persistent)
+    return execPersistent(s, spec);
 
   // Serial, unrolled and pipelined loops: (stop), (start, stop) or
   // (start, stop, step).

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/StringSwitch.h"
 
 #include <cmath>
@@ -33,16 +34,15 @@ static const char *substituteFor(llvm::StringRef name) {
   return llvm::StringSwitch<const char *>(name)
       .Cases({"alloc_global", "alloc_workspace"},
              "allocate the scratch tensor on the host and pass it as an argument")
-      .Cases({"alloc_reducer", "finalize_reducer"},
-             "accumulate into a T.alloc_fragment and combine with T.reduce_sum or "
-             "T.reduce_max")
+      .Cases({"reducer_init", "reducer_update"},
+             "write the reducer's elements directly (R[j] += value) and call "
+             "T.finalize_reducer")
       .Cases({"get_thread_binding", "thread_binding", "get_warp_idx", "get_lane_idx",
               "get_warp_idx_sync", "get_warp_group_idx", "launch_thread"},
              "Tessel maps threads itself: write the per-element work as a T.Parallel "
              "loop")
       .Cases({"reshape", "view"},
              "index the buffer with the other shape's arithmetic")
-      .Case("Persistent", "launch one block per tile with T.Kernel")
       .Cases({"shfl_xor", "shfl_down", "shfl_up", "shfl_sync"},
              "reduce a fragment with T.reduce_sum / T.reduce_max")
       .Cases({"alloc_barrier", "mbarrier_wait_parity", "mbarrier_arrive",
@@ -215,6 +215,45 @@ MaybeValue Emitter::callTileLangName(const std::string &name, std::vector<Value>
     }
     return var;
   }
+  if (bare == "alloc_reducer") {
+    // A fragment that T.Parallel iterations accumulate into, element by
+    // element, with `op`; T.finalize_reducer ends the accumulation. The CPU
+    // runs iterations in order, so the fragment is the result.
+    auto a = bind({name, {"shape", "dtype", "op", "replication"}, 2});
+    if (!a || !requireKernel())
+      return std::nullopt;
+    std::string op = "sum";
+    if (const Value *o = a->get(2)) {
+      if (o->kind != Value::Kind::String ||
+          (o->s != "sum" && o->s != "max" && o->s != "min"))
+        return error(a->locs[2], name + "'s op must be \"sum\", \"max\" or \"min\"");
+      op = o->s;
+    }
+    std::vector<Value> allocArgs = {*a->get(0), *a->get(1)};
+    std::vector<SourceLoc> allocLocs = {a->locs[0], a->locs[1]};
+    std::vector<std::pair<std::string, Value>> none;
+    MaybeValue buf = callBuiltin("T.alloc_fragment", allocArgs, none, allocLocs, l);
+    if (!buf)
+      return std::nullopt;
+    buf->ir.getDefiningOp()->setAttr("tessel.reducer", builder.getStringAttr(op));
+    return buf;
+  }
+  if (bare == "finalize_reducer") {
+    auto a = bind({name, {"reducer", "dst", "batch", "annotations"}, 1});
+    if (!a || !requireKernel())
+      return std::nullopt;
+    const Value &r = *a->get(0);
+    if (r.kind != Value::Kind::Buffer || !r.ir.getDefiningOp() ||
+        !r.ir.getDefiningOp()->hasAttr("tessel.reducer"))
+      return error(a->locs[0], name + " takes a buffer made by T.alloc_reducer");
+    if (const Value *dst = a->get(1); dst && dst->kind != Value::Kind::None) {
+      std::vector<Value> copyArgs = {r, *dst};
+      std::vector<SourceLoc> copyLocs = {a->locs[0], a->locs[1]};
+      std::vector<std::pair<std::string, Value>> none;
+      return callBuiltin("T.copy", copyArgs, none, copyLocs, l);
+    }
+    return Value::none();
+  }
   if (bare == "sync_threads" || bare == "syncthreads" || bare == "tvm_storage_sync") {
     if (!requireKernel())
       return std::nullopt;
@@ -235,6 +274,54 @@ MaybeValue Emitter::callTileLangName(const std::string &name, std::vector<Value>
   }
   return error(l, "'" + name + "' is not a Tessel primitive (docs/language.md lists "
                                "TileLang's names and their status in Tessel)");
+}
+
+Emitter::Flow Emitter::execPersistent(const ForStmt &s, const Value &spec) {
+  // Tile `linear = wave * wave_size + index` of every wave that has one,
+  // as coordinates of `domain` (row-major); each tile once over the grid.
+  // TileLang's group_size reorders tiles for L2 reuse; the set is the same.
+  Location l = loc(s.loc);
+  SmallVector<mlir::Value> extents;
+  for (const Value &d : spec.elems[0].elems) {
+    std::optional<mlir::Value> e = toIndex(d, s.iter->loc);
+    if (!e)
+      return Flow::Error;
+    extents.push_back(*e);
+  }
+  if (extents.empty()) {
+    error(s.iter->loc, "T.Persistent needs a domain of one or more extents");
+    return Flow::Error;
+  }
+  std::optional<mlir::Value> wave = toIndex(spec.elems[1], s.iter->loc);
+  std::optional<mlir::Value> index = wave ? toIndex(spec.elems[2], s.iter->loc) : std::nullopt;
+  if (!index)
+    return Flow::Error;
+  mlir::Value total = extents[0];
+  for (size_t i = 1; i < extents.size(); ++i)
+    total = arith::MulIOp::create(builder, l, total, extents[i]);
+  mlir::Value zero = arith::ConstantIndexOp::create(builder, l, 0);
+  mlir::Value one = arith::ConstantIndexOp::create(builder, l, 1);
+  mlir::Value waves = arith::CeilDivSIOp::create(builder, l, total, *wave);
+  auto loop = scf::ForOp::create(builder, l, zero, waves, one);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPoint(loop.getBody()->getTerminator());
+  mlir::Value linear = arith::AddIOp::create(
+      builder, l, arith::MulIOp::create(builder, l, loop.getInductionVar(), *wave), *index);
+  mlir::Value inside = arith::CmpIOp::create(builder, l, arith::CmpIPredicate::slt, linear, total);
+  auto guardIf = scf::IfOp::create(builder, l, inside, /*withElseRegion=*/false);
+  builder.setInsertionPoint(guardIf.thenBlock()->getTerminator());
+  std::vector<Value> coords(extents.size());
+  mlir::Value rest = linear;
+  for (size_t i = extents.size(); i-- > 0;) {
+    coords[i] = makeScalar(i ? (mlir::Value)arith::RemUIOp::create(builder, l, rest, extents[i])
+                             : rest);
+    if (i)
+      rest = arith::DivUIOp::create(builder, l, rest, extents[i]);
+  }
+  std::vector<std::pair<std::string, Value>> bindings;
+  if (!bindTargets(*s.target, coords, bindings, diags))
+    return Flow::Error;
+  return execRegionBody(s.body, bindings);
 }
 
 } // namespace tessel::frontend

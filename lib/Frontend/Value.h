@@ -54,6 +54,7 @@ enum class SpecKind {
   Serial,
   Unroll,
   Range,
+  Persistent,
   JitDecorator,
 };
 

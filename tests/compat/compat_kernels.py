@@ -241,3 +241,42 @@ def gather_windows(M, N, n=16):
                 B[bx, j] = window[j] * 2
 
     return main
+
+
+@tilelang.jit(out_idx=[-1])
+def column_stats(M, N):
+    @T.prim_func
+    def main(A: T.Tensor((M, N), "float32"), Out: T.Tensor((2, N), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            tile = T.alloc_fragment((M, N), "float32")
+            sums = T.alloc_reducer((N,), "float32", op="sum")
+            peaks = T.alloc_reducer((N,), "float32", op="max")
+            T.copy(A, tile)
+            T.fill(sums, 0)
+            T.fill(peaks, -T.infinity("float32"))
+            for i, j in T.Parallel(M, N):
+                sums[j] += tile[i, j]
+                peaks[j] = T.max(peaks[j], tile[i, j])
+            T.finalize_reducer(sums)
+            T.finalize_reducer(peaks)
+            for j in T.Parallel(N):
+                Out[0, j] = sums[j]
+                Out[1, j] = peaks[j]
+
+    return main
+
+
+@tilelang.jit(out_idx=[-1])
+def persistent_scale(M, N, block_M=16, block_N=16, workers=5):
+    # A persistent kernel: `workers` blocks walk the tiles in waves.
+    @T.prim_func
+    def main(A: T.Tensor((M, N), "float32"), B: T.Tensor((M, N), "float32")):
+        with T.Kernel(workers, threads=128) as block_id:
+            for bx, by in T.Persistent([T.ceildiv(M, block_M), T.ceildiv(N, block_N)],
+                                       workers, block_id):
+                for i, j in T.Parallel(block_M, block_N):
+                    if bx * block_M + i < M and by * block_N + j < N:
+                        B[bx * block_M + i, by * block_N + j] = (
+                            A[bx * block_M + i, by * block_N + j] * 2 + bx)
+
+    return main

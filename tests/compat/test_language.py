@@ -87,3 +87,23 @@ def test_slice_with_a_run_time_start(target):
     start = np.array([0, 5, 17, 48], np.int32)
     b = on(target, K.gather_windows)(4, 64)(a, start)
     np.testing.assert_array_equal(b, np.stack([a[r, s:s + 16] * 2 for r, s in enumerate(start)]))
+
+
+def test_alloc_reducer(target):
+    a = np.random.default_rng(7).standard_normal((16, 32)).astype(np.float32)
+    if target == "cuda":
+        import tessel
+        with pytest.raises(tessel.CompileError, match="T.alloc_reducer is not supported on the "
+                                                      "cuda target yet"):
+            on(target, K.column_stats)(16, 32)(a)
+        return
+    out = on(target, K.column_stats)(16, 32)(a)
+    np.testing.assert_allclose(out[0], a.sum(axis=0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(out[1], a.max(axis=0))
+
+
+def test_persistent(target):
+    a = np.random.default_rng(8).standard_normal((70, 40)).astype(np.float32)
+    b = on(target, K.persistent_scale)(70, 40)(a)
+    rows = (np.arange(70)[:, None] // 16).astype(np.float32)
+    np.testing.assert_array_equal(b, a * 2 + rows)
