@@ -117,7 +117,7 @@ KERNEL_CASES = [
     ("float_index", "x = f[0.5, 1]", "buffer indices must be integers, got a float"),
     ("fill_global", "T.fill(A, 0)", "T.fill writes on-chip buffers"),
     ("nested_kernel", "with T.Kernel(1) as by:\n                pass", "T.Kernel cannot be nested inside another T.Kernel"),
-    ("device_while", "while bx < 3:\n                pass", "while loops on device values are not supported"),
+    ("device_while_break", "while bx < 3:\n                break", "'break' and 'continue' are not supported in device loops"),
     ("slice_extent", "T.copy(A[0:bx, 0:32], a)", "the extent of this slice must be known at compile time"),
     ("not_callable", "x = bx(1)", "a device scalar is not callable"),
     ("constant_out_of_bounds", "r[64] = 1.0", "store region [64, 65) in dim 0 is outside the tile of size 64"),
