@@ -36,6 +36,8 @@ static std::string canonicalPath(llvm::StringRef path) {
     if (path.consume_front("language.") || path.consume_front("lang."))
       return ("tessel.language." + path).str();
     // tilelang.math.cdiv, tilelang.autotuner.autotune, tessel.autotune.autotune
+    if (path == "carver.arch.driver" || path == "carver.arch" || path == "carver")
+      return ("tessel." + path).str();
     for (llvm::StringRef sub : {"math.", "autotuner.", "autotune.", "jit.", "config.",
                                 "transform.", "utils."})
       if (path.starts_with(sub) && path.count('.') == 1)
@@ -74,6 +76,10 @@ std::optional<Value> hostModuleAttribute(llvm::StringRef module, llvm::StringRef
     if (attr == "nan") return Value::floating(std::numeric_limits<double>::quiet_NaN());
     return Value::named(Value::Kind::Builtin, ("math." + attr).str());
   }
+  if (module == "tessel.carver.arch.driver" && attr == "get_num_sms")
+    return Value::named(Value::Kind::Builtin, "tessel.get_num_sms");
+  if (module == "tessel.carver.arch" && attr == "driver")
+    return Value::named(Value::Kind::Module, "tessel.carver.arch.driver");
   if (module == "tessel" || module == "tessel.math") {
     if (attr == "cdiv" || attr == "next_power_of_2" || attr == "jit" || attr == "autotune")
       return Value::named(Value::Kind::Builtin, ("tessel." + attr).str());
@@ -214,6 +220,13 @@ MaybeValue Emitter::callHostBuiltin(const std::string &name, std::vector<Value> 
     return Value::integer(p);
   }
 
+  if (name == "tessel.get_num_sms") {
+    // tessel.jit hands over the device's count; tesselc has no device.
+    if (const Value *n = scope->lookup("__tessel_num_sms__"))
+      return *n;
+    return error(l, "driver.get_num_sms() needs the device, which tesselc does not open: "
+                    "make the SM count a parameter and pass it with -D");
+  }
   if (name == "int.bit_length") {
     int64_t x = args[0].i < 0 ? -args[0].i : args[0].i;
     int64_t bits = 0;

@@ -133,6 +133,11 @@ def _tessel_object_path(value: Any) -> Optional[str]:
 
 
 def _binding(name: str, value: Any, native: Any) -> Any:
+    from tessel.carver import arch
+
+    if value is arch.driver:
+        return native.KernelBinding(name, native.BindingKind.Module, "tessel.carver.arch.driver",
+                                    "", 1)
     if isinstance(value, types.ModuleType):
         return native.KernelBinding(name, native.BindingKind.Module, value.__name__, "", 1)
     path = _tessel_object_path(value)
@@ -192,8 +197,19 @@ def _free_bindings(fn: types.FunctionType, native: Any) -> List[Any]:
         if name not in values and (isinstance(value, types.ModuleType)
                                    or _tessel_object_path(value) is not None):
             values[name] = value
-    return [_binding(name, value, native) for name, value in values.items()
-            if value is not fn]
+    bindings = [_binding(name, value, native) for name, value in values.items()
+                if value is not fn]
+    from tessel.carver import arch
+
+    try:
+        mentions = "get_num_sms" in inspect.getsource(fn)
+    except (OSError, TypeError):
+        mentions = False
+    if mentions or any(value is arch.driver or value is arch for value in values.values()):
+        # driver.get_num_sms() is evaluated by the frontend from this value.
+        bindings.append(native.KernelBinding("__tessel_num_sms__", native.BindingKind.Literal,
+                                             repr(arch.driver.get_num_sms()), "", 1))
+    return bindings
 
 
 class Kernel:
@@ -406,6 +422,11 @@ class JITFunction:
         kernel.fast_math = getattr(self, "fast_math", False)
         self._cache[key] = kernel
         return kernel
+
+    def get_kernel_source(self, *args: Any, **kwargs: Any) -> str:
+        """The kernel's code for these arguments (TileLang's
+        ``jitted.get_kernel_source(**args)``): see Kernel.get_kernel_source."""
+        return self.compile(*args, **kwargs).get_kernel_source()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """A factory: the Kernel for these arguments. The eager style: compile
