@@ -68,6 +68,7 @@ void describeSignature(ModuleOp module, const std::string &entry,
     return;
   auto names = func->getAttrOfType<ArrayAttr>("tessel.arg_names");
   auto dynamics = func->getAttrOfType<ArrayAttr>("tessel.dynamic_dims");
+  auto unsignedArgs = func->getAttrOfType<DenseI64ArrayAttr>("tessel.unsigned");
   sig.outputs.clear();
   if (auto outputs = func->getAttrOfType<DenseI64ArrayAttr>("tessel.outputs"))
     for (int64_t i : outputs.asArrayRef())
@@ -97,6 +98,8 @@ void describeSignature(ModuleOp module, const std::string &entry,
       p.dtype = dtypeName(type);
       p.isBuffer = false;
     }
+    if (unsignedArgs && llvm::is_contained(unsignedArgs.asArrayRef(), int64_t(i)))
+      p.dtype = "u" + p.dtype; // int8 -> uint8: the IR's integers are signless
     sig.params.push_back(std::move(p));
   }
 }

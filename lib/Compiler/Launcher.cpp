@@ -42,6 +42,10 @@ std::string scalarCType(const std::string &dtype) {
     return "int32_t";
   if (dtype == "int64")
     return "int64_t";
+  if (dtype == "uint32")
+    return "uint32_t";
+  if (dtype == "uint64")
+    return "uint64_t";
   return "";
 }
 
@@ -50,7 +54,7 @@ llvm::Type *scalarLLVMType(llvm::LLVMContext &ctx, const std::string &dtype) {
     return llvm::Type::getFloatTy(ctx);
   if (dtype == "float64")
     return llvm::Type::getDoubleTy(ctx);
-  if (dtype == "int32")
+  if (dtype == "int32" || dtype == "uint32")
     return llvm::Type::getInt32Ty(ctx);
   return llvm::Type::getInt64Ty(ctx);
 }

@@ -172,6 +172,11 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
     return std::nullopt;
   Location location = loc(l);
   bool isFloat = isa<FloatType>(t);
+  // Unsigned integers (from uint tensors, T.cast to a uint dtype) divide,
+  // take remainders and shift right as unsigned when every device operand
+  // is unsigned (a constant takes its side's type).
+  bool isUnsigned = !isFloat && (lhs.isUnsigned || rhs.isUnsigned) &&
+                    (lhs.isUnsigned || lConst) && (rhs.isUnsigned || rConst);
   mlir::Value r;
   if (op == "+")
     r = isFloat ? (mlir::Value)arith::AddFOp::create(builder, location, *a, *b)
@@ -185,18 +190,21 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
   else if (op == "/")
     r = arith::DivFOp::create(builder, location, *a, *b);
   else if (op == "//")
-    r = isFloat ? (mlir::Value)math::FloorOp::create(
+    r = isFloat      ? (mlir::Value)math::FloorOp::create(
                       builder, location, arith::DivFOp::create(builder, location, *a, *b))
-                : (mlir::Value)arith::FloorDivSIOp::create(builder, location, *a, *b);
+        : isUnsigned ? (mlir::Value)arith::DivUIOp::create(builder, location, *a, *b)
+                     : (mlir::Value)arith::FloorDivSIOp::create(builder, location, *a, *b);
   else if (op == "%")
-    r = floorMod(*a, *b, location);
+    r = isUnsigned ? (mlir::Value)arith::RemUIOp::create(builder, location, *a, *b)
+                   : floorMod(*a, *b, location);
   else if (op == "**")
     r = isFloat ? (mlir::Value)math::PowFOp::create(builder, location, *a, *b)
                 : mlir::Value();
   else if (!isFloat && op == "<<")
     r = arith::ShLIOp::create(builder, location, *a, *b);
   else if (!isFloat && op == ">>")
-    r = arith::ShRSIOp::create(builder, location, *a, *b);
+    r = isUnsigned ? (mlir::Value)arith::ShRUIOp::create(builder, location, *a, *b)
+                   : (mlir::Value)arith::ShRSIOp::create(builder, location, *a, *b);
   else if (!isFloat && op == "&")
     r = arith::AndIOp::create(builder, location, *a, *b);
   else if (!isFloat && op == "|")
@@ -210,6 +218,7 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
   // Integer arithmetic keeps a linear form, so slice extents stay known
   // (two's complement: (s + n) - s is n even where s + n wraps).
   Value result = makeScalar(r);
+  result.isUnsigned = isUnsigned;
   if (t.isIntOrIndex() && !t.isInteger(1) && (op == "+" || op == "-" || op == "*")) {
     auto linearOf = [&](const Value &v, mlir::Value ir) -> std::optional<LinearForm> {
       if (v.kind == K::Int)

@@ -21,6 +21,8 @@ constexpr DTypeSpelling kSpellings[] = {
     {"float8_e5m2", "float8_e5m2"}, {"int8", "int8"},
     {"int16", "int16"},             {"int32", "int32"},
     {"int64", "int64"},             {"bool", "bool"},
+    {"uint8", "uint8"},             {"uint16", "uint16"},
+    {"uint32", "uint32"},           {"uint64", "uint64"},
 };
 } // namespace
 
@@ -45,6 +47,12 @@ Type tessel::frontend::dtypeToType(llvm::StringRef name, MLIRContext *ctx) {
       .Case("int16", b.getI16Type())
       .Case("int32", b.getI32Type())
       .Case("int64", b.getI64Type())
+      // Unsigned dtypes are signless integers in the IR; the frontend picks
+      // the unsigned operations (and tessel.unsigned marks the arguments).
+      .Case("uint8", b.getI8Type())
+      .Case("uint16", b.getI16Type())
+      .Case("uint32", b.getI32Type())
+      .Case("uint64", b.getI64Type())
       .Case("bool", b.getI1Type())
       .Default(Type());
 }

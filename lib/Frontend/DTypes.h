@@ -21,6 +21,11 @@ mlir::Type dtypeToType(llvm::StringRef canonicalName, mlir::MLIRContext *ctx);
 /// The dtype spellings, for "expected one of" messages.
 std::string knownDTypeNames();
 
+/// Whether a canonical dtype name is unsigned ("uint8", ...).
+inline bool isUnsignedDType(llvm::StringRef canonicalName) {
+  return canonicalName.starts_with("uint");
+}
+
 } // namespace tessel::frontend
 
 #endif // TESSEL_LIB_FRONTEND_DTYPES_H

@@ -251,7 +251,7 @@ func::FuncOp Emitter::emitEagerOnce(const Value &fn, const EntryRequest &request
   unsigned oldCount = entry->getNumArguments();
   SmallVector<Type> types;
   SmallVector<Attribute> names, perArg;
-  SmallVector<int64_t> outputs;
+  SmallVector<int64_t> outputs, unsignedArgs;
   bool anyDynamic = false;
   for (auto [i, a] : llvm::enumerate(order)) {
     mlir::Value fresh = entry->addArgument(a->arg.getType(), a->arg.getLoc());
@@ -268,6 +268,8 @@ func::FuncOp Emitter::emitEagerOnce(const Value &fn, const EntryRequest &request
     perArg.push_back(builder.getArrayAttr(dimNames));
     if (llvm::is_contained(returned, a->arg))
       outputs.push_back(static_cast<int64_t>(i));
+    if (a->isUnsigned)
+      unsignedArgs.push_back(static_cast<int64_t>(i));
   }
   entry->eraseArguments(0, oldCount);
   func.setType(builder.getFunctionType(types, {}));
@@ -275,6 +277,8 @@ func::FuncOp Emitter::emitEagerOnce(const Value &fn, const EntryRequest &request
   if (anyDynamic)
     func->setAttr("tessel.dynamic_dims", builder.getArrayAttr(perArg));
   func->setAttr("tessel.outputs", builder.getDenseI64ArrayAttr(outputs));
+  if (!unsignedArgs.empty())
+    func->setAttr("tessel.unsigned", builder.getDenseI64ArrayAttr(unsignedArgs));
   eager.reset();
   return func;
 }
@@ -314,6 +318,7 @@ Emitter::Flow Emitter::execEagerAnnotation(const AnnAssignStmt &s) {
   if (!type)
     return Flow::Error;
   a.arg = eager->entry->addArgument(type, loc(s.loc));
+  a.isUnsigned = dtypeIsUnsigned(ann->elems[1]);
   for (auto &[dim, dynName] : a.dynamics)
     dynamicDims.emplace(dynName, std::make_pair(a.arg, dim));
   eager->args.push_back(a);
@@ -321,6 +326,7 @@ Emitter::Flow Emitter::execEagerAnnotation(const AnnAssignStmt &s) {
   for (Scope *sc = scope.get(); sc; sc = sc->parent.get())
     if (auto it = sc->vars.find(name); it != sc->vars.end()) {
       it->second = Value::buffer(a.arg, name);
+      it->second.isUnsigned = a.isUnsigned;
       break;
     }
   return Flow::Normal;
@@ -340,9 +346,12 @@ MaybeValue Emitter::eagerEmpty(BoundArgs &args, SourceLoc l) {
     return std::nullopt;
   a.arg = eager->entry->addArgument(type, loc(l));
   a.loc = args.locs[0];
+  a.isUnsigned = args.get(1) && dtypeIsUnsigned(*args.get(1));
   a.name = "out" + std::to_string(llvm::count_if(eager->args, [](auto &x) { return x.output; }));
   eager->args.push_back(a);
-  return Value::buffer(a.arg, "");
+  Value out = Value::buffer(a.arg, "");
+  out.isUnsigned = a.isUnsigned;
+  return out;
 }
 
 MaybeValue Emitter::eagerConst(BoundArgs &args, SourceLoc l) {

@@ -158,6 +158,11 @@ public:
   /// A dtype from a DType or a dtype-name string.
   mlir::Type requireDType(const Value &value, SourceLoc loc);
   mlir::Value castTo(mlir::Value value, mlir::Type type, SourceLoc loc);
+  /// castTo, knowing whether the integer on either side is unsigned.
+  mlir::Value convert(mlir::Value value, mlir::Type type, bool fromUnsigned, bool toUnsigned,
+                      SourceLoc loc);
+  /// Whether a dtype value names an unsigned integer type.
+  static bool dtypeIsUnsigned(const Value &dtype);
   MaybeValue binaryOp(llvm::StringRef op, const Value &lhs, const Value &rhs,
                       SourceLoc loc);
   /// Python's `%` on device values: the remainder has the divisor's sign.
@@ -212,6 +217,7 @@ private:
     bool output = false;
     std::vector<std::pair<int64_t, std::string>> dynamics;
     SourceLoc loc;
+    bool isUnsigned = false;
   };
   struct EagerState {
     std::vector<std::string> tensorParams;

@@ -115,6 +115,37 @@ mlir::Value Emitter::castTo(mlir::Value v, Type type, SourceLoc l) {
   return tessel::tile::CastOp::create(builder, loc(l), type, v);
 }
 
+mlir::Value Emitter::convert(mlir::Value v, Type type, bool fromUnsigned, bool toUnsigned,
+                             SourceLoc l) {
+  Type from = v.getType();
+  if (from == type)
+    return v;
+  Location at = loc(l);
+  // An unsigned integer widens with zeros and becomes a float as unsigned;
+  // a float becomes an unsigned integer as unsigned. The rest are the
+  // language's (signed) conversions.
+  if (fromUnsigned && from.isInteger() && from.getIntOrFloatBitWidth() > 1) {
+    if (isa<FloatType>(type))
+      return arith::UIToFPOp::create(builder, at, type, v);
+    if (type.isIndex())
+      return arith::IndexCastUIOp::create(builder, at, type, v);
+    if (type.isInteger() && type.getIntOrFloatBitWidth() > from.getIntOrFloatBitWidth())
+      return arith::ExtUIOp::create(builder, at, type, v);
+    if (type.isInteger())
+      return arith::TruncIOp::create(builder, at, type, v);
+  }
+  if (toUnsigned && isa<FloatType>(from) && type.isInteger())
+    return arith::FPToUIOp::create(builder, at, type, v);
+  return castTo(v, type, l);
+}
+
+bool Emitter::dtypeIsUnsigned(const Value &v) {
+  if (v.kind != Value::Kind::DType && v.kind != Value::Kind::String)
+    return false;
+  std::optional<llvm::StringRef> name = canonicalDTypeName(v.s);
+  return name && isUnsignedDType(*name);
+}
+
 std::optional<mlir::Value> Emitter::toIR(const Value &v, Type type, SourceLoc l) {
   Location location = loc(l);
   switch (v.kind) {
@@ -144,7 +175,7 @@ std::optional<mlir::Value> Emitter::toIR(const Value &v, Type type, SourceLoc l)
     return error(l, "cannot use a constant as a value of this type");
   }
   case Value::Kind::Scalar:
-    return castTo(v.ir, type, l);
+    return convert(v.ir, type, v.isUnsigned, false, l);
   case Value::Kind::Dynamic: {
     auto it = dynamicDims.find(v.s);
     if (it == dynamicDims.end())
@@ -192,12 +223,6 @@ Type Emitter::requireDType(const Value &v, SourceLoc l) {
     error(l, "unknown dtype '" + v.s + "' (known: " + knownDTypeNames() + ")");
     return Type();
   }
-  if (v.kind == Value::Kind::Builtin && llvm::StringRef(v.s).starts_with("T.uint")) {
-    error(l, v.s + " is not supported yet: Tessel has signed integers only; hold the "
-             "bits in the signed type of the same width (T.int" + v.s.substr(6) +
-             ") and mask where values exceed its range");
-    return Type();
-  }
   error(l, "expected a dtype, got " + describe(v) +
                (v.kind == Value::Kind::Builtin ? " ('" + v.s + "')" : std::string()));
   return Type();
@@ -221,7 +246,9 @@ MaybeValue Emitter::materialize(const Value &v, SourceLoc l) {
   if (!insideDevice())
     return error(l, "elements of '" + v.s +
                         "' can only be read inside a T.Kernel");
-  return makeScalar(memref::LoadOp::create(builder, loc(l), v.ir, indices));
+  Value loaded = makeScalar(memref::LoadOp::create(builder, loc(l), v.ir, indices));
+  loaded.isUnsigned = v.isUnsigned;
+  return loaded;
 }
 
 //===----------------------------------------------------------------------===//
@@ -397,6 +424,8 @@ MaybeValue Emitter::evalAttribute(const AttributeExpr &e) {
       }
       return Value::tuple(std::move(dims));
     }
+    if (attr == "dtype" && base->isUnsigned)
+      return Value::dtype("uint" + std::to_string(type.getElementType().getIntOrFloatBitWidth()));
     if (attr == "dtype") {
       for (llvm::StringRef n : {"float16", "bfloat16", "float32", "float64",
                                 "float8_e4m3", "float8_e5m2", "int8", "int16",
@@ -692,9 +721,15 @@ MaybeValue Emitter::evalCompare(const CompareExpr &e) {
                   : op == "==" ? arith::CmpFPredicate::OEQ : arith::CmpFPredicate::UNE;
         c = arith::CmpFOp::create(builder, loc(l), pred, *a, *b);
       } else {
-        auto pred = op == "<" ? arith::CmpIPredicate::slt : op == "<=" ? arith::CmpIPredicate::sle
-                  : op == ">" ? arith::CmpIPredicate::sgt : op == ">=" ? arith::CmpIPredicate::sge
-                  : op == "==" ? arith::CmpIPredicate::eq : arith::CmpIPredicate::ne;
+        // Unsigned when a device operand is (a constant takes its side's type).
+        bool u = (left->isUnsigned || right->isUnsigned) &&
+                 (left->isUnsigned || left->isConstant()) &&
+                 (right->isUnsigned || right->isConstant());
+        auto pred = op == "<"    ? (u ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt)
+                    : op == "<=" ? (u ? arith::CmpIPredicate::ule : arith::CmpIPredicate::sle)
+                    : op == ">"  ? (u ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt)
+                    : op == ">=" ? (u ? arith::CmpIPredicate::uge : arith::CmpIPredicate::sge)
+                    : op == "==" ? arith::CmpIPredicate::eq : arith::CmpIPredicate::ne;
         c = arith::CmpIOp::create(builder, loc(l), pred, *a, *b);
       }
       r = makeScalar(c);

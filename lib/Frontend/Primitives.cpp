@@ -228,6 +228,12 @@ public:
       return std::nullopt;
     if (!matchExtents(*src, a.locs[0], *dst, a.locs[1], "T.copy"))
       return std::nullopt;
+    if ((src->buffer.isUnsigned || dst->buffer.isUnsigned) &&
+        (src->buffer.isUnsigned != dst->buffer.isUnsigned ||
+         cast<MemRefType>(src->buffer.ir.getType()).getElementType() !=
+             cast<MemRefType>(dst->buffer.ir.getType()).getElementType()))
+      return error(a.locs[1], "T.copy between an unsigned and another dtype is not supported "
+                              "yet: convert element by element in a T.Parallel loop");
     SmallVector<mlir::Value> srcOffsets, dstOffsets;
     for (const Value &o : src->offsets) {
       std::optional<mlir::Value> v = e.toIndex(o, a.locs[0]);
@@ -372,6 +378,8 @@ public:
                                   llvm::Twine(dim) + " gives " + shapeText(expected) +
                                   ", but the destination has shape " +
                                   shapeText(dst->getShape()));
+    if (a.get(0)->isUnsigned || a.get(1)->isUnsigned)
+      return error(a.locs[0], "reductions over unsigned integers are not supported yet");
     mlir::Value source = a.get(0)->ir;
     Type from = src->getElementType(), to = dst->getElementType();
     if (from != to) {
@@ -570,12 +578,17 @@ public:
       if (!a || !c)
         return std::nullopt;
       Location l = at(loc);
+      bool u = (acc->isUnsigned || acc->isConstant()) && (x->isUnsigned || x->isConstant()) &&
+               (acc->isUnsigned || x->isUnsigned);
       mlir::Value r = isa<FloatType>(t)
           ? (isMax ? (mlir::Value)arith::MaximumFOp::create(b(), l, *a, *c)
                    : (mlir::Value)arith::MinimumFOp::create(b(), l, *a, *c))
-          : (isMax ? (mlir::Value)arith::MaxSIOp::create(b(), l, *a, *c)
-                   : (mlir::Value)arith::MinSIOp::create(b(), l, *a, *c));
+          : u ? (isMax ? (mlir::Value)arith::MaxUIOp::create(b(), l, *a, *c)
+                       : (mlir::Value)arith::MinUIOp::create(b(), l, *a, *c))
+              : (isMax ? (mlir::Value)arith::MaxSIOp::create(b(), l, *a, *c)
+                       : (mlir::Value)arith::MinSIOp::create(b(), l, *a, *c));
       acc = makeScalar(r);
+      acc->isUnsigned = u && !isa<FloatType>(t);
     }
     return acc;
   }
@@ -600,7 +613,9 @@ public:
     auto type = MemRefType::get(shape, elt, MemRefLayoutAttrInterface(),
                                 tile::MemoryScopeAttr::get(b().getContext(), scope));
     auto op = tile::AllocOp::create(b(), at(loc), type, nullptr);
-    return Value::buffer(op, "");
+    Value buf = Value::buffer(op, "");
+    buf.isUnsigned = e.dtypeIsUnsigned(*a.get(1));
+    return buf;
   }
 
   Emitter &e;
@@ -910,11 +925,16 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
         return Value::floating(x->kind == Value::Kind::Float ? x->f : (double)x->i);
       return Value::integer(x->kind == Value::Kind::Float ? (int64_t)x->f : x->i);
     }
-    std::optional<mlir::Value> v = x->isConstant() ? toIR(*x, t, a->locs[0])
-                                                   : std::optional<mlir::Value>(castTo(x->ir, t, l));
+    bool toUnsigned = dtypeIsUnsigned(*a->get(1));
+    std::optional<mlir::Value> v =
+        x->isConstant() ? toIR(*x, t, a->locs[0])
+                        : std::optional<mlir::Value>(convert(x->ir, t, x->isUnsigned,
+                                                             toUnsigned, l));
     if (!v)
       return std::nullopt;
-    return makeScalar(*v);
+    Value result = makeScalar(*v);
+    result.isUnsigned = toUnsigned;
+    return result;
   }
   if (name == "T.reinterpret") {
     // The same bits as another type of the same width (a float's bits as

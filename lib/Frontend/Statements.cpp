@@ -2,6 +2,8 @@
 
 #include "lib/Frontend/Emitter.h"
 
+#include <set>
+
 #include "dialects/tile/IR/TileOps.h"
 #include "lib/Frontend/DTypes.h"
 
@@ -244,7 +246,11 @@ bool Emitter::assignTo(const Expr &target, const Value &valueIn, SourceLoc vl) {
       return false;
     }
     Type elt = cast<MemRefType>(region->ir.getType()).getElementType();
-    std::optional<mlir::Value> v = toIR(value, elt, vl);
+    std::optional<mlir::Value> v =
+        value.kind == Value::Kind::Scalar
+            ? std::optional<mlir::Value>(
+                  convert(value.ir, elt, value.isUnsigned, region->isUnsigned, vl))
+            : toIR(value, elt, vl);
     if (!v)
       return false;
     memref::StoreOp::create(builder, loc(target.loc), *v, region->ir, indices);
@@ -810,6 +816,7 @@ func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
   // dtype annotations become scalars.
   SmallVector<Type> types;
   std::vector<std::vector<std::pair<int64_t, std::string>>> dynamics;
+  std::set<size_t> unsignedParams;
   scope = fn.closure;
   for (const Param &p : def.params) {
     if (!p.annotation) {
@@ -823,6 +830,8 @@ func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
     dynamics.emplace_back();
     if (ann->kind == Value::Kind::DType) {
       types.push_back(requireDType(*ann, p.annotation->loc));
+      if (dtypeIsUnsigned(*ann))
+        unsignedParams.insert(types.size() - 1);
       continue;
     }
     if (ann->kind != Value::Kind::Spec || ann->spec != SpecKind::Tensor) {
@@ -850,6 +859,8 @@ func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
     Type elt = requireDType(ann->elems[1], p.annotation->loc);
     if (!elt)
       return nullptr;
+    if (dtypeIsUnsigned(ann->elems[1]))
+      unsignedParams.insert(types.size());
     types.push_back(MemRefType::get(
         shape, elt, MemRefLayoutAttrInterface(),
         tessel::tile::MemoryScopeAttr::get(ctx, tessel::tile::MemoryScope::Global)));
@@ -874,6 +885,12 @@ func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
     }
     func->setAttr("tessel.dynamic_dims", builder.getArrayAttr(perArg));
   }
+  SmallVector<int64_t> unsignedArgs;
+  for (size_t i = 0; i < def.params.size(); ++i)
+    if (unsignedParams.count(i))
+      unsignedArgs.push_back(static_cast<int64_t>(i));
+  if (!unsignedArgs.empty())
+    func->setAttr("tessel.unsigned", builder.getDenseI64ArrayAttr(unsignedArgs));
   funcEntry = func.addEntryBlock();
   builder.setInsertionPointToEnd(funcEntry);
   auto ret = func::ReturnOp::create(builder, loc(l));
@@ -884,9 +901,10 @@ func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
   dynamicDims.clear();
   for (size_t i = 0; i < def.params.size(); ++i) {
     mlir::Value arg = funcEntry->getArgument(i);
-    frame->vars[def.params[i].name] =
-        isa<MemRefType>(arg.getType()) ? Value::buffer(arg, def.params[i].name)
-                                       : makeScalar(arg);
+    Value param = isa<MemRefType>(arg.getType()) ? Value::buffer(arg, def.params[i].name)
+                                                 : makeScalar(arg);
+    param.isUnsigned = unsignedParams.count(i) != 0;
+    frame->vars[def.params[i].name] = param;
     for (auto &[dim, dynName] : dynamics[i])
       dynamicDims.emplace(dynName, std::make_pair(arg, dim));
   }

@@ -203,6 +203,7 @@ MaybeValue Emitter::callTileLangName(const std::string &name, std::vector<Value>
                                 tile::MemoryScopeAttr::get(ctx, tile::MemoryScope::Local));
     Value var = Value::buffer(tile::AllocOp::create(builder, loc(l), type, nullptr), "");
     var.isVar = true;
+    var.isUnsigned = dtypeIsUnsigned(dtypeV);
     if (init) {
       MaybeValue v = materialize(*init, initLoc);
       if (!v)

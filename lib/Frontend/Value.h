@@ -108,6 +108,8 @@ struct Value {
 
   /// Buffer: a T.alloc_var variable, read and assigned by its name.
   bool isVar = false;
+  /// Scalar: an unsigned integer. Buffer and Region: of unsigned elements.
+  bool isUnsigned = false;
 
   /// Function: its definition, the scope it closes over, its kind.
   const FunctionDef *function = nullptr;

@@ -15,6 +15,7 @@ except ImportError:  # pragma: no cover - installed by scripts/setup.sh
 _NUMPY_DTYPES: Dict[str, Any] = {
     "float16": np.float16, "float32": np.float32, "float64": np.float64,
     "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+    "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64,
     "bool": np.bool_,
 }
 if ml_dtypes is not None:
@@ -192,7 +193,7 @@ _DLPACK_CUDA = 2
 _DLPACK_DTYPES = {
     (2, 16): "float16", (2, 32): "float32", (2, 64): "float64", (4, 16): "bfloat16",
     (0, 8): "int8", (0, 16): "int16", (0, 32): "int32", (0, 64): "int64",
-    (1, 8): "uint8", (6, 8): "bool", (10, 8): "float8_e4m3", (12, 8): "float8_e5m2",
+    (1, 8): "uint8", (1, 16): "uint16", (1, 32): "uint32", (1, 64): "uint64", (6, 8): "bool", (10, 8): "float8_e4m3", (12, 8): "float8_e5m2",
 }
 
 

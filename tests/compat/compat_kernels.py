@@ -280,3 +280,25 @@ def persistent_scale(M, N, block_M=16, block_N=16, workers=5):
                             A[bx * block_M + i, by * block_N + j] * 2 + bx)
 
     return main
+
+
+# -- unsigned dtypes ---------------------------------------------------------------------
+
+
+@tilelang.jit(out_idx=[-2, -1])
+def unsigned_ops(N):
+    @T.prim_func
+    def main(A: T.Tensor((N,), T.uint8), W: T.Tensor((N,), T.uint32), X: T.Tensor((N,), "float32"),
+             Out: T.Tensor((N, 7), "float32"), Q: T.Tensor((N,), T.uint8)):
+        with T.Kernel(1, threads=128) as bx:
+            for i in T.Parallel(N):
+                Out[i, 0] = T.Cast("float32", A[i])          # 200 is 200.0, not -56
+                Out[i, 1] = A[i] // 3                       # unsigned division
+                Out[i, 2] = W[i] >> 28                      # a logical shift
+                Out[i, 3] = T.if_then_else(A[i] > 127, 1.0, 0.0)  # an unsigned comparison
+                Out[i, 4] = T.max(A[i], A[N - 1 - i])       # an unsigned maximum
+                Out[i, 5] = A[i] % 7
+                Out[i, 6] = T.Cast("int32", A[i]) - 128     # widened with zeros
+                Q[i] = T.cast(X[i] * 255.0, T.uint8)        # float to unsigned
+
+    return main

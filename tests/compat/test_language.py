@@ -107,3 +107,24 @@ def test_persistent(target):
     b = on(target, K.persistent_scale)(70, 40)(a)
     rows = (np.arange(70)[:, None] // 16).astype(np.float32)
     np.testing.assert_array_equal(b, a * 2 + rows)
+
+
+def test_unsigned_dtypes(target):
+    n = 64
+    rng = np.random.default_rng(9)
+    a = rng.integers(0, 256, n).astype(np.uint8)
+    w = rng.integers(0, 2 ** 32, n, dtype=np.uint64).astype(np.uint32)
+    x = rng.uniform(0, 1, n).astype(np.float32)
+    kernel = on(target, K.unsigned_ops)(n)
+    assert [p.dtype for p in kernel.params][:2] == ["uint8", "uint32"]
+    out, q = kernel(a, w, x)
+    af = a.astype(np.float64)
+    np.testing.assert_array_equal(out[:, 0], af)
+    np.testing.assert_array_equal(out[:, 1], a // 3)
+    np.testing.assert_array_equal(out[:, 2], w >> 28)
+    np.testing.assert_array_equal(out[:, 3], (a > 127).astype(np.float32))
+    np.testing.assert_array_equal(out[:, 4], np.maximum(a, a[::-1]))
+    np.testing.assert_array_equal(out[:, 5], a % 7)
+    np.testing.assert_array_equal(out[:, 6], af - 128)
+    assert q.dtype == np.uint8
+    np.testing.assert_array_equal(q, (x * np.float32(255.0)).astype(np.uint8))

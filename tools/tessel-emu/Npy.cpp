@@ -125,6 +125,8 @@ bool writeNpy(const std::string &path, const NpyArray &array, const std::string 
                       : dtype == "float64" ? "<f8" : dtype == "int8" ? "|i1"
                       : dtype == "int16" ? "<i2" : dtype == "int32" ? "<i4"
                       : dtype == "int64" ? "<i8" : dtype == "bool" ? "|b1"
+                      : dtype == "uint16" ? "<u2" : dtype == "uint32" ? "<u4"
+                      : dtype == "uint64" ? "<u8"
                       : dtype == "bfloat16" ? "<u2" : "|u1";
   std::string shape = "(";
   for (size_t d = 0; d < array.shape.size(); ++d)

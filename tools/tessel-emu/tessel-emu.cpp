@@ -70,11 +70,11 @@ std::string readFile(const std::string &path) {
 }
 
 size_t elementBytes(const std::string &dtype) {
-  if (dtype == "float16" || dtype == "bfloat16" || dtype == "int16")
+  if (dtype == "float16" || dtype == "bfloat16" || dtype == "int16" || dtype == "uint16")
     return 2;
-  if (dtype == "float32" || dtype == "int32")
+  if (dtype == "float32" || dtype == "int32" || dtype == "uint32")
     return 4;
-  if (dtype == "float64" || dtype == "int64")
+  if (dtype == "float64" || dtype == "int64" || dtype == "uint64")
     return 8;
   if (dtype == "int8" || dtype == "uint8" || dtype == "bool" || dtype == "float8_e4m3" ||
       dtype == "float8_e5m2")
