@@ -20,6 +20,8 @@
 #include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SHA256.h"
+
+#include <cctype>
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
@@ -57,6 +59,28 @@ llvm::Type *scalarLLVMType(llvm::LLVMContext &ctx, const std::string &dtype) {
   if (dtype == "int32" || dtype == "uint32")
     return llvm::Type::getInt32Ty(ctx);
   return llvm::Type::getInt64Ty(ctx);
+}
+
+/// A dynamic dimension as a C parameter name: its T.dynamic name, or for
+/// one an annotation computes (`mul(seq,4)`) a name made of its letters
+/// (`dim_mul_seq_4`); its value is still the caller's to pass.
+std::string cIdentifier(const std::string &name) {
+  bool plain = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) ||
+                                 name[0] == '_');
+  for (char c : name)
+    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  if (plain)
+    return name;
+  std::string id = "dim_";
+  for (char c : name) {
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      id += c;
+    else if (id.back() != '_')
+      id += '_';
+  }
+  while (id.back() == '_')
+    id.pop_back();
+  return id;
 }
 
 std::string shapeText(const KernelParam &p) {
@@ -172,7 +196,8 @@ std::string headerText(const std::string &name, const CUDAKernel &k,
     os << " * then each dynamic dimension's value (tensors that name it must have "
           "it):\n";
     for (const std::string &d : k.dynamicParams)
-      os << " *   " << d << ": int64_t\n";
+      os << " *   " << cIdentifier(d) << ": int64_t"
+         << (cIdentifier(d) != d ? " (= " + d + ")" : std::string()) << "\n";
   }
   os << " * The handle may be used from many threads at once. */\n"
      << "tessel_status tessel_" << name << "_launch(tessel_" << name
@@ -181,7 +206,7 @@ std::string headerText(const std::string &name, const CUDAKernel &k,
     os << ",\n    " << (p.isBuffer ? "CUdeviceptr" : scalarCType(p.dtype)) << " "
        << p.name;
   for (const std::string &d : k.dynamicParams)
-    os << ",\n    int64_t " << d;
+    os << ",\n    int64_t " << cIdentifier(d);
   os << ");\n\n"
      << "/* Unloads the kernel; the handle is not used again. */\n"
      << "void tessel_" << name << "_unload(tessel_" << name << "_handle *kernel);\n\n"
@@ -595,7 +620,7 @@ LauncherArtifacts buildDispatchLauncher(const std::string &entry,
   for (const KernelParam &p : sig.params)
     os << ",\n    " << (p.isBuffer ? "CUdeviceptr" : scalarCType(p.dtype)) << " " << p.name;
   for (const std::string &d : variants.front().kernel->dynamicParams)
-    os << ",\n    int64_t " << d;
+    os << ",\n    int64_t " << cIdentifier(d);
   os << ");\n"
      << "void tessel_" << entry << "_dispatch_unload(tessel_" << entry << "_dispatch *kernel);\n\n"
      << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";

@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #include <cmath>
 
@@ -79,6 +80,8 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
                              const Value &rhsIn, SourceLoc l) {
   if (discovering() && (isConstPlaceholder(lhsIn) || isConstPlaceholder(rhsIn)))
     return constPlaceholder(""); // computed from a T.const not known yet
+  if (std::optional<Value> symbolic = dynamicExpression(op, lhsIn, rhsIn))
+    return *symbolic;
   MaybeValue lhsM = materialize(lhsIn, l);
   MaybeValue rhsM = materialize(rhsIn, l);
   if (!lhsM || !rhsM)
@@ -241,6 +244,44 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
       result.linear = std::make_shared<LinearForm>(*f);
   }
   return result;
+}
+
+/// Whether every T.dynamic name in `v` is bound to a kernel argument.
+static bool boundDynamic(const Value &v,
+                         const std::map<std::string, std::pair<mlir::Value, int64_t>> &dims) {
+  if (v.kind != Value::Kind::Dynamic)
+    return true;
+  if (v.dynOp.empty())
+    return dims.count(v.s) != 0;
+  return llvm::all_of(v.elems, [&](const Value &e) { return boundDynamic(e, dims); });
+}
+
+std::optional<Value> Emitter::dynamicExpression(llvm::StringRef op, const Value &lhs,
+                                                const Value &rhs) {
+  auto operand = [](const Value &v) {
+    return v.kind == Value::Kind::Int || (v.kind == Value::Kind::Dynamic && !v.b);
+  };
+  if ((lhs.kind != Value::Kind::Dynamic && rhs.kind != Value::Kind::Dynamic) ||
+      !operand(lhs) || !operand(rhs) ||
+      !llvm::is_contained({"+", "-", "*", "//", "%", "ceildiv", "max", "min"}, op))
+    return std::nullopt;
+  // Inside a kernel whose arguments give every name, compute it now.
+  if (insidePrimFunc() && boundDynamic(lhs, dynamicDims) && boundDynamic(rhs, dynamicDims))
+    return std::nullopt;
+  auto text = [](const Value &v) {
+    return v.kind == Value::Kind::Int ? std::to_string(v.i) : v.s;
+  };
+  // The text is in the grammar of the manifest's grid expressions
+  // ("mul(seq,4)", "ceildiv(M,128)"), without spaces: it names the
+  // dimension it gives a tensor, and launchers evaluate it.
+  llvm::StringRef fn = llvm::StringSwitch<llvm::StringRef>(op)
+                           .Case("+", "add").Case("-", "sub").Case("*", "mul")
+                           .Case("//", "floordiv").Case("%", "rem").Default(op);
+  Value e = Value::named(Value::Kind::Dynamic,
+                         fn.str() + "(" + text(lhs) + "," + text(rhs) + ")");
+  e.dynOp = op.str();
+  e.elems = {lhs, rhs};
+  return e;
 }
 
 } // namespace tessel::frontend

@@ -163,6 +163,12 @@ public:
                       SourceLoc loc);
   /// Whether a dtype value names an unsigned integer type.
   static bool dtypeIsUnsigned(const Value &dtype);
+  /// Arithmetic on dynamic dimensions before the kernel binds them (in a
+  /// factory, in a tensor annotation): an expression computed where a
+  /// kernel uses it, or null when `op` on these operands is not one
+  /// (Arithmetic.cpp).
+  std::optional<Value> dynamicExpression(llvm::StringRef op, const Value &lhs,
+                                         const Value &rhs);
   MaybeValue binaryOp(llvm::StringRef op, const Value &lhs, const Value &rhs,
                       SourceLoc loc);
   /// Python's `%` on device values: the remainder has the divisor's sign.

@@ -178,6 +178,25 @@ std::optional<mlir::Value> Emitter::toIR(const Value &v, Type type, SourceLoc l)
     return convert(v.ir, type, v.isUnsigned, false, l);
   case Value::Kind::Dynamic: {
     auto it = dynamicDims.find(v.s);
+    if (it == dynamicDims.end() && !v.dynOp.empty()) {
+      // An expression over dynamic dimensions, computed where it is used.
+      std::optional<mlir::Value> a = toIR(v.elems[0], builder.getIndexType(), l);
+      std::optional<mlir::Value> b = a ? toIR(v.elems[1], builder.getIndexType(), l)
+                                       : std::nullopt;
+      if (!b)
+        return std::nullopt;
+      Location at = loc(l);
+      mlir::Value r =
+          v.dynOp == "+"         ? (mlir::Value)arith::AddIOp::create(builder, at, *a, *b)
+          : v.dynOp == "-"       ? (mlir::Value)arith::SubIOp::create(builder, at, *a, *b)
+          : v.dynOp == "*"       ? (mlir::Value)arith::MulIOp::create(builder, at, *a, *b)
+          : v.dynOp == "//"      ? (mlir::Value)arith::FloorDivSIOp::create(builder, at, *a, *b)
+          : v.dynOp == "%"       ? floorMod(*a, *b, at)
+          : v.dynOp == "ceildiv" ? (mlir::Value)arith::CeilDivSIOp::create(builder, at, *a, *b)
+          : v.dynOp == "max"     ? (mlir::Value)arith::MaxSIOp::create(builder, at, *a, *b)
+                                 : (mlir::Value)arith::MinSIOp::create(builder, at, *a, *b);
+      return castTo(r, type, l);
+    }
     if (it == dynamicDims.end())
       return error(l, "dynamic dimension '" + v.s +
                           "' is not the dimension of any kernel argument");

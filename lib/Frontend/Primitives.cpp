@@ -875,6 +875,8 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
       int64_t q = x->i / y->i;
       return Value::integer((x->i % y->i != 0 && ((x->i < 0) == (y->i < 0))) ? q + 1 : q);
     }
+    if (std::optional<Value> symbolic = dynamicExpression("ceildiv", *x, *y))
+      return *symbolic;
     std::optional<mlir::Value> xv = toIndex(*x, a->locs[0]), yv = toIndex(*y, a->locs[1]);
     if (!xv || !yv)
       return std::nullopt;

@@ -110,6 +110,11 @@ struct Value {
   bool isVar = false;
   /// Scalar: an unsigned integer. Buffer and Region: of unsigned elements.
   bool isUnsigned = false;
+  /// Dynamic: "" for a T.dynamic name (in `s`); else an expression over
+  /// them (`seq * heads`, `ceildiv(M, 128)`) of its two `elems` with this
+  /// operator ("+", "-", "*", "//", "%", "ceildiv", "max", "min"), `s`
+  /// holding its text, which names the dimension it gives a tensor.
+  std::string dynOp;
 
   /// Function: its definition, the scope it closes over, its kind.
   const FunctionDef *function = nullptr;

@@ -114,6 +114,39 @@ def _bind_dynamic(kernel: Any, param: Any, shape: Sequence[int], dynamic: Dict[s
             dynamic[name] = got
 
 
+def _dynamic_expression(text: str, dynamic: Dict[str, int]) -> Optional[int]:
+    """The value of a dimension the frontend named by an expression over
+    dynamic dimensions ("mul(seq,4)", "ceildiv(M,128)": the manifest's grid
+    grammar), from the bound names; None when it is not one or a name is
+    unbound."""
+    from tessel._cuda import grid_extent
+
+    if "(" not in text:
+        return None
+    try:
+        return grid_extent(text, dynamic)
+    except (KeyError, IndexError, ZeroDivisionError):
+        return None
+
+
+def _check_dynamic_expressions(kernel: Any, params: Sequence[Any], indices: Sequence[int],
+                               dynamic: Dict[str, int]) -> None:
+    """An input dimension named by an expression (`seq * heads`) must equal
+    it, once the plain names are bound."""
+    for index in indices:
+        param = params[index]
+        if not param.is_buffer:
+            continue
+        for name in param.dynamic_names:
+            if not name or name not in dynamic:
+                continue
+            expected = _dynamic_expression(name, dynamic)
+            if expected is not None and expected != dynamic[name]:
+                raise ValueError("%s(): argument %r has a dimension of %d, but its annotation "
+                                 "says %s = %d" % (kernel.name, param.name, dynamic[name],
+                                                   name, expected))
+
+
 def _output_shape(kernel: Any, param: Any, dynamic: Dict[str, int]) -> List[int]:
     """An output's shape, its dynamic extents taken from the inputs."""
     shape = []
@@ -122,6 +155,9 @@ def _output_shape(kernel: Any, param: Any, dynamic: Dict[str, int]) -> List[int]
             shape.append(want)
             continue
         name = param.dynamic_names[d]
+        if name not in dynamic and _dynamic_expression(name, dynamic) is not None:
+            shape.append(_dynamic_expression(name, dynamic))
+            continue
         if name not in dynamic:
             raise ValueError("%s(): cannot size output %r: its dimension %r is not "
                              "given by any input" % (kernel.name, param.name, name or d))
@@ -163,6 +199,7 @@ def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
         if not array.flags.writeable:
             array = array.copy()  # read only by the kernel: a copy is the same
         buffers[index] = array
+    _check_dynamic_expressions(kernel, params, inputs, dynamic)
     results = []
     for index in outputs:
         param = params[index]
@@ -354,6 +391,7 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         tensors[index] = value
     on_device = any(t is not None and not isinstance(t, (_HostTensor, ctypes.c_uint64))
                     for t in tensors)
+    _check_dynamic_expressions(kernel, params, inputs, dynamic)
     results = []
     for index in outputs:
         param = params[index]

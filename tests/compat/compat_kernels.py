@@ -302,3 +302,23 @@ def unsigned_ops(N):
                 Q[i] = T.cast(X[i] * 255.0, T.uint8)        # float to unsigned
 
     return main
+
+
+# -- arithmetic on dynamic dimensions ------------------------------------------------------
+
+
+@tilelang.jit(out_idx=[-1])
+def weighted_rows(heads, dim, block=32):
+    seq = T.dynamic("seq")
+    grid = T.ceildiv(seq * heads, block)     # in the factory, before the kernel
+
+    @T.prim_func
+    def main(Q: T.Tensor((seq * heads, dim), "float32"), W: T.Tensor((seq, heads), "float32"),
+             O: T.Tensor((seq * heads, dim), "float32")):
+        with T.Kernel(grid, threads=128) as bx:
+            for r, d in T.Parallel(block, dim):
+                row = bx * block + r
+                if row < seq * heads:
+                    O[row, d] = Q[row, d] * W[row // heads, row % heads]
+
+    return main

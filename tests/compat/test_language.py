@@ -128,3 +128,15 @@ def test_unsigned_dtypes(target):
     np.testing.assert_array_equal(out[:, 6], af - 128)
     assert q.dtype == np.uint8
     np.testing.assert_array_equal(q, (x * np.float32(255.0)).astype(np.uint8))
+
+
+def test_arithmetic_on_dynamic_dimensions(target):
+    kernel = on(target, K.weighted_rows)(4, 8)
+    for seq in (5, 13):
+        rng = np.random.default_rng(seq)
+        q = rng.standard_normal((seq * 4, 8)).astype(np.float32)
+        w = rng.standard_normal((seq, 4)).astype(np.float32)
+        np.testing.assert_allclose(kernel(q, w), q * w.reshape(-1, 1), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"argument 'Q' has a dimension of 21, but its "
+                                         r"annotation says mul\(seq,4\) = 20"):
+        kernel(np.ones((21, 8), np.float32), np.ones((5, 4), np.float32))
