@@ -1360,6 +1360,11 @@ LogicalResult KernelEmitter::placeSharedTiles() {
 LogicalResult KernelEmitter::resolveFragmentSlot(const Buffer &buf,
                                                  ValueRange oldIndices,
                                                  Operation *at, int64_t &slot) {
+  if (!parallel && at->getParentOfType<ParallelOp>())
+    return at->emitError("this T.Parallel loop is not laid out over a fragment (none it "
+                         "indexes has its shape and is indexed by its indices), so no "
+                         "thread owns this fragment element; on the cuda target, index a "
+                         "fragment with the indices of a T.Parallel of its shape");
   if (!parallel)
     return at->emitError("a fragment element can only be read or written "
                          "inside T.Parallel on the cuda target");

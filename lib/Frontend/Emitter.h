@@ -126,6 +126,17 @@ private:
   MaybeValue evalName(const NameExpr &expr);
   MaybeValue evalAttribute(const AttributeExpr &expr);
   MaybeValue evalSubscript(const SubscriptExpr &expr);
+  /// `view[i, j, k]` of a T.reshape view: the element of its buffer at the
+  /// same row-major position (Views.cpp).
+  MaybeValue viewElement(const Value &view, const SubscriptExpr &expr);
+public:
+  /// A view's elements copied into a fresh buffer of its shape, for the
+  /// primitives that read a whole buffer (T.copy's source, T.reduce_*'s).
+  MaybeValue viewAsBuffer(const Value &view, SourceLoc loc);
+  /// T.reshape(buffer, shape).
+  MaybeValue reshape(const Value &buffer, const Value &shape, SourceLoc bufLoc,
+                     SourceLoc shapeLoc);
+private:
   MaybeValue evalCall(const CallExpr &expr);
   MaybeValue evalUnary(const UnaryExpr &expr);
   MaybeValue evalBinary(const BinaryExpr &expr);

@@ -45,6 +45,7 @@ std::string describe(const Value &v) {
   case Value::Kind::Dynamic: return "a dynamic dimension";
   case Value::Kind::Spec: return "a kernel construct";
   case Value::Kind::Opaque: return "an unsupported value";
+  case Value::Kind::View: return "a reshaped view";
   }
   return "a value";
 }
@@ -428,6 +429,24 @@ MaybeValue Emitter::evalAttribute(const AttributeExpr &e) {
       return method;
     }
     return error(e.attrLoc, "an int has no attribute '" + attr + "'");
+  case Value::Kind::View:
+    if (attr == "shape") {
+      std::vector<Value> dims;
+      for (int64_t d : base->viewShape)
+        dims.push_back(Value::integer(d));
+      return Value::tuple(std::move(dims));
+    }
+    if (attr == "dtype") {
+      Type elt = cast<MemRefType>(base->ir.getType()).getElementType();
+      if (base->isUnsigned)
+        return Value::dtype("uint" + std::to_string(elt.getIntOrFloatBitWidth()));
+      for (llvm::StringRef n : {"float16", "bfloat16", "float32", "float64", "float8_e4m3",
+                                "float8_e5m2", "int8", "int16", "int32", "int64", "bool"})
+        if (dtypeToType(n, ctx) == elt)
+          return Value::dtype(n.str());
+    }
+    return error(e.attrLoc, "a reshaped view has no attribute '" + attr +
+                                "' (it has shape and dtype)");
   case Value::Kind::Buffer:
   case Value::Kind::Region: {
     auto type = cast<MemRefType>(base->ir.getType());
@@ -502,6 +521,8 @@ MaybeValue Emitter::evalSubscript(const SubscriptExpr &e) {
     std::vector<std::pair<std::string, Value>> none;
     return callBuiltin(base->s, args, none, locs, e.loc);
   }
+  if (base->kind == Value::Kind::View)
+    return viewElement(*base, e);
   if (base->kind != Value::Kind::Buffer)
     return error(e.loc, describe(*base) + " cannot be indexed");
   auto type = cast<MemRefType>(base->ir.getType());

@@ -655,6 +655,24 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
       llvm::any_of(args, [](const Value &v) { return isConstPlaceholder(v); }))
     return constPlaceholder("");
 
+  // T.reshape views: filled through their buffer; read whole through a copy
+  // of their elements.
+  if ((name == "T.fill" || name == "T.clear") && !args.empty() &&
+      args[0].kind == Value::Kind::View) {
+    args[0].kind = Value::Kind::Buffer;
+    args[0].viewShape.clear();
+  }
+  if (name == "T.copy" || name == "T.gemm" || llvm::StringRef(name).starts_with("T.reduce_")) {
+    size_t reads = name == "T.gemm" ? 2 : 1;
+    for (size_t i = 0; i < reads && i < args.size(); ++i)
+      if (args[i].kind == Value::Kind::View) {
+        MaybeValue whole = viewAsBuffer(args[i], argLocs[i]);
+        if (!whole)
+          return std::nullopt;
+        args[i] = *whole;
+      }
+  }
+
   // TileLang's other spellings of Tessel's primitives.
   static const std::pair<const char *, const char *> kAliases[] = {
       {"T.Serial", "T.serial"}, {"T.Unroll", "T.unroll"}, {"T.fabs", "T.abs"},

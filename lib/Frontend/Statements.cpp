@@ -448,7 +448,7 @@ Emitter::Flow Emitter::execFor(const ForStmt &s) {
 
   // Serial, unrolled and pipelined loops: (stop), (start, stop) or
   // (start, stop, step).
-  SmallVector<Value> bounds(spec.elems.begin(), spec.elems.end());
+  std::vector<Value> bounds(spec.elems.begin(), spec.elems.end());
   if (bounds.empty() || bounds.size() > 3) {
     error(s.iter->loc, "a loop takes (stop), (start, stop) or (start, stop, step)");
     return Flow::Error;

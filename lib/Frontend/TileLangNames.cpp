@@ -41,8 +41,7 @@ static const char *substituteFor(llvm::StringRef name) {
               "get_warp_idx_sync", "get_warp_group_idx", "launch_thread"},
              "Tessel maps threads itself: write the per-element work as a T.Parallel "
              "loop")
-      .Cases({"reshape", "view"},
-             "index the buffer with the other shape's arithmetic")
+      .Case("view", "use T.reshape for another shape of the same elements")
       .Cases({"shfl_xor", "shfl_down", "shfl_up", "shfl_sync"},
              "reduce a fragment with T.reduce_sum / T.reduce_max")
       .Cases({"alloc_barrier", "mbarrier_wait_parity", "mbarrier_arrive",
@@ -215,6 +214,10 @@ MaybeValue Emitter::callTileLangName(const std::string &name, std::vector<Value>
       memref::StoreOp::create(builder, loc(l), *ir, var.ir, ValueRange{zero});
     }
     return var;
+  }
+  if (bare == "reshape") {
+    auto a = bind({name, {"src", "shape"}, 2});
+    return a ? reshape(*a->get(0), *a->get(1), a->locs[0], a->locs[1]) : std::nullopt;
   }
   if (bare == "alloc_reducer") {
     // A fragment that T.Parallel iterations accumulate into, element by

@@ -81,6 +81,7 @@ struct Value {
     Dynamic,  ///< a symbolic dimension from T.dynamic
     Spec,     ///< see SpecKind
     Opaque,   ///< a name the kernel cannot use; `s` says why
+    View,     ///< T.reshape: buffer `ir` seen with shape `viewShape`
   };
 
   Kind kind = Kind::None;
@@ -106,6 +107,8 @@ struct Value {
   };
   std::vector<RegionDim> dims;
 
+  /// View: the shape the buffer is seen with (row-major, same elements).
+  std::vector<int64_t> viewShape;
   /// Buffer: a T.alloc_var variable, read and assigned by its name.
   bool isVar = false;
   /// Scalar: an unsigned integer. Buffer and Region: of unsigned elements.

@@ -322,3 +322,26 @@ def weighted_rows(heads, dim, block=32):
                     O[row, d] = Q[row, d] * W[row // heads, row % heads]
 
     return main
+
+
+# -- views --------------------------------------------------------------------------------
+
+
+@tilelang.jit(out_idx=[-1])
+def grouped_scores(N, groups=4, heads=8):
+    # A [N, groups * heads] fragment seen as [N, groups, heads]: scaled per
+    # head, then reduced over heads (as an indexer's scores are).
+    @T.prim_func
+    def main(S: T.Tensor((N, groups * heads), "float32"), W: T.Tensor((groups, heads), "float32"),
+             Out: T.Tensor((N, groups), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            s = T.alloc_fragment((N, groups * heads), "float32")
+            out = T.alloc_fragment((N, groups), "float32")
+            T.copy(S, s)
+            s3 = T.reshape(s, (N, groups, heads))
+            for n, g, h in T.Parallel(N, groups, heads):
+                s3[n, g, h] = T.max(s3[n, g, h], 0) * W[g, h]
+            T.reduce_sum(s3, out, dim=-1)
+            T.copy(out, Out)
+
+    return main
