@@ -52,6 +52,10 @@ struct KernelParam {
   bool isBuffer = true;
   /// The kernel may write this buffer (a copy, store or atomic into it).
   bool isWritten = false;
+  /// Scratch memory the kernel's T.alloc_global asked for: not an input or
+  /// an output; tessel.jit allocates it (zeroed), a C launcher's caller
+  /// passes it.
+  bool isWorkspace = false;
 };
 
 /// A kernel's entry and parameters, next to its IR.

@@ -69,6 +69,7 @@ void describeSignature(ModuleOp module, const std::string &entry,
   auto names = func->getAttrOfType<ArrayAttr>("tessel.arg_names");
   auto dynamics = func->getAttrOfType<ArrayAttr>("tessel.dynamic_dims");
   auto unsignedArgs = func->getAttrOfType<DenseI64ArrayAttr>("tessel.unsigned");
+  auto workspaces = func->getAttrOfType<DenseI64ArrayAttr>("tessel.workspaces");
   sig.outputs.clear();
   if (auto outputs = func->getAttrOfType<DenseI64ArrayAttr>("tessel.outputs"))
     for (int64_t i : outputs.asArrayRef())
@@ -98,6 +99,7 @@ void describeSignature(ModuleOp module, const std::string &entry,
       p.dtype = dtypeName(type);
       p.isBuffer = false;
     }
+    p.isWorkspace = workspaces && llvm::is_contained(workspaces.asArrayRef(), int64_t(i));
     if (unsignedArgs && llvm::is_contained(unsignedArgs.asArrayRef(), int64_t(i)))
       p.dtype = "u" + p.dtype; // int8 -> uint8: the IR's integers are signless
     sig.params.push_back(std::move(p));

@@ -188,7 +188,11 @@ std::string headerText(const std::string &name, const CUDAKernel &k,
   for (const KernelParam &p : sig.params) {
     if (p.isBuffer)
       os << " *   " << p.name << ": " << p.dtype << shapeText(p)
-         << (p.isWritten ? ", written" : ", read") << "\n";
+         << (p.isWorkspace ? ", workspace (T.alloc_global: scratch the caller allocates; "
+                             "its contents on entry do not matter)"
+             : p.isWritten ? ", written"
+                           : ", read")
+         << "\n";
     else
       os << " *   " << p.name << ": " << p.dtype << " scalar\n";
   }
@@ -504,7 +508,8 @@ std::string manifestJSON(const CUDAKernel &k, const KernelSignature &sig,
       os << "]";
     }
     os << ", \"tensor\": " << (p.isBuffer ? "true" : "false")
-       << ", \"written\": " << (p.isWritten ? "true" : "false") << "}";
+       << ", \"written\": " << (p.isWritten ? "true" : "false")
+       << (p.isWorkspace ? ", \"workspace\": true" : "") << "}";
   }
   os << "\n  ]";
   if (!k.tensorMaps.empty()) {

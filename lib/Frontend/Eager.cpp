@@ -174,6 +174,8 @@ func::FuncOp Emitter::emitEagerOnce(const Value &fn, const EntryRequest &request
 
   scope = frame;
   dynamicDims.clear();
+  workspaceArgs.clear();
+  workspaceNames.clear();
   ++primFuncDepth;
   MaybeValue savedReturn = std::move(returnValue);
   returnValue.reset();
@@ -189,6 +191,11 @@ func::FuncOp Emitter::emitEagerOnce(const Value &fn, const EntryRequest &request
   if (f == Flow::Error)
     return nullptr;
 
+  // A workspace is known by the name the body bound it to.
+  for (auto [arg, argName] : llvm::zip(workspaceArgs, workspaceNames))
+    for (EagerArg &a : eager->args)
+      if (a.arg == arg && !argName.empty())
+        a.name = argName;
   // An output is known by the name the body gave it (`C = T.empty(...)`).
   for (EagerArg &a : eager->args)
     if (a.output)
@@ -251,7 +258,7 @@ func::FuncOp Emitter::emitEagerOnce(const Value &fn, const EntryRequest &request
   unsigned oldCount = entry->getNumArguments();
   SmallVector<Type> types;
   SmallVector<Attribute> names, perArg;
-  SmallVector<int64_t> outputs, unsignedArgs;
+  SmallVector<int64_t> outputs, unsignedArgs, workspaces;
   bool anyDynamic = false;
   for (auto [i, a] : llvm::enumerate(order)) {
     mlir::Value fresh = entry->addArgument(a->arg.getType(), a->arg.getLoc());
@@ -270,6 +277,8 @@ func::FuncOp Emitter::emitEagerOnce(const Value &fn, const EntryRequest &request
       outputs.push_back(static_cast<int64_t>(i));
     if (a->isUnsigned)
       unsignedArgs.push_back(static_cast<int64_t>(i));
+    if (llvm::is_contained(workspaceArgs, a->arg))
+      workspaces.push_back(static_cast<int64_t>(i));
   }
   entry->eraseArguments(0, oldCount);
   func.setType(builder.getFunctionType(types, {}));
@@ -279,6 +288,8 @@ func::FuncOp Emitter::emitEagerOnce(const Value &fn, const EntryRequest &request
   func->setAttr("tessel.outputs", builder.getDenseI64ArrayAttr(outputs));
   if (!unsignedArgs.empty())
     func->setAttr("tessel.unsigned", builder.getDenseI64ArrayAttr(unsignedArgs));
+  if (!workspaces.empty())
+    func->setAttr("tessel.workspaces", builder.getDenseI64ArrayAttr(workspaces));
   eager.reset();
   return func;
 }

@@ -203,6 +203,7 @@ private:
                              std::vector<SourceLoc> &argLocs, SourceLoc loc);
   mlir::func::FuncOp emitPrimFunc(const Value &fn, const std::string &name,
                                   SourceLoc loc);
+  void addWorkspaces(mlir::func::FuncOp func, const std::shared_ptr<Scope> &frame);
 
   //===-- the eager style (Eager.cpp) ------------------------------------===//
   /// Emits the entry function itself as the kernel: its annotated tensor
@@ -268,6 +269,10 @@ private:
   /// T.dynamic names of the prim_func being emitted -> (argument, dim).
   std::map<std::string, std::pair<mlir::Value, int64_t>> dynamicDims;
   mlir::Block *funcEntry = nullptr;
+  /// T.alloc_global's arguments, added to the function being emitted.
+  llvm::SmallVector<mlir::Value> workspaceArgs;
+  std::vector<std::string> workspaceNames; ///< the names they were bound to
+
   friend class PrimitiveEmitter;
 };
 

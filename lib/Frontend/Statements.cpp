@@ -160,9 +160,14 @@ Emitter::Flow Emitter::execFunctionDef(const FunctionDef &def) {
 
 bool Emitter::bindName(const std::string &name, const Value &valueIn, SourceLoc l) {
   Value value = valueIn;
-  // A buffer is known by the first name it is bound to, in messages.
-  if (value.kind == Value::Kind::Buffer && value.s.empty())
+  // A buffer is known by the first name it is bound to, in messages (and a
+  // T.alloc_global workspace, in the signature).
+  if (value.kind == Value::Kind::Buffer && value.s.empty()) {
     value.s = name;
+    for (auto [arg, argName] : llvm::zip(workspaceArgs, workspaceNames))
+      if (arg == value.ir && argName.empty())
+        argName = name;
+  }
   // Names bound inside a device region end with it; rebinding a name of an
   // enclosing scope from inside one would be silently lost, so it is an error.
   if (scope->isRegion && !scope->vars.count(name)) {
@@ -809,6 +814,31 @@ OwningOpRef<ModuleOp> Emitter::emitEntry(const EntryRequest &request,
   return owned;
 }
 
+void Emitter::addWorkspaces(func::FuncOp func, const std::shared_ptr<Scope> &frame) {
+  // T.alloc_global added arguments after the parameters: the function's
+  // type and its per-argument attributes grow to match.
+  func.setType(builder.getFunctionType(funcEntry->getArgumentTypes(), {}));
+  SmallVector<Attribute> names(func->getAttrOfType<ArrayAttr>("tessel.arg_names").getValue());
+  SmallVector<int64_t> indices;
+  for (auto [i, arg] : llvm::enumerate(workspaceArgs)) {
+    std::string name = workspaceNames[i].empty() ? "workspace" + std::to_string(i)
+                                                 : workspaceNames[i];
+    names.push_back(builder.getStringAttr(name));
+    indices.push_back(cast<BlockArgument>(arg).getArgNumber());
+  }
+  func->setAttr("tessel.arg_names", builder.getArrayAttr(names));
+  if (auto dyn = func->getAttrOfType<ArrayAttr>("tessel.dynamic_dims")) {
+    SmallVector<Attribute> perArg(dyn.getValue());
+    for (mlir::Value arg : workspaceArgs) {
+      SmallVector<Attribute> empty(cast<MemRefType>(arg.getType()).getRank(),
+                                   builder.getStringAttr(""));
+      perArg.push_back(builder.getArrayAttr(empty));
+    }
+    func->setAttr("tessel.dynamic_dims", builder.getArrayAttr(perArg));
+  }
+  func->setAttr("tessel.workspaces", builder.getDenseI64ArrayAttr(indices));
+}
+
 func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
                                    SourceLoc l) {
   const FunctionDef &def = *fn.function;
@@ -909,11 +939,15 @@ func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
       dynamicDims.emplace(dynName, std::make_pair(arg, dim));
   }
   scope = frame;
+  workspaceArgs.clear();
+  workspaceNames.clear();
   ++primFuncDepth;
   Flow f = execBlock(def.body);
   --primFuncDepth;
   if (f == Flow::Error)
     return nullptr;
+  if (!workspaceArgs.empty())
+    addWorkspaces(func, frame);
   return func;
 }
 

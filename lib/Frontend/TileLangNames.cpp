@@ -32,8 +32,6 @@ namespace tessel::frontend {
 /// What to write instead of a TileLang name Tessel does not support yet.
 static const char *substituteFor(llvm::StringRef name) {
   return llvm::StringSwitch<const char *>(name)
-      .Cases({"alloc_global", "alloc_workspace"},
-             "allocate the scratch tensor on the host and pass it as an argument")
       .Cases({"reducer_init", "reducer_update"},
              "write the reducer's elements directly (R[j] += value) and call "
              "T.finalize_reducer")
@@ -214,6 +212,46 @@ MaybeValue Emitter::callTileLangName(const std::string &name, std::vector<Value>
       memref::StoreOp::create(builder, loc(l), *ir, var.ir, ValueRange{zero});
     }
     return var;
+  }
+  if (bare == "alloc_global") {
+    // Scratch memory in global memory: a kernel argument the caller does not
+    // pass (tessel.jit allocates it zeroed; a C launcher takes its pointer),
+    // listed in tessel.workspaces.
+    auto a = bind({name, {"shape", "dtype", "scope"}, 2});
+    if (!a)
+      return std::nullopt;
+    if (!insidePrimFunc() || !funcEntry)
+      return error(l, name + " can only be used inside a @T.prim_func");
+    std::vector<Value> dims =
+        a->get(0)->isSequence() ? a->get(0)->elems : std::vector<Value>{*a->get(0)};
+    SmallVector<int64_t> shape;
+    for (const Value &d : dims) {
+      std::optional<int64_t> n = requireInt(d, a->locs[0], "a workspace dimension");
+      if (!n)
+        return std::nullopt;
+      if (*n <= 0)
+        return error(a->locs[0], "workspace dimensions must be positive, got " +
+                                     llvm::Twine(*n));
+      shape.push_back(*n);
+    }
+    Type elt = requireDType(*a->get(1), a->locs[1]);
+    if (!elt)
+      return std::nullopt;
+    auto type = MemRefType::get(shape, elt, MemRefLayoutAttrInterface(),
+                                tile::MemoryScopeAttr::get(ctx, tile::MemoryScope::Global));
+    mlir::Value arg = funcEntry->addArgument(type, loc(l));
+    workspaceArgs.push_back(arg);
+    workspaceNames.emplace_back();
+    if (eager) {
+      EagerArg w;
+      w.name = "workspace" + std::to_string(workspaceArgs.size() - 1);
+      w.arg = arg;
+      w.loc = l;
+      eager->args.push_back(w);
+    }
+    Value buf = Value::buffer(arg, "");
+    buf.isUnsigned = dtypeIsUnsigned(*a->get(1));
+    return buf;
   }
   if (bare == "reshape") {
     auto a = bind({name, {"src", "shape"}, 2});

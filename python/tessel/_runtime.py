@@ -89,7 +89,8 @@ def _inputs(kernel: Any, args: Sequence[Any]) -> Tuple[Any, List[int], List[int]
     the inputs the call must pass, which it checks it did."""
     params = kernel.signature.params
     outputs = kernel.out_idx
-    inputs = [i for i in range(len(params)) if i not in outputs]
+    inputs = [i for i in range(len(params))
+              if i not in outputs and not params[i].is_workspace]
     if len(args) != len(inputs):
         names = ", ".join(params[i].name for i in inputs)
         raise TypeError("%s() takes %d arguments (%s), got %d"
@@ -207,6 +208,9 @@ def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
         out = np.zeros(shape, numpy_dtype(param.dtype))
         buffers[index] = out
         results.append(out)
+    for index, param in enumerate(params):
+        if param.is_workspace:  # T.alloc_global's scratch, zeroed
+            buffers[index] = np.zeros(param.shape, numpy_dtype(param.dtype))
     module.run(kernel.signature.entry,
                [b if isinstance(b, int) else _raw_view(b) for b in buffers])
     if not results:
@@ -416,6 +420,20 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         out = torch.empty(shape, dtype=getattr(torch, param.dtype), device=device)
         tensors[index] = out
         results.append(out)
+    for index, param in enumerate(params):
+        if not param.is_workspace:
+            continue
+        # T.alloc_global's scratch, zeroed: host memory the launch copies
+        # (numpy mode), else a torch tensor on the device.
+        if not on_device:
+            tensors[index] = _HostTensor(np.zeros(param.shape, numpy_dtype(param.dtype)),
+                                         param, kernel)
+            host.append(tensors[index])
+            continue
+        import torch
+
+        tensors[index] = torch.zeros(param.shape, dtype=getattr(torch, param.dtype),
+                                     device="cuda")
     if kernel._cuda_launcher is None:
         # The emulator runs PTX; a GPU takes the cubin when there is one.
         image = compiled.ptx.encode() if _cuda.is_emulator() or not compiled.cubin \

@@ -58,7 +58,7 @@ def _random_inputs(kernel: Kernel) -> List[Any]:
 
     args = []
     for i, param in enumerate(kernel.signature.params):
-        if i in kernel.out_idx:
+        if i in kernel.out_idx or param.is_workspace:
             continue
         if not param.is_buffer:
             args.append(1 if param.dtype.startswith(("int", "bool")) else 1.0)

@@ -223,7 +223,9 @@ class Kernel:
         self._cuda_launcher: Any = None
         self.target = target
         self.signature = signature
-        n = len(signature.params)
+        # out_idx counts the prim_func's own parameters; T.alloc_global's
+        # workspaces come after them.
+        n = sum(1 for p in signature.params if not getattr(p, "is_workspace", False))
         for i in out_idx or []:
             if not -n <= i < n:
                 raise ValueError("%s: out_idx %d is out of range for %d parameters"

@@ -40,7 +40,7 @@ def _supply(kernel: Any, supply: TensorSupplyType, seed: int = 0) -> List[Any]:
     host = _on_host(kernel)
     args: List[Any] = []
     for i, param in enumerate(kernel.signature.params):
-        if i in kernel.out_idx:
+        if i in kernel.out_idx or param.is_workspace:
             continue
         if not param.is_buffer:
             args.append(1 if param.dtype.startswith(("int", "bool")) else 1.0)

@@ -345,3 +345,38 @@ def grouped_scores(N, groups=4, heads=8):
             T.copy(out, Out)
 
     return main
+
+
+# -- T.alloc_global ---------------------------------------------------------------------
+
+
+@tilelang.jit(out_idx=[-1])
+def two_pass_scale(N, block=32):
+    # Scratch in global memory between two kernels of one prim_func (the
+    # CPU runs them in order; the cuda target takes one kernel per prim_func).
+    @T.prim_func
+    def main(A: T.Tensor((N,), "float32"), B: T.Tensor((N,), "float32")):
+        partial = T.alloc_global((N,), "float32")
+        with T.Kernel(T.ceildiv(N, block), threads=32) as bx:
+            for i in T.Parallel(block):
+                partial[bx * block + i] = A[bx * block + i] * 3
+        with T.Kernel(T.ceildiv(N, block), threads=32) as bx:
+            for i in T.Parallel(block):
+                B[bx * block + i] = partial[N - 1 - (bx * block + i)] + 1
+
+    return main
+
+
+@tilelang.jit(out_idx=[-1])
+def scratch_roundtrip(N):
+    @T.prim_func
+    def main(A: T.Tensor((N,), "float32"), B: T.Tensor((N,), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            scratch = T.alloc_global((N,), "float32")
+            for i in T.Parallel(N):
+                scratch[i] = A[i] * 2
+            T.sync_threads()
+            for i in T.Parallel(N):
+                B[i] = scratch[N - 1 - i]
+
+    return main

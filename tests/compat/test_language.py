@@ -157,3 +157,13 @@ def test_reshape(target):
         assert "this T.Parallel loop is not laid out over a fragment" in str(err), err
         return
     np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_alloc_global(target):
+    a = np.arange(128, dtype=np.float32)
+    kernel = on(target, K.scratch_roundtrip)(128)
+    assert [p.is_workspace for p in kernel.params] == [False, False, True]
+    assert kernel.out_idx == [1]
+    np.testing.assert_array_equal(kernel(a), (a * 2)[::-1])
+    if target == "cpu":
+        np.testing.assert_array_equal(on(target, K.two_pass_scale)(128)(a), (a * 3)[::-1] + 1)
