@@ -51,14 +51,40 @@ namespace {
 constexpr unsigned kGlobalSpace = 1, kSharedSpace = 3;
 constexpr const char *kSharedSymbol = "__tessel_smem";
 
-/// fp8 values live in memory as bytes; everything else as itself.
+/// fp8 values and bools live in memory as bytes; everything else as itself.
 Type storageType(Type t) {
   if (auto f = dyn_cast<FloatType>(t); f && f.getWidth() == 8)
+    return IntegerType::get(t.getContext(), 8);
+  if (t.isInteger(1))
     return IntegerType::get(t.getContext(), 8);
   return t;
 }
 
-int64_t byteWidth(Type t) { return t.getIntOrFloatBitWidth() / 8; }
+/// A scalar as memory holds it: fp8 as its bits, a bool as the byte 0 or 1.
+Value toStorage(OpBuilder &b, Location loc, Value v) {
+  Type t = v.getType(), stored = storageType(t);
+  if (stored == t)
+    return v;
+  if (t.isInteger(1))
+    return arith::ExtUIOp::create(b, loc, stored, v);
+  return arith::BitcastOp::create(b, loc, stored, v);
+}
+
+/// A scalar read from memory as an element of type `elt`: any nonzero byte is
+/// a true bool.
+Value fromStorage(OpBuilder &b, Location loc, Value v, Type elt) {
+  if (v.getType() == elt)
+    return v;
+  if (elt.isInteger(1))
+    return arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne, v,
+        arith::ConstantOp::create(b, loc, b.getIntegerAttr(v.getType(), 0)));
+  return arith::BitcastOp::create(b, loc, elt, v);
+}
+
+/// Bytes an element occupies in memory: a bool (i1) takes one, as numpy and
+/// torch store it.
+int64_t byteWidth(Type t) { return std::max<int64_t>(1, (t.getIntOrFloatBitWidth() + 7) / 8); }
 
 int64_t product(ArrayRef<int64_t> v) {
   return std::accumulate(v.begin(), v.end(), int64_t(1), std::multiplies<>());
@@ -975,15 +1001,15 @@ Value KernelEmitter::elementAddress(const Buffer &buf, ArrayRef<Value> index) {
 Value KernelEmitter::load(Value addr, Type elt, int64_t align) {
   Type stored = storageType(elt);
   Value v = LLVM::LoadOp::create(b, loc, stored, addr, align);
-  if (stored != elt && !isa<VectorType>(elt))
-    v = arith::BitcastOp::create(b, loc, elt, v);
+  if (!isa<VectorType>(elt))
+    v = fromStorage(b, loc, v, elt);
   return v;
 }
 
 void KernelEmitter::store(Value value, Value addr, int64_t align) {
   Type t = value.getType();
-  if (!isa<VectorType>(t) && storageType(t) != t)
-    value = arith::BitcastOp::create(b, loc, storageType(t), value);
+  if (!isa<VectorType>(t))
+    value = toStorage(b, loc, value);
   LLVM::StoreOp::create(b, loc, value, addr, align);
 }
 
@@ -1733,8 +1759,7 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
           for (int64_t i = 0; i < width; ++i) {
             Value v = load(slotAddress(frag, cst(s + i)), srcElt);
             v = cpu::convertScalar(b, loc, v, dstElt);
-            if (storageType(dstElt) != dstElt)
-              v = arith::BitcastOp::create(b, loc, storageType(dstElt), v);
+            v = toStorage(b, loc, v);
             vec = LLVM::InsertElementOp::create(b, loc, vec, v, i32(i));
           }
           LLVM::StoreOp::create(b, loc, vec, addr, align);
@@ -1754,8 +1779,7 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
           Value v = loaded;
           if (width > 1) {
             v = LLVM::ExtractElementOp::create(b, loc, loaded, i32(i));
-            if (storageType(memElt) != memElt)
-              v = arith::BitcastOp::create(b, loc, memElt, v);
+            v = fromStorage(b, loc, v, memElt);
           }
           store(cpu::convertScalar(b, loc, v, dstElt), slotAddress(frag, cst(s + i)));
         }
@@ -1879,8 +1903,7 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
         Value v = loaded;
         if (srcVector) {
           v = LLVM::ExtractElementOp::create(b, loc, loaded, i32(i));
-          if (srcStore != srcElt)
-            v = arith::BitcastOp::create(b, loc, srcElt, v);
+          v = fromStorage(b, loc, v, srcElt);
         }
         v = cpu::convertScalar(b, loc, v, dstElt);
         store(v, elementAddress(dst, stepped(dstIdx, i)));
@@ -1897,8 +1920,7 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
           Value v = loaded;
           if (srcVector) {
             v = LLVM::ExtractElementOp::create(b, loc, loaded, i32(i));
-            if (srcStore != srcElt)
-              v = arith::BitcastOp::create(b, loc, srcElt, v);
+            v = fromStorage(b, loc, v, srcElt);
           }
           v = cpu::convertScalar(b, loc, v, dstElt);
           SmallVector<Value> idx = stepped(dstIdx, i);
@@ -2869,8 +2891,7 @@ LogicalResult KernelEmitter::emitLoad(memref::LoadOp op) {
       });
     }
     Value v = LLVM::ExtractElementOp::create(b, loc, vec, i32(laneVectors->lane));
-    if (stored != elt)
-      v = arith::BitcastOp::create(b, loc, elt, v);
+    v = fromStorage(b, loc, v, elt);
     map.map(op.getResult(), v);
     return success();
   }
@@ -2911,8 +2932,7 @@ LogicalResult KernelEmitter::emitStore(memref::StoreOp op) {
       laneVectors->address[op] = elementAddress(buf, *idx);
     }
     Value v = *value;
-    if (stored != elt)
-      v = arith::BitcastOp::create(b, loc, stored, v);
+    v = toStorage(b, loc, v);
     vec = LLVM::InsertElementOp::create(b, loc, vec, v, i32(lane));
     if (lane == 0)
       laneVectors->guards[op] = elementGuard(buf, op.getIndices(), *idx);

@@ -380,3 +380,17 @@ def scratch_roundtrip(N):
                 B[i] = scratch[N - 1 - i]
 
     return main
+
+
+@tilelang.jit(out_idx=[-1])
+def masked_fill(M, N, block_M=32):
+    @T.prim_func
+    def main(A: T.Tensor((M, N), "float32"), Mask: T.Tensor((M, N), "bool"),
+             B: T.Tensor((M, N), "float32")):
+        with T.Kernel(T.ceildiv(M, block_M), threads=128) as bx:
+            m = T.alloc_shared((block_M, N), "bool")
+            T.copy(Mask[bx * block_M, 0], m)
+            for i, j in T.Parallel(block_M, N):
+                B[bx * block_M + i, j] = T.if_then_else(m[i, j], A[bx * block_M + i, j], -1.0)
+
+    return main

@@ -167,3 +167,11 @@ def test_alloc_global(target):
     np.testing.assert_array_equal(kernel(a), (a * 2)[::-1])
     if target == "cpu":
         np.testing.assert_array_equal(on(target, K.two_pass_scale)(128)(a), (a * 3)[::-1] + 1)
+
+
+def test_bool_mask(target):
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((64, 32)).astype(np.float32)
+    mask = rng.uniform(size=(64, 32)) < 0.5
+    np.testing.assert_array_equal(on(target, K.masked_fill)(64, 32)(a, mask),
+                                  np.where(mask, a, -1.0))

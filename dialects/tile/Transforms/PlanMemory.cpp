@@ -53,7 +53,11 @@ LogicalResult planKernel(KernelOp kernel, int64_t maxBytes) {
       return;
     SharedTile t;
     t.alloc = alloc;
+    // Sub-byte elements other than a bool (stored one per byte) would pack;
+    // a bool takes a whole byte, as every backend stores it.
     int64_t elementBits = type.getElementTypeBitWidth();
+    if (elementBits == 1)
+      elementBits = 8;
     int64_t buffers = 1;
     if (auto n = alloc->getAttrOfType<IntegerAttr>("tessel.num_buffers"))
       buffers = std::max<int64_t>(1, n.getInt());
