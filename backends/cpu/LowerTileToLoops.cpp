@@ -305,24 +305,28 @@ void lowerReduce(IRRewriter &rewriter, ReduceOp op) {
 }
 
 /// Blocks run one after another on the CPU, so a plain read-modify-write is
-/// atomic with respect to every other block. Past a tensor's edge it adds
-/// nothing, as stores there are dropped.
+/// atomic with respect to every other block, and every memory order holds.
+/// Past a tensor's edge it adds nothing, as stores there are dropped, and the
+/// previous value it yields is zero, as loads there read.
 void lowerAtomicAdd(IRRewriter &rewriter, AtomicAddOp op) {
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
-  auto add = [&](OpBuilder &b, Location loc) {
-    Value old = memref::LoadOp::create(b, loc, op.getDst(), op.getIndices());
-    Value sum = isa<FloatType>(old.getType())
-                    ? (Value)arith::AddFOp::create(b, loc, old, op.getValue())
-                    : (Value)arith::AddIOp::create(b, loc, old, op.getValue());
-    memref::StoreOp::create(b, loc, sum, op.getDst(), op.getIndices());
+  SmallVector<Value> indices(op.getIndices());
+  bool global = getMemoryScope(op.getDst().getType()) == MemoryScope::Global;
+  Value old = global ? loadOrZero(rewriter, loc, op.getDst(), indices)
+                     : (Value)memref::LoadOp::create(rewriter, loc, op.getDst(), indices);
+  Value sum = isa<FloatType>(old.getType())
+                  ? (Value)arith::AddFOp::create(rewriter, loc, old, op.getValue())
+                  : (Value)arith::AddIOp::create(rewriter, loc, old, op.getValue());
+  auto store = [&](OpBuilder &b, Location loc) {
+    memref::StoreOp::create(b, loc, sum, op.getDst(), indices);
   };
-  if (getMemoryScope(op.getDst().getType()) == MemoryScope::Global) {
-    SmallVector<Value> indices(op.getIndices());
-    ifInBounds(rewriter, loc, op.getDst(), indices, add);
-  } else {
-    add(rewriter, loc);
-  }
+  if (global)
+    ifInBounds(rewriter, loc, op.getDst(), indices, store);
+  else
+    store(rewriter, loc);
+  if (Value prev = op.getPrevious())
+    rewriter.replaceAllUsesWith(prev, old);
   rewriter.eraseOp(op);
 }
 

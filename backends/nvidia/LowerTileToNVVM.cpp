@@ -2988,13 +2988,43 @@ LogicalResult KernelEmitter::emitAtomicAdd(AtomicAddOp op) {
     firstReplica = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
     sync.globalWrite |= buf.space == Space::Global;
   }
-  // Past a global tensor's edge nothing is added, as stores there are dropped.
+  // The previous value reaches only the thread that added: every thread that
+  // runs the statement must be that one.
+  if (op.getPrevious() && firstReplica)
+    return op.emitError("T.atomic_add(..., return_prev=True) ")
+           << (parallel || parallelDepth
+                   ? "in a T.Parallel whose iterations several threads run (a replicated "
+                     "fragment layout)"
+                   : "outside a T.Parallel")
+           << " is not supported on the cuda target yet: only one thread adds, and "
+              "handing its previous value to the others is not implemented; add inside "
+              "a T.Parallel over the elements";
+  // An ordered add is a relaxed one between fences at device scope (PTX's
+  // release and acquire patterns): NVPTX drops an atomicrmw's own ordering.
+  StringRef order = op.getMemoryOrder().value_or("relaxed");
+  bool releases = order == "release" || order == "acq_rel" || order == "seq_cst";
+  bool acquires = order == "acquire" || order == "acq_rel" || order == "seq_cst";
+  auto fence = [&](LLVM::AtomicOrdering ordering) {
+    LLVM::FenceOp::create(b, loc, ordering, "device");
+  };
+  // Past a global tensor's edge nothing is added, as stores there are
+  // dropped, and the previous value is zero, as loads there read.
   Value inside = elementGuard(buf, op.getIndices(), *idx);
-  guarded(andAll({firstReplica, inside}), [&] {
-    LLVM::AtomicRMWOp::create(
+  auto add = [&]() -> Value {
+    if (releases)
+      fence(order == "seq_cst" ? LLVM::AtomicOrdering::seq_cst : LLVM::AtomicOrdering::acq_rel);
+    Value old = LLVM::AtomicRMWOp::create(
         b, loc, isa<FloatType>(t) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add,
         elementAddress(buf, *idx), *value, LLVM::AtomicOrdering::monotonic);
-  });
+    if (acquires)
+      fence(LLVM::AtomicOrdering::acquire);
+    return old;
+  };
+  if (op.getPrevious()) {
+    map.map(op.getPrevious(), guarded(inside, t, add));
+    return success();
+  }
+  guarded(andAll({firstReplica, inside}), [&] { add(); });
   return success();
 }
 

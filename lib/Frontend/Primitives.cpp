@@ -408,7 +408,9 @@ public:
     return Value::none();
   }
 
-  MaybeValue atomicAdd(BoundArgs &a) {
+  /// T.atomic_add: `order` is empty for relaxed; with `returnPrev` the call
+  /// is the element's value before the add.
+  MaybeValue atomicAdd(BoundArgs &a, const std::string &order, bool returnPrev) {
     if (!requireDevice("T.atomic_add"))
       return std::nullopt;
     const Value &dst = *a.get(0);
@@ -421,6 +423,8 @@ public:
     if (dst.kind != Value::Kind::Region && dst.kind != Value::Kind::Buffer)
       return error(a.locs[0], "T.atomic_add's destination must be a buffer element or region");
     auto dstType = cast<MemRefType>(dst.ir.getType());
+    StringAttr orderAttr =
+        order.empty() || order == "relaxed" ? StringAttr() : b().getStringAttr(order);
     SmallVector<mlir::Value> base;
     for (int64_t d = 0; d < dstType.getRank(); ++d) {
       Value off = dst.kind == Value::Kind::Region ? *dst.dims[d].offset : Value::integer(0);
@@ -433,9 +437,13 @@ public:
       std::optional<mlir::Value> v = e.toIR(value, dstType.getElementType(), a.locs[1]);
       if (!v)
         return std::nullopt;
-      tile::AtomicAddOp::create(b(), at(loc), *v, dst.ir, base);
-      return Value::none();
+      auto op = tile::AtomicAddOp::create(b(), at(loc), returnPrev ? v->getType() : Type(), *v,
+                                          dst.ir, base, orderAttr);
+      return returnPrev ? Value::scalar(op.getPrevious()) : Value::none();
     }
+    if (returnPrev)
+      return error(a.locs[3], "T.atomic_add(..., return_prev=True) adds a tile here; "
+                              "the previous value is returned only when adding to one element");
     // A tile added into a region starting at dst: one atomic per element,
     // the region's extent and the tile's shape matched as T.copy matches
     // them (O[0:S, h, 0:D] takes an S x D tile; O[b, h, 0] a tile along
@@ -469,7 +477,7 @@ public:
     SmallVector<mlir::Value> idx(base);
     for (auto [s, d] : along)
       idx[d] = arith::AddIOp::create(b(), at(loc), base[d], ivs[s]);
-    tile::AtomicAddOp::create(b(), at(loc), x, dst.ir, idx);
+    tile::AtomicAddOp::create(b(), at(loc), Type(), x, dst.ir, idx, orderAttr);
     tile::YieldOp::create(b(), at(loc));
     return Value::none();
   }
@@ -828,17 +836,28 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     auto a = bind({name, {"dst", "value", "memory_order", "return_prev", "use_tma"}, 2});
     if (!a)
       return std::nullopt;
-    if (const Value *order = a->get(2);
-        order && order->kind != Value::Kind::None &&
-        !(order->kind == Value::Kind::String && order->s == "relaxed"))
-      return error(a->locs[2], "T.atomic_add with memory_order " +
-                                   (order->kind == Value::Kind::String ? "'" + order->s + "'"
-                                                                       : describe(*order)) +
-                                   " is not supported yet: Tessel's atomics are relaxed; "
-                                   "order them with T.sync_threads");
-    if (const Value *prev = a->get(3); prev && truthValue(*prev).value_or(true))
-      return error(a->locs[3], "T.atomic_add(..., return_prev=True) is not supported yet");
-    return p.atomicAdd(*a);
+    // TileLang's orders, as C++'s; a consume is an acquire (as compilers
+    // implement it).
+    std::string order;
+    if (const Value *o = a->get(2); o && o->kind != Value::Kind::None) {
+      static const char *const kOrders[] = {"relaxed", "consume", "acquire",
+                                            "release", "acq_rel", "seq_cst"};
+      if (o->kind != Value::Kind::String || !llvm::is_contained(kOrders, o->s))
+        return error(a->locs[2], "T.atomic_add's memory_order is " +
+                                     (o->kind == Value::Kind::String ? "'" + o->s + "'"
+                                                                     : describe(*o)) +
+                                     "; expected 'relaxed', 'consume', 'acquire', "
+                                     "'release', 'acq_rel' or 'seq_cst'");
+      order = o->s == "consume" ? "acquire" : o->s;
+    }
+    bool returnPrev = false;
+    if (const Value *prev = a->get(3); prev && prev->kind != Value::Kind::None) {
+      std::optional<bool> t = truthValue(*prev);
+      if (!t)
+        return error(a->locs[3], "return_prev must be True or False, got " + describe(*prev));
+      returnPrev = *t;
+    }
+    return p.atomicAdd(*a, order, returnPrev);
   }
   if (name == "T.use_swizzle") {
     auto a = bind({name, {"panel_size", "order", "enable"}, 0});

@@ -394,3 +394,30 @@ def masked_fill(M, N, block_M=32):
                 B[bx * block_M + i, j] = T.if_then_else(m[i, j], A[bx * block_M + i, j], -1.0)
 
     return main
+
+
+@tilelang.jit
+def compact_positive(N, block=128):
+    # Stream compaction: each positive element takes the next free slot.
+    @T.prim_func
+    def main(A: T.Tensor((N,), "float32"), Count: T.Tensor((1,), "int32"),
+             Out: T.Tensor((N,), "float32")):
+        with T.Kernel(T.ceildiv(N, block), threads=block) as bx:
+            for i in T.Parallel(block):
+                if A[bx * block + i] > 0:
+                    slot = T.atomic_add(Count[0], 1, memory_order="acq_rel", return_prev=True)
+                    Out[slot] = A[bx * block + i]
+
+    return main
+
+
+@tilelang.jit
+def block_tickets(blocks):
+    # One ticket per block, taken in the block's scalar code.
+    @T.prim_func
+    def main(Count: T.Tensor((1,), "int32"), Tickets: T.Tensor((blocks,), "int32")):
+        with T.Kernel(blocks, threads=128) as bx:
+            ticket = T.atomic_add(Count[0], 1, return_prev=True)
+            Tickets[bx] = ticket
+
+    return main

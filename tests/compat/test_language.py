@@ -4,6 +4,8 @@ emulator, against numpy."""
 import numpy as np
 import pytest
 
+import tessel
+
 import compat_kernels as K
 from conftest import on
 
@@ -175,3 +177,26 @@ def test_bool_mask(target):
     mask = rng.uniform(size=(64, 32)) < 0.5
     np.testing.assert_array_equal(on(target, K.masked_fill)(64, 32)(a, mask),
                                   np.where(mask, a, -1.0))
+
+
+def test_atomic_add_return_prev_and_memory_order(target):
+    a = np.random.default_rng(12).standard_normal(300).astype(np.float32)
+    count = np.zeros(1, np.int32)
+    out = np.zeros(300, np.float32)
+    on(target, K.compact_positive)(300)(a, count, out)
+    positive = a[a > 0]
+    assert count[0] == len(positive)
+    # Slots are taken in whatever order the threads arrive.
+    np.testing.assert_array_equal(np.sort(out[:count[0]]), np.sort(positive))
+    np.testing.assert_array_equal(out[count[0]:], 0)
+    count[0] = 5
+    tickets = np.zeros(7, np.int32)
+    if target == "cpu":
+        on(target, K.block_tickets)(7)(count, tickets)
+        np.testing.assert_array_equal(np.sort(tickets), np.arange(5, 12))
+        assert count[0] == 12
+    else:
+        with pytest.raises(tessel.CompileError,
+                           match=r"compat_kernels.py:\d+:\d+: .*return_prev=True\) outside a "
+                                 r"T.Parallel is not supported on the cuda target yet"):
+            on(target, K.block_tickets)(7)(count, tickets)

@@ -367,6 +367,13 @@ LogicalResult AtomicAddOp::verify() {
   if (!(elt.isF16() || elt.isBF16() || elt.isF32() || elt.isF64() ||
         elt.isSignlessInteger(32) || elt.isSignlessInteger(64)))
     return emitOpError("cannot add atomically to ") << elt << " elements";
+  if (Value prev = getPrevious(); prev && prev.getType() != elt)
+    return emitOpError("yields the previous element, of type ") << elt << ", not "
+                                                                 << prev.getType();
+  if (std::optional<StringRef> order = getMemoryOrder();
+      order && !llvm::is_contained({"relaxed", "acquire", "release", "acq_rel", "seq_cst"}, *order))
+    return emitOpError("has memory_order '")
+           << *order << "'; expected relaxed, acquire, release, acq_rel or seq_cst";
   return success();
 }
 

@@ -261,14 +261,23 @@ def Tile_AtomicAddOp : Tile_Op<"atomic_add", [
   let summary = "Atomically adds a scalar to one element of a global or shared buffer.";
   let description = [{
     Concurrent adds from any threads and blocks are all applied; their order
-    is unspecified.
+    is unspecified. `memory_order` (relaxed when absent; acquire, release,
+    acq_rel or seq_cst) orders the thread's other memory accesses around the
+    add, as C++'s atomics do. With a result, the op also yields the element's
+    value just before this add.
 
     ```mlir
     tile.atomic_add %v, %Out[%i, %j] : memref<64x64xf32, #tile.scope<global>>
+    %old = tile.atomic_add %one, %Count[%c0] {memory_order = "acq_rel"}
+        : memref<1xi32, #tile.scope<global>> -> i32
     ```
   }];
-  let arguments = (ins Tile_Scalar:$value, AnyMemRef:$dst, Variadic<Index>:$indices);
-  let assemblyFormat = "$value `,` $dst `[` $indices `]` attr-dict `:` type($dst)";
+  let arguments = (ins Tile_Scalar:$value, AnyMemRef:$dst, Variadic<Index>:$indices,
+                       OptionalAttr<StrAttr>:$memory_order);
+  let results = (outs Optional<Tile_Scalar>:$previous);
+  let assemblyFormat = [{
+    $value `,` $dst `[` $indices `]` attr-dict `:` type($dst) (`->` type($previous)^)?
+  }];
   let hasVerifier = 1;
 }
 

@@ -671,3 +671,29 @@ func.func @print_tensor(%t: tensor<4xf32>) {
   tile.print "t" %t : tensor<4xf32>
   return
 }
+
+// -----
+
+// atomic_add: previous value of another type
+func.func @atomic_prev_type(%A: memref<16xi32>, %i: index) {
+  %one = arith.constant 1 : i32
+  tile.kernel grid(%i) threads(128) {
+  ^bb0(%bx: index):
+    // expected-error @+1 {{yields the previous element, of type 'i32', not 'i64'}}
+    %old = tile.atomic_add %one, %A[%bx] : memref<16xi32> -> i64
+  }
+  return
+}
+
+// -----
+
+// atomic_add: unknown memory order
+func.func @atomic_order(%A: memref<16xi32>, %i: index) {
+  %one = arith.constant 1 : i32
+  tile.kernel grid(%i) threads(128) {
+  ^bb0(%bx: index):
+    // expected-error @+1 {{has memory_order 'consume'; expected relaxed, acquire, release, acq_rel or seq_cst}}
+    tile.atomic_add %one, %A[%bx] {memory_order = "consume"} : memref<16xi32>
+  }
+  return
+}

@@ -104,6 +104,8 @@ func.func @softmax_pieces(%Out: memref<?x64xf32, #tile.scope<global>>, %n: index
       %y = tile.cast %h : bf16 to f32
       // CHECK: tile.atomic_add %{{.+}}, %{{.+}}[%[[I]], %[[J]]] : memref<?x64xf32, #tile.scope<global>>
       tile.atomic_add %y, %Out[%i, %j] : memref<?x64xf32, #tile.scope<global>>
+      // CHECK: %{{.+}} = tile.atomic_add %{{.+}}, %{{.+}}[%[[I]], %[[J]]] {memory_order = "acq_rel"} : memref<?x64xf32, #tile.scope<global>> -> f32
+      %old = tile.atomic_add %y, %Out[%i, %j] {memory_order = "acq_rel"} : memref<?x64xf32, #tile.scope<global>> -> f32
     }
     // CHECK: tile.barrier
     tile.barrier
