@@ -312,19 +312,30 @@ void lowerAtomicAdd(IRRewriter &rewriter, AtomicAddOp op) {
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
   SmallVector<Value> indices(op.getIndices());
-  bool global = getMemoryScope(op.getDst().getType()) == MemoryScope::Global;
-  Value old = global ? loadOrZero(rewriter, loc, op.getDst(), indices)
-                     : (Value)memref::LoadOp::create(rewriter, loc, op.getDst(), indices);
-  Value sum = isa<FloatType>(old.getType())
-                  ? (Value)arith::AddFOp::create(rewriter, loc, old, op.getValue())
-                  : (Value)arith::AddIOp::create(rewriter, loc, old, op.getValue());
-  auto store = [&](OpBuilder &b, Location loc) {
+  Type elt = op.getValue().getType();
+  auto add = [&](OpBuilder &b, Location loc) -> Value {
+    Value old = memref::LoadOp::create(b, loc, op.getDst(), indices);
+    Value sum = isa<FloatType>(elt) ? (Value)arith::AddFOp::create(b, loc, old, op.getValue())
+                                    : (Value)arith::AddIOp::create(b, loc, old, op.getValue());
     memref::StoreOp::create(b, loc, sum, op.getDst(), indices);
+    return old;
   };
-  if (global)
-    ifInBounds(rewriter, loc, op.getDst(), indices, store);
-  else
-    store(rewriter, loc);
+  Value old;
+  if (getMemoryScope(op.getDst().getType()) != MemoryScope::Global) {
+    old = add(rewriter, loc);
+  } else if (!op.getPrevious()) {
+    ifInBounds(rewriter, loc, op.getDst(), indices, [&](OpBuilder &b, Location loc) { add(b, loc); });
+  } else {
+    old = scf::IfOp::create(
+              rewriter, loc, inBounds(rewriter, loc, op.getDst(), indices),
+              [&](OpBuilder &b, Location loc) {
+                scf::YieldOp::create(b, loc, ValueRange{add(b, loc)});
+              },
+              [&](OpBuilder &b, Location loc) {
+                scf::YieldOp::create(b, loc, ValueRange{zeroOf(b, loc, elt)});
+              })
+              .getResult(0);
+  }
   if (Value prev = op.getPrevious())
     rewriter.replaceAllUsesWith(prev, old);
   rewriter.eraseOp(op);

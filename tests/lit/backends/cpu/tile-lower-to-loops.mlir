@@ -112,3 +112,28 @@ func.func @loops(%out: memref<8xf32>, %n: index) {
   }
   return
 }
+
+// -----
+
+// An atomic add that yields the previous element: the load's value in bounds,
+// zero past the tensor's edge (where nothing is added).
+// CHECK-LABEL: func.func @atomic_previous
+// CHECK: %[[PREV:.+]] = scf.if %{{.+}} -> (i32) {
+// CHECK-NEXT: %[[OLD:.+]] = memref.load %{{.+}}[%{{.+}}] : memref<?xi32>
+// CHECK-NEXT: %[[NEW:.+]] = arith.addi %[[OLD]]
+// CHECK-NEXT: memref.store %[[NEW]]
+// CHECK-NEXT: scf.yield %[[OLD]] : i32
+// CHECK: } else {
+// CHECK: scf.yield %{{.+}} : i32
+// CHECK: memref.store %[[PREV]], %{{.+}}[%{{.+}}] : memref<?xi32>
+func.func @atomic_previous(%count: memref<?xi32, #tile.scope<global>>,
+                           %out: memref<?xi32, #tile.scope<global>>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1 : i32
+  tile.kernel grid(%n) threads(128) {
+  ^bb0(%bx: index):
+    %old = tile.atomic_add %one, %count[%c0] {memory_order = "acq_rel"} : memref<?xi32, #tile.scope<global>> -> i32
+    memref.store %old, %out[%bx] : memref<?xi32, #tile.scope<global>>
+  }
+  return
+}
