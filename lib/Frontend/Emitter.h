@@ -119,6 +119,31 @@ private:
   Flow execRegionBody(const Block &body,
                       llvm::ArrayRef<std::pair<std::string, Value>> bindings);
 
+  //===-- per-thread statements (ThreadBinding.cpp) ----------------------===//
+  /// True when a kernel body calls T.get_thread_binding or loops over
+  /// T.thread_binding anywhere.
+  static bool usesThreadIndices(const Block &body);
+  /// A statement of a kernel that uses thread indices which reads one (or a
+  /// per-thread buffer): it runs once per thread, as a T.Parallel over the
+  /// block's threads.
+  bool runsPerThread(const Stmt &stmt);
+  bool perThreadExpr(const Expr &expr);
+  Flow execPerThread(const Stmt &stmt);
+  /// The thread index a T.thread_binding spec names.
+  MaybeValue threadBindingIndex(const Value &spec, SourceLoc loc);
+  /// `for tx in T.thread_binding(extent, thread="threadIdx.x")`.
+  Flow execThreadBindingLoop(const ForStmt &stmt, const Value &spec);
+  /// The running thread's index along `dim` (inside a per-thread statement).
+  MaybeValue threadIndex(int64_t dim, SourceLoc loc);
+  /// T.get_thread_binding(dim).
+  MaybeValue getThreadBinding(const Value *dim, SourceLoc dimLoc, SourceLoc loc);
+  /// T.alloc_local / T.alloc_var in a kernel that uses thread indices: one
+  /// copy per thread.
+  Value perThreadBuffer(mlir::MemRefType type, SourceLoc loc);
+  /// The element of a per-thread buffer the running thread owns at `index`
+  /// (its own indices, (0,) for a variable).
+  MaybeValue perThreadElement(const Value &buffer, const SubscriptExpr *subscript, SourceLoc loc);
+
   //===-- expressions (Evaluator.cpp) ------------------------------------===//
   MaybeValue eval(const Expr &expr);
   /// eval, then a point region becomes the element's value (a load).
@@ -133,6 +158,9 @@ public:
   /// A view's elements copied into a fresh buffer of its shape, for the
   /// primitives that read a whole buffer (T.copy's source, T.reduce_*'s).
   MaybeValue viewAsBuffer(const Value &view, SourceLoc loc);
+  /// T.fill of a buffer region (Views.cpp).
+  MaybeValue fillRegion(const Value &region, SourceLoc regionLoc, const Value &value,
+                        SourceLoc valueLoc);
   /// T.reshape(buffer, shape).
   MaybeValue reshape(const Value &buffer, const Value &shape, SourceLoc bufLoc,
                      SourceLoc shapeLoc);
@@ -260,6 +288,11 @@ private:
   std::shared_ptr<Scope> scope;
   MaybeValue returnValue;
   unsigned kernelDepth = 0, primFuncDepth = 0, callDepth = 0;
+  /// The block's thread extents (x, y, z) while emitting a kernel that uses
+  /// thread indices; empty otherwise.
+  llvm::SmallVector<int64_t, 3> threadExtents;
+  /// Inside a per-thread statement: the running thread's linear index.
+  mlir::Value threadIv;
   /// How many device regions (the kernel body, device loops, branches on
   /// device values) enclose the statement being executed; and, for a
   /// function called from device code, that count at the call: its body

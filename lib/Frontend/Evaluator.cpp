@@ -349,6 +349,10 @@ static const char *const kPythonBuiltins[] = {
 
 MaybeValue Emitter::evalName(const NameExpr &e) {
   if (const Value *v = scope->lookup(e.id)) {
+    if (v->kind == Value::Kind::Opaque && v->threadDim >= 0 && threadIv)
+      return threadIndex(v->threadDim, e.loc);
+    if (v->kind == Value::Kind::Buffer && v->isVar && v->perThread)
+      return perThreadElement(*v, nullptr, e.loc);
     if (v->kind == Value::Kind::Opaque) {
       if (v->function) {
         // A def the top level could not evaluate: run it again here, so
@@ -396,6 +400,16 @@ MaybeValue Emitter::evalAttribute(const AttributeExpr &e) {
   if (!base)
     return std::nullopt;
   const std::string &attr = e.attr;
+  // `x.astype(dtype)` on a value (TileLang's PrimExpr method): T.cast.
+  if (attr == "astype" &&
+      (base->kind == Value::Kind::Scalar || base->kind == Value::Kind::Int ||
+       base->kind == Value::Kind::Float ||
+       (base->kind == Value::Kind::Region &&
+        llvm::all_of(base->dims, [](const Value::RegionDim &d) { return d.point; })))) {
+    Value method = Value::named(Value::Kind::Builtin, "T.cast");
+    method.elems.push_back(*base);
+    return method;
+  }
   switch (base->kind) {
   case Value::Kind::Module: {
     std::string prefix = modulePrefix(base->s);
@@ -523,6 +537,8 @@ MaybeValue Emitter::evalSubscript(const SubscriptExpr &e) {
   }
   if (base->kind == Value::Kind::View)
     return viewElement(*base, e);
+  if (base->kind == Value::Kind::Buffer && base->perThread)
+    return perThreadElement(*base, &e, e.loc);
   if (base->kind != Value::Kind::Buffer)
     return error(e.loc, describe(*base) + " cannot be indexed");
   auto type = cast<MemRefType>(base->ir.getType());

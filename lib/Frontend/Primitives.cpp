@@ -330,6 +330,8 @@ public:
   MaybeValue fill(const Value &buf, SourceLoc bl, const Value &value, SourceLoc vl) {
     if (!requireDevice("T.fill"))
       return std::nullopt;
+    if (buf.kind == Value::Kind::Region)
+      return e.fillRegion(buf, bl, value, vl);
     std::optional<MemRefType> t = bufferType(buf, bl, "the buffer to fill");
     if (!t)
       return std::nullopt;
@@ -620,8 +622,9 @@ public:
       return std::nullopt;
     auto type = MemRefType::get(shape, elt, MemRefLayoutAttrInterface(),
                                 tile::MemoryScopeAttr::get(b().getContext(), scope));
-    auto op = tile::AllocOp::create(b(), at(loc), type, nullptr);
-    Value buf = Value::buffer(op, "");
+    Value buf = scope == tile::MemoryScope::Local && !e.threadExtents.empty()
+                    ? e.perThreadBuffer(type, loc)
+                    : Value::buffer(tile::AllocOp::create(b(), at(loc), type, nullptr), "");
     buf.isUnsigned = e.dtypeIsUnsigned(*a.get(1));
     return buf;
   }
@@ -747,6 +750,8 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     }
     return spec(kind, args, kwargs);
   }
+  if (name == "T.thread_binding")
+    return spec(SpecKind::ThreadBinding, args, kwargs);
   if (name == "T.Persistent") {
     auto a = bind({name, {"domain", "wave_size", "index", "group_size", "num_stages",
                           "annotations"}, 3});
@@ -859,29 +864,6 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     }
     return p.atomicAdd(*a, order, returnPrev);
   }
-  if (name == "T.use_swizzle") {
-    auto a = bind({name, {"panel_size", "order", "enable"}, 0});
-    if (!a || !p.requireDevice(name))
-      return std::nullopt;
-    int64_t panel = 8;
-    if (const Value *v = a->get(0)) {
-      std::optional<int64_t> n = requireInt(*v, a->locs[0], "panel_size");
-      if (!n)
-        return std::nullopt;
-      panel = *n;
-    }
-    if (const Value *en = a->get(2); en && en->kind == Value::Kind::Bool && !en->b)
-      return Value::none();
-    Operation *kernel = builder.getInsertionBlock()->getParentOp();
-    while (kernel && !isa<tile::KernelOp>(kernel))
-      kernel = kernel->getParentOp();
-    if (kernel)
-      kernel->setAttr("tessel.swizzle_panel", builder.getI64IntegerAttr(panel));
-    return Value::none();
-  }
-  if (name == "T.annotate_layout")
-    return Value::none(); // layouts are inferred; an explicit one is a hint
-
   //===-- scalars ---------------------------------------------------------===//
   static const char *const kUnary[] = {"exp",  "exp2", "log",   "log2",  "abs",
                                        "sqrt", "rsqrt", "sin",  "cos",   "tanh",
@@ -975,61 +957,6 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     result.isUnsigned = toUnsigned;
     return result;
   }
-  if (name == "T.reinterpret") {
-    // The same bits as another type of the same width (a float's bits as
-    // an integer, to order or pick them apart).
-    auto a = bind({name, {"value", "dtype"}, 2});
-    if (!a || !p.requireDevice(name))
-      return std::nullopt;
-    // TileLang takes (value, dtype) and, deprecated, (dtype, value).
-    if (a->get(0)->kind == Value::Kind::DType ||
-        (a->get(0)->kind == Value::Kind::String && canonicalDTypeName(a->get(0)->s))) {
-      std::swap(a->values[0], a->values[1]);
-      std::swap(a->locs[0], a->locs[1]);
-    }
-    Type t = requireDType(*a->get(1), a->locs[1]);
-    MaybeValue x = materialize(*a->get(0), a->locs[0]);
-    if (!t || !x)
-      return std::nullopt;
-    std::optional<mlir::Value> v = toIR(*x, naturalType(*x), a->locs[0]);
-    if (!v)
-      return std::nullopt;
-    unsigned from = v->getType().getIntOrFloatBitWidth(), to = t.getIntOrFloatBitWidth();
-    if (from != to)
-      return error(a->locs[1], "T.reinterpret keeps the bits: a " + std::to_string(from) +
-                                   "-bit value cannot be read as a " +
-                                   std::to_string(to) + "-bit type");
-    if (v->getType() == t)
-      return makeScalar(*v);
-    return makeScalar(arith::BitcastOp::create(builder, loc(l), t, *v));
-  }
-  if (name == "T.print") {
-    auto a = bind({name, {"value", "msg"}, 1});
-    if (!a || !p.requireDevice(name))
-      return std::nullopt;
-    std::string msg;
-    if (const Value *m = a->get(1)) {
-      if (m->kind != Value::Kind::String)
-        return error(a->locs[1], "T.print's msg must be a string");
-      msg = m->s;
-    }
-    const Value &v = *a->get(0);
-    SmallVector<mlir::Value> values;
-    if (v.kind == Value::Kind::Buffer) {
-      values.push_back(v.ir);
-    } else {
-      MaybeValue s = materialize(v, a->locs[0]);
-      if (!s)
-        return std::nullopt;
-      std::optional<mlir::Value> ir = toIR(*s, naturalType(*s), a->locs[0]);
-      if (!ir)
-        return std::nullopt;
-      values.push_back(*ir);
-    }
-    tile::PrintOp::create(builder, loc(l), builder.getStringAttr(msg), values);
-    return Value::none();
-  }
-
   //===-- the rest: TileLang's further names (TileLangNames.cpp) and
   //     compile-time Python (HostBuiltins.cpp) ---------------------------===//
   if (llvm::StringRef(name).starts_with("T."))

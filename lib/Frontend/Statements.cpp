@@ -30,6 +30,8 @@ Emitter::Flow Emitter::execBlock(const Block &block) {
 }
 
 Emitter::Flow Emitter::execStmt(const Stmt &s) {
+  if (!threadExtents.empty() && !threadIv && insideDevice() && runsPerThread(s))
+    return execPerThread(s);
   switch (s.getKind()) {
   case Stmt::Kind::FunctionDef:
     return execFunctionDef(cast<FunctionDef>(s));
@@ -202,8 +204,15 @@ bool Emitter::assignTo(const Expr &target, const Value &valueIn, SourceLoc vl) {
       std::optional<mlir::Value> v = toIR(value, elt, vl);
       if (!v)
         return false;
-      mlir::Value zero = arith::ConstantIndexOp::create(builder, loc(target.loc), 0);
-      memref::StoreOp::create(builder, loc(target.loc), *v, current->ir, ValueRange{zero});
+      if (current->perThread && !threadIv) {
+        error(target.loc, "a per-thread variable can only be assigned by a statement that "
+                          "runs once per thread");
+        return false;
+      }
+      mlir::Value index = current->perThread
+                              ? threadIv
+                              : (mlir::Value)arith::ConstantIndexOp::create(builder, loc(target.loc), 0);
+      memref::StoreOp::create(builder, loc(target.loc), *v, current->ir, ValueRange{index});
       return true;
     }
     return bindName(name->id, value, target.loc);
@@ -359,7 +368,8 @@ Emitter::Flow Emitter::execFor(const ForStmt &s) {
   if (iter->kind != Value::Kind::Spec ||
       (iter->spec != SpecKind::Parallel && iter->spec != SpecKind::Pipelined &&
        iter->spec != SpecKind::Serial && iter->spec != SpecKind::Unroll &&
-       iter->spec != SpecKind::Range && iter->spec != SpecKind::Persistent)) {
+       iter->spec != SpecKind::Range && iter->spec != SpecKind::Persistent &&
+       iter->spec != SpecKind::ThreadBinding)) {
     error(s.iter->loc, "cannot iterate over " + describe(*iter) +
                            "; use T.Pipelined, T.Parallel, T.serial, "
                            "T.unroll or range");
@@ -450,6 +460,8 @@ Emitter::Flow Emitter::execFor(const ForStmt &s) {
 
   if (spec.spec == SpecKind::Persistent)
     return execPersistent(s, spec);
+  if (spec.spec == SpecKind::ThreadBinding)
+    return execThreadBindingLoop(s, spec);
 
   // Serial, unrolled and pipelined loops: (stop), (start, stop) or
   // (start, stop, step).
@@ -648,6 +660,7 @@ Emitter::Flow Emitter::execWith(const WithStmt &s) {
     grid.push_back(*v);
   }
   int64_t threads = 128;
+  SmallVector<int64_t, 3> extents;
   SmallVector<int64_t> cluster;
   for (auto &[k, v] : spec.kwargs) {
     if (k == "threads") {
@@ -657,7 +670,12 @@ Emitter::Flow Emitter::execWith(const WithStmt &s) {
           std::optional<int64_t> n = requireInt(t, item.context->loc, "threads");
           if (!n)
             return Flow::Error;
+          if (*n < 1) {
+            error(item.context->loc, "thread extents must be positive, got " + llvm::Twine(*n));
+            return Flow::Error;
+          }
           threads *= *n;
+          extents.push_back(*n);
         }
       } else {
         std::optional<int64_t> n = requireInt(v, item.context->loc, "threads");
@@ -703,9 +721,21 @@ Emitter::Flow Emitter::execWith(const WithStmt &s) {
   builder.setInsertionPointToStart(body);
   tessel::tile::YieldOp::create(builder, location);
   builder.setInsertionPointToStart(body);
+  // A body that reads thread indices runs statement by statement per thread
+  // where it uses them (ThreadBinding.cpp).
+  SmallVector<int64_t, 3> savedExtents = threadExtents;
+  threadExtents.clear();
+  if (usesThreadIndices(s.body)) {
+    threadExtents = extents.empty() ? SmallVector<int64_t, 3>{threads} : extents;
+    if (threadExtents.size() > 3) {
+      error(item.context->loc, "threads takes at most 3 extents (x, y, z)");
+      return Flow::Error;
+    }
+  }
   ++kernelDepth;
   Flow f = execRegionBody(s.body, bindings);
   --kernelDepth;
+  threadExtents = savedExtents;
   return f;
 }
 

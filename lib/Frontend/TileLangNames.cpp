@@ -35,7 +35,7 @@ static const char *substituteFor(llvm::StringRef name) {
       .Cases({"reducer_init", "reducer_update"},
              "write the reducer's elements directly (R[j] += value) and call "
              "T.finalize_reducer")
-      .Cases({"get_thread_binding", "thread_binding", "get_warp_idx", "get_lane_idx",
+      .Cases({"get_warp_idx", "get_lane_idx",
               "get_warp_idx_sync", "get_warp_group_idx", "launch_thread"},
              "Tessel maps threads itself: write the per-element work as a T.Parallel "
              "loop")
@@ -198,7 +198,9 @@ MaybeValue Emitter::callTileLangName(const std::string &name, std::vector<Value>
       return std::nullopt;
     auto type = MemRefType::get({1}, elt, MemRefLayoutAttrInterface(),
                                 tile::MemoryScopeAttr::get(ctx, tile::MemoryScope::Local));
-    Value var = Value::buffer(tile::AllocOp::create(builder, loc(l), type, nullptr), "");
+    Value var = threadExtents.empty()
+                    ? Value::buffer(tile::AllocOp::create(builder, loc(l), type, nullptr), "")
+                    : perThreadBuffer(type, l);
     var.isVar = true;
     var.isUnsigned = dtypeIsUnsigned(dtypeV);
     if (init) {
@@ -208,8 +210,12 @@ MaybeValue Emitter::callTileLangName(const std::string &name, std::vector<Value>
       std::optional<mlir::Value> ir = toIR(*v, elt, initLoc);
       if (!ir)
         return std::nullopt;
-      mlir::Value zero = arith::ConstantIndexOp::create(builder, loc(l), 0);
-      memref::StoreOp::create(builder, loc(l), *ir, var.ir, ValueRange{zero});
+      if (var.perThread) {
+        tile::FillOp::create(builder, loc(l), var.ir, *ir);
+      } else {
+        mlir::Value zero = arith::ConstantIndexOp::create(builder, loc(l), 0);
+        memref::StoreOp::create(builder, loc(l), *ir, var.ir, ValueRange{zero});
+      }
     }
     return var;
   }
@@ -296,12 +302,102 @@ MaybeValue Emitter::callTileLangName(const std::string &name, std::vector<Value>
     }
     return Value::none();
   }
+  if (bare == "get_thread_binding") {
+    auto a = bind({name, {"dim"}, 0});
+    return a ? getThreadBinding(a->get(0), a->locs.empty() ? l : a->locs[0], l) : std::nullopt;
+  }
   if (bare == "sync_threads" || bare == "syncthreads" || bare == "tvm_storage_sync") {
     if (!requireKernel())
       return std::nullopt;
+    // Under a condition or loop on the thread index the statement runs
+    // thread by thread, so no barrier can stand inside it.
+    if (threadIv)
+      return error(l, name + " inside a statement that runs once per thread (a loop or if on "
+                             "the thread index) is not supported yet: only some threads would "
+                             "reach it; move it out to the kernel's block-level code");
     tile::BarrierOp::create(builder, loc(l));
     return Value::none();
   }
+
+  //===-- kernel hints, bit casts, printing -----------------------------------===//
+  if (bare == "use_swizzle") {
+    auto a = bind({name, {"panel_size", "order", "enable"}, 0});
+    if (!a || !requireKernel())
+      return std::nullopt;
+    int64_t panel = 8;
+    if (const Value *v = a->get(0)) {
+      std::optional<int64_t> n = requireInt(*v, a->locs[0], "panel_size");
+      if (!n)
+        return std::nullopt;
+      panel = *n;
+    }
+    if (const Value *en = a->get(2); en && en->kind == Value::Kind::Bool && !en->b)
+      return Value::none();
+    Operation *kernel = builder.getInsertionBlock()->getParentOp();
+    while (kernel && !isa<tile::KernelOp>(kernel))
+      kernel = kernel->getParentOp();
+    if (kernel)
+      kernel->setAttr("tessel.swizzle_panel", builder.getI64IntegerAttr(panel));
+    return Value::none();
+  }
+  if (bare == "annotate_layout")
+    return Value::none(); // layouts are inferred; an explicit one is a hint
+
+  if (bare == "reinterpret") {
+    // The same bits as another type of the same width (a float's bits as
+    // an integer, to order or pick them apart).
+    auto a = bind({name, {"value", "dtype"}, 2});
+    if (!a || !requireKernel())
+      return std::nullopt;
+    // TileLang takes (value, dtype) and, deprecated, (dtype, value).
+    if (a->get(0)->kind == Value::Kind::DType ||
+        (a->get(0)->kind == Value::Kind::String && canonicalDTypeName(a->get(0)->s))) {
+      std::swap(a->values[0], a->values[1]);
+      std::swap(a->locs[0], a->locs[1]);
+    }
+    Type t = requireDType(*a->get(1), a->locs[1]);
+    MaybeValue x = materialize(*a->get(0), a->locs[0]);
+    if (!t || !x)
+      return std::nullopt;
+    std::optional<mlir::Value> v = toIR(*x, naturalType(*x), a->locs[0]);
+    if (!v)
+      return std::nullopt;
+    unsigned from = v->getType().getIntOrFloatBitWidth(), to = t.getIntOrFloatBitWidth();
+    if (from != to)
+      return error(a->locs[1], "T.reinterpret keeps the bits: a " + std::to_string(from) +
+                                   "-bit value cannot be read as a " +
+                                   std::to_string(to) + "-bit type");
+    if (v->getType() == t)
+      return makeScalar(*v);
+    return makeScalar(arith::BitcastOp::create(builder, loc(l), t, *v));
+  }
+  if (bare == "print") {
+    auto a = bind({name, {"value", "msg"}, 1});
+    if (!a || !requireKernel())
+      return std::nullopt;
+    std::string msg;
+    if (const Value *m = a->get(1)) {
+      if (m->kind != Value::Kind::String)
+        return error(a->locs[1], "T.print's msg must be a string");
+      msg = m->s;
+    }
+    const Value &v = *a->get(0);
+    SmallVector<mlir::Value> values;
+    if (v.kind == Value::Kind::Buffer) {
+      values.push_back(v.ir);
+    } else {
+      MaybeValue s = materialize(v, a->locs[0]);
+      if (!s)
+        return std::nullopt;
+      std::optional<mlir::Value> ir = toIR(*s, naturalType(*s), a->locs[0]);
+      if (!ir)
+        return std::nullopt;
+      values.push_back(*ir);
+    }
+    tile::PrintOp::create(builder, loc(l), builder.getStringAttr(msg), values);
+    return Value::none();
+  }
+
 
   //===-- names Tessel does not support yet -------------------------------------===//
   if (const char *instead = substituteFor(bare))

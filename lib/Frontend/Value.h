@@ -55,6 +55,7 @@ enum class SpecKind {
   Unroll,
   Range,
   Persistent,
+  ThreadBinding,
   JitDecorator,
 };
 
@@ -111,6 +112,14 @@ struct Value {
   std::vector<int64_t> viewShape;
   /// Buffer: a T.alloc_var variable, read and assigned by its name.
   bool isVar = false;
+  /// Buffer: one copy per thread in a kernel that uses thread indices
+  /// (T.get_thread_binding): a T.alloc_local or T.alloc_var of shape S held
+  /// as a fragment of (threads, *S), or (threads,) when S is (1,); indexed
+  /// by the thread running the statement (ThreadBinding.cpp).
+  bool perThread = false;
+  /// Opaque: the thread index along this dimension (0, 1, 2: x, y, z) that
+  /// T.get_thread_binding gave; -1 for anything else.
+  int threadDim = -1;
   /// Scalar: an unsigned integer. Buffer and Region: of unsigned elements.
   bool isUnsigned = false;
   /// Dynamic: "" for a T.dynamic name (in `s`); else an expression over

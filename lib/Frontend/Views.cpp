@@ -142,4 +142,49 @@ MaybeValue Emitter::viewAsBuffer(const Value &view, SourceLoc l) {
   return result;
 }
 
+MaybeValue Emitter::fillRegion(const Value &region, SourceLoc rl, const Value &value,
+                               SourceLoc vl) {
+  // T.fill(buf[i], v) or T.fill(buf[a:b, j], v): a store, or a T.Parallel of
+  // stores over the region's sliced dimensions.
+  auto type = cast<MemRefType>(region.ir.getType());
+  std::optional<mlir::Value> v = toIR(value, type.getElementType(), vl);
+  if (!v)
+    return std::nullopt;
+  Location at = loc(rl);
+  SmallVector<mlir::Value> base;
+  SmallVector<int64_t> extents;
+  for (const Value::RegionDim &d : region.dims) {
+    std::optional<mlir::Value> off = toIndex(*d.offset, rl);
+    if (!off)
+      return std::nullopt;
+    base.push_back(*off);
+    if (!d.point && d.size < 0)
+      return error(rl, "the extent of the region to fill must be known at compile time");
+    if (!d.point)
+      extents.push_back(d.size);
+  }
+  if (extents.empty()) {
+    memref::StoreOp::create(builder, at, *v, region.ir, base);
+    return Value::none();
+  }
+  auto parallel = tile::ParallelOp::create(builder, at, builder.getDenseI64ArrayAttr(extents));
+  mlir::Block *body = new mlir::Block();
+  parallel.getBody().push_back(body);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(body);
+  tile::YieldOp::create(builder, at);
+  builder.setInsertionPointToStart(body);
+  SmallVector<mlir::Value> index;
+  for (auto [d, dim] : llvm::enumerate(region.dims)) {
+    if (dim.point) {
+      index.push_back(base[d]);
+      continue;
+    }
+    mlir::Value iv = body->addArgument(builder.getIndexType(), at);
+    index.push_back(arith::AddIOp::create(builder, at, base[d], iv));
+  }
+  memref::StoreOp::create(builder, at, *v, region.ir, index);
+  return Value::none();
+}
+
 } // namespace tessel::frontend

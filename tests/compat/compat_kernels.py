@@ -421,3 +421,96 @@ def block_tickets(blocks):
             Tickets[bx] = ticket
 
     return main
+
+
+# -- per-thread code: thread indices, per-thread locals ------------------------
+
+
+@tilelang.jit(out_idx=[-1])
+def thread_gemv(N, K, BLOCK_N=128, BLOCK_K=32, dtype=T.float16, accum_dtype=T.float):
+    # One output per thread: the thread's index picks its row, its
+    # accumulator is a per-thread local, the shared tiles are block-wide.
+    @T.prim_func
+    def main(A: T.Tensor((K,), dtype), B: T.Tensor((N, K), dtype), C: T.Tensor((N,), dtype)):
+        with T.Kernel(T.ceildiv(N, BLOCK_N)) as bn:
+            tn = T.get_thread_binding(0)
+            A_shared = T.alloc_shared((BLOCK_K,), dtype)
+            B_shared = T.alloc_shared((BLOCK_N, BLOCK_K), dtype)
+            C_reg = T.alloc_local((1,), accum_dtype)
+            T.clear(C_reg)
+            for bk in T.serial(T.ceildiv(K, BLOCK_K)):
+                for tk in T.serial(BLOCK_K):
+                    A_shared[tk] = A[bk * BLOCK_K + tk]
+                    B_shared[tn, tk] = B[bn * BLOCK_N + tn, bk * BLOCK_K + tk]
+                for tk in T.serial(BLOCK_K):
+                    C_reg[0] += A_shared[tk].astype(accum_dtype) * B_shared[tn, tk].astype(accum_dtype)
+            C[bn * BLOCK_N + tn] = C_reg[0]
+
+    return main
+
+
+@tilelang.jit(out_idx=[-1])
+def splitk_thread_gemv(N, K, BLOCK_N=8, BLOCK_K=16, dtype=T.float16, accum_dtype=T.float):
+    # A 2-D block (threads=(x, y)): thread (tn, tk) sums a strided part of
+    # row tn, the parts meet in shared memory through atomics.
+    @T.prim_func
+    def main(A: T.Tensor((K,), dtype), B: T.Tensor((N, K), dtype), C: T.Tensor((N,), dtype)):
+        with T.Kernel(T.ceildiv(N, BLOCK_N), threads=(BLOCK_N, BLOCK_K)) as bn:
+            tn = T.get_thread_binding(0)
+            tk = T.get_thread_binding(1)
+            a_local = T.alloc_local((1,), dtype)
+            b_local = T.alloc_local((1,), dtype)
+            acc = T.alloc_local((1,), accum_dtype)
+            sums = T.alloc_shared((BLOCK_N,), accum_dtype)
+            if tk == 0:
+                sums[tn] = 0
+            T.clear(acc)
+            for bk in T.serial(T.ceildiv(K, BLOCK_K)):
+                a_local[0] = A[bk * BLOCK_K + tk]
+                b_local[0] = B[bn * BLOCK_N + tn, bk * BLOCK_K + tk]
+                acc[0] += a_local[0].astype(accum_dtype) * b_local[0].astype(accum_dtype)
+            T.atomic_add(sums[tn], acc[0])
+            C[bn * BLOCK_N + tn] = sums[tn]
+
+    return main
+
+
+@tilelang.jit(out_idx=[-1])
+def thread_row_sums(M, N, block=64):
+    # TIR's spellings: a T.thread_binding loop, T.alloc_var per thread, a
+    # per-thread name (row) assigned from the thread index.
+    @T.prim_func
+    def main(A: T.Tensor((M, N), "float32"), S: T.Tensor((M,), "float32")):
+        with T.Kernel(T.ceildiv(M, block), threads=block) as bx:
+            for tx in T.thread_binding(block, thread="threadIdx.x"):
+                acc = T.alloc_var("float32", 0)
+                row = bx * block + tx
+                for j in T.serial(N):
+                    acc = acc + A[row, j]
+                S[row] = acc
+
+    return main
+
+
+@tilelang.jit(out_idx=[-1])
+def masked_logits(M, N, threads=64, block=128):
+    # `tx = T.thread_binding(0, threads, "threadIdx.x")` as an assignment;
+    # T.fill of a region of shared memory.
+    @T.prim_func
+    def main(L: T.Tensor((M, N), "float32"), Lo: T.Tensor((M,), "int32"),
+             Out: T.Tensor((M, N), "float32")):
+        with T.Kernel(M, threads=threads) as bx:
+            tx = T.thread_binding(0, threads, thread="threadIdx.x")
+            row = T.alloc_shared((N,), "float32")
+            T.fill(row[0:N], 0)
+            T.fill(row[1], 5)
+            for n in T.serial(T.ceildiv(N, block)):
+                for k in T.serial(block // threads):
+                    idx = n * block + k * threads + tx
+                    if idx < N:
+                        row[idx] = row[idx] + L[bx, idx]
+                        if idx < Lo[bx]:
+                            row[idx] = -T.infinity("float32")
+            T.copy(row, Out[bx, 0:N])
+
+    return main

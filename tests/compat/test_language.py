@@ -200,3 +200,31 @@ def test_atomic_add_return_prev_and_memory_order(target):
                            match=r"compat_kernels.py:\d+:\d+: .*return_prev=True\) outside a "
                                  r"T.Parallel is not supported on the cuda target yet"):
             on(target, K.block_tickets)(7)(count, tickets)
+
+
+def test_thread_binding_gemv(target):
+    rng = np.random.default_rng(13)
+    a = rng.standard_normal(64).astype(np.float16)
+    b = rng.standard_normal((256, 64)).astype(np.float16)
+    ref = b.astype(np.float32) @ a.astype(np.float32)
+    for kernel in (K.thread_gemv, K.splitk_thread_gemv):
+        c = on(target, kernel)(256, 64)(a, b)
+        np.testing.assert_allclose(c.astype(np.float32), ref, rtol=2e-3, atol=2e-2)
+
+
+def test_thread_binding_loop_and_per_thread_variables(target):
+    a = np.random.default_rng(14).standard_normal((128, 10)).astype(np.float32)
+    np.testing.assert_allclose(on(target, K.thread_row_sums)(128, 10)(a), a.sum(axis=1),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_thread_binding_assignment_and_region_fill(target):
+    rng = np.random.default_rng(15)
+    logits = rng.standard_normal((4, 200)).astype(np.float32)
+    lo = np.array([0, 3, 150, 200], np.int32)
+    out = on(target, K.masked_logits)(4, 200)(logits, lo)
+    ref = logits.copy()
+    ref[:, 1] += 5
+    for r, n in enumerate(lo):
+        ref[r, :n] = -np.inf
+    np.testing.assert_array_equal(out, ref)
