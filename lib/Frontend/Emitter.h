@@ -158,6 +158,8 @@ public:
   /// A view's elements copied into a fresh buffer of its shape, for the
   /// primitives that read a whole buffer (T.copy's source, T.reduce_*'s).
   MaybeValue viewAsBuffer(const Value &view, SourceLoc loc);
+  /// T.cumsum(src, dst=None, dim=0, reverse=False) (Scan.cpp).
+  MaybeValue cumsum(BoundArgs &args, SourceLoc loc);
   /// T.fill of a buffer region (Views.cpp).
   MaybeValue fillRegion(const Value &region, SourceLoc regionLoc, const Value &value,
                         SourceLoc valueLoc);

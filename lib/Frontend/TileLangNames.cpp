@@ -302,6 +302,10 @@ MaybeValue Emitter::callTileLangName(const std::string &name, std::vector<Value>
     }
     return Value::none();
   }
+  if (bare == "cumsum") {
+    auto a = bind({name, {"src", "dst", "dim", "reverse"}, 1});
+    return a && requireKernel() ? cumsum(*a, l) : std::nullopt;
+  }
   if (bare == "get_thread_binding") {
     auto a = bind({name, {"dim"}, 0});
     return a ? getThreadBinding(a->get(0), a->locs.empty() ? l : a->locs[0], l) : std::nullopt;

@@ -514,3 +514,31 @@ def masked_logits(M, N, threads=64, block=128):
             T.copy(row, Out[bx, 0:N])
 
     return main
+
+
+# -- T.cumsum ------------------------------------------------------------------
+
+
+@tilelang.jit(out_idx=[-3, -2, -1])
+def prefix_sums(M, N, dtype=T.float32):
+    # Along rows in shared memory (in place), along columns of a fragment in
+    # reverse into another fragment, and a 1-D tile.
+    @T.prim_func
+    def main(A: T.Tensor((M, N), dtype), Rows: T.Tensor((M, N), dtype),
+             ColsRev: T.Tensor((M, N), dtype), First: T.Tensor((N,), dtype)):
+        with T.Kernel(1, threads=128) as bx:
+            s = T.alloc_shared((M, N), dtype)
+            f = T.alloc_fragment((M, N), dtype)
+            g = T.alloc_fragment((M, N), dtype)
+            line = T.alloc_shared((N,), dtype)
+            T.copy(A, s)
+            T.copy(A, f)
+            T.copy(A[0, 0:N], line)
+            T.cumsum(s, dim=1)
+            T.cumsum(f, g, dim=0, reverse=True)
+            T.cumsum(line)
+            T.copy(s, Rows)
+            T.copy(g, ColsRev)
+            T.copy(line, First)
+
+    return main

@@ -228,3 +228,11 @@ def test_thread_binding_assignment_and_region_fill(target):
     for r, n in enumerate(lo):
         ref[r, :n] = -np.inf
     np.testing.assert_array_equal(out, ref)
+
+
+def test_cumsum(target):
+    a = np.random.default_rng(16).integers(-4, 5, size=(16, 32)).astype(np.float32)
+    rows, cols_rev, first = on(target, K.prefix_sums)(16, 32)(a)
+    np.testing.assert_array_equal(rows, np.cumsum(a, axis=1))
+    np.testing.assert_array_equal(cols_rev, np.cumsum(a[::-1], axis=0)[::-1])
+    np.testing.assert_array_equal(first, np.cumsum(a[0]))
