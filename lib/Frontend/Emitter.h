@@ -160,6 +160,10 @@ public:
   MaybeValue viewAsBuffer(const Value &view, SourceLoc loc);
   /// T.cumsum(src, dst=None, dim=0, reverse=False) (Scan.cpp).
   MaybeValue cumsum(BoundArgs &args, SourceLoc loc);
+  /// A region of a shared or fragment tile copied into a tile of the
+  /// region's shape (unit dimensions indexed by a point dropped), for
+  /// primitives that take whole tiles (Views.cpp).
+  MaybeValue regionAsTile(const Value &region, SourceLoc loc);
   /// T.fill of a buffer region (Views.cpp).
   MaybeValue fillRegion(const Value &region, SourceLoc regionLoc, const Value &value,
                         SourceLoc valueLoc);

@@ -814,7 +814,18 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
   if (name == "T.gemm") {
     auto a = bind({name, {"A", "B", "C", "transpose_A", "transpose_B", "policy",
                           "clear_accum", "k_pack", "wg_wait"}, 3});
-    return a ? p.gemm(*a) : std::nullopt;
+    if (!a)
+      return std::nullopt;
+    // An operand that is a region of an on-chip tile (Q[:, 0:D]) is copied
+    // into a tile of its own first.
+    for (int i = 0; i < 2; ++i)
+      if (a->get(i)->kind == Value::Kind::Region) {
+        MaybeValue own = regionAsTile(*a->get(i), a->locs[i]);
+        if (!own)
+          return std::nullopt;
+        a->values[i] = *own;
+      }
+    return p.gemm(*a);
   }
   if (name == "T.fill") {
     auto a = bind({name, {"buffer", "value"}, 2});

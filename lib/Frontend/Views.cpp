@@ -142,6 +142,32 @@ MaybeValue Emitter::viewAsBuffer(const Value &view, SourceLoc l) {
   return result;
 }
 
+MaybeValue Emitter::regionAsTile(const Value &region, SourceLoc l) {
+  auto type = cast<MemRefType>(region.ir.getType());
+  std::optional<tile::MemoryScope> scope = tile::getMemoryScope(type);
+  if (scope != tile::MemoryScope::Shared && scope != tile::MemoryScope::Fragment)
+    return error(l, "a region used as a whole tile here must be part of a shared or fragment "
+                    "buffer; copy it into one with T.copy first");
+  SmallVector<int64_t> shape;
+  for (const Value::RegionDim &d : region.dims) {
+    if (d.point)
+      continue;
+    if (d.size < 0)
+      return error(l, "the extent of this region must be known at compile time");
+    shape.push_back(d.size);
+  }
+  auto tileType = MemRefType::get(shape, type.getElementType(), MemRefLayoutAttrInterface(),
+                                  type.getMemorySpace());
+  Value own = Value::buffer(tile::AllocOp::create(builder, loc(l), tileType, nullptr), region.s);
+  own.isUnsigned = region.isUnsigned;
+  std::vector<Value> args = {region, own};
+  std::vector<SourceLoc> locs = {l, l};
+  std::vector<std::pair<std::string, Value>> none;
+  if (!callBuiltin("T.copy", args, none, locs, l))
+    return std::nullopt;
+  return own;
+}
+
 MaybeValue Emitter::fillRegion(const Value &region, SourceLoc rl, const Value &value,
                                SourceLoc vl) {
   // T.fill(buf[i], v) or T.fill(buf[a:b, j], v): a store, or a T.Parallel of

@@ -542,3 +542,29 @@ def prefix_sums(M, N, dtype=T.float32):
             T.copy(line, First)
 
     return main
+
+
+# -- T.gemm on a region of a shared tile ---------------------------------------
+
+
+@tilelang.jit(out_idx=[-1])
+def split_k_operand(M, N, K, tail, dtype=T.float16):
+    # One shared tile holds [main | tail] along K; the two GEMMs read its
+    # column regions, as sparse MLA reads Q's no-RoPE and RoPE parts.
+    @T.prim_func
+    def main(A: T.Tensor((M, K + tail), dtype), B: T.Tensor((N, K), dtype),
+             Bt: T.Tensor((N, tail), dtype), C: T.Tensor((M, N), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            a = T.alloc_shared((M, K + tail), dtype)
+            b = T.alloc_shared((N, K), dtype)
+            bt = T.alloc_shared((N, tail), dtype)
+            acc = T.alloc_fragment((M, N), "float32")
+            T.copy(A, a)
+            T.copy(B, b)
+            T.copy(Bt, bt)
+            T.clear(acc)
+            T.gemm(a[:, :K], b, acc, transpose_B=True)
+            T.gemm(a[:, K:], bt, acc, transpose_B=True)
+            T.copy(acc, C)
+
+    return main

@@ -236,3 +236,14 @@ def test_cumsum(target):
     np.testing.assert_array_equal(rows, np.cumsum(a, axis=1))
     np.testing.assert_array_equal(cols_rev, np.cumsum(a[::-1], axis=0)[::-1])
     np.testing.assert_array_equal(first, np.cumsum(a[0]))
+
+
+def test_gemm_on_regions_of_a_shared_tile(target):
+    rng = np.random.default_rng(17)
+    a = rng.standard_normal((64, 96)).astype(np.float16)
+    b = rng.standard_normal((64, 64)).astype(np.float16)
+    bt = rng.standard_normal((64, 32)).astype(np.float16)
+    c = on(target, K.split_k_operand)(64, 64, 64, 32)(a, b, bt)
+    ref = a[:, :64].astype(np.float32) @ b.T.astype(np.float32) + \
+        a[:, 64:].astype(np.float32) @ bt.T.astype(np.float32)
+    np.testing.assert_allclose(c, ref, rtol=1e-3, atol=1e-2)

@@ -91,6 +91,8 @@ KERNEL_CASES = [
      "a reduction's destination must have the source's dtype or a wider one of the same kind (got f32 into f16)"),
     ("reduce_int_into_float", "n = T.alloc_fragment((64, 32), 'int32')\n            T.reduce_sum(n, r, dim=1)",
      "a reduction's destination must have the source's dtype or a wider one of the same kind (got i32 into f32)"),
+    ("gemm_global_region", "T.gemm(A[0:64, 0:32], b, c)",
+     "a region used as a whole tile here must be part of a shared or fragment buffer; copy it into one with T.copy first"),
     ("cumsum_global", "T.cumsum(A)", "T.cumsum's source must be a shared or fragment buffer"),
     ("cumsum_dim", "T.cumsum(s, dim=2)", "T.cumsum's dim is 2 but the buffer has rank 2"),
     ("cumsum_dst_shape", "T.cumsum(s, f)", "T.cumsum's destination must have the source's shape and dtype"),
