@@ -55,6 +55,31 @@ def TileLowerToNVVMPass : Pass<"tile-lower-to-nvvm", "::mlir::ModuleOp"> {
   ];
 }
 
+def NVIDIAWidenReductionsPass : Pass<"nvidia-widen-reductions", "::mlir::ModuleOp"> {
+  let summary = "Computes reductions of f16, bf16 and fp8 fragments in f32.";
+  let description = [{
+    The GPU combines reduction partials in f32 registers and f32 warp
+    shuffles. A `tile.reduce` of a fragment of a narrower float becomes a
+    conversion of the source into an f32 fragment, the reduction into an f32
+    fragment (holding the destination's old values when `clear` is false),
+    and a conversion of the result into the destination, each conversion a
+    `tile.parallel` so that both fragments take one layout: maxima and minima
+    are exact, sums are accumulated in f32 and rounded once. Runs first, on
+    tile IR, so that the new fragments get layouts.
+
+    ```mlir
+    tile.reduce max %x, %m dim 1 : memref<64x64xf16, ...> to memref<64xf16, ...>
+    // becomes
+    %xw = tile.alloc : memref<64x64xf32, ...>
+    tile.parallel [64, 64] { ... %xw[i, j] = arith.extf %x[i, j] ... }
+    %mw = tile.alloc : memref<64xf32, ...>
+    tile.reduce max %xw, %mw dim 1 : memref<64x64xf32, ...> to memref<64xf32, ...>
+    tile.parallel [64] { ... %m[i] = arith.truncf %mw[i] ... }
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
+}
+
 def NVIDIAFastMathPass : Pass<"nvidia-fast-math", "::mlir::ModuleOp"> {
   let summary = "Lets floating-point division and math functions use the GPU's approximate instructions.";
   let description = [{

@@ -568,3 +568,23 @@ def split_k_operand(M, N, K, tail, dtype=T.float16):
             T.copy(acc, C)
 
     return main
+
+
+@tilelang.jit(out_idx=[-2, -1])
+def half_row_stats(M, N, dtype=T.float16):
+    # Reductions of a half-precision fragment into half precision (the
+    # softmax's row max), also accumulating (clear=False).
+    @T.prim_func
+    def main(X: T.Tensor((M, N), dtype), Mx: T.Tensor((M,), dtype), S: T.Tensor((M,), dtype)):
+        with T.Kernel(1, threads=128) as bx:
+            x = T.alloc_fragment((M, N), dtype)
+            m = T.alloc_fragment((M,), dtype)
+            s = T.alloc_fragment((M,), dtype)
+            T.copy(X, x)
+            T.reduce_max(x, m, dim=1, clear=True)
+            T.fill(s, 1)
+            T.reduce_sum(x, s, dim=1, clear=False)
+            T.copy(m, Mx)
+            T.copy(s, S)
+
+    return main

@@ -247,3 +247,10 @@ def test_gemm_on_regions_of_a_shared_tile(target):
     ref = a[:, :64].astype(np.float32) @ b.T.astype(np.float32) + \
         a[:, 64:].astype(np.float32) @ bt.T.astype(np.float32)
     np.testing.assert_allclose(c, ref, rtol=1e-3, atol=1e-2)
+
+
+def test_half_precision_reductions(target):
+    x = np.random.default_rng(18).integers(-8, 9, size=(64, 32)).astype(np.float16)
+    mx, s = on(target, K.half_row_stats)(64, 32)(x)
+    np.testing.assert_array_equal(mx, x.max(axis=1))
+    np.testing.assert_array_equal(s, x.astype(np.float32).sum(axis=1) + 1)
