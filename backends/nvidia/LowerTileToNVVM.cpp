@@ -1932,6 +1932,20 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
     }
   };
 
+  // A local buffer is every thread's own copy of it: each thread copies
+  // all of it (sharing the elements out would leave each thread a part).
+  if (dst.space == Space::Local) {
+    if (vectors <= 64) {
+      for (int64_t q = 0; q < vectors; ++q)
+        body(cst(q));
+    } else {
+      auto loop = scf::ForOp::create(b, loc, cst(0), cst(vectors), cst(1));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      body(loop.getInductionVar());
+    }
+    return success();
+  }
   forEachShare(vectors, body);
   return success();
 }

@@ -55,6 +55,29 @@ def TileLowerToNVVMPass : Pass<"tile-lower-to-nvvm", "::mlir::ModuleOp"> {
   ];
 }
 
+def NVIDIAScalarFragmentsPass : Pass<"nvidia-scalar-fragments", "::mlir::ModuleOp"> {
+  let summary = "Holds small fragments that block-level code indexes as scalars in every thread.";
+  let description = [{
+    TileLang programs keep per-block values in small fragments
+    (`T.alloc_fragment((1,))` for a running scalar, a row of mask flags read
+    in a loop) and index them outside any `T.Parallel`. A fragment spreads
+    its elements over threads, so such an access has no owner. A fragment of
+    at most 128 elements that block-level code loads or stores, and that is
+    otherwise only filled, indexed, or copied to or from global or shared
+    memory, becomes a local buffer: every thread holds all of it, copies
+    into it are made whole by each thread, and block-level code reads it
+    anywhere. A fragment a gemm, a reduction or a fragment copy uses keeps
+    its layout. Runs first, on tile IR.
+
+    ```mlir
+    %m = tile.alloc : memref<16xi32, #tile.scope<fragment>>
+    %x = memref.load %m[%k] : memref<16xi32, #tile.scope<fragment>>   // not in a tile.parallel
+    // becomes
+    %m = tile.alloc : memref<16xi32, #tile.scope<local>>
+    ```
+  }];
+}
+
 def NVIDIAWidenReductionsPass : Pass<"nvidia-widen-reductions", "::mlir::ModuleOp"> {
   let summary = "Computes reductions of f16, bf16 and fp8 fragments in f32.";
   let description = [{

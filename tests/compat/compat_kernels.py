@@ -588,3 +588,38 @@ def half_row_stats(M, N, dtype=T.float16):
             T.copy(s, S)
 
     return main
+
+
+@tilelang.jit(out_idx=[-1])
+def local_row_mirror(R, N):
+    # A whole row copied into a T.alloc_local buffer: every thread holds all
+    # of it (the cuda target once shared the row out across threads).
+    @T.prim_func
+    def main(M: T.Tensor((R, N), "int32"), B: T.Tensor((R, N), "int32")):
+        with T.Kernel(R, threads=128) as bx:
+            m = T.alloc_local((N,), "int32")
+            T.copy(M[bx, :], m)
+            for i in T.Parallel(N):
+                B[bx, i] = m[i] * 1000 + m[N - 1 - i]
+
+    return main
+
+
+@tilelang.jit(out_idx=[-1])
+def masked_block_scale(R, N):
+    # Fragments used as block-level scalars, as TileLang programs use them:
+    # a row of flags read in a serial loop, a (1,) fragment holding a value.
+    @T.prim_func
+    def main(M: T.Tensor((R, N), "int32"), A: T.Tensor((R, N), "float32"),
+             B: T.Tensor((R, N), "float32")):
+        with T.Kernel(R, threads=128) as bx:
+            flags = T.alloc_fragment((N,), "int32")
+            first = T.alloc_fragment((1,), "float32")
+            T.copy(M[bx, :], flags)
+            first[0] = A[bx, 0]
+            for k in T.serial(N):
+                if flags[k] != 0:
+                    for i in T.Parallel(N):
+                        B[bx, i] = A[bx, i] * first[0] + k
+
+    return main

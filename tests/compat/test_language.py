@@ -254,3 +254,18 @@ def test_half_precision_reductions(target):
     mx, s = on(target, K.half_row_stats)(64, 32)(x)
     np.testing.assert_array_equal(mx, x.max(axis=1))
     np.testing.assert_array_equal(s, x.astype(np.float32).sum(axis=1) + 1)
+
+
+def test_copy_into_a_local_buffer(target):
+    for n in (16, 96):  # unrolled, and a loop past 64 elements
+        m = np.arange(4 * n, dtype=np.int32).reshape(4, n)
+        np.testing.assert_array_equal(on(target, K.local_row_mirror)(4, n)(m),
+                                      m * 1000 + m[:, ::-1])
+
+
+def test_fragments_used_as_block_scalars(target):
+    a = np.random.default_rng(19).standard_normal((4, 16)).astype(np.float32)
+    flags = (np.arange(64).reshape(4, 16) % 3 == 0).astype(np.int32)
+    last = np.array([np.flatnonzero(row).max() for row in flags])
+    np.testing.assert_allclose(on(target, K.masked_block_scale)(4, 16)(flags, a),
+                               a * a[:, :1] + last[:, None], rtol=1e-6)
