@@ -30,6 +30,7 @@ using namespace mlir;
 
 void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
                                                  bool warpSpecialize, bool fastMath) {
+  pm.addPass(createNVIDIAGemmOperandCopiesPass());
   pm.addPass(createNVIDIAScalarFragmentsPass());
   pm.addPass(createNVIDIAWidenReductionsPass());
   pm.addPass(tile::createTileInferLayoutsPass());

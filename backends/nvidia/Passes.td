@@ -55,6 +55,32 @@ def TileLowerToNVVMPass : Pass<"tile-lower-to-nvvm", "::mlir::ModuleOp"> {
   ];
 }
 
+def NVIDIAGemmOperandCopiesPass : Pass<"nvidia-gemm-operand-copies", "::mlir::ModuleOp"> {
+  let summary = "Gives a shared tile that gemms read both K-major and MN-major a copy for the second way.";
+  let description = [{
+    `wgmma` reads a shared operand in the layout it is stored in, and the
+    lowering stores each gemm operand tile one way: K along its rows or
+    along its columns. Attention kernels read one tile both ways (MLA's
+    KV tile is the K of `Q K^T` and the V of `P V`). The first gemm in
+    program order keeps the tile; every later gemm that reads it the other
+    way reads a second tile of the same shape instead, refreshed by a
+    `tile.copy` just before that gemm, so it always sees the tile's current
+    contents. The copy costs the tile's size in shared memory and a
+    shared-to-shared copy per such gemm. Runs first, on tile IR.
+
+    ```mlir
+    tile.gemm %q, %kv, %s {transpose_b = true} ...
+    tile.gemm %p, %kv, %o ...
+    // becomes
+    %kv2 = tile.alloc : memref<64x512xbf16, #tile.scope<shared>>
+    tile.gemm %q, %kv, %s {transpose_b = true} ...
+    tile.copy %kv[...] to %kv2[...]
+    tile.gemm %p, %kv2, %o ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def NVIDIAScalarFragmentsPass : Pass<"nvidia-scalar-fragments", "::mlir::ModuleOp"> {
   let summary = "Holds small fragments that block-level code indexes as scalars in every thread.";
   let description = [{

@@ -623,3 +623,25 @@ def masked_block_scale(R, N):
                         B[bx, i] = A[bx, i] * first[0] + k
 
     return main
+
+
+@tilelang.jit(out_idx=[-1])
+def shared_kv_attention(M, N, D, dtype=T.float16):
+    # One shared tile is the K of Q K^T and the V of P V (as MLA's KV is):
+    # gemms read it K-major and MN-major.
+    @T.prim_func
+    def main(Q: T.Tensor((M, D), dtype), KV: T.Tensor((N, D), dtype), O: T.Tensor((M, D), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            q = T.alloc_shared((M, D), dtype)
+            kv = T.alloc_shared((N, D), dtype)
+            p = T.alloc_shared((M, N), dtype)
+            s = T.alloc_fragment((M, N), "float32")
+            o = T.alloc_fragment((M, D), "float32")
+            T.copy(Q, q)
+            T.copy(KV, kv)
+            T.gemm(q, kv, s, transpose_B=True, clear_accum=True)
+            T.copy(s, p)
+            T.gemm(p, kv, o, clear_accum=True)
+            T.copy(o, O)
+
+    return main

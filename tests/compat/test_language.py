@@ -269,3 +269,13 @@ def test_fragments_used_as_block_scalars(target):
     last = np.array([np.flatnonzero(row).max() for row in flags])
     np.testing.assert_allclose(on(target, K.masked_block_scale)(4, 16)(flags, a),
                                a * a[:, :1] + last[:, None], rtol=1e-6)
+
+
+def test_gemms_reading_one_tile_both_ways(target):
+    rng = np.random.default_rng(20)
+    q = (rng.standard_normal((64, 64)) / 4).astype(np.float16)
+    kv = (rng.standard_normal((64, 64)) / 4).astype(np.float16)
+    s = (q.astype(np.float32) @ kv.T.astype(np.float32)).astype(np.float16)
+    ref = s.astype(np.float32) @ kv.astype(np.float32)
+    np.testing.assert_allclose(on(target, K.shared_kv_attention)(64, 64, 64)(q, kv), ref,
+                               rtol=2e-3, atol=2e-3)
