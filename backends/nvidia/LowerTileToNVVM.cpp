@@ -864,6 +864,17 @@ FailureOr<Value> KernelEmitter::lookup(Value old) {
     Operation *clone = b.clone(*def, map);
     return clone->getResult(cast<OpResult>(old).getResultNumber());
   }
+  // A conversion outside the kernel (a dynamic size used as an i32 value).
+  if (auto castOp = dyn_cast_or_null<CastOp>(def); castOp && !kernel->isAncestor(def)) {
+    FailureOr<Value> input = lookup(castOp.getInput());
+    if (failed(input))
+      return failure();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(prologueEnd);
+    Value v = cpu::convertScalar(b, loc, *input, castOp.getType());
+    map.map(old, v);
+    return v;
+  }
   if (def && isa<memref::DimOp>(def)) {
     auto dim = cast<memref::DimOp>(def);
     auto type = cast<MemRefType>(dim.getSource().getType());

@@ -645,3 +645,17 @@ def shared_kv_attention(M, N, D, dtype=T.float16):
             T.copy(o, O)
 
     return main
+
+
+@tilelang.jit(out_idx=[-1])
+def clamp_to_length():
+    # A dynamic dimension used as a value inside the kernel.
+    N = T.dynamic("N")
+
+    @T.prim_func
+    def main(A: T.Tensor((N,), "int32"), B: T.Tensor((N,), "int32")):
+        with T.Kernel(T.ceildiv(N, 128), threads=128) as bx:
+            for i in T.Parallel(128):
+                B[bx * 128 + i] = T.min(A[bx * 128 + i], N)
+
+    return main

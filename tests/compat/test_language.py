@@ -279,3 +279,10 @@ def test_gemms_reading_one_tile_both_ways(target):
     ref = s.astype(np.float32) @ kv.astype(np.float32)
     np.testing.assert_allclose(on(target, K.shared_kv_attention)(64, 64, 64)(q, kv), ref,
                                rtol=2e-3, atol=2e-3)
+
+
+def test_dynamic_dimension_as_a_value(target):
+    kernel = on(target, K.clamp_to_length)()
+    for n in (100, 300):
+        a = np.arange(2 * n, dtype=np.int32)[::2].copy()
+        np.testing.assert_array_equal(kernel(a), np.minimum(a, n))
