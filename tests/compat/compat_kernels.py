@@ -649,8 +649,9 @@ def shared_kv_attention(M, N, D, dtype=T.float16):
 
 @tilelang.jit(out_idx=[-1])
 def clamp_to_length():
-    # A dynamic dimension used as a value inside the kernel.
-    N = T.dynamic("N")
+    # A dynamic dimension (TileLang's T.symbolic spelling) used as a value
+    # inside the kernel.
+    N = T.symbolic("N")
 
     @T.prim_func
     def main(A: T.Tensor((N,), "int32"), B: T.Tensor((N,), "int32")):

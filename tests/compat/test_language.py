@@ -169,6 +169,11 @@ def test_alloc_global(target):
     np.testing.assert_array_equal(kernel(a), (a * 2)[::-1])
     if target == "cpu":
         np.testing.assert_array_equal(on(target, K.two_pass_scale)(128)(a), (a * 3)[::-1] + 1)
+    else:
+        with pytest.raises(tessel.CompileError,
+                           match=r"compat_kernels.py:\d+:\d+: error: the cuda target takes one "
+                                 r"T.Kernel per prim_func"):
+            on(target, K.two_pass_scale)(128)(a)
 
 
 def test_bool_mask(target):
