@@ -129,6 +129,10 @@ private:
   bool runsPerThread(const Stmt &stmt);
   bool perThreadExpr(const Expr &expr);
   Flow execPerThread(const Stmt &stmt);
+  /// Inside a per-thread statement, refuses a primitive that works on whole
+  /// buffers (T.copy, T.fill, T.Parallel, allocations, ...) with a located
+  /// error; true when it did.
+  bool refusedPerThread(const std::string &name, const std::vector<Value> &args, SourceLoc loc);
   /// The thread index a T.thread_binding spec names.
   MaybeValue threadBindingIndex(const Value &spec, SourceLoc loc);
   /// `for tx in T.thread_binding(extent, thread="threadIdx.x")`.

@@ -645,6 +645,8 @@ static Value spec(SpecKind kind, std::vector<Value> args,
 MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &args,
                                 std::vector<std::pair<std::string, Value>> &kwargs,
                                 std::vector<SourceLoc> &argLocs, SourceLoc l) {
+  if (refusedPerThread(name, args, l))
+    return std::nullopt;
   PrimitiveEmitter p(*this, l);
   auto bind = [&](Signature sig, bool allowUnknown = false) {
     return bindArgs(sig, args, kwargs, argLocs, l, diags, allowUnknown);

@@ -348,43 +348,69 @@ Emitter::Flow Emitter::execPerThread(const Stmt &s) {
   scope = region;
   ++regionDepth;
   Flow f = Flow::Normal;
-  // `x = <per-thread value>` to a new name: a per-thread variable.
-  const auto *assign = dyn_cast<AssignStmt>(&s);
-  const Value *existing = assign && assign->targets.size() == 1 &&
-                                  isa<NameExpr>(*assign->targets[0])
-                              ? saved->lookup(cast<NameExpr>(*assign->targets[0]).id)
-                              : nullptr;
-  if (assign && assign->targets.size() == 1 && isa<NameExpr>(*assign->targets[0]) &&
-      !(existing && existing->kind == Value::Kind::Buffer && existing->isVar)) {
-    MaybeValue v = evalScalar(*assign->value);
+  // `x = <per-thread value>`: x becomes (or stays) a per-thread variable.
+  const Expr *target = nullptr, *valueExpr = nullptr;
+  if (const auto *assign = dyn_cast<AssignStmt>(&s); assign && assign->targets.size() == 1) {
+    target = assign->targets[0].get();
+    valueExpr = assign->value.get();
+  } else if (const auto *ann = dyn_cast<AnnAssignStmt>(&s); ann && ann->value) {
+    target = ann->target.get();
+    valueExpr = ann->value.get();
+  }
+  if (target && (isa<TupleExpr>(target) || isa<ListExpr>(target))) {
+    error(target->loc, "unpacking per-thread values into several names is not supported yet; "
+                       "assign them one by one");
+    f = Flow::Error;
+  } else if (target && isa<NameExpr>(target)) {
+    const std::string &name = cast<NameExpr>(target)->id;
+    const Value *existing = saved->lookup(name);
+    bool isVar = existing && existing->kind == Value::Kind::Buffer && existing->isVar;
+    MaybeValue v = evalScalar(*valueExpr);
     std::optional<mlir::Value> ir;
     if (v && v->kind == Value::Kind::Scalar)
       ir = v->ir;
-    else if (v)
+    else if (v && (v->kind == Value::Kind::Int || v->kind == Value::Kind::Float ||
+                   v->kind == Value::Kind::Bool))
       ir = toIR(*v, v->kind == Value::Kind::Float ? (Type)builder.getF32Type()
+                    : v->kind == Value::Kind::Bool ? (Type)builder.getI1Type()
                                                    : (Type)builder.getI32Type(),
-                assign->value->loc);
+                valueExpr->loc);
+    else if (v)
+      error(valueExpr->loc, "a per-thread value must be a scalar, got " + describe(*v));
     if (!ir) {
       f = Flow::Error;
-      if (v && !ir)
-        error(assign->value->loc, "a per-thread value must be a scalar, got " + describe(*v));
     } else {
       Type elt = ir->getType().isIndex() ? builder.getI32Type() : ir->getType();
+      Type held = isVar ? cast<MemRefType>(existing->ir.getType()).getElementType() : Type();
+      // A T.alloc_var keeps its dtype (the value converts, as a store does);
+      // a name bound by assignment takes the new value's type, as a Python
+      // rebinding does.
+      bool reuse = isVar && (!existing->implicitVar || held == elt);
       Value var;
-      {
+      if (reuse) {
+        var = *existing;
+      } else {
         OpBuilder::InsertionGuard g(builder);
         builder.setInsertionPoint(par);
         var = perThreadBuffer(MemRefType::get({1}, elt), s.loc);
+        var.isVar = true;
+        var.implicitVar = true;
+        var.isUnsigned = v->isUnsigned;
       }
-      var.isVar = true;
-      var.isUnsigned = v->isUnsigned;
-      mlir::Value stored = *ir;
-      if (stored.getType().isIndex())
-        stored = arith::IndexCastOp::create(builder, location, elt, stored);
-      memref::StoreOp::create(builder, location, stored, var.ir, ValueRange{iv});
-      scope = saved;
-      if (!bindName(cast<NameExpr>(*assign->targets[0]).id, var, assign->loc))
+      Type stored = cast<MemRefType>(var.ir.getType()).getElementType();
+      std::optional<mlir::Value> x = *ir;
+      if (x->getType().isIndex())
+        x = arith::IndexCastOp::create(builder, location, elt, *x);
+      if (x->getType() != stored)
+        x = toIR(makeScalar(*x), stored, valueExpr->loc);
+      if (!x) {
         f = Flow::Error;
+      } else {
+        memref::StoreOp::create(builder, location, *x, var.ir, ValueRange{iv});
+        scope = saved;
+        if (!reuse && !bindName(name, var, target->loc))
+          f = Flow::Error;
+      }
     }
   } else {
     f = execStmt(s);
@@ -398,6 +424,26 @@ Emitter::Flow Emitter::execPerThread(const Stmt &s) {
     return Flow::Error;
   }
   return f;
+}
+
+bool Emitter::refusedPerThread(const std::string &name, const std::vector<Value> &args,
+                               SourceLoc l) {
+  if (!threadIv)
+    return false;
+  static const char *const kWholeTile[] = {
+      "T.copy", "T.fill", "T.clear", "T.gemm", "T.cumsum", "T.Parallel", "T.Pipelined",
+      "T.Persistent", "T.Kernel", "T.alloc_shared", "T.alloc_fragment", "T.alloc_local",
+      "T.alloc_var", "T.alloc_reducer", "T.alloc_global", "T.finalize_reducer", "T.reshape"};
+  bool tileAtomic = name == "T.atomic_add" && args.size() > 1 &&
+                    args[1].kind == Value::Kind::Buffer;
+  if (!llvm::is_contained(kWholeTile, name) && !llvm::StringRef(name).starts_with("T.reduce_") &&
+      !tileAtomic)
+    return false;
+  error(l, name + " inside a statement that runs once per thread (one that reads a thread "
+                  "index or a per-thread buffer) is not supported yet: it works on whole "
+                  "buffers for the block; write it as block-level code, outside the "
+                  "thread-dependent statement");
+  return true;
 }
 
 MaybeValue Emitter::threadBindingIndex(const Value &spec, SourceLoc l) {

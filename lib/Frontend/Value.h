@@ -117,6 +117,9 @@ struct Value {
   /// as a fragment of (threads, *S), or (threads,) when S is (1,); indexed
   /// by the thread running the statement (ThreadBinding.cpp).
   bool perThread = false;
+  /// Buffer: a per-thread variable a name got by assignment (not a
+  /// T.alloc_var): assigning a value of another type rebinds it.
+  bool implicitVar = false;
   /// Opaque: the thread index along this dimension (0, 1, 2: x, y, z) that
   /// T.get_thread_binding gave; -1 for anything else.
   int threadDim = -1;

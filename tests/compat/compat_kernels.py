@@ -660,3 +660,18 @@ def clamp_to_length():
                 B[bx * 128 + i] = T.min(A[bx * 128 + i], N)
 
     return main
+
+
+@tilelang.jit(out_idx=[-1])
+def thread_var_retyped(N):
+    # A name bound per thread to an int, then to a float: it takes the new
+    # value's type (as Python rebinds it), not the first one's.
+    @T.prim_func
+    def main(A: T.Tensor((N,), "float32"), B: T.Tensor((N,), "float32")):
+        with T.Kernel(1, threads=N) as bx:
+            tx = T.get_thread_binding()
+            v = tx
+            v = v * 0.5 + A[tx]
+            B[tx] = v
+
+    return main

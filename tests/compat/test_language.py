@@ -291,3 +291,9 @@ def test_dynamic_dimension_as_a_value(target):
     for n in (100, 300):
         a = np.arange(2 * n, dtype=np.int32)[::2].copy()
         np.testing.assert_array_equal(kernel(a), np.minimum(a, n))
+
+
+def test_per_thread_name_takes_its_new_type(target):
+    a = np.random.default_rng(21).standard_normal(64).astype(np.float32)
+    np.testing.assert_allclose(on(target, K.thread_var_retyped)(64)(a), np.arange(64) * 0.5 + a,
+                               rtol=1e-6)
