@@ -42,39 +42,42 @@ bool isCallTo(const Expr &e, llvm::StringRef attr) {
   return fn && fn->attr == attr;
 }
 
-bool exprCalls(const Expr &e, llvm::StringRef attr);
-
-bool anyCalls(const std::vector<ExprPtr> &es, llvm::StringRef attr) {
-  return llvm::any_of(es, [&](const ExprPtr &x) { return x && exprCalls(*x, attr); });
+/// True when `pred` holds for `e` or any expression inside it.
+bool anySubexpr(const Expr &e, llvm::function_ref<bool(const Expr &)> pred) {
+  if (pred(e))
+    return true;
+  auto any = [&](const std::vector<ExprPtr> &es) {
+    return llvm::any_of(es, [&](const ExprPtr &x) { return x && anySubexpr(*x, pred); });
+  };
+  auto one = [&](const ExprPtr &x) { return x && anySubexpr(*x, pred); };
+  if (auto *c = dyn_cast<CallExpr>(&e))
+    return one(c->func) || any(c->args) ||
+           llvm::any_of(c->keywords, [&](const Keyword &k) { return one(k.value); });
+  if (auto *a = dyn_cast<AttributeExpr>(&e))
+    return one(a->value);
+  if (auto *s = dyn_cast<SubscriptExpr>(&e))
+    return one(s->value) || any(s->indices);
+  if (auto *s = dyn_cast<SliceExpr>(&e))
+    return one(s->lower) || one(s->upper);
+  if (auto *u = dyn_cast<UnaryExpr>(&e))
+    return one(u->operand);
+  if (auto *b = dyn_cast<BinaryExpr>(&e))
+    return one(b->lhs) || one(b->rhs);
+  if (auto *b = dyn_cast<BoolOpExpr>(&e))
+    return any(b->values);
+  if (auto *c = dyn_cast<CompareExpr>(&e))
+    return one(c->left) || any(c->comparators);
+  if (auto *i = dyn_cast<IfExpr>(&e))
+    return one(i->test) || one(i->body) || one(i->orelse);
+  if (auto *t = dyn_cast<TupleExpr>(&e))
+    return any(t->elts);
+  if (auto *l = dyn_cast<ListExpr>(&e))
+    return any(l->elts);
+  return false;
 }
 
 bool exprCalls(const Expr &e, llvm::StringRef attr) {
-  if (isCallTo(e, attr))
-    return true;
-  if (auto *c = dyn_cast<CallExpr>(&e))
-    return exprCalls(*c->func, attr) || anyCalls(c->args, attr) ||
-           llvm::any_of(c->keywords, [&](const Keyword &k) { return exprCalls(*k.value, attr); });
-  if (auto *a = dyn_cast<AttributeExpr>(&e))
-    return exprCalls(*a->value, attr);
-  if (auto *s = dyn_cast<SubscriptExpr>(&e))
-    return exprCalls(*s->value, attr) || anyCalls(s->indices, attr);
-  if (auto *s = dyn_cast<SliceExpr>(&e))
-    return (s->lower && exprCalls(*s->lower, attr)) || (s->upper && exprCalls(*s->upper, attr));
-  if (auto *u = dyn_cast<UnaryExpr>(&e))
-    return exprCalls(*u->operand, attr);
-  if (auto *b = dyn_cast<BinaryExpr>(&e))
-    return exprCalls(*b->lhs, attr) || exprCalls(*b->rhs, attr);
-  if (auto *b = dyn_cast<BoolOpExpr>(&e))
-    return anyCalls(b->values, attr);
-  if (auto *c = dyn_cast<CompareExpr>(&e))
-    return exprCalls(*c->left, attr) || anyCalls(c->comparators, attr);
-  if (auto *i = dyn_cast<IfExpr>(&e))
-    return exprCalls(*i->test, attr) || exprCalls(*i->body, attr) || exprCalls(*i->orelse, attr);
-  if (auto *t = dyn_cast<TupleExpr>(&e))
-    return anyCalls(t->elts, attr);
-  if (auto *l = dyn_cast<ListExpr>(&e))
-    return anyCalls(l->elts, attr);
-  return false;
+  return anySubexpr(e, [&](const Expr &x) { return isCallTo(x, attr); });
 }
 
 bool blockCalls(const Block &body, llvm::StringRef attr);
@@ -128,47 +131,21 @@ bool Emitter::usesThreadIndices(const Block &body) {
 }
 
 bool Emitter::perThreadExpr(const Expr &e) {
-  if (auto *n = dyn_cast<NameExpr>(&e)) {
-    const Value *v = scope->lookup(n->id);
-    return v && ((v->kind == Value::Kind::Opaque && v->threadDim >= 0) ||
-                 (v->kind == Value::Kind::Buffer && v->perThread && v->isVar));
-  }
-  if (auto *s = dyn_cast<SubscriptExpr>(&e)) {
-    if (auto *n = dyn_cast<NameExpr>(s->value.get())) {
-      const Value *v = scope->lookup(n->id);
-      if (v && v->kind == Value::Kind::Buffer && v->perThread)
-        return true;
-    }
-    return perThreadExpr(*s->value) ||
-           llvm::any_of(s->indices, [&](const ExprPtr &i) { return perThreadExpr(*i); });
-  }
-  if (isCallTo(e, "get_thread_binding"))
-    return true;
-  auto any = [&](const std::vector<ExprPtr> &es) {
-    return llvm::any_of(es, [&](const ExprPtr &x) { return x && perThreadExpr(*x); });
-  };
-  if (auto *c = dyn_cast<CallExpr>(&e))
-    return perThreadExpr(*c->func) || any(c->args) ||
-           llvm::any_of(c->keywords, [&](const Keyword &k) { return perThreadExpr(*k.value); });
-  if (auto *a = dyn_cast<AttributeExpr>(&e))
-    return perThreadExpr(*a->value);
-  if (auto *s = dyn_cast<SliceExpr>(&e))
-    return (s->lower && perThreadExpr(*s->lower)) || (s->upper && perThreadExpr(*s->upper));
-  if (auto *u = dyn_cast<UnaryExpr>(&e))
-    return perThreadExpr(*u->operand);
-  if (auto *b = dyn_cast<BinaryExpr>(&e))
-    return perThreadExpr(*b->lhs) || perThreadExpr(*b->rhs);
-  if (auto *b = dyn_cast<BoolOpExpr>(&e))
-    return any(b->values);
-  if (auto *c = dyn_cast<CompareExpr>(&e))
-    return perThreadExpr(*c->left) || any(c->comparators);
-  if (auto *i = dyn_cast<IfExpr>(&e))
-    return perThreadExpr(*i->test) || perThreadExpr(*i->body) || perThreadExpr(*i->orelse);
-  if (auto *t = dyn_cast<TupleExpr>(&e))
-    return any(t->elts);
-  if (auto *l = dyn_cast<ListExpr>(&e))
-    return any(l->elts);
-  return false;
+  return anySubexpr(e, [&](const Expr &x) {
+    if (isCallTo(x, "get_thread_binding"))
+      return true;
+    // A thread index, a per-thread variable, or an element of a per-thread
+    // buffer (the buffer named whole is block-level: T.clear(acc)).
+    const auto *sub = dyn_cast<SubscriptExpr>(&x);
+    const auto *name = dyn_cast<NameExpr>(sub ? sub->value.get() : &x);
+    const Value *v = name ? scope->lookup(name->id) : nullptr;
+    if (!v)
+      return false;
+    if (sub)
+      return v->kind == Value::Kind::Buffer && v->perThread;
+    return (v->kind == Value::Kind::Opaque && v->threadDim >= 0) ||
+           (v->kind == Value::Kind::Buffer && v->perThread && v->isVar);
+  });
 }
 
 bool Emitter::runsPerThread(const Stmt &s) {
