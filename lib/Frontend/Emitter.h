@@ -162,6 +162,11 @@ public:
   /// A view's elements copied into a fresh buffer of its shape, for the
   /// primitives that read a whole buffer (T.copy's source, T.reduce_*'s).
   MaybeValue viewAsBuffer(const Value &view, SourceLoc loc);
+  /// Creates a tile.parallel over `extents` at the insertion point and moves
+  /// the insertion point into its body, before its yield; `ivs` receives its
+  /// indices. Callers keep an InsertionGuard to come back out (Views.cpp).
+  mlir::Operation *openParallel(llvm::ArrayRef<int64_t> extents, mlir::Location at,
+                                llvm::SmallVectorImpl<mlir::Value> &ivs);
   /// T.cumsum(src, dst=None, dim=0, reverse=False) (Scan.cpp).
   MaybeValue cumsum(BoundArgs &args, SourceLoc loc);
   /// A region of a shared or fragment tile copied into a tile of the

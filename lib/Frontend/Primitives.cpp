@@ -466,21 +466,15 @@ public:
         ++d;
       along.push_back({s, d++});
     }
-    auto par = tile::ParallelOp::create(b(), at(loc), b().getDenseI64ArrayAttr(srcType.getShape()));
-    mlir::Block *body = new mlir::Block();
-    par.getBody().push_back(body);
-    SmallVector<mlir::Value> ivs;
-    for (int64_t i = 0; i < srcType.getRank(); ++i)
-      ivs.push_back(body->addArgument(b().getIndexType(), at(loc)));
     OpBuilder::InsertionGuard guard(b());
-    b().setInsertionPointToStart(body);
+    SmallVector<mlir::Value> ivs;
+    e.openParallel(srcType.getShape(), at(loc), ivs);
     mlir::Value x = memref::LoadOp::create(b(), at(loc), value.ir, ivs);
     x = e.castTo(x, dstType.getElementType(), loc);
     SmallVector<mlir::Value> idx(base);
     for (auto [s, d] : along)
       idx[d] = arith::AddIOp::create(b(), at(loc), base[d], ivs[s]);
     tile::AtomicAddOp::create(b(), at(loc), Type(), x, dst.ir, idx, orderAttr);
-    tile::YieldOp::create(b(), at(loc));
     return Value::none();
   }
 

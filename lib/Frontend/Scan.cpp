@@ -112,16 +112,9 @@ MaybeValue Emitter::cumsum(BoundArgs &a, SourceLoc l) {
   if (others.empty())
     others.push_back(1);
   {
-    auto parallel = tile::ParallelOp::create(builder, at, builder.getDenseI64ArrayAttr(others));
-    mlir::Block *body = new mlir::Block();
-    parallel.getBody().push_back(body);
-    SmallVector<mlir::Value> ivs;
-    for (size_t i = 0; i < others.size(); ++i)
-      ivs.push_back(body->addArgument(builder.getIndexType(), at));
     OpBuilder::InsertionGuard guard(builder);
-    builder.setInsertionPointToStart(body);
-    tile::YieldOp::create(builder, at);
-    builder.setInsertionPointToStart(body);
+    SmallVector<mlir::Value> ivs;
+    openParallel(others, at, ivs);
     int64_t n = srcType.getDimSize(dim);
     auto cst = [&](int64_t c) { return arith::ConstantIndexOp::create(builder, at, c); };
     auto loop = scf::ForOp::create(builder, at, cst(1), cst(std::max<int64_t>(n, 1)), cst(1));

@@ -441,20 +441,15 @@ Emitter::Flow Emitter::execFor(const ForStmt &s) {
       }
       extents.push_back(*e);
     }
-    auto op = tessel::tile::ParallelOp::create(builder, location,
-                                               builder.getDenseI64ArrayAttr(extents));
-    mlir::Block *body = new mlir::Block();
-    op.getBody().push_back(body);
+    OpBuilder::InsertionGuard guard(builder);
+    SmallVector<mlir::Value> indices;
+    openParallel(extents, location, indices);
     std::vector<Value> ivs;
-    for (size_t i = 0; i < extents.size(); ++i)
-      ivs.push_back(makeScalar(body->addArgument(builder.getIndexType(), location)));
+    for (mlir::Value iv : indices)
+      ivs.push_back(makeScalar(iv));
     std::vector<std::pair<std::string, Value>> bindings;
     if (!bindTargets(*s.target, ivs, bindings, diags))
       return Flow::Error;
-    OpBuilder::InsertionGuard guard(builder);
-    builder.setInsertionPointToStart(body);
-    tessel::tile::YieldOp::create(builder, location);
-    builder.setInsertionPointToStart(body);
     return execRegionBody(s.body, bindings);
   }
 

@@ -309,14 +309,10 @@ Emitter::Flow Emitter::execPerThread(const Stmt &s) {
   for (int64_t e : threadExtents)
     threads *= e;
   Location location = loc(s.loc);
-  auto par = tile::ParallelOp::create(builder, location, builder.getDenseI64ArrayAttr({threads}));
-  mlir::Block *body = new mlir::Block();
-  par.getBody().push_back(body);
-  mlir::Value iv = body->addArgument(builder.getIndexType(), location);
   OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(body);
-  tile::YieldOp::create(builder, location);
-  builder.setInsertionPointToStart(body);
+  SmallVector<mlir::Value, 1> ivs;
+  Operation *par = openParallel({threads}, location, ivs);
+  mlir::Value iv = ivs[0];
   threadIv = iv;
   auto region = std::make_shared<Scope>();
   region->parent = scope;

@@ -98,6 +98,19 @@ MaybeValue Emitter::viewElement(const Value &view, const SubscriptExpr &e) {
   return region;
 }
 
+Operation *Emitter::openParallel(ArrayRef<int64_t> extents, Location at,
+                                 SmallVectorImpl<mlir::Value> &ivs) {
+  auto parallel = tile::ParallelOp::create(builder, at, builder.getDenseI64ArrayAttr(extents));
+  mlir::Block *body = new mlir::Block();
+  parallel.getBody().push_back(body);
+  for (size_t i = 0; i < extents.size(); ++i)
+    ivs.push_back(body->addArgument(builder.getIndexType(), at));
+  builder.setInsertionPointToStart(body);
+  tile::YieldOp::create(builder, at);
+  builder.setInsertionPointToStart(body);
+  return parallel;
+}
+
 MaybeValue Emitter::viewAsBuffer(const Value &view, SourceLoc l) {
   if (!insideDevice())
     return error(l, "a reshaped view can only be read inside a T.Kernel");
@@ -106,17 +119,9 @@ MaybeValue Emitter::viewAsBuffer(const Value &view, SourceLoc l) {
   auto copyType = MemRefType::get(view.viewShape, type.getElementType(),
                                   MemRefLayoutAttrInterface(), type.getMemorySpace());
   mlir::Value copy = tile::AllocOp::create(builder, at, copyType, nullptr);
-  auto parallel = tile::ParallelOp::create(builder, at,
-                                           builder.getDenseI64ArrayAttr(view.viewShape));
-  mlir::Block *body = new mlir::Block();
-  parallel.getBody().push_back(body);
-  SmallVector<mlir::Value> ivs;
-  for (size_t i = 0; i < view.viewShape.size(); ++i)
-    ivs.push_back(body->addArgument(builder.getIndexType(), at));
   OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(body);
-  tile::YieldOp::create(builder, at);
-  builder.setInsertionPointToStart(body);
+  SmallVector<mlir::Value> ivs;
+  openParallel(view.viewShape, at, ivs);
   // The buffer's indices of each view element, as viewElement computes them.
   mlir::Value linear;
   for (size_t d = 0; d < ivs.size(); ++d) {
@@ -193,22 +198,15 @@ MaybeValue Emitter::fillRegion(const Value &region, SourceLoc rl, const Value &v
     memref::StoreOp::create(builder, at, *v, region.ir, base);
     return Value::none();
   }
-  auto parallel = tile::ParallelOp::create(builder, at, builder.getDenseI64ArrayAttr(extents));
-  mlir::Block *body = new mlir::Block();
-  parallel.getBody().push_back(body);
   OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(body);
-  tile::YieldOp::create(builder, at);
-  builder.setInsertionPointToStart(body);
+  SmallVector<mlir::Value> ivs;
+  openParallel(extents, at, ivs);
   SmallVector<mlir::Value> index;
-  for (auto [d, dim] : llvm::enumerate(region.dims)) {
-    if (dim.point) {
-      index.push_back(base[d]);
-      continue;
-    }
-    mlir::Value iv = body->addArgument(builder.getIndexType(), at);
-    index.push_back(arith::AddIOp::create(builder, at, base[d], iv));
-  }
+  size_t next = 0;
+  for (auto [d, dim] : llvm::enumerate(region.dims))
+    index.push_back(dim.point ? base[d]
+                              : (mlir::Value)arith::AddIOp::create(builder, at, base[d],
+                                                                   ivs[next++]));
   memref::StoreOp::create(builder, at, *v, region.ir, index);
   return Value::none();
 }
