@@ -45,8 +45,10 @@ struct NameExpr : ExprBase<Expr::Kind::Name> {
   std::string id;
 };
 struct IntExpr : ExprBase<Expr::Kind::Int> {
-  IntExpr(SourceLoc loc, int64_t v) : ExprBase(loc), value(v) {}
+  IntExpr(SourceLoc loc, int64_t v, std::string big = "")
+      : ExprBase(loc), value(v), big(std::move(big)) {}
   int64_t value;
+  std::string big; ///< past int64: the value in decimal (value is 0)
 };
 struct FloatExpr : ExprBase<Expr::Kind::Float> {
   FloatExpr(SourceLoc loc, double v) : ExprBase(loc), value(v) {}

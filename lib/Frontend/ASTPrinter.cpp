@@ -9,6 +9,23 @@ using llvm::cast;
 
 namespace {
 
+/// The printer recurses once per level of the tree. Trees from the parser
+/// are at most kMaxNesting deep; a deeper one (built some other way) prints
+/// a marker with the location where the printer stopped, instead of
+/// overflowing the stack.
+constexpr unsigned kMaxPrintDepth = 1000;
+unsigned printDepth = 0;
+struct PrintDepth {
+  PrintDepth() { ++printDepth; }
+  ~PrintDepth() { --printDepth; }
+  bool tooDeep(llvm::raw_ostream &os, SourceLoc loc) const {
+    if (printDepth <= kMaxPrintDepth)
+      return false;
+    os << "(nested-too-deeply " << loc.line << ":" << loc.col << ")";
+    return true;
+  }
+};
+
 void printExpr(llvm::raw_ostream &os, const Expr *e);
 
 void printList(llvm::raw_ostream &os, const std::vector<ExprPtr> &elts) {
@@ -23,12 +40,18 @@ void printExpr(llvm::raw_ostream &os, const Expr *e) {
     os << "_";
     return;
   }
+  PrintDepth depth;
+  if (depth.tooDeep(os, e->loc))
+    return;
   switch (e->getKind()) {
   case Expr::Kind::Name:
     os << "(name " << cast<NameExpr>(e)->id << ")";
     return;
   case Expr::Kind::Int:
-    os << "(int " << cast<IntExpr>(e)->value << ")";
+    if (!cast<IntExpr>(e)->big.empty())
+      os << "(int " << cast<IntExpr>(e)->big << ")";
+    else
+      os << "(int " << cast<IntExpr>(e)->value << ")";
     return;
   case Expr::Kind::Float:
     os << "(float " << cast<FloatExpr>(e)->value << ")";
@@ -164,6 +187,11 @@ void printBlock(llvm::raw_ostream &os, const Block &block, unsigned indent);
 
 void printStmt(llvm::raw_ostream &os, const Stmt *s, unsigned indent) {
   os.indent(indent);
+  PrintDepth depth;
+  if (depth.tooDeep(os, s->loc)) {
+    os << "\n";
+    return;
+  }
   switch (s->getKind()) {
   case Stmt::Kind::FunctionDef: {
     auto *f = cast<FunctionDef>(s);

@@ -23,10 +23,6 @@ using llvm::isa;
 
 namespace tessel::frontend {
 
-static int64_t floorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
 /// The type two scalars meet in: float beats int, wider beats narrower,
 /// index beats other ints.
@@ -76,6 +72,16 @@ mlir::Value Emitter::floorMod(mlir::Value a, mlir::Value b, Location l) {
   return arith::SelectOp::create(builder, l, adjust, shifted, rem);
 }
 
+MaybeValue Emitter::integerOp(llvm::StringRef op, const Value &lhs, const Value &rhs,
+                              SourceLoc l) {
+  std::string why;
+  if (std::optional<Value> r = exactIntegerOp(op, lhs, rhs, why))
+    return *r;
+  if (why.empty()) // a negative power: a float
+    return Value::floating(std::pow(exactIntegerToDouble(lhs), exactIntegerToDouble(rhs)));
+  return error(l, why);
+}
+
 MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
                              const Value &rhsIn, SourceLoc l) {
   if (discovering() && (isConstPlaceholder(lhsIn) || isConstPlaceholder(rhsIn)))
@@ -107,28 +113,31 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
   if (op == "+" && lhs.kind == K::String && rhs.kind == K::String)
     return Value::string(lhs.s + rhs.s);
 
+  // Integers past 64 bits: exact integer arithmetic, or float arithmetic
+  // with a float.
+  if ((lhs.kind == K::BigInt || rhs.kind == K::BigInt) &&
+      (lhs.isConstant() || lhs.kind == K::BigInt) && (rhs.isConstant() || rhs.kind == K::BigInt)) {
+    if (lhs.kind != K::Float && rhs.kind != K::Float && op != "/")
+      return integerOp(op, lhs, rhs, l);
+    auto real = [](const Value &v) {
+      return v.kind == K::Float ? v.f : exactIntegerToDouble(v);
+    };
+    return binaryOp(op, Value::floating(real(lhs)), Value::floating(real(rhs)), l);
+  }
+
   bool lConst = lhs.isConstant(), rConst = rhs.isConstant();
   if (lConst && rConst) {
     bool isFloat = lhs.kind == K::Float || rhs.kind == K::Float;
     double a = lhs.kind == K::Float ? lhs.f : (double)(lhs.kind == K::Int ? lhs.i : lhs.b);
     double b = rhs.kind == K::Float ? rhs.f : (double)(rhs.kind == K::Int ? rhs.i : rhs.b);
-    int64_t x = lhs.kind == K::Int ? lhs.i : lhs.b, y = rhs.kind == K::Int ? rhs.i : rhs.b;
+    int64_t y = rhs.kind == K::Int ? rhs.i : rhs.b;
     if ((op == "/" || op == "//" || op == "%") && b == 0)
       return error(l, "division by zero");
     if (op == "/")
       return Value::floating(a / b);
     if (op == "**") {
-      if (!isFloat && y >= 0) {
-        // Square and multiply, refusing results past 64 bits.
-        int64_t r = 1, base = x;
-        for (int64_t e = y; e > 0; e >>= 1) {
-          if ((e & 1) && __builtin_mul_overflow(r, base, &r))
-            return error(l, "integer power does not fit in 64 bits");
-          if (e > 1 && __builtin_mul_overflow(base, base, &base))
-            return error(l, "integer power does not fit in 64 bits");
-        }
-        return Value::integer(r);
-      }
+      if (!isFloat && y >= 0)
+        return integerOp(op, lhs, rhs, l);
       return Value::floating(std::pow(a, b));
     }
     if (isFloat) {
@@ -139,17 +148,8 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
       if (op == "%") return Value::floating(a - std::floor(a / b) * b);
       return error(l, "operator '" + op + "' does not apply to floats");
     }
-    if (op == "+") return Value::integer(x + y);
-    if (op == "-") return Value::integer(x - y);
-    if (op == "*") return Value::integer(x * y);
-    if (op == "//") return Value::integer(floorDiv(x, y));
-    if (op == "%") return Value::integer(x - floorDiv(x, y) * y);
-    if (op == "<<") return Value::integer(x << y);
-    if (op == ">>") return Value::integer(x >> y);
-    if (op == "&") return Value::integer(x & y);
-    if (op == "|") return Value::integer(x | y);
-    if (op == "^") return Value::integer(x ^ y);
-    return error(l, "operator '" + op + "' is not supported here");
+    // Exact, as Python: no wrap past 64 bits (ExactInt.cpp).
+    return integerOp(op, lhs, rhs, l);
   }
 
   auto isNumeric = [](const Value &v) {

@@ -2,6 +2,8 @@
 
 #include "lib/Frontend/Diagnostics.h"
 
+#include <algorithm>
+
 #include "llvm/Support/raw_ostream.h"
 
 using namespace tessel::frontend;
@@ -34,10 +36,21 @@ std::string DiagnosticEngine::render() const {
     if (!e.loc.isValid())
       continue;
     llvm::StringRef line = file.lineText(e.loc.line);
-    os << line << "\n";
+    // A very long line (generated code, a fuzzer's input) is shown as a
+    // window around the column, marked with "..." where it was cut.
+    constexpr size_t kWindow = 160;
+    size_t column = e.loc.col ? e.loc.col - 1 : 0;
+    size_t begin = 0, end = line.size();
+    if (line.size() > kWindow) {
+      begin = column > kWindow / 2 ? std::min(column - kWindow / 2, line.size()) : 0;
+      end = std::min(line.size(), begin + kWindow);
+    }
+    llvm::StringRef prefix = begin ? "..." : "", suffix = end < line.size() ? "..." : "";
+    os << prefix << line.slice(begin, end) << suffix << "\n";
     // Keep tabs so that the caret lines up under them.
-    for (unsigned i = 1; i < e.loc.col && i <= line.size(); ++i)
-      os << (line[i - 1] == '\t' ? '\t' : ' ');
+    os.indent(prefix.size());
+    for (size_t i = begin; i < column && i < end; ++i)
+      os << (line[i] == '\t' ? '\t' : ' ');
     os << "^\n";
   }
   return out;

@@ -81,7 +81,7 @@ MemRefType Emitter::tensorType(const Value &spec, SourceLoc l,
     shape.push_back(*n);
   }
   Type elt = requireDType(spec.elems[1], l);
-  if (!elt)
+  if (!elt || !checkTensorBytes(shape, elt, l))
     return nullptr;
   return MemRefType::get(shape, elt, MemRefLayoutAttrInterface(),
                          tile::MemoryScopeAttr::get(ctx, tile::MemoryScope::Global));
@@ -148,7 +148,7 @@ func::FuncOp Emitter::emitEagerOnce(const Value &fn, const EntryRequest &request
   // The frame: tensor parameters wait for their annotation; the others take
   // the request's values or their defaults. -D names that are not
   // parameters are T.const values (tesselc's way to give them).
-  auto frame = std::make_shared<Scope>();
+  auto frame = newScope();
   frame->parent = fn.closure;
   for (size_t i = 0; i < def.params.size(); ++i) {
     const Param &p = def.params[i];

@@ -71,6 +71,12 @@ class Emitter {
 public:
   Emitter(mlir::MLIRContext *ctx, const SourceFile &file,
           DiagnosticEngine &diags);
+  /// Empties every scope the evaluation made or was given: a def's value
+  /// holds its closure, which holds the def (a reference cycle that would
+  /// outlive the compile, a leak per kernel in a long-running engine).
+  ~Emitter();
+  Emitter(const Emitter &) = delete;
+  Emitter &operator=(const Emitter &) = delete;
 
   /// Runs a module's top level in `globals`: imports, defs, assignments.
   /// Statements that only make sense on the host (prints, `if __name__`)
@@ -87,6 +93,21 @@ public:
   MaybeValue evalConstant(const Expr &expr, const std::shared_ptr<Scope> &scope);
 
 private:
+  /// A scope for a call frame or a region, emptied with the Emitter.
+  std::shared_ptr<Scope> newScope();
+  void trackScope(const std::shared_ptr<Scope> &s);
+  std::vector<std::weak_ptr<Scope>> scopes;
+  /// How deep the evaluation is (expressions and statements, through calls):
+  /// past kMaxEvalDepth it stops with a located error instead of running out
+  /// of stack. The parser bounds one tree; calls and macros stack trees.
+  static constexpr int kMaxEvalDepth = 2000;
+  int evalDepth = 0;
+  struct DepthScope {
+    int &depth;
+    explicit DepthScope(int &depth) : depth(++depth) {}
+    ~DepthScope() { --depth; }
+    bool tooDeep() const { return depth > kMaxEvalDepth; }
+  };
 
   //===-- errors and locations -------------------------------------------===//
   std::nullopt_t error(SourceLoc loc, const llvm::Twine &message);
@@ -223,6 +244,15 @@ public:
   /// (Arithmetic.cpp).
   std::optional<Value> dynamicExpression(llvm::StringRef op, const Value &lhs,
                                          const Value &rhs);
+  /// The most blocks CUDA launches along x, and along y and z.
+  static constexpr int64_t kMaxGridX = 2147483647, kMaxGridYZ = 65535;
+  /// Refuses static grid extents outside [1, limit] (LaunchLimits.cpp).
+  bool checkGridExtents(llvm::ArrayRef<Value> extents, SourceLoc l);
+  /// Refuses a tensor whose static dimensions hold more than 2^63 - 1
+  /// bytes (their product wrapped before).
+  bool checkTensorBytes(llvm::ArrayRef<int64_t> shape, mlir::Type element, SourceLoc l);
+  /// Python's integer operators on compile-time integers, exactly.
+  MaybeValue integerOp(llvm::StringRef op, const Value &lhs, const Value &rhs, SourceLoc l);
   MaybeValue binaryOp(llvm::StringRef op, const Value &lhs, const Value &rhs,
                       SourceLoc loc);
   /// Python's `%` on device values: the remainder has the divisor's sign.

@@ -46,6 +46,7 @@ std::string describe(const Value &v) {
   case Value::Kind::Spec: return "a kernel construct";
   case Value::Kind::Opaque: return "an unsupported value";
   case Value::Kind::View: return "a reshaped view";
+  case Value::Kind::BigInt: return "an int too large for 64 bits (" + v.s + ")";
   }
   return "a value";
 }
@@ -76,6 +77,30 @@ LinearForm LinearForm::plus(const LinearForm &other, int64_t sign) const {
 Emitter::Emitter(MLIRContext *ctx, const SourceFile &file,
                  DiagnosticEngine &diags)
     : ctx(ctx), file(file), diags(diags), builder(ctx) {}
+
+Emitter::~Emitter() {
+  // Break the cycles (closure -> scope -> def -> closure) by emptying the
+  // scopes; values moved out first so their destructors run outside the map.
+  for (const std::weak_ptr<Scope> &weak : scopes)
+    if (std::shared_ptr<Scope> s = weak.lock()) {
+      llvm::StringMap<Value> vars = std::move(s->vars);
+      s->vars.clear();
+      s->parent.reset();
+    }
+}
+
+std::shared_ptr<Scope> Emitter::newScope() {
+  auto s = std::make_shared<Scope>();
+  trackScope(s);
+  return s;
+}
+
+void Emitter::trackScope(const std::shared_ptr<Scope> &s) {
+  // Forget scopes already gone, so a long evaluation keeps the list short.
+  if (scopes.size() >= 64 && scopes.size() % 64 == 0)
+    llvm::erase_if(scopes, [](const std::weak_ptr<Scope> &w) { return w.expired(); });
+  scopes.push_back(s);
+}
 
 std::nullopt_t Emitter::error(SourceLoc l, const llvm::Twine &message) {
   diags.error(l, message);
@@ -170,8 +195,16 @@ std::optional<mlir::Value> Emitter::toIR(const Value &v, Type type, SourceLoc l)
       int64_t i = v.kind == Value::Kind::Int ? v.i : v.b;
       if (type.isIndex())
         return (mlir::Value)arith::ConstantIndexOp::create(builder, location, i);
+      // The constant must fit the type it becomes (signed, or as the bit
+      // pattern of the unsigned type of that width): no silent wrap.
+      unsigned width = type.getIntOrFloatBitWidth();
+      std::optional<llvm::APInt> bits = width == 1 ? llvm::APInt(1, i != 0) // truth
+                                                   : integerForWidth(v, width);
+      if (!bits)
+        return error(l, "the integer " + llvm::Twine(i) + " does not fit in " +
+                            (width == 1 ? llvm::Twine("a bool") : "int" + llvm::Twine(width)));
       return (mlir::Value)arith::ConstantOp::create(builder, location,
-                                                    builder.getIntegerAttr(type, i));
+                                                    builder.getIntegerAttr(type, *bits));
     }
     return error(l, "cannot use a constant as a value of this type");
   }
@@ -214,6 +247,24 @@ std::optional<mlir::Value> Emitter::toIR(const Value &v, Type type, SourceLoc l)
       return std::nullopt;
     return toIR(*scalar, type, l);
   }
+  case Value::Kind::BigInt: {
+    // Past int64: only the bit pattern of a 64-bit unsigned constant
+    // (0xFFFFFFFFFFFFFFFF) or a float is representable.
+    if (isa<FloatType>(type))
+      return (mlir::Value)arith::ConstantOp::create(
+          builder, location, builder.getFloatAttr(type, exactIntegerToDouble(v)));
+    std::optional<llvm::APInt> bits;
+    if (type.isInteger())
+      bits = integerForWidth(v, type.getIntOrFloatBitWidth());
+    if (!bits)
+      return error(l, "the integer " + v.s + " does not fit in " +
+                          (type.isIndex() ? std::string("an index (64 bits)")
+                           : type.isInteger()
+                               ? "int" + std::to_string(type.getIntOrFloatBitWidth())
+                               : std::string("this type")));
+    return (mlir::Value)arith::ConstantOp::create(builder, location,
+                                                  builder.getIntegerAttr(type, *bits));
+  }
   default:
     return error(l, "expected a number, got " + describe(v));
   }
@@ -232,6 +283,8 @@ std::optional<int64_t> Emitter::requireInt(const Value &v, SourceLoc l,
     return v.i;
   if (v.kind == Value::Kind::Bool)
     return (int64_t)v.b;
+  if (v.kind == Value::Kind::BigInt)
+    return error(l, what + " is " + v.s + ", which does not fit in 64 bits");
   return error(l, what + " must be a compile-time integer, got " + describe(v));
 }
 
@@ -286,10 +339,21 @@ MaybeValue Emitter::evalScalar(const Expr &e) {
 }
 
 MaybeValue Emitter::eval(const Expr &e) {
+  DepthScope depth(evalDepth);
+  if (depth.tooDeep())
+    return error(e.loc, "evaluation nested too deeply (more than " +
+                            llvm::Twine(kMaxEvalDepth) +
+                            " levels of expressions, statements and calls)");
   switch (e.getKind()) {
   case Expr::Kind::Name:
     return evalName(cast<NameExpr>(e));
   case Expr::Kind::Int:
+    if (!cast<IntExpr>(e).big.empty()) {
+      Value big;
+      big.kind = Value::Kind::BigInt;
+      big.s = cast<IntExpr>(e).big;
+      return big;
+    }
     return Value::integer(cast<IntExpr>(e).value);
   case Expr::Kind::Float:
     return Value::floating(cast<FloatExpr>(e).value);
@@ -626,6 +690,8 @@ MaybeValue Emitter::evalUnary(const UnaryExpr &e) {
                                                             : v->b));
     if (v->kind == Value::Kind::None)
       return Value::boolean(true);
+    if (v->kind == Value::Kind::BigInt)
+      return Value::boolean(false);
     if (v->kind == Value::Kind::Scalar) {
       std::optional<mlir::Value> b = toIR(*v, builder.getI1Type(), e.loc);
       if (!b)
@@ -665,6 +731,7 @@ std::optional<bool> truthValue(const Value &v) {
   switch (v.kind) {
   case Value::Kind::Bool: return v.b;
   case Value::Kind::Int: return v.i != 0;
+  case Value::Kind::BigInt: return true; // never zero
   case Value::Kind::Float: return v.f != 0;
   case Value::Kind::None: return false;
   case Value::Kind::String: return !v.s.empty();
@@ -732,6 +799,18 @@ MaybeValue Emitter::evalCompare(const CompareExpr &e) {
       }
       if (op == "is not" || op == "not in")
         result = !result;
+      r = Value::boolean(result);
+    } else if (isExactInteger(*left) && isExactInteger(*right)) {
+      int c = compareExactIntegers(*left, *right);
+      bool result = op == "<" ? c < 0 : op == "<=" ? c <= 0 : op == ">" ? c > 0
+                  : op == ">=" ? c >= 0 : op == "==" ? c == 0 : c != 0;
+      r = Value::boolean(result);
+    } else if ((left->kind == Value::Kind::BigInt && right->kind == Value::Kind::Float) ||
+               (left->kind == Value::Kind::Float && right->kind == Value::Kind::BigInt)) {
+      double a = left->kind == Value::Kind::Float ? left->f : exactIntegerToDouble(*left);
+      double b = right->kind == Value::Kind::Float ? right->f : exactIntegerToDouble(*right);
+      bool result = op == "<" ? a < b : op == "<=" ? a <= b : op == ">" ? a > b
+                  : op == ">=" ? a >= b : op == "==" ? a == b : a != b;
       r = Value::boolean(result);
     } else if (left->isConstant() && right->isConstant()) {
       double a = left->kind == Value::Kind::Float ? left->f : (double)(left->kind == Value::Kind::Int ? left->i : left->b);
@@ -867,8 +946,9 @@ MaybeValue Emitter::evalCall(const CallExpr &e) {
     if (args.size() != 1 || !kwargs.empty())
       return error(e.loc, "a dtype called as a function takes one value");
     std::vector<Value> castArgs = {args[0], *fn};
+    std::vector<SourceLoc> castLocs = {argLocs[0], e.func->loc}; // one per argument
     std::vector<std::pair<std::string, Value>> none;
-    return callBuiltin("T.cast", castArgs, none, argLocs, e.loc);
+    return callBuiltin("T.cast", castArgs, none, castLocs, e.loc);
   }
   default:
     return error(e.loc, describe(*fn) + " is not callable");
@@ -889,7 +969,7 @@ MaybeValue Emitter::callFunction(const Value &fn, std::vector<Value> args,
     --callDepth;
     return error(l, "calls nested too deeply (is '" + def.name + "' recursive?)");
   }
-  auto frame = std::make_shared<Scope>();
+  auto frame = newScope();
   frame->parent = fn.closure;
   if (args.size() > def.params.size()) {
     --callDepth;

@@ -135,7 +135,7 @@ std::optional<std::vector<Value>> Emitter::compileTimeElements(const Value &iter
 
 MaybeValue Emitter::evalComprehension(const ComprehensionExpr &e) {
   // Python 3 gives a comprehension its own scope.
-  auto inner = std::make_shared<Scope>();
+  auto inner = newScope();
   inner->parent = scope;
   std::shared_ptr<Scope> saved = scope;
   scope = inner;

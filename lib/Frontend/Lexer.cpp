@@ -2,6 +2,8 @@
 
 #include "lib/Frontend/Lexer.h"
 
+#include "llvm/ADT/APInt.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 
@@ -36,6 +38,27 @@ const char *const kOperators[] = {
     "~",   "<",   ">",   "(",   ")",   "[",  "]",  "{",  "}",  ",",  ":",
     ".",   ";",   "=",
 };
+
+/// An integer literal's value: int64 when it fits, else exact in decimal
+/// (Python's integers have no size; Tessel's compile-time ones stop at
+/// 4096 bits, the evaluator's kMaxIntBits).
+void setIntValue(Token &t, const std::string &digits, unsigned radix) {
+  uint64_t value;
+  if (!llvm::StringRef(digits).getAsInteger(radix, value) &&
+      value <= static_cast<uint64_t>(INT64_MAX)) {
+    t.intValue = static_cast<int64_t>(value);
+    return;
+  }
+  unsigned bits = llvm::APInt::getSufficientBitsNeeded(digits, uint8_t(radix)) + 1;
+  if (bits > 4096 + 1) {
+    t.hostOnly = "integer literal is too large (more than 4096 bits)";
+    return;
+  }
+  llvm::APInt big(bits, digits, uint8_t(radix));
+  llvm::SmallString<64> text;
+  big.toStringUnsigned(text, 10);
+  t.bigInt = text.str().str();
+}
 
 class Lexer {
 public:
@@ -144,14 +167,8 @@ bool Lexer::lexNumber() {
       return fail(loc, "invalid number literal");
     std::string body = text.slice(digitsStart, pos).str();
     llvm::erase(body, '_');
-    uint64_t value;
-    bool tooLarge =
-        llvm::StringRef(body).getAsInteger(base == 'x' ? 16 : base == 'o' ? 8 : 2, value) ||
-        value > static_cast<uint64_t>(INT64_MAX);
     push(Token::Kind::Int, text.slice(start, pos).str(), loc);
-    tokens.back().intValue = tooLarge ? 0 : static_cast<int64_t>(value);
-    if (tooLarge)
-      tokens.back().hostOnly = "integer literal is too large for 64 bits";
+    setIntValue(tokens.back(), body, base == 'x' ? 16 : base == 'o' ? 8 : 2);
   } else {
     bool isFloat = false;
     digits(isDec);
@@ -175,13 +192,8 @@ bool Lexer::lexNumber() {
       push(Token::Kind::Float, text.slice(start, pos).str(), loc);
       tokens.back().floatValue = value;
     } else {
-      uint64_t value;
-      bool tooLarge = llvm::StringRef(body).getAsInteger(10, value) ||
-                      value > static_cast<uint64_t>(INT64_MAX);
       push(Token::Kind::Int, text.slice(start, pos).str(), loc);
-      tokens.back().intValue = tooLarge ? 0 : static_cast<int64_t>(value);
-      if (tooLarge)
-        tokens.back().hostOnly = "integer literal is too large for 64 bits";
+      setIntValue(tokens.back(), body, 10);
     }
   }
   if (peek() == 'j' || peek() == 'J') {

@@ -26,6 +26,8 @@ struct Token {
   Kind kind = Kind::End;
   std::string text; ///< Name/Op spelling, String contents (escapes decoded)
   int64_t intValue = 0;
+  /// An Int literal past int64: its value in decimal (intValue is 0).
+  std::string bigInt;
   double floatValue = 0;
   SourceLoc loc;
   /// String and Float tokens Python reads but a kernel cannot hold (an

@@ -35,6 +35,7 @@ void targetNames(const Expr &target, std::vector<std::string> &out) {
 } // namespace
 
 bool Emitter::runModule(const Module &m, const std::shared_ptr<Scope> &globals) {
+  trackScope(globals);
   for (const StmtPtr &s : m.body)
     if (!runTopLevel(*s, globals))
       return false;

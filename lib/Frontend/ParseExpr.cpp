@@ -172,6 +172,7 @@ ExprPtr Parser::parseBinary(int level) {
     return parseFactor();
   SourceLoc loc = cur().loc;
   ExprPtr lhs = parseBinary(level + 1);
+  ChainGuard chain(*this);
   while (lhs) {
     const char *matched = nullptr;
     for (const char *op : kLevels[level])
@@ -179,6 +180,8 @@ ExprPtr Parser::parseBinary(int level) {
         matched = op;
     if (!matched)
       break;
+    if (!chain.link(cur().loc))
+      return nullptr;
     auto e = std::make_unique<BinaryExpr>(loc);
     e->op = matched;
     e->opLoc = cur().loc;
@@ -211,6 +214,9 @@ ExprPtr Parser::parsePower() {
   ExprPtr base = parsePrimary();
   if (!base || !isOp("**"))
     return base;
+  NestingGuard guard(*this, cur().loc); // x ** y ** z recurses on the right
+  if (!guard.ok)
+    return nullptr;
   auto e = std::make_unique<BinaryExpr>(loc);
   e->op = "**";
   e->opLoc = cur().loc;
@@ -225,7 +231,10 @@ ExprPtr Parser::parsePower() {
 
 ExprPtr Parser::parsePrimary() {
   ExprPtr e = parseAtom();
+  ChainGuard chain(*this);
   while (e) {
+    if ((isOp("(") || isOp("[") || isOp(".")) && !chain.link(cur().loc))
+      return nullptr;
     if (isOp("(")) {
       e = parseCall(std::move(e));
     } else if (isOp("[")) {
@@ -399,8 +408,9 @@ ExprPtr Parser::parseAtom() {
   switch (t.kind) {
   case Token::Kind::Int: {
     int64_t v = t.intValue;
+    std::string big = t.bigInt;
     advance();
-    return std::make_unique<IntExpr>(loc, v);
+    return std::make_unique<IntExpr>(loc, v, std::move(big));
   }
   case Token::Kind::Float: {
     double v = t.floatValue;

@@ -442,6 +442,9 @@ StmtPtr Parser::parseIf() {
   if (!parseBlock(s->body, "the 'if' condition"))
     return nullptr;
   if (isKw("elif")) {
+    NestingGuard guard(*this, cur().loc); // each elif nests in the else
+    if (!guard.ok)
+      return nullptr;
     StmtPtr nested = parseIf();
     if (!nested)
       return nullptr;

@@ -78,10 +78,31 @@ private:
     NestingGuard(Parser &p, SourceLoc loc) : p(p) {
       ok = ++p.nesting <= kMaxNesting;
       if (!ok)
-        p.fail(loc, "expression nested too deeply");
+        p.tooDeep(loc);
     }
     ~NestingGuard() { --p.nesting; }
   };
+  /// A left-associative chain (`a + b + c`, `f(x)[i].y`, `elif`s) nests one
+  /// level per link in the tree it builds without recursing in the parser:
+  /// each link counts as a level until the chain ends, so no tree the
+  /// parser returns is deeper than kMaxNesting for the stages after it.
+  struct ChainGuard {
+    Parser &p;
+    unsigned links = 0;
+    explicit ChainGuard(Parser &p) : p(p) {}
+    bool link(SourceLoc loc) {
+      ++links;
+      if (++p.nesting <= kMaxNesting)
+        return true;
+      p.tooDeep(loc);
+      return false;
+    }
+    ~ChainGuard() { p.nesting -= links; }
+  };
+  bool tooDeep(SourceLoc loc) {
+    return fail(loc, "expression nested too deeply (more than " +
+                         llvm::Twine(kMaxNesting) + " levels); split it into named parts");
+  }
 
   //===-- statements ------------------------------------------------------===//
   bool parseStatement(Block &out);

@@ -48,6 +48,10 @@ bindArgs(const Signature &sig, std::vector<Value> &args,
          std::vector<std::pair<std::string, Value>> &kwargs,
          std::vector<SourceLoc> &argLocs, SourceLoc loc, DiagnosticEngine &diags,
          bool allowUnknownKwargs) {
+  // One location per argument; a caller that built the call itself may
+  // have fewer: the call's own location stands in.
+  if (argLocs.size() < args.size() + kwargs.size())
+    argLocs.resize(args.size() + kwargs.size(), loc);
   BoundArgs b;
   b.values.resize(sig.params.size());
   b.locs.resize(sig.params.size(), loc);

@@ -30,6 +30,12 @@ Emitter::Flow Emitter::execBlock(const Block &block) {
 }
 
 Emitter::Flow Emitter::execStmt(const Stmt &s) {
+  DepthScope depth(evalDepth);
+  if (depth.tooDeep()) {
+    error(s.loc, "evaluation nested too deeply (more than " + llvm::Twine(kMaxEvalDepth) +
+                     " levels of expressions, statements and calls)");
+    return Flow::Error;
+  }
   if (!threadExtents.empty() && !threadIv && insideDevice() && runsPerThread(s))
     return execPerThread(s);
   switch (s.getKind()) {
@@ -299,7 +305,7 @@ Emitter::Flow Emitter::execAugAssign(const AugAssignStmt &s) {
 
 Emitter::Flow Emitter::execRegionBody(
     const Block &body, llvm::ArrayRef<std::pair<std::string, Value>> bindings) {
-  auto region = std::make_shared<Scope>();
+  auto region = newScope();
   region->parent = scope;
   region->isRegion = true;
   for (auto &[name, value] : bindings)
@@ -647,6 +653,8 @@ Emitter::Flow Emitter::execWith(const WithStmt &s) {
     return Flow::Error;
   }
   const Value &spec = *ctxValue;
+  if (!checkGridExtents(spec.elems, item.context->loc))
+    return Flow::Error;
   SmallVector<mlir::Value> grid;
   for (const Value &g : spec.elems) {
     std::optional<mlir::Value> v = toIndex(g, item.context->loc);
@@ -665,8 +673,8 @@ Emitter::Flow Emitter::execWith(const WithStmt &s) {
           std::optional<int64_t> n = requireInt(t, item.context->loc, "threads");
           if (!n)
             return Flow::Error;
-          if (*n < 1) {
-            error(item.context->loc, "thread extents must be positive, got " + llvm::Twine(*n));
+          if (*n < 1 || *n > 1024) {
+            error(item.context->loc, "thread extents must be in [1, 1024], got " + llvm::Twine(*n));
             return Flow::Error;
           }
           threads *= *n;
@@ -767,6 +775,7 @@ Emitter::Flow Emitter::execAssert(const AssertStmt &s) {
 //===----------------------------------------------------------------------===//
 
 MaybeValue Emitter::evalConstant(const Expr &e, const std::shared_ptr<Scope> &s) {
+  trackScope(s);
   scope = s;
   MaybeValue v = evalScalar(e);
   if (v && v->kind == Value::Kind::Scalar)
@@ -779,6 +788,7 @@ OwningOpRef<ModuleOp> Emitter::emitEntry(const EntryRequest &request,
                                          SourceLoc entryLoc) {
   OwningOpRef<ModuleOp> owned = ModuleOp::create(loc(entryLoc));
   module = *owned;
+  trackScope(globals);
   scope = globals;
   const Value *entry = globals->lookup(request.entry);
   if (!entry || entry->kind != Value::Kind::Function) {
@@ -912,7 +922,7 @@ func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
       shape.push_back(*n);
     }
     Type elt = requireDType(ann->elems[1], p.annotation->loc);
-    if (!elt)
+    if (!elt || !checkTensorBytes(shape, elt, p.annotation->loc))
       return nullptr;
     if (dtypeIsUnsigned(ann->elems[1]))
       unsignedParams.insert(types.size());
@@ -951,7 +961,7 @@ func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
   auto ret = func::ReturnOp::create(builder, loc(l));
   builder.setInsertionPoint(ret);
 
-  auto frame = std::make_shared<Scope>();
+  auto frame = newScope();
   frame->parent = fn.closure;
   dynamicDims.clear();
   for (size_t i = 0; i < def.params.size(); ++i) {

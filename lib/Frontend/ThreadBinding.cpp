@@ -314,7 +314,7 @@ Emitter::Flow Emitter::execPerThread(const Stmt &s) {
   Operation *par = openParallel({threads}, location, ivs);
   mlir::Value iv = ivs[0];
   threadIv = iv;
-  auto region = std::make_shared<Scope>();
+  auto region = newScope();
   region->parent = scope;
   region->isRegion = true;
   std::shared_ptr<Scope> saved = scope;

@@ -83,6 +83,7 @@ struct Value {
     Spec,     ///< see SpecKind
     Opaque,   ///< a name the kernel cannot use; `s` says why
     View,     ///< T.reshape: buffer `ir` seen with shape `viewShape`
+    BigInt,   ///< a compile-time integer past 64 bits; `s` is its decimal text
   };
 
   Kind kind = Kind::None;
@@ -209,6 +210,28 @@ std::string describe(const Value &value);
 /// Python truthiness of a compile-time value; std::nullopt for device values,
 /// whose truth is only known when the kernel runs.
 std::optional<bool> truthValue(const Value &value);
+
+//===-- exact compile-time integers (ExactInt.cpp) -----------------------===//
+
+/// The largest compile-time integer, in bits: past it arithmetic stops with
+/// an error rather than building numbers no kernel can use.
+inline constexpr unsigned kMaxIntBits = 4096;
+/// An Int when `x` fits in 64 bits, else a BigInt.
+Value exactInteger(const llvm::APInt &x);
+/// `a op b` for Python's integer operators, exactly; std::nullopt with
+/// `error` set when it has no integer result (division by zero, a negative
+/// shift, past kMaxIntBits), or with `error` empty for a negative power
+/// (a float).
+std::optional<Value> exactIntegerOp(llvm::StringRef op, const Value &a, const Value &b,
+                                    std::string &error);
+/// -1, 0 or 1 as a is less than, equal to or greater than b.
+int compareExactIntegers(const Value &a, const Value &b);
+double exactIntegerToDouble(const Value &v);
+/// An Int, Bool or BigInt.
+bool isExactInteger(const Value &v);
+/// The value as `width` bits when it fits as a signed or an unsigned
+/// integer of that width (-2^(w-1) .. 2^w - 1).
+std::optional<llvm::APInt> integerForWidth(const Value &v, unsigned width);
 
 /// A Python scope: a function's locals, chained to the scope it closes over.
 struct Scope {

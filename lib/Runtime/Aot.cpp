@@ -318,10 +318,15 @@ tessel_rt_status tessel_aot_launch(void *handle, void *stream, void *const *args
     if (!evalGridExpression(k->gridExprs[axis], pos, dims, extent))
       return fail(TESSEL_RT_INVALID_ARGUMENT, "kernel descriptor: cannot evaluate the "
                                               "grid expression '" + k->gridExprs[axis] + "'");
-    if (extent < 0 || extent > int64_t(UINT32_MAX))
+    // CUDA's limits: x below 2^31, y and z at most 65,535. Zero blocks is
+    // an empty launch (a zero dynamic dimension), not an error.
+    int64_t limit = axis == 0 ? 2147483647 : 65535;
+    if (extent < 0 || extent > limit)
       return fail(TESSEL_RT_INVALID_ARGUMENT,
-                  "the grid's extent " + std::to_string(extent) + " (" + k->gridExprs[axis] +
-                      ") is out of range for these dimensions");
+                  std::string("grid extent ") + "xyz"[axis] + " = " + k->gridExprs[axis] +
+                      " is " + std::to_string(extent) + " for these dimensions; CUDA launches " +
+                      (extent < 0 ? "no negative extents" : "at most " + std::to_string(limit)) +
+                      " along " + "xyz"[axis]);
     grid[axis] = uint32_t(extent);
   }
   for (int i = 0; i < declared; ++i) {

@@ -510,6 +510,11 @@ tessel_rt_status tessel_rt_check_tensor(const char *name, uint64_t pointer,
       return fail(TESSEL_RT_INVALID_ARGUMENT,
                   arg + " has shape " + dims(shape, rank) + ", expected " +
                       dims(expected_shape, rank));
+  // No elements (a zero dynamic dimension): nothing is read or written, so
+  // neither the layout nor the pointer matters (an empty launch).
+  for (int i = 0; i < rank; ++i)
+    if (shape[i] == 0)
+      return TESSEL_RT_SUCCESS;
   if (strides) {
     int64_t expect = 1;
     for (int i = rank - 1; i >= 0; --i) {

@@ -7,7 +7,7 @@ $TESSEL_RUNTIME_LIB, else next to the compiler extension's libraries.
 
 import ctypes
 import os
-from typing import Dict
+from typing import Dict, Sequence
 
 _lib = None
 
@@ -128,6 +128,23 @@ _GRID_OPS = {
     "floordiv": lambda a, b: a // b, "ceildiv": lambda a, b: -(-a // b),
     "rem": lambda a, b: a % b, "min": min, "max": max,
 }
+
+
+GRID_LIMITS = (2**31 - 1, 65535, 65535)  # CUDA's most blocks along x, y, z
+
+
+def check_grid(kernel: str, grid: Sequence[int], exprs: Sequence[str]) -> None:
+    """Refuses a launch's grid outside CUDA's limits, naming the extent
+    (ctypes would wrap 2**32 + 1 to 1 block; a negative extent would skip
+    the launch and leave the outputs zero). Zero blocks is an empty launch."""
+    for axis, (extent, limit) in enumerate(zip(grid, GRID_LIMITS)):
+        if 0 <= extent <= limit:
+            continue
+        expr = exprs[axis] if axis < len(exprs) and exprs[axis] else ""
+        raise ValueError("%s(): grid extent %s%s is %d for these dimensions; CUDA launches %s"
+                         % (kernel, "xyz"[axis], " = " + expr if expr else "", extent,
+                            "no negative extents" if extent < 0
+                            else "at most %d blocks along %s" % (limit, "xyz"[axis])))
 
 
 def grid_extent(text: str, dims: Dict[str, int]) -> int:

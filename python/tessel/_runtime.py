@@ -474,6 +474,7 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
     if compiled.grid_exprs:
         grid = [grid_extent(e, dynamic) if e else g
                 for e, g in zip(compiled.grid_exprs, compiled.grid)]
+        _cuda.check_grid(kernel.name, grid, compiled.grid_exprs)
     if grid is None or all(g > 0 for g in grid):  # no blocks: nothing to run
         launcher.launch(values, stream, maps, grid)
     if host and torch_stream is not None:

@@ -24,7 +24,6 @@ CASES = [
     ("unterminated_string", "def k():\n    x = 'abc\n", {}, "4:9: error: unterminated string literal"),
     ("bad_char", "def k():\n    x = 1 $ 2\n", {}, "4:11: error: unexpected character '$'"),
     ("non_ascii", "def k():\n    x = 1 \u00b7 2\n", {}, "4:11: error: unexpected non-ASCII character outside a string"),
-    ("int_overflow", "def k():\n    x = 99999999999999999999\n", {}, "4:9: error: integer literal is too large for 64 bits"),
     ("expected_expr", "def k():\n    x = \n", {}, "4:9: error: expected an expression, found end of line"),
     ("kw_then_positional", "def k():\n    f(a=1, 2)\n", {}, "4:12: error: positional argument follows keyword argument"),
     ("repeated_kw", "def k():\n    f(a=1, a=2)\n", {}, "4:12: error: keyword argument 'a' is repeated"),
@@ -64,7 +63,7 @@ CASES = [
     ("tensor_needs_annotation", "def k():\n    @T.prim_func\n    def main(A):\n        pass\n    return main\n", {}, "5:14: error: parameter 'A' of a prim_func needs an annotation"),
     ("policy_member", "def k():\n    p = T.GemmWarpPolicy.Diagonal\n", {}, "4:26: error: T.GemmWarpPolicy has no member 'Diagonal'"),
     ("huge_range", "def k():\n    for i in range(10 ** 12):\n        pass\n", {}, "4:14: error: this compile-time range has more than 1048576 iterations"),
-    ("huge_power", "def k():\n    x = 3 ** 100\n", {}, "4:11: error: integer power does not fit in 64 bits"),
+    ("huge_power", "def k():\n    x = 3 ** 100000\n", {}, "4:11: error: this integer would need more than 4096 bits"),
     ("huge_tuple", "def k():\n    x = (1, 2) * 10 ** 9\n", {}, "4:16: error: this tuple would have more than 1048576 elements"),
     ("assert_fails", "def k(n=3):\n    assert n % 2 == 0, 'n must be even'\n", {}, "4:5: error: assertion failed: n must be even"),
 ]

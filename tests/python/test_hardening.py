@@ -1,0 +1,210 @@
+"""Bad input the way users and engines supply it: every case here once
+crashed Tessel, wrapped silently or gave a wrong result (issue 17). Each now
+gives a located error (or the right answer)."""
+
+import os
+import subprocess
+
+import pytest
+
+from tessel import _tessel
+
+BUILD = os.environ.get("TESSEL_BUILD_DIR", "build")
+TESSELC = os.path.join(BUILD, "bin", "tesselc")
+
+KERNEL = """
+import tessel.language as T
+@T.prim_func
+def k(A: T.Tensor((4,), "float32")):
+    with T.Kernel(1, threads=32) as bx:
+        A[0] = x
+"""
+
+
+def _compile(source, entry="k", defines=()):
+    request = _tessel.KernelRequest()
+    request.source = source
+    request.file = "case.py"
+    request.first_line = 1
+    request.entry = entry
+    request.args = list(defines)
+    result, _ = _tessel.compile_kernel_to_tile(request)
+    return result
+
+
+def _tesselc(tmp_path, source, *args):
+    path = tmp_path / "case.py"
+    path.write_text(source)
+    return subprocess.run([TESSELC, str(path), "--entry", "k", "-o", str(tmp_path / "k.ptx"), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+# -- deep input: each overflowed a stack (SIGSEGV) before ------------------
+def _nested(n):
+    return "(0 + " * n + "f(n - 1)" + ")" * n
+
+
+DEEP_CASES = [
+    # an 8,000- and a 100,000-term sum: the evaluator's stack, then the parser's
+    ("sum_8000", "x = " + "+".join(["1"] * 8000), "1:402: error: expression nested too deeply"),
+    ("sum_100000", "x = " + "+".join(["1"] * 100000), "1:402: error: expression nested too deeply"),
+    ("calls_chain", "def f():\n    return f\nx = f" + "()" * 5000, "3:"),
+    ("attribute_chain", "x = T" + ".a" * 5000, "1:"),
+    ("subscript_chain", "x = (1,)" + "[0]" * 5000, "1:"),
+    ("power_chain", "x = " + "**".join(["1"] * 5000), "1:"),
+    ("elif_chain", "if 0:\n    x = 0\n" + "elif 0:\n    x = 0\n" * 3000 + "else:\n    x = 1\n", ""),
+    # shallow trees, deep evaluation: recursion through a helper 60 calls deep
+    ("recursion", "def f(n):\n    if n == 0:\n        return 0\n    return " + _nested(45) + "\nx = f(60)",
+     "evaluation nested too deeply (more than 2000 levels"),
+]
+
+
+@pytest.mark.parametrize("name,host,expected", DEEP_CASES, ids=[c[0] for c in DEEP_CASES])
+def test_deep_input_is_a_located_error(name, host, expected):
+    result = _compile("import tessel.language as T\n" + host + KERNEL)
+    assert not result.ok
+    assert "nested too deeply" in result.diagnostics, result.diagnostics[:400]
+    first = result.diagnostics.splitlines()[0]
+    assert first.startswith("case.py:"), first[:200]
+    if expected and expected[0].isdigit():
+        # line numbers count the import line this test adds
+        line, rest = expected.split(":", 1)
+        assert first.startswith("case.py:%d:%s" % (int(line) + 1, rest)), first[:200]
+    elif expected:
+        assert expected in result.diagnostics
+
+
+def test_deep_input_through_tesselc_exits_1(tmp_path):
+    out = _tesselc(tmp_path, "x = " + "+".join(["1"] * 8000) + KERNEL)
+    assert out.returncode == 1, out.stderr[-400:]
+    assert "nested too deeply" in out.stderr
+    # A 16 KB line is shown as a window around the column, not whole.
+    assert max(len(line) for line in out.stderr.splitlines()) < 200
+
+
+def test_nesting_a_real_kernel_uses_still_compiles():
+    host = "x = " + "+".join(["1"] * 150) + "\ny = " + "(" * 60 + "1" + ")" * 60 + "\n"
+    assert _compile("import tessel.language as T\n" + host + KERNEL).ok
+
+
+# -- exact compile-time integers, and values that do not fit ---------------
+def _value_kernel(host, dtype="float32", shape="4,", grid="1", index="0"):
+    return ("import tessel.language as T\n" + host + "\n@T.prim_func\n"
+            "def k(A: T.Tensor((%s), \"%s\")):\n"
+            "    with T.Kernel(%s, threads=32) as bx:\n"
+            "        A[%s] = x\n" % (shape, dtype, grid, index))
+
+
+def _constants(result):
+    import re
+    return re.findall(r"arith.constant (\S+) : (\S+)", result.output)
+
+
+INT_CASES = [
+    # host expression, dtype, the constant stored (before: what it wrapped to)
+    ("x = (2**32) * (2**32) + 64", "float32", ("1.84467441E+19", "f32")),  # was 64
+    ("x = 1 << 64", "float32", ("1.84467441E+19", "f32")),                 # was 1
+    ("x = (1 << 64) >> 60", "int32", ("16", "i32")),
+    ("x = 2**64 // 2**60", "int32", ("16", "i32")),
+    ("x = -(2**63) // -1 - 2**63", "int32", ("0", "i32")),                # was UB
+    ("x = 99999999999999999999 - 99999999999999999998", "int32", ("1", "i32")),
+    ("x = int(2**53 + 1 == 2**53)", "int32", ("0", "i32")),               # compared as doubles
+    ("x = 0xFFFFFFFFFFFFFFFF", "uint64", ("-1", "i64")),                   # a uint64 constant is fine
+    ("x = 0xFFFFFFFF", "uint32", ("-1", "i32")),
+]
+
+
+@pytest.mark.parametrize("host,dtype,constant", INT_CASES, ids=[c[0] for c in INT_CASES])
+def test_compile_time_integers_are_exact(host, dtype, constant):
+    result = _compile(_value_kernel(host, dtype))
+    assert result.ok, result.diagnostics
+    assert constant in _constants(result)
+
+
+FIT_CASES = [
+    # (host, dtype, shape, grid, index), expected "line:col: error: ..."
+    (("x = 2**32", "int32", "4,", "1", "0"), "6:16: error: the integer 4294967296 does not fit in int32"),
+    (("x = -2**31 - 1", "int32", "4,", "1", "0"), "6:16: error: the integer -2147483649 does not fit in int32"),
+    (("x = 2**64", "uint64", "4,", "1", "0"), "6:16: error: the integer 18446744073709551616 does not fit in int64"),
+    (("x = 1", "float32", "(2**32) * (2**32) + 64,", "1", "0"),
+     "4:10: error: a tensor dimension is 18446744073709551680, which does not fit in 64 bits"),
+    (("x = 1", "float32", "2**40, 2**40", "1", "0, 0"),
+     "4:10: error: a tensor of 1099511627776 x 1099511627776 elements needs more than 2^63 - 1 bytes"),
+    (("x = 1", "float32", "4,", "1", "2**64"), "6:11: error: buffer indices must be integers, got an int too large"),
+    (("x = 1 << -1", "float32", "4,", "1", "0"), "negative shift count"),
+    (("x = 2**100000", "float32", "4,", "1", "0"), "this integer would need more than 4096 bits"),
+    # grid extents: CUDA's limits, at compile time for static extents
+    (("x = 1", "float32", "4,", "2**32 + 1", "0"),
+     "5:10: error: grid extent x is 4294967297, more than CUDA launches (2147483647, 2^31 - 1)"),
+    (("x = 1", "float32", "4,", "2**31", "0"), "5:10: error: grid extent x is 2147483648"),
+    (("x = 1", "float32", "4,", "1, 65536", "0"), "5:10: error: grid extent y is 65536, more than CUDA launches (65535)"),
+    (("x = 1", "float32", "4,", "1, 1, 70000", "0"), "5:10: error: grid extent z is 70000"),
+    (("x = 1", "float32", "4,", "-1", "0"), "5:10: error: grid extent x is -1; a kernel needs at least one block"),
+    (("x = 1", "float32", "4,", "0", "0"), "5:10: error: grid extent x is 0"),
+]
+
+
+@pytest.mark.parametrize("args,expected", FIT_CASES, ids=[c[1][-50:] for c in FIT_CASES])
+def test_values_that_do_not_fit_are_located_errors(args, expected):
+    result = _compile(_value_kernel(*args))
+    assert not result.ok
+    if expected[0].isdigit():
+        assert result.diagnostics.startswith("case.py:" + expected), result.diagnostics
+    else:
+        assert expected in result.diagnostics, result.diagnostics
+
+
+def test_integer_literal_past_the_limit():
+    # Up to 4096 bits a literal is exact (it was refused past 64 bits).
+    assert _compile(_value_kernel("x = 0x" + "F" * 1000 + " >> 3990")).ok
+    result = _compile(_value_kernel("x = " + "9" * 1300))
+    assert "integer literal is too large (more than 4096 bits)" in result.diagnostics
+
+
+def test_grid_limits_that_compile():
+    assert _compile(_value_kernel("x = 1", grid="2**31 - 1")).ok
+    assert _compile(_value_kernel("x = 1", grid="1, 65535, 65535")).ok
+
+
+DYNAMIC_GRID = """
+import numpy as np
+import tessel
+import tessel.language as T
+
+@tessel.jit(out_idx=[-1], target="cuda")
+def k():
+    M = T.dynamic("M")
+    @T.prim_func
+    def main(A: T.Tensor((M,), "float32"), B: T.Tensor((M,), "float32")):
+        with T.Kernel(M - 4, M // 16 + 1, threads=32) as (bx, by):
+            B[0] = A[0]
+    return main
+
+kernel = k()
+for m in (2, 16 * 65536, 4, 8):
+    try:
+        kernel(np.ones(m, np.float32))
+        print("M=%d: launched" % m)
+    except ValueError as e:
+        print("M=%d: %s" % (m, e))
+"""
+
+
+def test_dynamic_grid_extents_are_checked_at_launch(tmp_path):
+    script = tmp_path / "grid.py"
+    script.write_text(DYNAMIC_GRID)
+    env = dict(os.environ, TESSEL_CUDA_DRIVER="emu", TESSEL_CACHE_DIR=str(tmp_path / "cache"))
+    out = subprocess.run(["python3", str(script)], capture_output=True, text=True, env=env,
+                         timeout=300)
+    if "no CUDA driver" in out.stdout + out.stderr or "emulator" in out.stderr and out.returncode:
+        pytest.skip("the emulator is not built here")
+    lines = out.stdout.splitlines()
+    assert out.returncode == 0, out.stderr[-2000:]
+    # before: the negative extent skipped the launch (B stayed zero), and
+    # 65,536 blocks along y went to the driver
+    assert lines[0] == "M=2: k(): grid extent x = sub(M, 4) is -2 for these dimensions; " \
+                       "CUDA launches no negative extents", lines
+    assert lines[1].startswith("M=1048576: k(): grid extent y = add(floordiv(M, 16), 1) is "
+                               "65537"), lines
+    assert lines[2] == "M=4: launched"  # zero blocks: the empty launch it always was
+    assert lines[3] == "M=8: launched"
