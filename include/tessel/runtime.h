@@ -36,6 +36,9 @@ const char *tessel_rt_status_string(tessel_rt_status status);
 
 /* The detailed message of the calling thread's last failure ("" if none). */
 const char *tessel_rt_last_error(void);
+/* Sets the calling thread's last error (libtessel's C API reports its own
+ * failures through it). */
+void tessel_rt_set_last_error(const char *message);
 
 /* Opens the driver and initializes it; safe to call many times and from
  * many threads. Every other call does this itself. TESSEL_CUDA_DRIVER

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lib/Runtime/DriverAPI.h"
+#include "lib/Runtime/HandleRegistry.h"
 
 #include <algorithm>
 #include <cctype>
@@ -245,14 +246,51 @@ private:
   bool switched = false;
 };
 
+/// The live handles load and dispatch_load gave out (never destroyed: the
+/// process may unload at exit, after static destructors ran).
+HandleRegistry<AotKernel> &liveKernels() {
+  static auto *registry = new HandleRegistry<AotKernel>;
+  return *registry;
+}
+struct AotDispatch;
+HandleRegistry<AotDispatch> &liveDispatches() {
+  static auto *registry = new HandleRegistry<AotDispatch>;
+  return *registry;
+}
+
+/// Runs an entry point's body; nothing it throws crosses the C ABI.
+template <typename F>
+tessel_rt_status guarded(const char *entry, F &&body) {
+  try {
+    return body();
+  } catch (const std::exception &e) {
+    return fail(TESSEL_RT_INVALID_ARGUMENT, std::string(entry) + ": " + e.what());
+  } catch (...) {
+    return fail(TESSEL_RT_INVALID_ARGUMENT, std::string(entry) + ": unexpected failure");
+  }
+}
+
+tessel_rt_status notLive(const char *entry, const void *handle, const char *from) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%p", handle);
+  return fail(TESSEL_RT_INVALID_ARGUMENT, std::string(entry) + ": " + text +
+                                              " is not a live handle from " + from +
+                                              " (unloaded already, or never loaded)");
+}
+
 } // namespace
 
 extern "C" {
 
 tessel_rt_status tessel_aot_load(const char *descriptor, const void *image,
                                  size_t image_size, void *ctx, void **out) {
+  return guarded("tessel_aot_load", [&]() -> tessel_rt_status {
   if (!out)
     return fail(TESSEL_RT_INVALID_ARGUMENT, "load needs a place for the handle");
+  if (!image || !image_size) {
+    *out = nullptr;
+    return fail(TESSEL_RT_INVALID_ARGUMENT, "load needs the kernel's image (it is empty)");
+  }
   *out = nullptr;
   auto k = std::make_unique<AotKernel>();
   if (tessel_rt_status s = parseDescriptor(descriptor, *k))
@@ -282,22 +320,39 @@ tessel_rt_status tessel_aot_load(const char *descriptor, const void *image,
     tessel_rt_kernel_destroy(k->kernel);
     return s;
   }
+  liveKernels().add(k.get());
   *out = k.release();
   return TESSEL_RT_SUCCESS;
+  });
 }
 
 tessel_rt_status tessel_aot_launch(void *handle, void *stream, void *const *args,
                                    int count) {
+  return guarded("tessel_aot_launch", [&]() -> tessel_rt_status {
   if (!handle)
     return fail(TESSEL_RT_INVALID_ARGUMENT,
                 "launch needs a handle from load (this one is NULL)");
+  if (!liveKernels().contains(handle))
+    return notLive("launch", handle, "load");
   auto *k = static_cast<AotKernel *>(handle);
   int declared = int(k->params.size());
   int expected = declared + int(k->dynamics.size());
-  if (count != expected || (count && !args))
+  if (count != expected)
     return fail(TESSEL_RT_INVALID_ARGUMENT,
                 "'" + k->name + "' takes " + std::to_string(expected) +
                     " arguments, got " + std::to_string(count));
+  if (count && !args)
+    return fail(TESSEL_RT_INVALID_ARGUMENT, "'" + k->name + "' takes " +
+                                                std::to_string(expected) +
+                                                " arguments, but args is NULL");
+  // Each argument is a pointer to its value: none may be NULL.
+  for (int i = 0; i < count; ++i)
+    if (!args[i])
+      return fail(TESSEL_RT_INVALID_ARGUMENT,
+                  "args[" + std::to_string(i) + "] (" +
+                      (i < declared ? "'" + k->params[i].name + "'"
+                                    : "dynamic dimension '" + k->dynamics[i - declared] + "'") +
+                      ") of '" + k->name + "' is NULL; pass a pointer to the value");
   // The dynamic dimensions follow the parameters: the tensors' extents and
   // the grid come from them.
   std::map<std::string, int64_t> dims;
@@ -371,12 +426,19 @@ tessel_rt_status tessel_aot_launch(void *handle, void *stream, void *const *args
   if (tessel_rt_status s = scope.enter(k->ctx))
     return s;
   return tessel_rt_launch(k->kernel, grid, params.data(), stream);
+  });
 }
 
 void tessel_aot_unload(void *handle) {
-  auto *k = static_cast<AotKernel *>(handle);
-  if (!k)
+  if (!handle)
     return;
+  // Unloading a handle that is not live (twice, or garbage) does nothing
+  // but say so: freeing it again would corrupt the engine's heap.
+  if (!liveKernels().remove(handle)) {
+    notLive("unload", handle, "load");
+    return;
+  }
+  auto *k = static_cast<AotKernel *>(handle);
   if (driverStatus == TESSEL_RT_SUCCESS && k->kernel) {
     ContextScope scope;
     if (scope.enter(k->ctx) == TESSEL_RT_SUCCESS) {
@@ -417,6 +479,7 @@ tessel_rt_status tessel_aot_dispatch_load(int count, const char *const *descript
     d->keys.push_back(keys[i]);
     d->handles.push_back(handle);
   }
+  liveDispatches().add(d.get());
   *out = d.release();
   return TESSEL_RT_SUCCESS;
 }
@@ -461,13 +524,15 @@ tessel_rt_status tessel_aot_dispatch_load_ranges(int count, const char *const *d
 
 tessel_rt_status tessel_aot_dispatch_launch_ranges(void *dispatch, void *stream,
                                                    void *const *args, int count) {
+  if (dispatch && !liveDispatches().contains(dispatch))
+    return notLive("dispatch launch", dispatch, "dispatch_load_ranges");
   auto *d = static_cast<AotDispatch *>(dispatch);
   if (!d || d->dimArg < 0)
     return fail(TESSEL_RT_INVALID_ARGUMENT,
                 "launch needs a handle from dispatch_load_ranges (this one is "
                 "NULL or an exact-key dispatcher)");
-  if (count <= d->dimArg || !args)
-    return tessel_aot_launch(d->handles.front(), stream, args, count); // its count error
+  if (count <= d->dimArg || !args || !args[d->dimArg])
+    return tessel_aot_launch(d->handles.front(), stream, args, count); // its error
   int64_t value = *static_cast<const int64_t *>(args[d->dimArg]);
   for (size_t i = 0; i < d->keys.size(); ++i)
     if (value <= d->keys[i])
@@ -480,6 +545,8 @@ tessel_rt_status tessel_aot_dispatch_launch(void *dispatch, int64_t key, void *s
   if (!dispatch)
     return fail(TESSEL_RT_INVALID_ARGUMENT,
                 "launch needs a handle from load (this one is NULL)");
+  if (!liveDispatches().contains(dispatch))
+    return notLive("dispatch launch", dispatch, "dispatch_load");
   auto *d = static_cast<AotDispatch *>(dispatch);
   for (size_t i = 0; i < d->keys.size(); ++i)
     if (d->keys[i] == key)
@@ -492,9 +559,13 @@ tessel_rt_status tessel_aot_dispatch_launch(void *dispatch, int64_t key, void *s
 }
 
 void tessel_aot_dispatch_unload(void *dispatch) {
-  auto *d = static_cast<AotDispatch *>(dispatch);
-  if (!d)
+  if (!dispatch)
     return;
+  if (!liveDispatches().remove(dispatch)) {
+    notLive("dispatch unload", dispatch, "dispatch_load");
+    return;
+  }
+  auto *d = static_cast<AotDispatch *>(dispatch);
   for (void *h : d->handles)
     tessel_aot_unload(h);
   delete d;

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lib/Runtime/DriverAPI.h"
+#include "lib/Runtime/HandleRegistry.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -27,6 +28,18 @@ thread_local std::string lastError;
 tessel_rt_status fail(tessel_rt_status status, const std::string &message) {
   lastError = message;
   return status;
+}
+
+/// The kernels tessel_rt_kernel_create gave out and not yet destroyed.
+static HandleRegistry<tessel_rt_kernel> &liveRtKernels() {
+  static auto *registry = new HandleRegistry<tessel_rt_kernel>;
+  return *registry;
+}
+
+static tessel_rt_status notLiveKernel(const char *entry) {
+  return fail(TESSEL_RT_INVALID_ARGUMENT,
+              std::string(entry) + ": not a live kernel from tessel_rt_kernel_create "
+                                   "(destroyed already, or never created)");
 }
 
 namespace {
@@ -290,6 +303,8 @@ const char *tessel_rt_status_string(tessel_rt_status status) {
 
 const char *tessel_rt_last_error(void) { return lastError.c_str(); }
 
+void tessel_rt_set_last_error(const char *message) { lastError = message ? message : ""; }
+
 tessel_rt_status tessel_rt_init(void) { return checkDriver(); }
 
 int tessel_rt_driver_is_emulator(void) {
@@ -383,6 +398,7 @@ tessel_rt_status tessel_rt_kernel_create(const void *image, size_t size,
   kernel->name = name;
   kernel->threads = threads;
   kernel->sharedBytes = shared_bytes;
+  liveRtKernels().add(kernel);
   *out = kernel;
   return TESSEL_RT_SUCCESS;
 }
@@ -391,6 +407,8 @@ tessel_rt_status tessel_rt_kernel_set_registers(tessel_rt_kernel *kernel, uint32
   if (!kernel || registers > 255)
     return fail(TESSEL_RT_INVALID_ARGUMENT,
                 "tessel_rt_kernel_set_registers needs a kernel and at most 255 registers");
+  if (!liveRtKernels().contains(kernel))
+    return notLiveKernel("tessel_rt_kernel_set_registers");
   std::lock_guard<std::mutex> lock(kernel->mutex);
   kernel->registers = registers;
   // Functions already loaded take it too; later loads take it in functionIn.
@@ -403,6 +421,10 @@ tessel_rt_status tessel_rt_kernel_set_registers(tessel_rt_kernel *kernel, uint32
 void tessel_rt_kernel_destroy(tessel_rt_kernel *kernel) {
   if (!kernel)
     return;
+  if (!liveRtKernels().remove(kernel)) {
+    notLiveKernel("tessel_rt_kernel_destroy");
+    return;
+  }
   if (driverStatus == TESSEL_RT_SUCCESS) {
     for (auto &[ctx, loaded] : kernel->perContext)
       driver.cuModuleUnload(loaded.first);
@@ -421,6 +443,8 @@ tessel_rt_status tessel_rt_launch_cluster(tessel_rt_kernel *kernel,
                                           const uint32_t grid[3],
                                           const uint32_t cluster[3], void **args,
                                           void *stream) {
+  if (kernel && !liveRtKernels().contains(kernel))
+    return notLiveKernel("tessel_rt_launch");
   if (!kernel || !grid || !cluster)
     return fail(TESSEL_RT_INVALID_ARGUMENT,
                 "tessel_rt_launch needs a kernel, a grid and a cluster shape");

@@ -209,9 +209,51 @@ int main(int argc, char **argv) {
   EXPECT(tessel_program_ptx(program) == NULL);
   tessel_program_destroy(program);
 
-  /* Bad requests. */
+  /* Bad requests: each fails with tessel_last_error() saying why (it was
+   * empty for a NULL argument before). */
   EXPECT(tessel_compile(NULL, &options, &program) == TESSEL_INVALID_ARGUMENT);
   EXPECT(program == NULL);
+  EXPECT(strstr(tessel_last_error(), "tessel_compile: source is NULL") != NULL);
+  EXPECT(tessel_compile(kBroken, NULL, &program) == TESSEL_INVALID_ARGUMENT);
+  EXPECT(strstr(tessel_last_error(), "options is NULL") != NULL);
+  EXPECT(tessel_compile(kBroken, &options, NULL) == TESSEL_INVALID_ARGUMENT);
+  EXPECT(strstr(tessel_last_error(), "out is NULL") != NULL);
+  tessel_compile_options negative = {"scale", defines, -1, NULL, NULL};
+  EXPECT(tessel_compile(kBroken, &negative, &program) == TESSEL_INVALID_ARGUMENT);
+  EXPECT(strstr(tessel_last_error(), "num_defines") != NULL);
+  tessel_compile_options nullEntry = {NULL, defines, 1, NULL, NULL};
+  EXPECT(tessel_compile(kBroken, &nullEntry, &program) == TESSEL_INVALID_ARGUMENT);
+  EXPECT(strstr(tessel_last_error(), "entry") != NULL);
+  const char *nullDefine[] = {NULL};
+  tessel_compile_options nullDefines = {"scale", nullDefine, 1, NULL, NULL};
+  EXPECT(tessel_compile(kBroken, &nullDefines, &program) == TESSEL_COMPILE_ERROR);
+  EXPECT(strstr(tessel_last_error(), "bad define ''") != NULL);
+  tessel_program_destroy(program);
+  /* Handles that are not live: destroyed, twice, garbage, NULL. Each is
+   * refused before it is read (a use after free or a double free before). */
+  EXPECT(tessel_compile(kBroken, &options, &program) == TESSEL_COMPILE_ERROR);
+  tessel_program_destroy(program);
+  tessel_program_destroy(program); /* a second destroy frees nothing */
+  EXPECT(strstr(tessel_last_error(), "not a live program") != NULL);
+  EXPECT(strcmp(tessel_program_log(program), "") == 0);
+  EXPECT(tessel_program_ptx(program) == NULL);
+  EXPECT(tessel_program_num_args(program) == -1);
+  tessel_kernel *none = NULL;
+  EXPECT(tessel_program_load(program, NULL, &none) == TESSEL_INVALID_ARGUMENT && none == NULL);
+  EXPECT(strstr(tessel_last_error(), "not a live program") != NULL);
+  EXPECT(tessel_program_load(NULL, NULL, &none) == TESSEL_INVALID_ARGUMENT);
+  EXPECT(strstr(tessel_last_error(), "the program is NULL") != NULL);
+  unsigned long long garbage[8];
+  memset(garbage, 0xAB, sizeof garbage);
+  EXPECT(tessel_kernel_launch((tessel_kernel *)garbage, NULL, NULL, 0) == TESSEL_INVALID_ARGUMENT);
+  EXPECT(strstr(tessel_last_error(), "not a live kernel") != NULL);
+  tessel_kernel_unload((tessel_kernel *)garbage); /* a no-op that says so */
+  EXPECT(strstr(tessel_last_error(), "not a live kernel") != NULL);
+  EXPECT(tessel_program_num_args((const tessel_program *)garbage) == -1);
+  tessel_program_destroy((tessel_program *)garbage);
+  EXPECT(tessel_kernel_launch(NULL, NULL, NULL, 0) == TESSEL_INVALID_ARGUMENT);
+  EXPECT(strstr(tessel_last_error(), "the kernel is NULL") != NULL);
+  program = NULL;
   const char *badDefines[] = {"N"};
   tessel_compile_options bad = {"scale", badDefines, 1, NULL, NULL};
   EXPECT(tessel_compile(kBroken, &bad, &program) == TESSEL_COMPILE_ERROR);
@@ -257,7 +299,19 @@ int main(int argc, char **argv) {
     EXPECT(strstr(tessel_last_error(), "argument 'B' is not 16-byte aligned") != NULL);
     b = 0x20000;
     EXPECT(tessel_kernel_launch(kernel, NULL, args, 3) == TESSEL_SUCCESS);
+    /* A NULL element, NULL args: named errors (a SIGSEGV before; NULL args
+     * said "'matmul' takes 3 arguments, got 3"). */
+    void *holey[] = {&a, NULL, &c};
+    EXPECT(tessel_kernel_launch(kernel, NULL, holey, 3) == TESSEL_INVALID_ARGUMENT);
+    EXPECT(strstr(tessel_last_error(), "args[1] ('B') of 'matmul' is NULL") != NULL);
+    EXPECT(tessel_kernel_launch(kernel, NULL, NULL, 3) == TESSEL_INVALID_ARGUMENT);
+    EXPECT(strstr(tessel_last_error(), "takes 3 arguments, but args is NULL") != NULL);
     tessel_kernel_unload(kernel);
+    /* After unload: launch and a second unload are refused, not run. */
+    EXPECT(tessel_kernel_launch(kernel, NULL, args, 3) == TESSEL_INVALID_ARGUMENT);
+    EXPECT(strstr(tessel_last_error(), "not a live kernel") != NULL);
+    tessel_kernel_unload(kernel);
+    EXPECT(strstr(tessel_last_error(), "not a live kernel") != NULL);
   }
   tessel_program_destroy(program);
   free(gemm);
