@@ -169,7 +169,7 @@ tessel::CPUModule::compile(std::string_view tileIR, std::string &diagnostics) {
   if (!debug.dumpIRAfterAll && !debug.timing)
     cached = tessel::cpu::readCachedObject(key);
   bool fromCache = cached.has_value();
-  if (!cached) {
+  auto compileFresh = [&]() -> bool {
     tessel::cpu::CachedObject fresh;
     // Every function gets a C interface: one pointer to a memref descriptor
     // per argument, which is what run() builds.
@@ -179,12 +179,24 @@ tessel::CPUModule::compile(std::string_view tileIR, std::string &diagnostics) {
       fresh.arity[func.getName().str()] = func.getNumArguments();
     }
     if (!compileToObject(*module, fresh, diagnostics))
-      return nullptr;
+      return false;
     tessel::cpu::writeCachedObject(key, fresh);
     cached = std::move(fresh);
-  }
+    return true;
+  };
+  if (!cached && !compileFresh())
+    return nullptr;
 
   auto jit = loadObject(cached->object);
+  if (!jit && fromCache) {
+    // A cached object the JIT cannot load (damaged past its checksum, or
+    // written by an incompatible build) is a miss: compile it again.
+    llvm::consumeError(jit.takeError());
+    fromCache = false;
+    if (!compileFresh())
+      return nullptr;
+    jit = loadObject(cached->object);
+  }
   if (!jit) {
     diagnostics += "error: cannot load the compiled kernel: " +
                    llvm::toString(jit.takeError()) + "\n";

@@ -20,7 +20,11 @@
 #include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+
+#include <unistd.h>
 
 using namespace tessel::cpu;
 
@@ -73,9 +77,12 @@ std::optional<CachedObject> tessel::cpu::readCachedObject(const std::string &key
   if (!buffer)
     return std::nullopt;
   llvm::StringRef data = (*buffer)->getBuffer();
-  // The last line is the checksum of everything before it.
+  // The last line is the checksum of everything before it. An empty or cut
+  // file (what a crash mid-write leaves) is a miss, replaced by the compile.
+  if (data.size() < std::strlen(kMagic) + 65 || !data.ends_with("\n"))
+    return std::nullopt;
   size_t sumStart = data.drop_back().rfind('\n');
-  if (sumStart == llvm::StringRef::npos || !data.ends_with("\n"))
+  if (sumStart == llvm::StringRef::npos)
     return std::nullopt;
   llvm::StringRef body = data.take_front(sumStart + 1);
   if (sha256Hex(body) != data.drop_front(sumStart + 1).drop_back())
@@ -135,8 +142,12 @@ void tessel::cpu::writeCachedObject(const std::string &key,
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << data;
+    os.flush();
+    // On disk before the rename makes it visible: a power loss must not
+    // leave a named entry with no content.
+    bool synced = !os.has_error() && ::fsync(fd) == 0;
     os.close();
-    if (os.has_error()) {
+    if (os.has_error() || !synced) {
       os.clear_error();
       llvm::sys::fs::remove(temp);
       return;

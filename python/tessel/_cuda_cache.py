@@ -5,7 +5,9 @@ An entry is one JSON file, ``$TESSEL_CACHE_DIR/cuda/<key>.json`` (default
 (base64) and what launching needs, with a SHA-256 of its content. The key is a
 SHA-256 of the located tile IR, the arch and options, the compiler build and
 the ptxas used (path, size, modification time), so a changed kernel, option,
-compiler or toolkit never meets an old entry. Entries are written to a
+compiler or toolkit never meets an old entry. The entry records the whole
+text the key hashes and is served only when it matches (a file copied or
+renamed to another kernel's key, say M=128's for M=512, is a miss). Entries are written to a
 temporary file and renamed into place (safe with many processes at once); a
 truncated or damaged entry is a miss and is rewritten, never served.
 """
@@ -41,8 +43,14 @@ class CachedCUDAKernel:
         self.timings = []
 
 
+class CacheKey(str):
+    """An entry's name (a SHA-256), with the text it hashes."""
+
+    text = ""
+
+
 def key(located_ir: str, arch: str, tma: bool, warp_specialize: bool,
-        fast_math: bool = False) -> str:
+        fast_math: bool = False) -> CacheKey:
     from tessel import _tessel
 
     ptxas = _tessel.find_ptxas()
@@ -56,7 +64,9 @@ def key(located_ir: str, arch: str, tma: bool, warp_specialize: bool,
     text = json.dumps([located_ir, arch, tma, warp_specialize, fast_math,
                        _tessel.build_identity(),
                        toolkit])
-    return hashlib.sha256(text.encode()).hexdigest()
+    result = CacheKey(hashlib.sha256(text.encode()).hexdigest())
+    result.text = text
+    return result
 
 
 def _digest(entry: Dict[str, Any]) -> str:
@@ -73,6 +83,8 @@ def read(cache_key: str) -> Optional[CachedCUDAKernel]:
             entry = json.load(f)
         if entry.get("sha256") != _digest(entry):
             return None  # damaged: compiled again and rewritten
+        if entry.get("key") != getattr(cache_key, "text", None):
+            return None  # another kernel's entry under this name: a miss
         return CachedCUDAKernel(entry)
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -88,5 +100,6 @@ def write(cache_key: str, compiled: Any) -> None:
     entry["dynamic_params"] = list(entry["dynamic_params"])
     entry["grid"] = list(compiled.grid)
     entry["cubin"] = base64.b64encode(bytes(compiled.cubin)).decode()
+    entry["key"] = getattr(cache_key, "text", "")
     entry["sha256"] = _digest(entry)
     _disk_cache.write_atomically(folder, cache_key + ".json", json.dumps(entry))

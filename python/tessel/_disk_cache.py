@@ -22,11 +22,23 @@ def write_atomically(folder: str, name: str, text: str) -> None:
     """Writes `text` to folder/name through a temporary file renamed into
     place: readers see the whole entry or none, with many processes at once.
     A cache that cannot be written is only slower: errors are ignored."""
+    temp = None
     try:
         os.makedirs(folder, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "w") as f:
             f.write(text)
+            f.flush()
+            # On disk before the rename names it: after a power loss the
+            # entry is whole or absent, never empty.
+            os.fsync(f.fileno())
         os.replace(temp, os.path.join(folder, name))
+        temp = None
     except OSError:
         pass
+    finally:
+        if temp is not None:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass

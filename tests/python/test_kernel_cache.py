@@ -62,6 +62,20 @@ def test_damaged_entry_is_a_miss_and_is_replaced(tmp_path):
     assert run(tmp_path) == "from_cache=True"
 
 
+def test_empty_and_cut_entries_are_misses(tmp_path):
+    # A 0-byte entry is what a crash between create and write leaves (there
+    # was no fsync before the rename): it aborted every later process on an
+    # assert in readCachedObject. Now it is a miss and is replaced.
+    run(tmp_path)
+    (entry,) = entries(tmp_path)
+    data = entry.read_bytes()
+    for damaged in (b"", b"\n", b"tessel-cpu-object 1\n", data[:-1], data[:70]):
+        entry.write_bytes(damaged)
+        assert run(tmp_path) == "from_cache=False", damaged[:40]
+        assert entry.read_bytes() == data
+    assert run(tmp_path) == "from_cache=True"
+
+
 def compiler_library():
     """The loaded shared library holding the compiler (libtessel.so)."""
     from tessel import _tessel  # noqa: F401  (loads it)
@@ -106,17 +120,18 @@ sys.path.insert(0, {python!r})
 sys.path.insert(0, {gemm!r})
 import hashlib, tessel
 from gemm import matmul
-kernel = tessel.jit(out_idx=[-1], target="cuda", tma={tma})(matmul.fn)(256, 256, 256)
+kernel = tessel.jit(out_idx=[-1], target="cuda", tma={tma})(matmul.fn)({m}, 256, 256)
 compiled = kernel._cuda()
-print("from_cache=%s ptx=%s" % (getattr(compiled, "from_cache", False),
-                                hashlib.sha256(compiled.ptx.encode()).hexdigest()[:16]))
+print("from_cache=%s ptx=%s grid=%s" % (getattr(compiled, "from_cache", False),
+                                hashlib.sha256(compiled.ptx.encode()).hexdigest()[:16],
+                                ",".join(map(str, compiled.grid))))
 """
 
 
-def run_cuda(cache_dir, tma=True):
+def run_cuda(cache_dir, tma=True, m=256):
     env = dict(os.environ, TESSEL_CACHE_DIR=str(cache_dir))
     script = CUDA_SCRIPT.format(python=os.path.join(REPO, "python"),
-                                gemm=os.path.join(REPO, "examples", "gemm"), tma=tma)
+                                gemm=os.path.join(REPO, "examples", "gemm"), tma=tma, m=m)
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                          text=True, check=True)
     return out.stdout.strip().split()
@@ -127,7 +142,7 @@ def test_cuda_kernels_come_from_the_cache_in_a_second_process(tmp_path):
     assert first[0] == "from_cache=False"
     (entry,) = (tmp_path / "cuda").glob("*.json")
     second = run_cuda(tmp_path)
-    assert second == ["from_cache=True", first[1]]  # the same PTX
+    assert second[:2] == ["from_cache=True", first[1]]  # the same PTX
     # Another option is another kernel.
     assert run_cuda(tmp_path, tma=False)[0] == "from_cache=False"
     # A damaged entry is compiled again and rewritten, never served.
@@ -138,3 +153,17 @@ def test_cuda_kernels_come_from_the_cache_in_a_second_process(tmp_path):
     entry.write_text(data[: len(data) // 2])
     assert run_cuda(tmp_path)[0] == "from_cache=False"
     assert run_cuda("off")[0] == "from_cache=False"
+
+
+def test_a_cuda_entry_under_another_kernels_name_is_a_miss(tmp_path):
+    # Before, a file copied to another key's name was served: the M=128
+    # kernel's grid for M=512. Entries record their whole key now.
+    small = run_cuda(tmp_path, m=128)
+    (small_entry,) = (tmp_path / "cuda").glob("*.json")
+    large = run_cuda(tmp_path, m=512)
+    (large_entry,) = [e for e in (tmp_path / "cuda").glob("*.json") if e != small_entry]
+    shutil.copyfile(small_entry, large_entry)
+    again = run_cuda(tmp_path, m=512)
+    assert again[0] == "from_cache=False"
+    assert again[2] == large[2] != small[2]  # the grid of M=512
+    assert run_cuda(tmp_path, m=512)[0] == "from_cache=True"
