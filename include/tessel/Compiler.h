@@ -56,6 +56,10 @@ struct KernelParam {
   /// an output; tessel.jit allocates it (zeroed), a C launcher's caller
   /// passes it.
   bool isWorkspace = false;
+  /// Declared `T.Tensor(..., in_place=True)`: the kernel is written to work
+  /// with this buffer sharing memory with other arguments, so the launch's
+  /// aliasing check lets it through.
+  bool inPlace = false;
 };
 
 /// A kernel's entry and parameters, next to its IR.

@@ -70,6 +70,7 @@ void describeSignature(ModuleOp module, const std::string &entry,
   auto dynamics = func->getAttrOfType<ArrayAttr>("tessel.dynamic_dims");
   auto unsignedArgs = func->getAttrOfType<DenseI64ArrayAttr>("tessel.unsigned");
   auto workspaces = func->getAttrOfType<DenseI64ArrayAttr>("tessel.workspaces");
+  auto inPlace = func->getAttrOfType<DenseI64ArrayAttr>("tessel.in_place");
   sig.outputs.clear();
   if (auto outputs = func->getAttrOfType<DenseI64ArrayAttr>("tessel.outputs"))
     for (int64_t i : outputs.asArrayRef())
@@ -100,6 +101,7 @@ void describeSignature(ModuleOp module, const std::string &entry,
       p.isBuffer = false;
     }
     p.isWorkspace = workspaces && llvm::is_contained(workspaces.asArrayRef(), int64_t(i));
+    p.inPlace = inPlace && llvm::is_contained(inPlace.asArrayRef(), int64_t(i));
     if (unsignedArgs && llvm::is_contained(unsignedArgs.asArrayRef(), int64_t(i)))
       p.dtype = "u" + p.dtype; // int8 -> uint8: the IR's integers are signless
     sig.params.push_back(std::move(p));

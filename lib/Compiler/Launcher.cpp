@@ -97,10 +97,15 @@ std::string descriptorText(const CUDAKernel &k, const KernelSignature &sig) {
   // Version 2 adds dynamic dimensions: a name in place of an extent, the
   // names the launch takes after the parameters (`dynamic`), and grid
   // extents computed from them (`grid_expr DIM EXPR`). Version 3 adds the
-  // register count ptxas chose (`registers N`), for the emulator. The
+  // register count ptxas chose (`registers N`), for the emulator. Version 4
+  // adds the tensors the kernel writes (`writes NAME`) and those declared
+  // in_place (`in_place NAME`), for the launch's aliasing check. The
   // version is the oldest runtime that can read the text.
   bool dynamic = !k.dynamicParams.empty();
-  int version = k.registers > 0 ? 3 : dynamic ? 2 : 1;
+  bool writes = llvm::any_of(sig.params, [](const KernelParam &p) {
+    return p.isBuffer && (p.isWritten || p.inPlace);
+  });
+  int version = writes ? 4 : k.registers > 0 ? 3 : dynamic ? 2 : 1;
   os << "tessel-aot " << version << "\nkernel " << k.name << "\nthreads "
      << k.threads << "\nshared " << k.sharedBytes << "\ngrid " << k.grid[0] << " "
      << k.grid[1] << " " << k.grid[2] << "\n";
@@ -124,6 +129,12 @@ std::string descriptorText(const CUDAKernel &k, const KernelSignature &sig) {
   }
   for (const std::string &name : k.dynamicParams)
     os << "dynamic " << name << "\n";
+  for (const KernelParam &p : sig.params) {
+    if (p.isBuffer && p.isWritten)
+      os << "writes " << p.name << "\n";
+    if (p.isBuffer && p.inPlace)
+      os << "in_place " << p.name << "\n";
+  }
   for (const CUDAKernel::TensorMap &m : k.tensorMaps) {
     os << "tensor_map " << m.param << " " << m.tensor << " " << m.swizzle << " "
        << m.box.size();
@@ -509,7 +520,8 @@ std::string manifestJSON(const CUDAKernel &k, const KernelSignature &sig,
     }
     os << ", \"tensor\": " << (p.isBuffer ? "true" : "false")
        << ", \"written\": " << (p.isWritten ? "true" : "false")
-       << (p.isWorkspace ? ", \"workspace\": true" : "") << "}";
+       << (p.isWorkspace ? ", \"workspace\": true" : "")
+       << (p.inPlace ? ", \"in_place\": true" : "") << "}";
   }
   os << "\n  ]";
   if (!k.tensorMaps.empty()) {

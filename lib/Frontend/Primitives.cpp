@@ -712,7 +712,7 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     return spec(SpecKind::Kernel, a->rest, a->extraKwargs);
   }
   if (name == "T.Tensor" || name == "T.Buffer") {
-    auto a = bind({name, {"shape", "dtype"}, 2});
+    auto a = bind({name, {"shape", "dtype", "in_place"}, 2});
     if (!a)
       return std::nullopt;
     Value shape = *a->get(0);
@@ -721,7 +721,7 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     Value dtype = *a->get(1);
     if (!requireDType(dtype, a->locs[1]))
       return std::nullopt;
-    return spec(SpecKind::Tensor, {shape, dtype});
+    return spec(SpecKind::Tensor, {shape, dtype, a->get(2) ? *a->get(2) : Value::boolean(false)});
   }
   if (name == "T.Pipelined" || name == "T.Parallel" || name == "T.serial" ||
       name == "T.unroll" || name == "range") {

@@ -881,7 +881,7 @@ func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
   // dtype annotations become scalars.
   SmallVector<Type> types;
   std::vector<std::vector<std::pair<int64_t, std::string>>> dynamics;
-  std::set<size_t> unsignedParams;
+  std::set<size_t> unsignedParams, inPlaceParams;
   scope = fn.closure;
   for (const Param &p : def.params) {
     if (!p.annotation) {
@@ -926,6 +926,8 @@ func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
       return nullptr;
     if (dtypeIsUnsigned(ann->elems[1]))
       unsignedParams.insert(types.size());
+    if (ann->elems.size() > 2 && truthValue(ann->elems[2]).value_or(false))
+      inPlaceParams.insert(types.size()); // T.Tensor(..., in_place=True)
     types.push_back(MemRefType::get(
         shape, elt, MemRefLayoutAttrInterface(),
         tessel::tile::MemoryScopeAttr::get(ctx, tessel::tile::MemoryScope::Global)));
@@ -950,12 +952,15 @@ func::FuncOp Emitter::emitPrimFunc(const Value &fn, const std::string &name,
     }
     func->setAttr("tessel.dynamic_dims", builder.getArrayAttr(perArg));
   }
-  SmallVector<int64_t> unsignedArgs;
-  for (size_t i = 0; i < def.params.size(); ++i)
-    if (unsignedParams.count(i))
-      unsignedArgs.push_back(static_cast<int64_t>(i));
-  if (!unsignedArgs.empty())
-    func->setAttr("tessel.unsigned", builder.getDenseI64ArrayAttr(unsignedArgs));
+  for (auto [set, attr] : {std::pair(&unsignedParams, "tessel.unsigned"),
+                           std::pair(&inPlaceParams, "tessel.in_place")}) {
+    SmallVector<int64_t> args;
+    for (size_t i : *set)
+      if (i < def.params.size())
+        args.push_back(static_cast<int64_t>(i));
+    if (!args.empty())
+      func->setAttr(attr, builder.getDenseI64ArrayAttr(args));
+  }
   funcEntry = func.addEntryBlock();
   builder.setInsertionPointToEnd(funcEntry);
   auto ret = func::ReturnOp::create(builder, loc(l));

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -41,6 +42,8 @@ struct AotParam {
   bool tensor = true;
   std::vector<int64_t> shape;
   std::vector<std::string> dimNames; ///< per dimension: "" or its T.dynamic name
+  bool written = false; ///< the kernel writes it (version 4)
+  bool inPlace = false; ///< declared in_place: may share memory (version 4)
 };
 struct AotTensorMap {
   int param = 0, tensor = 0;
@@ -148,8 +151,8 @@ tessel_rt_status parseDescriptor(const char *text, AotKernel &k) {
       continue;
     if (key == "tessel-aot") {
       int version = 0;
-      if (!(words >> version) || version < 1 || version > 3)
-        return bad("this runtime reads descriptor versions 1 to 3; rebuild "
+      if (!(words >> version) || version < 1 || version > 4)
+        return bad("this runtime reads descriptor versions 1 to 4; rebuild "
                    "the kernel with a matching tesselc");
     } else if (key == "kernel") {
       words >> k.name;
@@ -183,6 +186,14 @@ tessel_rt_status parseDescriptor(const char *text, AotKernel &k) {
         }
       }
       k.params.push_back(std::move(p));
+    } else if (key == "writes" || key == "in_place") {
+      std::string name;
+      words >> name;
+      auto it = std::find_if(k.params.begin(), k.params.end(),
+                             [&](const AotParam &p) { return p.name == name && p.tensor; });
+      if (it == k.params.end())
+        return bad("'" + key + "' names no tensor parameter '" + name + "'");
+      (key == "writes" ? it->written : it->inPlace) = true;
     } else if (key == "dynamic") {
       std::string name;
       words >> name;
@@ -220,6 +231,68 @@ tessel_rt_status parseDescriptor(const char *text, AotKernel &k) {
         return fail(TESSEL_RT_INVALID_ARGUMENT, "kernel descriptor: dimension '" +
                                                     name + "' of '" + p.name +
                                                     "' is not a dynamic argument");
+  return TESSEL_RT_SUCCESS;
+}
+
+/// Bytes per element of a descriptor's dtype name.
+uint64_t elementBytes(const std::string &dtype) {
+  if (dtype.find("64") != std::string::npos)
+    return 8;
+  if (dtype.find("32") != std::string::npos)
+    return 4;
+  if (dtype.find("16") != std::string::npos)
+    return 2;
+  return 1; // 8-bit integers and floats, bool
+}
+
+/// A written tensor must not share a byte with any other tensor argument
+/// (an in-place GEMM reads what it already overwrote: silently wrong),
+/// unless either is declared in_place.
+tessel_rt_status checkAliasing(const AotKernel &k, void *const *args,
+                               const std::map<std::string, int64_t> &dims) {
+  struct Range {
+    size_t param;
+    uint64_t begin, end;
+  };
+  std::vector<Range> ranges;
+  for (size_t i = 0; i < k.params.size(); ++i) {
+    const AotParam &p = k.params[i];
+    if (!p.tensor)
+      continue;
+    uint64_t bytes = elementBytes(p.dtype);
+    for (size_t d = 0; d < p.shape.size(); ++d) {
+      int64_t extent = p.dimNames[d].empty() ? p.shape[d] : dims.at(p.dimNames[d]);
+      if (__builtin_mul_overflow(bytes, uint64_t(std::max<int64_t>(extent, 0)), &bytes))
+        bytes = UINT64_MAX;
+    }
+    if (!bytes)
+      continue; // no elements: nothing to share
+    uint64_t begin = *static_cast<const uint64_t *>(args[i]), end;
+    if (__builtin_add_overflow(begin, bytes, &end))
+      end = UINT64_MAX;
+    ranges.push_back({i, begin, end});
+  }
+  auto hex = [](uint64_t v) {
+    char text[24];
+    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(v));
+    return std::string(text);
+  };
+  for (const Range &w : ranges) {
+    const AotParam &out = k.params[w.param];
+    if (!out.written || out.inPlace)
+      continue;
+    for (const Range &o : ranges) {
+      const AotParam &other = k.params[o.param];
+      if (o.param == w.param || other.inPlace || !(w.begin < o.end && o.begin < w.end))
+        continue;
+      return fail(TESSEL_RT_INVALID_ARGUMENT,
+                  "'" + k.name + "': output '" + out.name + "' [" + hex(w.begin) + ", " +
+                      hex(w.end) + ") and argument '" + other.name + "' [" + hex(o.begin) +
+                      ", " + hex(o.end) + ") share memory; pass separate buffers, or declare "
+                      "the parameter T.Tensor(..., in_place=True) if the kernel is written "
+                      "to work in place");
+    }
+  }
   return TESSEL_RT_SUCCESS;
 }
 
@@ -396,6 +469,8 @@ tessel_rt_status tessel_aot_launch(void *handle, void *stream, void *const *args
                   arg + " is not 16-byte aligned; Tessel kernels load tiles in "
                         "16-byte vectors");
   }
+  if (tessel_rt_status s = checkAliasing(*k, args, dims))
+    return s;
   std::vector<void *> params(args, args + count);
   // No blocks (a zero dynamic extent): nothing to run.
   if (!grid[0] || !grid[1] || !grid[2])

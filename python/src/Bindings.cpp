@@ -78,7 +78,8 @@ PYBIND11_MODULE(_tessel, m) {
       .def_readonly("dynamic_names", &tessel::KernelParam::dynamicNames)
       .def_readonly("is_buffer", &tessel::KernelParam::isBuffer)
       .def_readonly("is_written", &tessel::KernelParam::isWritten)
-      .def_readonly("is_workspace", &tessel::KernelParam::isWorkspace);
+      .def_readonly("is_workspace", &tessel::KernelParam::isWorkspace)
+      .def_readonly("in_place", &tessel::KernelParam::inPlace);
 
   py::class_<tessel::KernelSignature>(m, "KernelSignature")
       .def_readonly("entry", &tessel::KernelSignature::entry)

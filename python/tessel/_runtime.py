@@ -186,6 +186,42 @@ def _checked_array(value: Any, param: Any, kernel: Any) -> np.ndarray:
     return array
 
 
+def _span(value: Any) -> Optional[Tuple[int, int]]:
+    """The bytes [first, end) a tensor argument occupies, or None."""
+    if isinstance(value, _HostTensor):
+        value = value.array
+    if isinstance(value, np.ndarray):
+        if value.nbytes == 0:
+            return None
+        start = value.__array_interface__["data"][0]
+        low = start + sum(min(0, (n - 1) * s) for n, s in zip(value.shape, value.strides))
+        high = start + sum(max(0, (n - 1) * s) for n, s in zip(value.shape, value.strides))
+        return low, high + value.itemsize
+    if hasattr(value, "data_ptr") and hasattr(value, "element_size"):
+        nbytes = value.numel() * value.element_size()
+        return (value.data_ptr(), value.data_ptr() + nbytes) if nbytes else None
+    return None
+
+
+def _check_aliasing(kernel: Any, params: Sequence[Any], values: Dict[int, Any]) -> None:
+    """A tensor the kernel writes must not share memory with another tensor
+    argument: an in-place GEMM reads what it already overwrote, silently
+    wrong. Parameters declared T.Tensor(..., in_place=True) are let through."""
+    spans = {i: _span(v) for i, v in values.items()}
+    spans = {i: s for i, s in spans.items() if s is not None}
+    for w, (w0, w1) in spans.items():
+        out = params[w]
+        if not out.is_written or getattr(out, "in_place", False):
+            continue
+        for o, (o0, o1) in spans.items():
+            if o == w or getattr(params[o], "in_place", False) or not (w0 < o1 and o0 < w1):
+                continue
+            raise ValueError("%s(): output %r and argument %r share memory; pass separate "
+                             "arrays, or declare the parameter T.Tensor(..., in_place=True) "
+                             "if the kernel is written to work in place"
+                             % (kernel.name, out.name, params[o].name))
+
+
 def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
     params, outputs, inputs = _inputs(kernel, args)
     buffers: List[Any] = [None] * len(params)
@@ -200,6 +236,8 @@ def run_on_cpu(kernel: Any, module: Any, args: Sequence[Any]) -> Any:
         if not array.flags.writeable:
             array = array.copy()  # read only by the kernel: a copy is the same
         buffers[index] = array
+    _check_aliasing(kernel, params, {i: buffers[i] for i in inputs
+                                     if isinstance(buffers[i], np.ndarray)})
     _check_dynamic_expressions(kernel, params, inputs, dynamic)
     results = []
     for index in outputs:
@@ -395,6 +433,9 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         tensors[index] = value
     on_device = any(t is not None and not isinstance(t, (_HostTensor, ctypes.c_uint64))
                     for t in tensors)
+    _check_aliasing(kernel, params, {i: tensors[i] for i in inputs
+                                     if tensors[i] is not None
+                                     and not isinstance(tensors[i], ctypes.c_uint64)})
     _check_dynamic_expressions(kernel, params, inputs, dynamic)
     results = []
     for index in outputs:

@@ -46,6 +46,18 @@ static const char *kBroken =
     "            X[0] = undefined_name * 2\n"
     "    return main\n";
 
+/* A kernel that says it works in place: its launch may alias X and Y. */
+static const char *kInPlace =
+    "import tessel.language as T\n"
+    "def double(N):\n"
+    "    @T.prim_func\n"
+    "    def main(X: T.Tensor((N,), \"float32\"),\n"
+    "             Y: T.Tensor((N,), \"float32\", in_place=True)):\n"
+    "        with T.Kernel(1, threads=128) as bx:\n"
+    "            for i in T.Parallel(N):\n"
+    "                Y[i] = X[i] * 2.0\n"
+    "    return main\n";
+
 /* fp16 bits of small integers and back (the GEMM's inputs and outputs). */
 static unsigned short halfOf(int v) {
   if (v == 0)
@@ -292,12 +304,12 @@ int main(int argc, char **argv) {
     tessel_kernel_unload(kernel);
   } else {
     EXPECT(status == TESSEL_SUCCESS && kernel != NULL);
-    CUdeviceptr a = 0x10000, b = 0x20008, c = 0x30000;
+    CUdeviceptr a = 0x1000000, b = 0x2000008, c = 0x3000000;
     void *args[] = {&a, &b, &c};
     EXPECT(tessel_kernel_launch(kernel, NULL, args, 2) == TESSEL_INVALID_ARGUMENT);
     EXPECT(tessel_kernel_launch(kernel, NULL, args, 3) == TESSEL_INVALID_ARGUMENT);
     EXPECT(strstr(tessel_last_error(), "argument 'B' is not 16-byte aligned") != NULL);
-    b = 0x20000;
+    b = 0x2000000;
     EXPECT(tessel_kernel_launch(kernel, NULL, args, 3) == TESSEL_SUCCESS);
     /* A NULL element, NULL args: named errors (a SIGSEGV before; NULL args
      * said "'matmul' takes 3 arguments, got 3"). */
@@ -306,7 +318,29 @@ int main(int argc, char **argv) {
     EXPECT(strstr(tessel_last_error(), "args[1] ('B') of 'matmul' is NULL") != NULL);
     EXPECT(tessel_kernel_launch(kernel, NULL, NULL, 3) == TESSEL_INVALID_ARGUMENT);
     EXPECT(strstr(tessel_last_error(), "takes 3 arguments, but args is NULL") != NULL);
+    /* An output sharing memory with an input (an in-place GEMM: silently
+     * wrong before) is refused, naming both. */
+    void *aliased[] = {&a, &b, &a};
+    EXPECT(tessel_kernel_launch(kernel, NULL, aliased, 3) == TESSEL_INVALID_ARGUMENT);
+    EXPECT(strstr(tessel_last_error(), "output 'C'") != NULL);
+    EXPECT(strstr(tessel_last_error(), "argument 'A'") != NULL);
+    CUdeviceptr inside = c + 4096; /* B starting inside C */
+    void *overlapping[] = {&a, &inside, &c};
+    EXPECT(tessel_kernel_launch(kernel, NULL, overlapping, 3) == TESSEL_INVALID_ARGUMENT);
+    EXPECT(strstr(tessel_last_error(), "share memory") != NULL);
     tessel_kernel_unload(kernel);
+    /* ... unless the kernel declares the parameter in_place. */
+    const char *n64[] = {"N=64"};
+    tessel_compile_options inPlaceOptions = {"double", n64, 1, NULL, "in_place.py"};
+    tessel_program *inPlace = NULL;
+    EXPECT(tessel_compile(kInPlace, &inPlaceOptions, &inPlace) == TESSEL_SUCCESS);
+    EXPECT(strstr(tessel_program_manifest(inPlace), "\"in_place\": true") != NULL);
+    tessel_kernel *inPlaceKernel = NULL;
+    EXPECT(tessel_program_load(inPlace, NULL, &inPlaceKernel) == TESSEL_SUCCESS);
+    void *same[] = {&a, &a};
+    EXPECT(tessel_kernel_launch(inPlaceKernel, NULL, same, 2) == TESSEL_SUCCESS);
+    tessel_kernel_unload(inPlaceKernel);
+    tessel_program_destroy(inPlace);
     /* After unload: launch and a second unload are refused, not run. */
     EXPECT(tessel_kernel_launch(kernel, NULL, args, 3) == TESSEL_INVALID_ARGUMENT);
     EXPECT(strstr(tessel_last_error(), "not a live kernel") != NULL);

@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
     return failures ? 1 : 0;
   }
   EXPECT(status == TESSEL_SUCCESS);
-  CUdeviceptr a = 0x10000, b = 0x20000, c = 0x30000;
+  CUdeviceptr a = 0x1000000, b = 0x2000000, c = 0x3000000;
   EXPECT(tessel_matmul_dispatch_launch(kernel, 0, 256, a, b, c) == TESSEL_SUCCESS);
   EXPECT(tessel_matmul_dispatch_launch(kernel, 0, 128, a, b, c) == TESSEL_SUCCESS);
   EXPECT(tessel_matmul_dispatch_launch(kernel, 0, 200, a, b, c) == TESSEL_INVALID_ARGUMENT);

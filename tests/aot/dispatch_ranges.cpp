@@ -23,7 +23,7 @@ int main() {
 
   tessel_gemm_dyn_dispatch *kernel = nullptr;
   EXPECT(tessel_gemm_dyn_dispatch_load(nullptr, &kernel) == TESSEL_SUCCESS);
-  const CUdeviceptr a = 0x10000, b = 0x20000, c = 0x30000;
+  const CUdeviceptr a = 0x1000000, b = 0x2000000, c = 0x3000000;
   struct Case {
     int64_t m;
     unsigned shared, gridY;

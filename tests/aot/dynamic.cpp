@@ -21,7 +21,7 @@ int main() {
 
   tessel_gemm_dyn_handle *kernel = nullptr;
   EXPECT(tessel_gemm_dyn_load(nullptr, &kernel) == TESSEL_SUCCESS);
-  const CUdeviceptr a = 0x10000, b = 0x20000, c = 0x30000;
+  const CUdeviceptr a = 0x1000000, b = 0x2000000, c = 0x3000000;
   const int64_t ms[] = {100, 64, 1};
   for (int64_t m : ms) {
     size_t before = state->launches.size();

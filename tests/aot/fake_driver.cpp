@@ -28,7 +28,7 @@ int main() {
   EXPECT(!state->lastImage.empty());
 
   // Wrong inputs: the launcher's checks answer before the driver is asked.
-  const CUdeviceptr a = 0x10000, b = 0x20000, c = 0x30000;
+  const CUdeviceptr a = 0x1000000, b = 0x2000000, c = 0x3000000;
   EXPECT(tessel_matmul_launch(nullptr, nullptr, a, b, c) == TESSEL_INVALID_ARGUMENT);
   EXPECT(tessel_matmul_launch(kernel, nullptr, 0, b, c) == TESSEL_INVALID_ARGUMENT);
   EXPECT(std::strstr(tessel_last_error(), "argument 'A' is a null pointer"));

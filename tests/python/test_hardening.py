@@ -208,3 +208,56 @@ def test_dynamic_grid_extents_are_checked_at_launch(tmp_path):
                                "65537"), lines
     assert lines[2] == "M=4: launched"  # zero blocks: the empty launch it always was
     assert lines[3] == "M=8: launched"
+
+
+# -- aliasing: an output sharing memory with another argument ---------------
+ALIAS_KERNEL = """
+import numpy as np
+import tessel
+import tessel.language as T
+
+@tessel.jit(target=TARGET)
+def rotate(N=64, in_place=False):
+    @T.prim_func
+    def main(X: T.Tensor((N,), "float32"), Y: T.Tensor((N,), "float32", in_place=in_place)):
+        with T.Kernel(1, threads=64) as bx:
+            for i in T.Parallel(N):
+                Y[i] = X[(i + 1) % N] + 1.0
+    return main
+
+def attempt(kernel, x, y):
+    try:
+        kernel(x, y)
+        return "ran"
+    except ValueError as e:
+        return str(e)
+
+kernel = rotate()
+x = np.arange(64, dtype=np.float32)
+print(attempt(kernel, x, x))                      # the same array twice
+big = np.arange(128, dtype=np.float32)
+print(attempt(kernel, big[:64], big[32:96]))      # overlapping views
+print(attempt(kernel, big[:64], big[64:]))        # adjacent: fine
+assert (big[64:] == np.roll(np.arange(64), -1) + 1).all()
+# a kernel that says it works in place is let through
+print(attempt(rotate(in_place=True), x, x))
+"""
+
+
+@pytest.mark.parametrize("target", ["cpu", "cuda"])
+def test_an_output_sharing_memory_with_an_input_is_refused(tmp_path, target):
+    script = tmp_path / "alias.py"
+    script.write_text(ALIAS_KERNEL.replace("TARGET", repr(target)))
+    env = dict(os.environ, TESSEL_CACHE_DIR=str(tmp_path / "cache"))
+    if target == "cuda":
+        env["TESSEL_CUDA_DRIVER"] = "emu"
+    out = subprocess.run(["python3", str(script)], capture_output=True, text=True, env=env,
+                         timeout=300)
+    if target == "cuda" and out.returncode and "emulator" in out.stderr:
+        pytest.skip("the emulator is not built here")
+    assert out.returncode == 0, out.stderr[-2000:]
+    refused = ("rotate(): output 'Y' and argument 'X' share memory; pass separate arrays, "
+               "or declare the parameter T.Tensor(..., in_place=True) if the kernel is "
+               "written to work in place")
+    # before: all four ran, the first two silently wrong
+    assert out.stdout.splitlines() == [refused, refused, "ran", "ran"], out.stdout

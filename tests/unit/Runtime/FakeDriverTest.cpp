@@ -305,11 +305,11 @@ TEST_F(FakeDriverTest, AotDynamicDescriptorErrorsAreNamed) {
   EXPECT_EQ(lastError(), "kernel descriptor: cannot evaluate the grid expression 'pow(m, 2)'");
   tessel_aot_unload(handle);
   // A version this runtime does not read.
-  EXPECT_EQ(tessel_aot_load("tessel-aot 4\nkernel k\nthreads 128\n", ptx, sizeof(ptx),
+  EXPECT_EQ(tessel_aot_load("tessel-aot 5\nkernel k\nthreads 128\n", ptx, sizeof(ptx),
                             nullptr, &handle),
             TESSEL_RT_INVALID_ARGUMENT);
   EXPECT_EQ(lastError(), "kernel descriptor line 1: this runtime reads descriptor versions "
-                         "1 to 3; rebuild the kernel with a matching tesselc");
+                         "1 to 4; rebuild the kernel with a matching tesselc");
 }
 
 TEST_F(FakeDriverTest, AotRangeDispatchNamesItsDimension) {
