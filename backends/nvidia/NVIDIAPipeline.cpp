@@ -34,6 +34,7 @@ void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
   pm.addPass(createNVIDIAScalarFragmentsPass());
   pm.addPass(createNVIDIAWidenReductionsPass());
   pm.addPass(tile::createTileInferLayoutsPass());
+  pm.addPass(createNVIDIACheckRegisterBudgetPass());
   pm.addPass(tile::createTilePlanMemoryPass());
   TileLowerToNVVMPassOptions lowering;
   lowering.tma = tma;

@@ -261,3 +261,32 @@ def test_an_output_sharing_memory_with_an_input_is_refused(tmp_path, target):
                "written to work in place")
     # before: all four ran, the first two silently wrong
     assert out.stdout.splitlines() == [refused, refused, "ran", "ran"], out.stdout
+
+
+# -- the register budget on sm_90a -----------------------------------------
+BIG_FRAGMENT = """import tessel.language as T
+def k(threads=128, cols=4096):
+    @T.prim_func
+    def main(A: T.Tensor((128, cols), "float32")):
+        with T.Kernel(1, threads=threads) as bx:
+            acc = T.alloc_fragment((128, cols), "float32")
+            T.fill(acc, 0)
+            T.copy(acc, A)
+    return main
+"""
+
+
+def test_a_fragment_past_the_register_file_is_refused_before_lowering(tmp_path):
+    # Before: minutes of LLVM and 23 GB of memory, then spills.
+    out = _tesselc(tmp_path, BIG_FRAGMENT, "--emit", "ptx")
+    assert out.returncode == 1, out.stderr[-400:]
+    assert out.stderr.startswith(
+        "%s:6:19: error: the fragment (128x4096xf32) needs 4096 registers per thread "
+        "(4096 elements of 'f32' per thread over 128 threads); a thread has at most 255"
+        % (tmp_path / "case.py")), out.stderr
+    # Few threads: the same tile in a 32-thread block.
+    out = _tesselc(tmp_path, BIG_FRAGMENT, "--emit", "ptx", "-D", "threads=32", "-D", "cols=64")
+    assert out.returncode == 1 and "needs 256 registers per thread" in out.stderr, out.stderr
+    # What a GEMM's accumulator takes compiles.
+    out = _tesselc(tmp_path, BIG_FRAGMENT, "--emit", "ptx", "-D", "cols=128")
+    assert out.returncode == 0, out.stderr
