@@ -54,6 +54,23 @@ tessel::CPUModule::~CPUModule() = default;
 const std::string &tessel::CPUModule::llvmIR() const { return impl->llvmIR; }
 bool tessel::CPUModule::fromCache() const { return impl->fromCache; }
 
+namespace {
+/// The first grid extent outside CUDA's limits a kernel met while it ran
+/// (LowerTileToLoops calls tessel_cpu_grid_error), for run() to report.
+thread_local std::string gridError;
+
+extern "C" void tessel_cpu_grid_error(int64_t axis, int64_t extent) {
+  if (!gridError.empty())
+    return;
+  const char *name = axis == 0 ? "x" : axis == 1 ? "y" : "z";
+  gridError = std::string("grid extent ") + name + " is " + std::to_string(extent) +
+              " for these dimensions; CUDA launches " +
+              (extent < 0 ? std::string("no negative extents")
+                          : "at most " + std::to_string(axis == 0 ? 2147483647 : 65535) +
+                                " blocks along " + name);
+}
+} // namespace
+
 /// Loads a compiled object into a fresh LLJIT that also sees the process's
 /// symbols (libm, and the runner utils vector.print calls).
 static llvm::Expected<std::unique_ptr<llvm::orc::LLJIT>>
@@ -71,6 +88,15 @@ loadObject(llvm::StringRef object) {
   if (!generator)
     return generator.takeError();
   (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
+  // Tessel's own hook, by address (the process's symbol table may not hold
+  // libtessel's symbols when Python loaded it privately).
+  llvm::orc::SymbolMap hooks;
+  hooks[(*jit)->mangleAndIntern("tessel_cpu_grid_error")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&tessel_cpu_grid_error),
+      llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+  if (llvm::Error err =
+          (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(hooks))))
+    return std::move(err);
   if (llvm::Error err = (*jit)->addObjectFile(
           llvm::MemoryBuffer::getMemBufferCopy(object, "tessel-kernel.o")))
     return std::move(err);
@@ -109,6 +135,14 @@ static bool compileToObject(ModuleOp module, tessel::cpu::CachedObject &out,
                    llvm::toString(engine.takeError()) + "\n";
     return false;
   }
+  // The hooks the kernel calls, by address, as loadObject gives them.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap hooks;
+    hooks[interner("tessel_cpu_grid_error")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&tessel_cpu_grid_error),
+        llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+    return hooks;
+  });
   // Materialize every kernel, then take the object the JIT produced.
   for (auto &[name, arity] : out.arity)
     if (auto fn = (*engine)->lookupPacked("_mlir_ciface_" + name); !fn) {
@@ -260,6 +294,12 @@ bool tessel::CPUModule::run(std::string_view entry,
     error = llvm::toString(symbol.takeError());
     return false;
   }
+  gridError.clear();
   symbol->toPtr<void (*)(void **)>()(packed.data());
+  if (!gridError.empty()) {
+    error = "'" + name + "': " + gridError;
+    gridError.clear();
+    return false;
+  }
   return true;
 }

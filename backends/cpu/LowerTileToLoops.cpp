@@ -69,12 +69,51 @@ Operation *innermostTerminator(OpBuilder &b, Location loc,
 // Structure
 //===----------------------------------------------------------------------===//
 
+/// A grid extent computed at run time outside CUDA's limits (a negative one
+/// ran no blocks: the outputs silently stayed zero) is reported to the
+/// runner through tessel_cpu_grid_error(axis, extent), which CPUModule::run
+/// turns into the launch's error; no block runs then. Returns the extent the
+/// loop takes (0 when it is out of range).
+Value guardGridExtent(IRRewriter &rewriter, Location loc, int axis, Value extent) {
+  if (getConstantIntValue(extent))
+    return extent; // static: the frontend checked it
+  auto module = extent.getParentRegion()->getParentOfType<ModuleOp>();
+  constexpr const char *kHook = "tessel_cpu_grid_error";
+  auto hook = module.lookupSymbol<func::FuncOp>(kHook);
+  if (!hook) {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(module.getBody());
+    hook = func::FuncOp::create(
+        rewriter, loc, kHook,
+        rewriter.getFunctionType({rewriter.getI64Type(), rewriter.getI64Type()}, {}));
+    hook.setPrivate();
+  }
+  int64_t limit = axis == 0 ? 2147483647 : 65535;
+  Value low = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, extent,
+                                    constIndex(rewriter, loc, 0));
+  Value high = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt, extent,
+                                     constIndex(rewriter, loc, limit));
+  Value bad = arith::OrIOp::create(rewriter, loc, low, high);
+  auto branch = scf::IfOp::create(rewriter, loc, bad, /*withElseRegion=*/false);
+  {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(&branch.getThenRegion().front());
+    Value axisValue = arith::ConstantIntOp::create(rewriter, loc, axis, 64);
+    Value extent64 = arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), extent);
+    func::CallOp::create(rewriter, loc, hook, ValueRange{axisValue, extent64});
+  }
+  return arith::SelectOp::create(rewriter, loc, bad, constIndex(rewriter, loc, 0), extent);
+}
+
 /// The grid becomes a loop nest with x innermost; the body runs once per block.
 void lowerKernel(IRRewriter &rewriter, KernelOp op) {
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
+  SmallVector<Value> extents;
+  for (auto [axis, extent] : llvm::enumerate(op.getGrid()))
+    extents.push_back(guardGridExtent(rewriter, loc, int(axis), extent));
   SmallVector<Value> lbs, ubs, steps;
-  for (Value extent : llvm::reverse(op.getGrid())) {
+  for (Value extent : llvm::reverse(extents)) {
     lbs.push_back(constIndex(rewriter, loc, 0));
     ubs.push_back(extent);
     steps.push_back(constIndex(rewriter, loc, 1));

@@ -190,22 +190,29 @@ for m in (2, 16 * 65536, 4, 8):
 """
 
 
-def test_dynamic_grid_extents_are_checked_at_launch(tmp_path):
+@pytest.mark.parametrize("target", ["cuda", "cpu"])
+def test_dynamic_grid_extents_are_checked_at_launch(tmp_path, target):
     script = tmp_path / "grid.py"
-    script.write_text(DYNAMIC_GRID)
+    script.write_text(DYNAMIC_GRID.replace('target="cuda"', 'target="%s"' % target))
     env = dict(os.environ, TESSEL_CUDA_DRIVER="emu", TESSEL_CACHE_DIR=str(tmp_path / "cache"))
     out = subprocess.run(["python3", str(script)], capture_output=True, text=True, env=env,
                          timeout=300)
-    if "no CUDA driver" in out.stdout + out.stderr or "emulator" in out.stderr and out.returncode:
+    if target == "cuda" and out.returncode and "emulator" in out.stderr:
         pytest.skip("the emulator is not built here")
     lines = out.stdout.splitlines()
     assert out.returncode == 0, out.stderr[-2000:]
-    # before: the negative extent skipped the launch (B stayed zero), and
-    # 65,536 blocks along y went to the driver
-    assert lines[0] == "M=2: k(): grid extent x = sub(M, 4) is -2 for these dimensions; " \
-                       "CUDA launches no negative extents", lines
-    assert lines[1].startswith("M=1048576: k(): grid extent y = add(floordiv(M, 16), 1) is "
-                               "65537"), lines
+    # before: the negative extent ran no blocks (B stayed zero), and 65,537
+    # blocks along y went to the driver
+    if target == "cuda":
+        assert lines[0] == "M=2: k(): grid extent x = sub(M, 4) is -2 for these dimensions; " \
+                           "CUDA launches no negative extents", lines
+        assert lines[1].startswith("M=1048576: k(): grid extent y = add(floordiv(M, 16), 1) is "
+                                   "65537"), lines
+    else:
+        assert lines[0] == "M=2: 'k': grid extent x is -2 for these dimensions; " \
+                           "CUDA launches no negative extents", lines
+        assert lines[1] == "M=1048576: 'k': grid extent y is 65537 for these dimensions; " \
+                           "CUDA launches at most 65535 blocks along y", lines
     assert lines[2] == "M=4: launched"  # zero blocks: the empty launch it always was
     assert lines[3] == "M=8: launched"
 

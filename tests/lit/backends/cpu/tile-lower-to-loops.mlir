@@ -5,8 +5,10 @@
 // the end of each block; barriers vanish; scopes are dropped.
 // CHECK-LABEL: func.func @grid
 // CHECK-SAME: (%[[A:.+]]: memref<64xf32>, %[[NX:.+]]: index, %[[NY:.+]]: index)
-// CHECK: scf.for %[[BY:.+]] = %{{.+}} to %[[NY]]
-// CHECK-NEXT: scf.for %[[BX:.+]] = %{{.+}} to %[[NX]]
+// CHECK: %[[UX:.+]] = arith.select %{{.+}}, %{{.+}}, %[[NX]] : index
+// CHECK: %[[UY:.+]] = arith.select %{{.+}}, %{{.+}}, %[[NY]] : index
+// CHECK: scf.for %[[BY:.+]] = %{{.+}} to %[[UY]]
+// CHECK-NEXT: scf.for %[[BX:.+]] = %{{.+}} to %[[UX]]
 // CHECK: %[[T:.+]] = memref.alloc() : memref<16xf32>
 // CHECK-NOT: tile.barrier
 // CHECK: memref.dealloc %[[T]] : memref<16xf32>
@@ -134,6 +136,29 @@ func.func @atomic_previous(%count: memref<?xi32, #tile.scope<global>>,
   ^bb0(%bx: index):
     %old = tile.atomic_add %one, %count[%c0] {memory_order = "acq_rel"} : memref<?xi32, #tile.scope<global>> -> i32
     memref.store %old, %out[%bx] : memref<?xi32, #tile.scope<global>>
+  }
+  return
+}
+
+// -----
+
+// A grid extent known only at run time is checked against CUDA's limits
+// before the loops: out of range, the runner is told (the launch fails) and
+// no block runs. Constant extents are the frontend's to check.
+// CHECK: func.func private @tessel_cpu_grid_error(i64, i64)
+// CHECK-LABEL: func.func @dynamic_grid
+// CHECK: %[[LOW:.+]] = arith.cmpi slt, %[[N:.+]], %{{.+}} : index
+// CHECK: %[[HIGH:.+]] = arith.cmpi sgt, %[[N]], %{{.+}} : index
+// CHECK: %[[BAD:.+]] = arith.ori %[[LOW]], %[[HIGH]] : i1
+// CHECK: scf.if %[[BAD]] {
+// CHECK:   func.call @tessel_cpu_grid_error(%{{.+}}, %{{.+}}) : (i64, i64) -> ()
+// CHECK: %[[UB:.+]] = arith.select %[[BAD]], %{{.+}}, %[[N]] : index
+// CHECK-NOT: tessel_cpu_grid_error
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[UB]]
+func.func @dynamic_grid(%A: memref<4xf32, #tile.scope<global>>, %n: index) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%n, %c1) threads(32) {
+  ^bb0(%bx: index, %by: index):
   }
   return
 }
