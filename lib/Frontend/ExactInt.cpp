@@ -62,8 +62,41 @@ Value exactInteger(const APInt &x) {
   return r;
 }
 
+/// The common case, two int64 operands whose result fits: no APInt.
+std::optional<Value> smallIntegerOp(llvm::StringRef op, int64_t x, int64_t y) {
+  int64_t r;
+  if (op == "+")
+    return __builtin_add_overflow(x, y, &r) ? std::nullopt : std::optional(Value::integer(r));
+  if (op == "-")
+    return __builtin_sub_overflow(x, y, &r) ? std::nullopt : std::optional(Value::integer(r));
+  if (op == "*")
+    return __builtin_mul_overflow(x, y, &r) ? std::nullopt : std::optional(Value::integer(r));
+  if (op == "&") return Value::integer(x & y);
+  if (op == "|") return Value::integer(x | y);
+  if (op == "^") return Value::integer(x ^ y);
+  if ((op == "//" || op == "%") && y != 0 && !(x == INT64_MIN && y == -1)) {
+    int64_t q = x / y, m = x % y;
+    if (m != 0 && ((m < 0) != (y < 0))) {
+      q -= 1;
+      m += y;
+    }
+    return Value::integer(op == "//" ? q : m);
+  }
+  if (op == ">>" && y >= 0)
+    return Value::integer(y >= 63 ? (x < 0 ? -1 : 0) : x >> y);
+  if (op == "<<" && y >= 0 && y < 63 && x >= -(int64_t(1) << (62 - y)) &&
+      x < (int64_t(1) << (62 - y)))
+    return Value::integer(int64_t(uint64_t(x) << y));
+  return std::nullopt; // the exact path decides
+}
+
 std::optional<Value> exactIntegerOp(llvm::StringRef op, const Value &a, const Value &b,
                                     std::string &error) {
+  if (a.kind != Value::Kind::BigInt && b.kind != Value::Kind::BigInt && op != "**")
+    if (std::optional<Value> r =
+            smallIntegerOp(op, a.kind == Value::Kind::Int ? a.i : int64_t(a.b),
+                           b.kind == Value::Kind::Int ? b.i : int64_t(b.b)))
+      return r;
   // Wide enough that no operation below wraps: a product needs the sum of
   // the widths, a quotient one more bit (INT64_MIN // -1).
   unsigned width = std::max(bitsOf(a), bitsOf(b)) + 1;

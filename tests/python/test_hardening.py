@@ -297,3 +297,32 @@ def test_a_fragment_past_the_register_file_is_refused_before_lowering(tmp_path):
     # What a GEMM's accumulator takes compiles.
     out = _tesselc(tmp_path, BIG_FRAGMENT, "--emit", "ptx", "-D", "cols=128")
     assert out.returncode == 0, out.stderr
+
+
+def test_compile_time_integers_agree_with_python():
+    # Random operands around the 64-bit edges and past them, every operator:
+    # the frontend asserts each result equals Python's own.
+    import random
+    rng = random.Random(17)
+    edges = [0, 1, -1, 2**31, 2**32 - 1, 2**63 - 1, -2**63, 2**64, -2**64 - 5, 3**50, -7**40]
+    lines = []
+    for _ in range(300):
+        a = rng.choice(edges) + rng.randint(-3, 3)
+        b = rng.choice(edges) + rng.randint(-3, 3)
+        op = rng.choice(["+", "-", "*", "//", "%", "&", "|", "^", "<<", ">>", "**", "<", "=="])
+        if op in ("//", "%") and b == 0:
+            continue
+        if op in ("<<", ">>"):
+            b = rng.randint(0, 130)
+        if op == "**":
+            a, b = rng.randint(-40, 40), rng.randint(0, 40)
+        expected = eval("(%d) %s (%d)" % (a, op, b))
+        lines.append("    assert ((%d) %s (%d)) == (%d), '%d %s %d'" % (a, op, b, expected, a, op, b))
+    # Inside a function that defines x: a failed assert makes x an error
+    # where the kernel uses it.
+    host = "def check():\n" + "\n".join(lines) + "\n    return 1\nx = check()"
+    result = _compile(_value_kernel(host))
+    assert result.ok, result.diagnostics[:600]
+    wrong = _compile(_value_kernel("def check():\n    assert 2**64 + 1 == 1, 'wraps'\n"
+                                   "    return 1\nx = check()"))
+    assert not wrong.ok and "assertion failed: wraps" in wrong.diagnostics
