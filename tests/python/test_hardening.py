@@ -161,6 +161,14 @@ def test_integer_literal_past_the_limit():
     assert "integer literal is too large (more than 4096 bits)" in result.diagnostics
 
 
+def test_thread_extents_are_checked_one_by_one():
+    # Their product wrapped before: (2**32, 2**32) multiplied to 0 (UB).
+    source = _value_kernel("x = 1").replace("threads=32", "threads=(2**32, 2**32)")
+    result = _compile(source)
+    assert not result.ok
+    assert "thread extents must be in [1, 1024], got 4294967296" in result.diagnostics
+
+
 def test_grid_limits_that_compile():
     assert _compile(_value_kernel("x = 1", grid="2**31 - 1")).ok
     assert _compile(_value_kernel("x = 1", grid="1, 65535, 65535")).ok
@@ -187,6 +195,21 @@ for m in (2, 16 * 65536, 4, 8):
         print("M=%d: launched" % m)
     except ValueError as e:
         print("M=%d: %s" % (m, e))
+
+@tessel.jit(out_idx=[-1], target="cuda")
+def blocks():
+    M = T.dynamic("M")
+    @T.prim_func
+    def main(A: T.Tensor((M,), "float32"), B: T.Tensor((M,), "float32")):
+        with T.Kernel(T.ceildiv(M, 16), threads=32) as bx:
+            for i in T.Parallel(16):
+                if bx * 16 + i < M:
+                    B[bx * 16 + i] = A[bx * 16 + i] + 1.0
+    return main
+
+# An empty tensor (M = 0): no blocks, an empty result; the cuda target
+# refused it as "not contiguous (strides (0,))" before.
+print("empty:", blocks()(np.ones(0, np.float32)).shape)
 """
 
 
@@ -215,6 +238,7 @@ def test_dynamic_grid_extents_are_checked_at_launch(tmp_path, target):
                            "CUDA launches at most 65535 blocks along y", lines
     assert lines[2] == "M=4: launched"  # zero blocks: the empty launch it always was
     assert lines[3] == "M=8: launched"
+    assert lines[4] == "empty: (0,)"
 
 
 # -- aliasing: an output sharing memory with another argument ---------------
