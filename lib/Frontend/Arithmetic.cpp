@@ -86,8 +86,16 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
                              const Value &rhsIn, SourceLoc l) {
   if (discovering() && (isConstPlaceholder(lhsIn) || isConstPlaceholder(rhsIn)))
     return constPlaceholder(""); // computed from a T.const not known yet
-  if (std::optional<Value> symbolic = dynamicExpression(op, lhsIn, rhsIn))
+  if (std::optional<Value> symbolic = dynamicExpression(op, lhsIn, rhsIn)) {
+    // A host loop can grow one without bound (each step copying the last):
+    // past this size it is an error here, not minutes of copying.
+    constexpr size_t kMaxDynamicText = 4096;
+    if (symbolic->s.size() > kMaxDynamicText)
+      return error(l, "this expression over T.dynamic dimensions is longer than " +
+                          llvm::Twine(kMaxDynamicText) +
+                          " characters; compute it in the kernel from the dimensions instead");
     return *symbolic;
+  }
   MaybeValue lhsM = materialize(lhsIn, l);
   MaybeValue rhsM = materialize(rhsIn, l);
   if (!lhsM || !rhsM)

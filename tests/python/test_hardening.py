@@ -350,3 +350,23 @@ def test_compile_time_integers_agree_with_python():
     wrong = _compile(_value_kernel("def check():\n    assert 2**64 + 1 == 1, 'wraps'\n"
                                    "    return 1\nx = check()"))
     assert not wrong.ok and "assertion failed: wraps" in wrong.diagnostics
+
+
+def test_a_dynamic_expression_grown_by_a_host_loop_stops():
+    # Each step copied the whole expression: 20,000 steps ran for more than
+    # five minutes (found while testing deep input). Now a located error.
+    source = ("import tessel.language as T\n"
+              "def k():\n"
+              "    M = T.dynamic('M')\n"
+              "    n = M\n"
+              "    for i in range(20000):\n"
+              "        n = (n * M) // 2 + i\n"
+              "    @T.prim_func\n"
+              "    def main(A: T.Tensor((n,), 'float32')):\n"
+              "        with T.Kernel(1, threads=32) as bx:\n"
+              "            A[0] = 1.0\n"
+              "    return main\n")
+    result = _compile(source)
+    assert result.diagnostics.startswith(
+        "case.py:6:16: error: this expression over T.dynamic dimensions is longer than 4096 "
+        "characters"), result.diagnostics
