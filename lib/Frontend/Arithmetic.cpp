@@ -105,12 +105,17 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
 
   // Sequences and strings.
   if (op == "+" && lhs.isSequence() && rhs.kind == lhs.kind) {
+    if (lhs.elems.size() + rhs.elems.size() > kMaxSequence)
+      return error(l, "this tuple would have more than " + llvm::Twine(kMaxSequence) +
+                          " elements");
     Value r = lhs;
     r.elems.insert(r.elems.end(), rhs.elems.begin(), rhs.elems.end());
     return r;
   }
   if (op == "*" && lhs.isSequence() && rhs.kind == K::Int) {
-    if (rhs.i > 0 && lhs.elems.size() * static_cast<uint64_t>(rhs.i) > kMaxSequence)
+    // (Divided, not multiplied: [0, 0] * 2**63 wrapped past the check.)
+    if (rhs.i > 0 && !lhs.elems.empty() &&
+        static_cast<uint64_t>(rhs.i) > kMaxSequence / lhs.elems.size())
       return error(l, "this tuple would have more than " + llvm::Twine(kMaxSequence) +
                           " elements");
     Value r = Value::tuple({}, lhs.kind);
@@ -118,8 +123,12 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
       r.elems.insert(r.elems.end(), lhs.elems.begin(), lhs.elems.end());
     return r;
   }
-  if (op == "+" && lhs.kind == K::String && rhs.kind == K::String)
+  if (op == "+" && lhs.kind == K::String && rhs.kind == K::String) {
+    if (lhs.s.size() + rhs.s.size() > kMaxString)
+      return error(l, "this string would be longer than " + llvm::Twine(kMaxString) +
+                          " characters");
     return Value::string(lhs.s + rhs.s);
+  }
 
   // Integers past 64 bits: exact integer arithmetic, or float arithmetic
   // with a float.

@@ -45,7 +45,8 @@ std::optional<Value> hostModuleAttribute(llvm::StringRef module, llvm::StringRef
 
 /// Compile-time work a kernel may ask for: the longest tuple and the most
 /// iterations of a compile-time loop, so that a typo cannot hang the compiler.
-inline constexpr uint64_t kMaxSequence = 1 << 20;
+inline constexpr uint64_t kMaxSequence = 1 << 16;
+inline constexpr uint64_t kMaxString = 1 << 20;
 inline constexpr int64_t kMaxCompileTimeIterations = 1 << 20;
 
 /// Whether a function is written in the eager style: it annotates one of its

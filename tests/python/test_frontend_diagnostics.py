@@ -64,7 +64,7 @@ CASES = [
     ("policy_member", "def k():\n    p = T.GemmWarpPolicy.Diagonal\n", {}, "4:26: error: T.GemmWarpPolicy has no member 'Diagonal'"),
     ("huge_range", "def k():\n    for i in range(10 ** 12):\n        pass\n", {}, "4:14: error: this compile-time range has more than 1048576 iterations"),
     ("huge_power", "def k():\n    x = 3 ** 100000\n", {}, "4:11: error: this integer would need more than 4096 bits"),
-    ("huge_tuple", "def k():\n    x = (1, 2) * 10 ** 9\n", {}, "4:16: error: this tuple would have more than 1048576 elements"),
+    ("huge_tuple", "def k():\n    x = (1, 2) * 10 ** 9\n", {}, "4:16: error: this tuple would have more than 65536 elements"),
     ("assert_fails", "def k(n=3):\n    assert n % 2 == 0, 'n must be even'\n", {}, "4:5: error: assertion failed: n must be even"),
 ]
 

@@ -370,3 +370,19 @@ def test_a_dynamic_expression_grown_by_a_host_loop_stops():
     assert result.diagnostics.startswith(
         "case.py:6:16: error: this expression over T.dynamic dimensions is longer than 4096 "
         "characters"), result.diagnostics
+
+
+GROWTH_CASES = [
+    # each ran for minutes or took gigabytes before (found while testing)
+    ("t = [0] * 65530\n    for i in range(100):\n        t = t + [i]",
+     "this tuple would have more than 65536 elements"),
+    ("t = [0, 0, 0, 0] * 2**62", "this tuple would have more than 65536 elements"),  # wrapped past the check
+    ("s = 'ab'\n    for i in range(40):\n        s = s + s", "this string would be longer than 1048576 characters"),
+]
+
+
+@pytest.mark.parametrize("body,message", GROWTH_CASES, ids=["concat", "repeat_wrap", "string"])
+def test_compile_time_values_do_not_grow_without_bound(body, message):
+    host = "def grow():\n    " + body + "\n    return 1\nx = grow()"
+    result = _compile(_value_kernel(host))
+    assert not result.ok and message in result.diagnostics, result.diagnostics[:300]
