@@ -260,7 +260,8 @@ tessel_status tessel_kernel_launch(tessel_kernel *kernel, CUstream stream,
   return guarded("tessel_kernel_launch", [&]() -> tessel_status {
     if (!kernel)
       return failWith(TESSEL_INVALID_ARGUMENT, "tessel_kernel_launch: the kernel is NULL");
-    if (!liveKernels().contains(kernel))
+    auto held = liveKernels().hold(kernel); // until the launch returns
+    if (!held)
       return failWith(TESSEL_INVALID_ARGUMENT,
                       "tessel_kernel_launch: not a live kernel from tessel_program_load "
                       "(unloaded already, or never loaded)");

@@ -114,8 +114,9 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
   }
   if (op == "*" && lhs.isSequence() && rhs.kind == K::Int) {
     // (Divided, not multiplied: [0, 0] * 2**63 wrapped past the check.)
-    if (rhs.i > 0 && !lhs.elems.empty() &&
-        static_cast<uint64_t>(rhs.i) > kMaxSequence / lhs.elems.size())
+    if (lhs.elems.empty() || rhs.i <= 0)
+      return Value::tuple({}, lhs.kind); // () * 2**62 looped 2**62 times
+    if (static_cast<uint64_t>(rhs.i) > kMaxSequence / lhs.elems.size())
       return error(l, "this tuple would have more than " + llvm::Twine(kMaxSequence) +
                           " elements");
     Value r = Value::tuple({}, lhs.kind);
@@ -136,6 +137,11 @@ MaybeValue Emitter::binaryOp(llvm::StringRef op, const Value &lhsIn,
       (lhs.isConstant() || lhs.kind == K::BigInt) && (rhs.isConstant() || rhs.kind == K::BigInt)) {
     if (lhs.kind != K::Float && rhs.kind != K::Float && op != "/")
       return integerOp(op, lhs, rhs, l);
+    if (op == "/" && lhs.kind != K::Float && rhs.kind != K::Float) { // 10**400 / 10**399
+      std::string why;
+      std::optional<double> q = exactIntegerTrueDivide(lhs, rhs, why);
+      return q ? MaybeValue(Value::floating(*q)) : error(l, why);
+    }
     auto real = [](const Value &v) {
       return v.kind == K::Float ? v.f : exactIntegerToDouble(v);
     };

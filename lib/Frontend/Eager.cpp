@@ -121,6 +121,7 @@ std::map<std::string, int64_t> Emitter::discoverConsts(const Value &fn,
   OwningOpRef<ModuleOp> scratchModule = ModuleOp::create(loc(fn.function->loc));
   probe.module = *scratchModule;
   probe.emitEagerOnce(fn, request, /*discovery=*/true);
+  adoptScopes(probe);
   return probe.discoveredConsts;
 }
 

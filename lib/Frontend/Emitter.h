@@ -97,6 +97,10 @@ private:
   /// A scope for a call frame or a region, emptied with the Emitter.
   std::shared_ptr<Scope> newScope();
   void trackScope(const std::shared_ptr<Scope> &s);
+  /// Takes over the scopes a probe made: what it evaluated may live on in
+  /// this Emitter's globals (a closure `make(3)` returned), so they are
+  /// emptied when this Emitter ends, not the probe.
+  void adoptScopes(Emitter &probe);
   std::vector<std::weak_ptr<Scope>> scopes;
   /// How deep the evaluation is (expressions and statements, through calls):
   /// past kMaxEvalDepth it stops with a located error instead of running out

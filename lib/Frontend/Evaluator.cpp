@@ -735,10 +735,15 @@ MaybeValue Emitter::evalCompare(const CompareExpr &e) {
       r = Value::boolean(result);
     } else if ((left->kind == Value::Kind::BigInt && right->kind == Value::Kind::Float) ||
                (left->kind == Value::Kind::Float && right->kind == Value::Kind::BigInt)) {
-      double a = left->kind == Value::Kind::Float ? left->f : exactIntegerToDouble(*left);
-      double b = right->kind == Value::Kind::Float ? right->f : exactIntegerToDouble(*right);
-      bool result = op == "<" ? a < b : op == "<=" ? a <= b : op == ">" ? a > b
-                  : op == ">=" ? a >= b : op == "==" ? a == b : a != b;
+      // Exactly, as Python compares an int with a float (2**64 + 1 > 2.0**64).
+      bool flip = left->kind == Value::Kind::Float;
+      std::optional<int> c = compareExactIntegerWithDouble(flip ? *right : *left,
+                                                           flip ? left->f : right->f);
+      if (c && flip)
+        c = -*c;
+      bool result = !c ? op == "!=" // NaN: unordered
+                       : op == "<" ? *c < 0 : op == "<=" ? *c <= 0 : op == ">" ? *c > 0
+                       : op == ">=" ? *c >= 0 : op == "==" ? *c == 0 : *c != 0;
       r = Value::boolean(result);
     } else if (left->isConstant() && right->isConstant()) {
       double a = left->kind == Value::Kind::Float ? left->f : (double)(left->kind == Value::Kind::Int ? left->i : left->b);

@@ -10,9 +10,12 @@
 
 #include "lib/Frontend/Emitter.h"
 
+#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/APInt.h"
+#include "llvm/ADT/APSInt.h"
 #include "llvm/ADT/SmallString.h"
 
+#include <cmath>
 #include <cstdlib>
 
 using llvm::APInt;
@@ -159,11 +162,14 @@ std::optional<Value> exactIntegerOp(llvm::StringRef op, const Value &a, const Va
       return std::nullopt;
     }
     uint64_t e = y.getZExtValue();
-    if (uint64_t(x.getSignificantBits() - 1) * e > kMaxIntBits) {
+    // |x|^e needs at least (bits(|x|) - 1) * e + 1 bits and at most
+    // bits(|x|) * e: refuse on the lower bound, work at the upper.
+    uint64_t magnitude = x.abs().getActiveBits();
+    if ((magnitude - 1) * e + 1 > kMaxIntBits) {
       error = "this integer would need more than " + std::to_string(kMaxIntBits) + " bits";
       return std::nullopt;
     }
-    unsigned w = unsigned(x.getSignificantBits() * e + 2);
+    unsigned w = unsigned(magnitude * e + 2);
     APInt result(w, 1), base = x.sextOrTrunc(w);
     for (; e; e >>= 1) {
       if (e & 1)
@@ -189,6 +195,51 @@ double exactIntegerToDouble(const Value &v) {
   if (v.kind == Value::Kind::BigInt)
     return std::strtod(v.s.c_str(), nullptr);
   return v.kind == Value::Kind::Int ? double(v.i) : double(v.b);
+}
+
+std::optional<Value> exactIntegerFromDouble(double d) {
+  if (!std::isfinite(d))
+    return std::nullopt;
+  if (d > -9.2e18 && d < 9.2e18)
+    return Value::integer(int64_t(d));
+  llvm::APSInt result(1100, /*isUnsigned=*/false); // a double is below 2^1024
+  bool exact = false;
+  llvm::APFloat(d).convertToInteger(result, llvm::APFloat::rmTowardZero, &exact);
+  return exactInteger(result);
+}
+
+std::optional<int> compareExactIntegerWithDouble(const Value &a, double d) {
+  if (std::isnan(d))
+    return std::nullopt;
+  if (std::isinf(d))
+    return d > 0 ? -1 : 1;
+  double whole = std::floor(d);
+  if (int c = compareExactIntegers(a, *exactIntegerFromDouble(whole)))
+    return c;
+  return d > whole ? -1 : 0; // a == floor(d) < d when d has a fraction
+}
+
+std::optional<double> exactIntegerTrueDivide(const Value &a, const Value &b,
+                                             std::string &error) {
+  unsigned width = std::max(bitsOf(a), bitsOf(b)) + 1;
+  APInt x = toAPInt(a, width), y = toAPInt(b, width);
+  if (y.isZero()) {
+    error = "division by zero";
+    return std::nullopt;
+  }
+  // Whole part exactly, then the fraction from the remainder and divisor
+  // shifted down to fit a double's range together.
+  APInt q, r;
+  APInt::sdivrem(x, y, q, r);
+  double whole = exactIntegerToDouble(exactInteger(q));
+  if (std::isinf(whole)) {
+    error = "integer division result too large for a float";
+    return std::nullopt;
+  }
+  unsigned shift = std::max<int>(0, int(y.abs().getActiveBits()) - 120);
+  double fraction = exactIntegerToDouble(exactInteger(r.ashr(shift))) /
+                    exactIntegerToDouble(exactInteger(y.ashr(shift)));
+  return whole + fraction;
 }
 
 bool isExactInteger(const Value &v) {

@@ -363,6 +363,13 @@ MaybeValue Emitter::callHostBuiltin(const std::string &name, std::vector<Value> 
     const Value &x = args[0];
     if (x.isConstant()) {
       double d = asDouble(x);
+      if (name == "int" && x.kind == Value::Kind::Float) {
+        std::optional<Value> truncated = exactIntegerFromDouble(d); // int(1e300) is exact
+        if (!truncated)
+          return error(l, "cannot convert " + llvm::Twine(std::isnan(d) ? "NaN" : "infinity") +
+                              " to an integer");
+        return *truncated;
+      }
       if (name == "int")
         return Value::integer(x.kind == Value::Kind::Int ? x.i : (int64_t)d);
       if (name == "float")

@@ -67,7 +67,9 @@ bool Emitter::runTopLevel(const Stmt &s, const std::shared_ptr<Scope> &globals) 
     Emitter probe(ctx, file, scratch);
     probe.scope = globals;
     probe.module = module;
-    if (probe.execStmt(s) == Flow::Normal)
+    bool ok = probe.execStmt(s) == Flow::Normal;
+    adoptScopes(probe);
+    if (ok)
       return true;
     std::string line = std::to_string(diags.fileOf(s.loc).fileLine(s.loc));
     std::vector<std::string> names;
@@ -130,6 +132,7 @@ Emitter::Flow Emitter::execRaise(const RaiseStmt &s) {
         probe.scope = scope;
         probe.module = module;
         MaybeValue msg = probe.eval(*call->args[0]);
+        adoptScopes(probe);
         if (msg && msg->kind == Value::Kind::String)
           text = (type.empty() ? "" : type + ": ") + msg->s;
         else

@@ -495,8 +495,8 @@ public:
     const Value &x = *xm;
     if (x.isConstant()) {
       double v = x.kind == Value::Kind::Float ? x.f : (double)(x.kind == Value::Kind::Int ? x.i : x.b);
-      if (name == "abs" && x.kind == Value::Kind::Int)
-        return Value::integer(x.i < 0 ? -x.i : x.i);
+      if (name == "abs" && x.kind == Value::Kind::Int) // abs(-2**63) is 2**63
+        return x.i < 0 ? e.binaryOp("-", Value::integer(0), x, xl) : MaybeValue(x);
       double r = llvm::StringSwitch<double>(name)
                      .Case("exp", std::exp(v)).Case("exp2", std::exp2(v))
                      .Case("log", std::log(v)).Case("log2", std::log2(v))
@@ -569,9 +569,12 @@ public:
       MaybeValue x = e.materialize(xs[i], ls[i]);
       if (!x)
         return std::nullopt;
-      if (acc->isConstant() && x->isConstant()) {
-        MaybeValue less = e.binaryOp("-", *acc, *x, ls[i]);
-        double d = less->kind == Value::Kind::Float ? less->f : (double)less->i;
+      auto known = [](const Value &v) { return v.isConstant() || v.kind == Value::Kind::BigInt; };
+      if (known(*acc) && known(*x)) { // exact for integers (`acc - x` may not fit 64 bits)
+        double a = acc->kind == Value::Kind::Float ? acc->f : exactIntegerToDouble(*acc);
+        double b = x->kind == Value::Kind::Float ? x->f : exactIntegerToDouble(*x);
+        int d = isExactInteger(*acc) && isExactInteger(*x) ? compareExactIntegers(*acc, *x)
+                                                           : (a > b) - (a < b);
         if ((isMax && d < 0) || (!isMax && d > 0))
           acc = x;
         continue;
@@ -899,11 +902,11 @@ MaybeValue Emitter::callBuiltin(const std::string &name, std::vector<Value> &arg
     MaybeValue x = materialize(*a->get(0), a->locs[0]), y = materialize(*a->get(1), a->locs[1]);
     if (!x || !y)
       return std::nullopt;
-    if (x->kind == Value::Kind::Int && y->kind == Value::Kind::Int) {
-      if (y->i == 0)
-        return error(a->locs[1], "division by zero");
-      int64_t q = x->i / y->i;
-      return Value::integer((x->i % y->i != 0 && ((x->i < 0) == (y->i < 0))) ? q + 1 : q);
+    if (isExactInteger(*x) && isExactInteger(*y)) { // -(-x // y), exactly
+      MaybeValue q = integerOp("-", Value::integer(0), *x, a->locs[0]);
+      if (q)
+        q = integerOp("//", *q, *y, a->locs[1]);
+      return q ? integerOp("-", Value::integer(0), *q, a->locs[1]) : q;
     }
     if (std::optional<Value> symbolic = dynamicExpression("ceildiv", *x, *y))
       return *symbolic;

@@ -227,6 +227,14 @@ std::optional<Value> exactIntegerOp(llvm::StringRef op, const Value &a, const Va
 /// -1, 0 or 1 as a is less than, equal to or greater than b.
 int compareExactIntegers(const Value &a, const Value &b);
 double exactIntegerToDouble(const Value &v);
+/// -1, 0 or 1 as the integer is less than, equal to or greater than `d`,
+/// exactly; std::nullopt when `d` is NaN.
+std::optional<int> compareExactIntegerWithDouble(const Value &a, double d);
+/// a / b as Python divides ints: std::nullopt with `error` set for a zero
+/// divisor or a quotient past the float range.
+std::optional<double> exactIntegerTrueDivide(const Value &a, const Value &b, std::string &error);
+/// The integer part of `d`, exactly (std::nullopt for an infinity or NaN).
+std::optional<Value> exactIntegerFromDouble(double d);
 /// An Int, Bool or BigInt.
 bool isExactInteger(const Value &v);
 /// The value as `width` bits when it fits as a signed or an unsigned

@@ -34,24 +34,29 @@ std::string describe(const Value &v) {
   return "a value";
 }
 
+/// Two's complement arithmetic, as the index IR computes it: wrapping, not
+/// undefined behaviour, where a product or sum passes 64 bits.
+static int64_t wrapMul(int64_t a, int64_t b) { return int64_t(uint64_t(a) * uint64_t(b)); }
+static int64_t wrapAdd(int64_t a, int64_t b) { return int64_t(uint64_t(a) + uint64_t(b)); }
+
 LinearForm LinearForm::scaled(int64_t k) const {
   LinearForm f;
-  f.constant = constant * k;
+  f.constant = wrapMul(constant, k);
   for (auto [v, c] : terms)
-    if (c * k != 0)
-      f.terms.push_back({v, c * k});
+    if (wrapMul(c, k) != 0)
+      f.terms.push_back({v, wrapMul(c, k)});
   return f;
 }
 
 LinearForm LinearForm::plus(const LinearForm &other, int64_t sign) const {
   LinearForm f = *this;
-  f.constant += sign * other.constant;
+  f.constant = wrapAdd(f.constant, wrapMul(sign, other.constant));
   for (auto [v, c] : other.terms) {
     auto it = llvm::find_if(f.terms, [&](auto &t) { return t.first == v; });
     if (it != f.terms.end())
-      it->second += sign * c;
+      it->second = wrapAdd(it->second, wrapMul(sign, c));
     else
-      f.terms.push_back({v, sign * c});
+      f.terms.push_back({v, wrapMul(sign, c)});
   }
   llvm::erase_if(f.terms, [](auto &t) { return t.second == 0; });
   return f;
@@ -72,6 +77,11 @@ std::shared_ptr<Scope> Emitter::newScope() {
   auto s = std::make_shared<Scope>();
   trackScope(s);
   return s;
+}
+
+void Emitter::adoptScopes(Emitter &probe) {
+  scopes.insert(scopes.end(), probe.scopes.begin(), probe.scopes.end());
+  probe.scopes.clear();
 }
 
 void Emitter::trackScope(const std::shared_ptr<Scope> &s) {

@@ -405,7 +405,8 @@ tessel_rt_status tessel_aot_launch(void *handle, void *stream, void *const *args
   if (!handle)
     return fail(TESSEL_RT_INVALID_ARGUMENT,
                 "launch needs a handle from load (this one is NULL)");
-  if (!liveKernels().contains(handle))
+  auto held = liveKernels().hold(handle); // until the launch returns
+  if (!held)
     return notLive("launch", handle, "load");
   auto *k = static_cast<AotKernel *>(handle);
   int declared = int(k->params.size());
@@ -599,7 +600,8 @@ tessel_rt_status tessel_aot_dispatch_load_ranges(int count, const char *const *d
 
 tessel_rt_status tessel_aot_dispatch_launch_ranges(void *dispatch, void *stream,
                                                    void *const *args, int count) {
-  if (dispatch && !liveDispatches().contains(dispatch))
+  auto held = liveDispatches().hold(dispatch);
+  if (dispatch && !held)
     return notLive("dispatch launch", dispatch, "dispatch_load_ranges");
   auto *d = static_cast<AotDispatch *>(dispatch);
   if (!d || d->dimArg < 0)
@@ -620,7 +622,8 @@ tessel_rt_status tessel_aot_dispatch_launch(void *dispatch, int64_t key, void *s
   if (!dispatch)
     return fail(TESSEL_RT_INVALID_ARGUMENT,
                 "launch needs a handle from load (this one is NULL)");
-  if (!liveDispatches().contains(dispatch))
+  auto held = liveDispatches().hold(dispatch);
+  if (!held)
     return notLive("dispatch launch", dispatch, "dispatch_load");
   auto *d = static_cast<AotDispatch *>(dispatch);
   for (size_t i = 0; i < d->keys.size(); ++i)

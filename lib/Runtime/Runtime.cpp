@@ -407,7 +407,8 @@ tessel_rt_status tessel_rt_kernel_set_registers(tessel_rt_kernel *kernel, uint32
   if (!kernel || registers > 255)
     return fail(TESSEL_RT_INVALID_ARGUMENT,
                 "tessel_rt_kernel_set_registers needs a kernel and at most 255 registers");
-  if (!liveRtKernels().contains(kernel))
+  auto held = liveRtKernels().hold(kernel);
+  if (!held)
     return notLiveKernel("tessel_rt_kernel_set_registers");
   std::lock_guard<std::mutex> lock(kernel->mutex);
   kernel->registers = registers;
@@ -443,7 +444,8 @@ tessel_rt_status tessel_rt_launch_cluster(tessel_rt_kernel *kernel,
                                           const uint32_t grid[3],
                                           const uint32_t cluster[3], void **args,
                                           void *stream) {
-  if (kernel && !liveRtKernels().contains(kernel))
+  auto held = liveRtKernels().hold(kernel); // until the launch returns
+  if (kernel && !held)
     return notLiveKernel("tessel_rt_launch");
   if (!kernel || !grid || !cluster)
     return fail(TESSEL_RT_INVALID_ARGUMENT,

@@ -386,3 +386,41 @@ def test_compile_time_values_do_not_grow_without_bound(body, message):
     host = "def grow():\n    " + body + "\n    return 1\nx = grow()"
     result = _compile(_value_kernel(host))
     assert not result.ok and message in result.diagnostics, result.diagnostics[:300]
+
+
+# Found by a review of this change: each assertion failed (or crashed) with
+# the first version of exact integers, or before it.
+REVIEWED = [
+    "max(-2**63, 1) == 1",             # max/min subtracted: acc - x past int64 read as 0
+    "min(2**63 - 1, -1) == -1",
+    "max(2**64, 1) == 2**64",
+    "2**2049 > 0",                      # ** refused below 4096 bits
+    "4**1500 == 1 << 3000",
+    "T.ceildiv(-2**63, -1) == 2**63",   # INT64_MIN / -1: SIGFPE
+    "T.ceildiv(-7, 2) == -3",
+    "abs(-2**63) == 2**63",             # signed overflow
+    "int(1e300) > 10**299",             # an out-of-range cast (UB)
+    "int(-2.5) == -2",
+    "len(() * 2**62) == 0",             # looped 2**62 times
+    "10**400 / 10**399 == 10.0",        # inf / inf: NaN
+    "2**64 + 1 > 2.0**64",              # compared as doubles
+    "not (2**64 + 1 == 2.0**64)",
+    "2**64 == 2.0**64",
+]
+
+
+@pytest.mark.parametrize("expr", REVIEWED)
+def test_reviewed_integer_cases(expr):
+    host = "def check():\n    assert %s, 'failed'\n    return 1\nx = check()" % expr
+    result = _compile(_value_kernel(host))
+    assert result.ok, result.diagnostics[:300]
+
+
+def test_a_closure_made_at_the_top_level_keeps_its_scope():
+    # The top-level statement ran on a probe Emitter whose scopes were
+    # emptied when it ended (to break closure cycles): `triple` lost `n`.
+    host = ("def make(n):\n    def scale(v):\n        return v * n\n    return scale\n"
+            "triple = make(3)\nx = triple(2.0)")
+    result = _compile(_value_kernel(host))
+    assert result.ok, result.diagnostics[:300]
+    assert ("6.000000e+00", "f32") in _constants(result)

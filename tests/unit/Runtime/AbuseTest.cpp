@@ -12,9 +12,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -158,4 +161,28 @@ TEST_F(RuntimeAbuseTest, DynamicGridPastCudaLimitsIsNamed) {
   r = 0; // no blocks: an empty launch, as before
   EXPECT_EQ(tessel_aot_launch(handle, nullptr, args, 4), TESSEL_RT_SUCCESS) << lastError();
   tessel_aot_unload(handle);
+}
+
+TEST_F(RuntimeAbuseTest, UnloadWhileOtherThreadsLaunch) {
+  // Launches on other threads hold the handle until they return: the
+  // unload waits for them, and later launches are refused (under ASan a
+  // launch reading the freed handle would fail this test).
+  for (int round = 0; round < 20; ++round) {
+    void *handle = load();
+    std::atomic<int> refused{0}, launched{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&] {
+        uint64_t x = 0x1000000, y = 0x2000000;
+        int64_t r = 8, n = 4;
+        void *args[4] = {&x, &y, &r, &n};
+        for (int i = 0; i < 50; ++i)
+          (tessel_aot_launch(handle, nullptr, args, 4) == TESSEL_RT_SUCCESS ? launched
+                                                                            : refused)++;
+      });
+    tessel_aot_unload(handle);
+    for (std::thread &t : threads)
+      t.join();
+    EXPECT_EQ(launched + refused, 200);
+  }
 }

@@ -13,6 +13,7 @@
 #include <cuda.h>
 
 #include <cstring>
+#include <mutex>
 
 namespace {
 FakeDriverState state;
@@ -52,6 +53,9 @@ CUresult cuDeviceGetAttribute(int *value, CUdevice_attribute attribute, CUdevice
     return CUDA_ERROR_INVALID_VALUE;
   return CUDA_SUCCESS;
 }
+
+/// Launches may come from several threads at once.
+static std::mutex recording;
 
 CUresult cuCtxGetCurrent(CUcontext *ctx) {
   *ctx = state.hasContext ? reinterpret_cast<CUcontext>(&contextToken) : nullptr;
@@ -110,7 +114,10 @@ CUresult cuLaunchKernel(CUfunction, unsigned gx, unsigned gy, unsigned gz,
     std::memcpy(&word, params[i], sizeof(word));
     launch.paramWords.push_back(word);
   }
-  state.launches.push_back(launch);
+  {
+    std::lock_guard<std::mutex> lock(recording);
+    state.launches.push_back(launch);
+  }
   return CUDA_SUCCESS;
 }
 
@@ -138,7 +145,10 @@ CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction, void **param
     std::memcpy(&word, params[i], sizeof(word));
     launch.paramWords.push_back(word);
   }
-  state.launches.push_back(launch);
+  {
+    std::lock_guard<std::mutex> lock(recording);
+    state.launches.push_back(launch);
+  }
   return CUDA_SUCCESS;
 }
 
