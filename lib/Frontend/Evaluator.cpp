@@ -185,7 +185,7 @@ std::optional<mlir::Value> Emitter::toIR(const Value &v, Type type, SourceLoc l)
     if (type.isInteger())
       bits = integerForWidth(v, type.getIntOrFloatBitWidth());
     if (!bits)
-      return error(l, "the integer " + v.s + " does not fit in " +
+      return error(l, "the integer " + bigIntText(v) + " does not fit in " +
                           (type.isIndex() ? std::string("an index (64 bits)")
                            : type.isInteger()
                                ? "int" + std::to_string(type.getIntOrFloatBitWidth())
@@ -212,7 +212,7 @@ std::optional<int64_t> Emitter::requireInt(const Value &v, SourceLoc l,
   if (v.kind == Value::Kind::Bool)
     return (int64_t)v.b;
   if (v.kind == Value::Kind::BigInt)
-    return error(l, what + " is " + v.s + ", which does not fit in 64 bits");
+    return error(l, what + " is " + bigIntText(v) + ", which does not fit in 64 bits");
   return error(l, what + " must be a compile-time integer, got " + describe(v));
 }
 
@@ -276,12 +276,8 @@ MaybeValue Emitter::eval(const Expr &e) {
   case Expr::Kind::Name:
     return evalName(cast<NameExpr>(e));
   case Expr::Kind::Int:
-    if (!cast<IntExpr>(e).big.empty()) {
-      Value big;
-      big.kind = Value::Kind::BigInt;
-      big.s = cast<IntExpr>(e).big;
-      return big;
-    }
+    if (!cast<IntExpr>(e).big.empty())
+      return exactIntegerFromText(cast<IntExpr>(e).big);
     return Value::integer(cast<IntExpr>(e).value);
   case Expr::Kind::Float:
     return Value::floating(cast<FloatExpr>(e).value);
@@ -722,7 +718,8 @@ MaybeValue Emitter::evalCompare(const CompareExpr &e) {
           return error(l, "'in' needs a tuple or list on its right");
         result = llvm::any_of(right->elems, [&](const Value &x) {
           return x.kind == left->kind && x.i == left->i && x.s == left->s &&
-                 x.f == left->f && x.b == left->b;
+                 x.f == left->f && x.b == left->b &&
+                 (x.kind != Value::Kind::BigInt || compareExactIntegers(x, *left) == 0);
         });
       }
       if (op == "is not" || op == "not in")

@@ -27,20 +27,15 @@ namespace {
 /// The exact value of an Int, Bool or BigInt at `width` bits (two's
 /// complement, sign-extended).
 APInt toAPInt(const Value &v, unsigned width) {
-  if (v.kind == Value::Kind::BigInt) {
-    APInt big(width, v.s, 10);
-    return big;
-  }
+  if (v.kind == Value::Kind::BigInt)
+    return v.big->sextOrTrunc(width);
   int64_t i = v.kind == Value::Kind::Int ? v.i : int64_t(v.b);
   return APInt(width, uint64_t(i), /*isSigned=*/true);
 }
 
 /// Bits the exact value needs (sign included).
 unsigned bitsOf(const Value &v) {
-  if (v.kind != Value::Kind::BigInt)
-    return 64;
-  // Decimal digits * log2(10), rounded up, plus the sign.
-  return unsigned(v.s.size()) * 34 / 10 + 2;
+  return v.kind == Value::Kind::BigInt ? v.big->getSignificantBits() : 64;
 }
 
 /// Python's floor division and modulo on signed values of equal width.
@@ -59,10 +54,22 @@ Value exactInteger(const APInt &x) {
     return Value::integer(x.getSExtValue());
   Value r;
   r.kind = Value::Kind::BigInt;
-  llvm::SmallString<64> text;
-  x.toStringSigned(text, 10);
-  r.s = text.str().str();
+  // Kept at the bits it needs: arithmetic widens as it goes.
+  r.big = std::make_shared<const APInt>(x.trunc(x.getSignificantBits()));
   return r;
+}
+
+std::string bigIntText(const Value &v) {
+  if (v.kind != Value::Kind::BigInt)
+    return std::to_string(v.kind == Value::Kind::Int ? v.i : int64_t(v.b));
+  llvm::SmallString<64> text;
+  v.big->toStringSigned(text, 10);
+  return text.str().str();
+}
+
+Value exactIntegerFromText(llvm::StringRef decimal) {
+  unsigned bits = llvm::APInt::getSufficientBitsNeeded(decimal, 10) + 2;
+  return exactInteger(APInt(bits, decimal, 10));
 }
 
 /// The common case, two int64 operands whose result fits: no APInt.
@@ -193,7 +200,7 @@ double exactIntegerToDouble(const Value &v) {
   // From the decimal text, correctly rounded (APInt::roundToDouble of
   // LLVM 22 is off for values past one word: 2**64 gave 3 * 2**64).
   if (v.kind == Value::Kind::BigInt)
-    return std::strtod(v.s.c_str(), nullptr);
+    return std::strtod(bigIntText(v).c_str(), nullptr);
   return v.kind == Value::Kind::Int ? double(v.i) : double(v.b);
 }
 

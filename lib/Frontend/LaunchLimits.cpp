@@ -20,7 +20,7 @@ bool Emitter::checkGridExtents(llvm::ArrayRef<Value> extents, SourceLoc l) {
     int64_t limit = axis == 0 ? kMaxGridX : kMaxGridYZ;
     std::string which = std::string("grid extent ") + kAxis[axis];
     if (v.kind == Value::Kind::BigInt) {
-      error(l, which + " is " + v.s + ", which does not fit in 64 bits (the limit is " +
+      error(l, which + " is " + bigIntText(v) + ", which does not fit in 64 bits (the limit is " +
                    std::to_string(limit) + ")");
       return false;
     }

@@ -83,7 +83,7 @@ struct Value {
     Spec,     ///< see SpecKind
     Opaque,   ///< a name the kernel cannot use; `s` says why
     View,     ///< T.reshape: buffer `ir` seen with shape `viewShape`
-    BigInt,   ///< a compile-time integer past 64 bits; `s` is its decimal text
+    BigInt,   ///< a compile-time integer past 64 bits, in `big`
   };
 
   Kind kind = Kind::None;
@@ -101,6 +101,8 @@ struct Value {
   /// Scalar and Buffer: the IR value. Region: the buffer.
   mlir::Value ir;
   std::shared_ptr<const LinearForm> linear;
+  /// BigInt: the value, signed (bigIntText gives its decimal text).
+  std::shared_ptr<const llvm::APInt> big;
   /// Region: one entry per buffer dimension.
   struct RegionDim {
     std::shared_ptr<Value> offset; ///< Int or Scalar
@@ -216,6 +218,10 @@ std::optional<bool> truthValue(const Value &value);
 /// The largest compile-time integer, in bits: past it arithmetic stops with
 /// an error rather than building numbers no kernel can use.
 inline constexpr unsigned kMaxIntBits = 4096;
+/// A BigInt's decimal text (for messages; quadratic in its length).
+std::string bigIntText(const Value &v);
+/// An integer written in decimal: an Int or a BigInt.
+Value exactIntegerFromText(llvm::StringRef decimal);
 /// An Int when `x` fits in 64 bits, else a BigInt.
 Value exactInteger(const llvm::APInt &x);
 /// `a op b` for Python's integer operators, exactly; std::nullopt with

@@ -29,7 +29,7 @@ std::string describe(const Value &v) {
   case Value::Kind::Spec: return "a kernel construct";
   case Value::Kind::Opaque: return "an unsupported value";
   case Value::Kind::View: return "a reshaped view";
-  case Value::Kind::BigInt: return "an int too large for 64 bits (" + v.s + ")";
+  case Value::Kind::BigInt: return "an int too large for 64 bits (" + bigIntText(v) + ")";
   }
   return "a value";
 }

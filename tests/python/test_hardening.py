@@ -406,6 +406,8 @@ REVIEWED = [
     "2**64 + 1 > 2.0**64",              # compared as doubles
     "not (2**64 + 1 == 2.0**64)",
     "2**64 == 2.0**64",
+    "2**64 in (1, 2**64)",
+    "2**65 not in (1, 2**64)",
 ]
 
 
@@ -414,6 +416,18 @@ def test_reviewed_integer_cases(expr):
     host = "def check():\n    assert %s, 'failed'\n    return 1\nx = check()" % expr
     result = _compile(_value_kernel(host))
     assert result.ok, result.diagnostics[:300]
+
+
+def test_a_doubling_loop_stops_at_the_size_limit_quickly():
+    # Held as decimal text, each step of `block *= 2` converted thousands of
+    # digits: 56 s under ASan to reach the limit (a fuzzer slow unit).
+    import time
+    host = ("def f(K):\n    block = 16\n    while block * K // 4:\n        block *= 2\n"
+            "    return block\nx = f(1024)")
+    start = time.perf_counter()
+    result = _compile(_value_kernel(host))
+    assert "this integer would need more than 4096 bits" in result.diagnostics
+    assert time.perf_counter() - start < 5
 
 
 def test_a_closure_made_at_the_top_level_keeps_its_scope():
