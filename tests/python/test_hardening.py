@@ -438,3 +438,33 @@ def test_a_closure_made_at_the_top_level_keeps_its_scope():
     result = _compile(_value_kernel(host))
     assert result.ok, result.diagnostics[:300]
     assert ("6.000000e+00", "f32") in _constants(result)
+
+
+def test_aliasing_of_device_tensors_is_judged_by_their_bytes():
+    # The torch-like branch of the check (data_ptr, numel, element_size),
+    # which the emulator tests above do not reach (numpy arrays are copied).
+    from types import SimpleNamespace
+    from tessel import _runtime
+
+    class Tensor:
+        def __init__(self, pointer, numel, size=4):
+            self.pointer, self.n, self.size = pointer, numel, size
+
+        def data_ptr(self):
+            return self.pointer
+
+        def numel(self):
+            return self.n
+
+        def element_size(self):
+            return self.size
+
+    kernel = SimpleNamespace(name="k")
+    params = [SimpleNamespace(name="X", is_written=False, in_place=False),
+              SimpleNamespace(name="Y", is_written=True, in_place=False)]
+    _runtime._check_aliasing(kernel, params, {0: Tensor(0x1000, 64), 1: Tensor(0x1100, 64)})
+    with pytest.raises(ValueError, match="output 'Y' and argument 'X' share memory"):
+        _runtime._check_aliasing(kernel, params, {0: Tensor(0x1000, 64), 1: Tensor(0x10FC, 64)})
+    _runtime._check_aliasing(kernel, params, {0: Tensor(0x1000, 0), 1: Tensor(0x1000, 64)})
+    params[1].in_place = True
+    _runtime._check_aliasing(kernel, params, {0: Tensor(0x1000, 64), 1: Tensor(0x1000, 64)})
