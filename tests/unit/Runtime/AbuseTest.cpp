@@ -115,6 +115,7 @@ TEST_F(RuntimeAbuseTest, RuntimeKernelDestroyedTwice) {
   EXPECT_TRUE(says("not a live kernel")) << lastError();
   uint32_t grid[3] = {1, 1, 1};
   EXPECT_EQ(tessel_rt_launch(kernel, grid, nullptr, nullptr), TESSEL_RT_INVALID_ARGUMENT);
+  EXPECT_TRUE(says("tessel_rt_launch: not a live kernel")) << lastError();
 }
 
 TEST_F(RuntimeAbuseTest, DispatchUnloadedTwice) {
@@ -132,6 +133,7 @@ TEST_F(RuntimeAbuseTest, DispatchUnloadedTwice) {
   EXPECT_TRUE(says("dispatch unload")) << lastError();
   EXPECT_EQ(tessel_aot_dispatch_launch(dispatch, 1, nullptr, nullptr, 0),
             TESSEL_RT_INVALID_ARGUMENT);
+  EXPECT_TRUE(says("dispatch launch:")) << lastError();
 }
 
 TEST_F(RuntimeAbuseTest, GarbageDescriptorsAreErrors) {
