@@ -141,6 +141,10 @@ FIT_CASES = [
     (("x = 1", "float32", "4,", "1, 1, 70000", "0"), "5:10: error: grid extent z is 70000"),
     (("x = 1", "float32", "4,", "-1", "0"), "5:10: error: grid extent x is -1; a kernel needs at least one block"),
     (("x = 1", "float32", "4,", "0", "0"), "5:10: error: grid extent x is 0"),
+    (("x = 1", "float32", "4,", "2**64", "0"),
+     "5:10: error: grid extent x is 18446744073709551616, which does not fit in 64 bits"),
+    (("x = 2**4000 / 3", "float32", "4,", "1", "0"), "integer division result too large for a float"),
+    (("x = int(1e400)", "float32", "4,", "1", "0"), "cannot convert infinity to an integer"),
 ]
 
 
