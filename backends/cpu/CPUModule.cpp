@@ -69,6 +69,17 @@ extern "C" void tessel_cpu_grid_error(int64_t axis, int64_t extent) {
                           : "at most " + std::to_string(axis == 0 ? 2147483647 : 65535) +
                                 " blocks along " + name);
 }
+
+/// Tessel's own hooks the kernels call, by address: the process's symbol
+/// table may not hold libtessel's symbols when Python loaded it privately.
+/// Given to the JIT that compiles a kernel and to the one that loads it.
+llvm::orc::SymbolMap hookSymbols(llvm::orc::MangleAndInterner &mangle) {
+  llvm::orc::SymbolMap hooks;
+  hooks[mangle("tessel_cpu_grid_error")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&tessel_cpu_grid_error),
+      llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+  return hooks;
+}
 } // namespace
 
 /// Loads a compiled object into a fresh LLJIT that also sees the process's
@@ -88,14 +99,10 @@ loadObject(llvm::StringRef object) {
   if (!generator)
     return generator.takeError();
   (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
-  // Tessel's own hook, by address (the process's symbol table may not hold
-  // libtessel's symbols when Python loaded it privately).
-  llvm::orc::SymbolMap hooks;
-  hooks[(*jit)->mangleAndIntern("tessel_cpu_grid_error")] = {
-      llvm::orc::ExecutorAddr::fromPtr(&tessel_cpu_grid_error),
-      llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+  llvm::orc::MangleAndInterner mangle((*jit)->getExecutionSession(),
+                                      (*jit)->getDataLayout());
   if (llvm::Error err =
-          (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(hooks))))
+          (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(hookSymbols(mangle))))
     return std::move(err);
   if (llvm::Error err = (*jit)->addObjectFile(
           llvm::MemoryBuffer::getMemBufferCopy(object, "tessel-kernel.o")))
@@ -135,14 +142,8 @@ static bool compileToObject(ModuleOp module, tessel::cpu::CachedObject &out,
                    llvm::toString(engine.takeError()) + "\n";
     return false;
   }
-  // The hooks the kernel calls, by address, as loadObject gives them.
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap hooks;
-    hooks[interner("tessel_cpu_grid_error")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&tessel_cpu_grid_error),
-        llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
-    return hooks;
-  });
+  (*engine)->registerSymbols(
+      [](llvm::orc::MangleAndInterner mangle) { return hookSymbols(mangle); });
   // Materialize every kernel, then take the object the JIT produced.
   for (auto &[name, arity] : out.arity)
     if (auto fn = (*engine)->lookupPacked("_mlir_ciface_" + name); !fn) {
