@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "backends/cpu/ObjectCache.h"
+#include "backends/cpu/PrintRuntime.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
@@ -33,11 +34,6 @@
 #include <mutex>
 
 using namespace mlir;
-
-namespace {
-/// Where the JIT finds vector.print's runtime (printF32, printNewline, ...).
-constexpr const char *kRunnerUtils = TESSEL_LLVM_LIBRARY_DIR "/libmlir_c_runner_utils.so";
-} // namespace
 
 struct tessel::CPUModule::Impl {
   /// Runs the compiled object, fresh or from the cache alike.
@@ -70,30 +66,29 @@ extern "C" void tessel_cpu_grid_error(int64_t axis, int64_t extent) {
                                 " blocks along " + name);
 }
 
-/// Tessel's own hooks the kernels call, by address: the process's symbol
-/// table may not hold libtessel's symbols when Python loaded it privately.
-/// Given to the JIT that compiles a kernel and to the one that loads it.
+/// Tessel's own functions the kernels call (the grid check and what
+/// vector.print lowers to), by address: the process's symbol table may not
+/// hold libtessel's symbols when Python loaded it privately, and no library
+/// of MLIR's is loaded for them. Given to the JIT that compiles a kernel and
+/// to the one that loads it.
 llvm::orc::SymbolMap hookSymbols(llvm::orc::MangleAndInterner &mangle) {
   llvm::orc::SymbolMap hooks;
+  auto flags = llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable;
   hooks[mangle("tessel_cpu_grid_error")] = {
-      llvm::orc::ExecutorAddr::fromPtr(&tessel_cpu_grid_error),
-      llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+      llvm::orc::ExecutorAddr::fromPtr(&tessel_cpu_grid_error), flags};
+  for (auto [name, address] : tessel::cpu::printRuntimeSymbols())
+    hooks[mangle(name)] = {llvm::orc::ExecutorAddr::fromPtr(address), flags};
   return hooks;
 }
 } // namespace
 
 /// Loads a compiled object into a fresh LLJIT that also sees the process's
-/// symbols (libm, and the runner utils vector.print calls).
+/// symbols (libm) and Tessel's hooks.
 static llvm::Expected<std::unique_ptr<llvm::orc::LLJIT>>
 loadObject(llvm::StringRef object) {
   auto jit = llvm::orc::LLJITBuilder().create();
   if (!jit)
     return jit.takeError();
-  std::string error;
-  if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(kRunnerUtils, &error))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "cannot load %s: %s", kRunnerUtils,
-                                   error.c_str());
   auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
       (*jit)->getDataLayout().getGlobalPrefix());
   if (!generator)
@@ -134,8 +129,6 @@ static bool compileToObject(ModuleOp module, tessel::cpu::CachedObject &out,
   };
   options.transformer = transformer;
   options.enableObjectDump = true;
-  SmallVector<StringRef> libs = {kRunnerUtils};
-  options.sharedLibPaths = libs;
   auto engine = ExecutionEngine::create(module, options);
   if (!engine) {
     diagnostics += "error: the LLVM JIT failed: " +

@@ -1,6 +1,9 @@
 """The CPU backend runs tile IR exactly: GEMM, copies at ragged edges,
 reductions, and float conversions bit-exact with ml_dtypes."""
 
+import os
+import shutil
+
 import ml_dtypes
 import numpy as np
 import pytest
@@ -198,3 +201,51 @@ def test_wrong_arity_is_an_error():
 def test_invalid_ir_is_an_error():
     with pytest.raises(ValueError, match="error"):
         _compile("func.func @f( {")
+
+
+_PRINT_KERNEL = '''
+import numpy as np
+import tessel
+import tessel.language as T
+
+
+@tessel.jit(target="cpu")
+def show(N):
+    @T.prim_func
+    def main(X: T.Tensor((N,), T.float32), Y: T.Tensor((N,), T.int32)):
+        with T.Kernel(1, threads=1) as bx:
+            T.print(X, msg="x:")
+            T.print(Y[1], msg="y1:")
+            T.print(T.float16(0.5) + X[0].astype(T.float16), msg="h:")
+    return main
+
+
+show(3)(np.array([1.5, -2.0, 1e20], np.float32), np.array([7, -9, 11], np.int32))
+print("done", flush=True)
+'''
+
+
+def test_print_on_the_cpu_uses_tessels_own_helpers(tmp_path):
+    """T.print lowers to vector.print, whose helpers (printF32, printI64,
+    printString, ...) Tessel defines itself: the output is MLIR's format and
+    no runner library of LLVM's is opened for it."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "show.py"
+    script.write_text(_PRINT_KERNEL)
+    env = dict(os.environ, TESSEL_CACHE_DIR="off")
+    strace = shutil.which("strace")
+    command = [sys.executable, str(script)]
+    if strace:
+        command = [strace, "-f", "-qq", "-e", "trace=openat", "-o", str(tmp_path / "trace")] + command
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    # C's stdout is flushed at exit, after Python's "done".
+    lines = [line.strip() for line in run.stdout.splitlines()]
+    assert "x: 1.5, -2, 1e+20," in lines
+    assert "y1: -9," in lines
+    assert "h: 2," in lines
+    if strace:
+        opened = (tmp_path / "trace").read_text()
+        assert "runner_utils" not in opened
