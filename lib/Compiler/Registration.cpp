@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -47,11 +48,23 @@ void tessel::registerAllTesselPasses() {
   mlir::registerCSEPass();
   mlir::registerInlinerPass();
   mlir::registerSymbolDCEPass();
-  // The lowerings the backends' pipelines are made of.
-  mlir::registerConversionPasses();
-  mlir::arith::registerArithPasses();
-  mlir::math::registerMathPasses();
-  mlir::memref::registerMemRefPasses();
+  // The upstream passes the backends' pipelines are made of, and no others:
+  // registering a pass links it in, and the self-contained libtessel (issue
+  // 18) carries only what Tessel runs.
+  mlir::registerSCFToControlFlowPass();
+  mlir::registerConvertVectorToLLVMPass();
+  mlir::registerFinalizeMemRefToLLVMConversionPass();
+  mlir::registerConvertMathToLLVMPass();
+  mlir::registerArithToLLVMConversionPass();
+  mlir::registerConvertIndexToLLVMPass();
+  mlir::registerConvertControlFlowToLLVMPass();
+  mlir::registerConvertFuncToLLVMPass();
+  mlir::registerConvertNVVMToLLVMPass();
+  mlir::registerReconcileUnrealizedCastsPass();
+  mlir::arith::registerArithEmulateUnsupportedFloats();
+  mlir::math::registerMathExtendToSupportedTypes();
+  mlir::memref::registerExpandStridedMetadataPass();
+  mlir::LLVM::registerDIScopeForLLVMFuncOpPass();
 }
 
 namespace {
