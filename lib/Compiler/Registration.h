@@ -17,6 +17,11 @@ void registerAllTesselDialects(mlir::DialectRegistry &registry);
 /// the global pass registry, for tessel-opt, tesselc and Python alike.
 void registerAllTesselPasses();
 
+/// tessel-opt's main: mlir-opt with the dialects and passes above. It lives in
+/// libtessel so that the tool, a few lines of its own, carries no second copy
+/// of MLIR when libtessel links MLIR statically.
+int optMain(int argc, char **argv);
+
 /// Applies the process's DebugOptions (IR dumps, timing) to a pass manager.
 void applyDebugOptions(mlir::PassManager &pm);
 

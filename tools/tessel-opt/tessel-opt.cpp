@@ -1,15 +1,10 @@
 //===- tessel-opt.cpp - mlir-opt with the tile dialect and Tessel's passes ===//
+//
+// The work is in libtessel (lib/Compiler/OptMain.cpp), which holds the one
+// copy of MLIR a Tessel installation carries.
+//
+//===----------------------------------------------------------------------===//
 
 #include "lib/Compiler/Registration.h"
 
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/Tools/mlir-opt/MlirOptMain.h"
-
-int main(int argc, char **argv) {
-  tessel::registerAllTesselPasses();
-  mlir::DialectRegistry registry;
-  tessel::registerAllTesselDialects(registry);
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "Tessel optimizer: the tile dialect and its passes\n",
-      registry));
-}
+int main(int argc, char **argv) { return tessel::optMain(argc, argv); }
