@@ -2,7 +2,7 @@
 
 Stands alone (no import of the compiler extension), so the GPU checks can
 use it on a machine without LLVM. The library is found at
-$TESSEL_RUNTIME_LIB, else next to the compiler extension's libraries.
+$TESSEL_RUNTIME_LIB, else in the package's lib/ (a wheel), else in the build.
 """
 
 import ctypes
@@ -24,7 +24,8 @@ def _candidates(name="libtessel_runtime.so"):
     build = os.environ.get("TESSEL_BUILD_DIR")
     if build:
         yield os.path.join(build, "lib", name)
-    for rel in (name, "../../build/lib/" + name, "../../lib/" + name):
+    # An installed wheel keeps its libraries in lib/ inside the package.
+    for rel in ("lib/" + name, name, "../../build/lib/" + name, "../../lib/" + name):
         yield os.path.normpath(os.path.join(here, rel))
 
 
