@@ -5,7 +5,16 @@ import os
 import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "python"))
+# TESSEL_TEST_INSTALLED=1 (scripts/build-wheel.sh) tests the installed
+# package instead of this checkout's python/.
+if os.environ.get("TESSEL_TEST_INSTALLED"):
+    import tessel as _installed
+
+    if os.path.abspath(_installed.__file__).startswith(os.path.join(os.path.dirname(_HERE), "python", "")):
+        raise RuntimeError(f"TESSEL_TEST_INSTALLED is set, but tessel comes from the checkout "
+                           f"({_installed.__file__})")
+else:
+    sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "python"))
 
 
 # Kernels whose target is "auto" run on the CPU backend here, as the tests

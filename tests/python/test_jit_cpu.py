@@ -13,6 +13,9 @@ import tessel
 import tessel.language as T
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The directory holding the tessel package under test (the checkout's python/,
+# or site-packages for an installed wheel), for the scripts run in a subprocess.
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(tessel.__file__)))
 sys.path.insert(0, os.path.join(REPO, "examples", "gemm"))
 sys.path.insert(0, os.path.join(REPO, "examples", "flash_attention"))
 
@@ -328,11 +331,11 @@ def test_auto_target_follows_the_gpu(driver, want, tmp_path):
                else str(tmp_path / "no-libcuda.so"))
     env.pop("TESSEL_TARGET", None)
     out = subprocess.run([sys.executable, "-c", AUTO_SCRIPT.format(
-        python=os.path.join(REPO, "python"))], env=env, capture_output=True, text=True,
+        python=PYTHON_DIR)], env=env, capture_output=True, text=True,
         check=True)
     assert out.stdout.strip() == want
     env["TESSEL_TARGET"] = "cpu"
     out = subprocess.run([sys.executable, "-c", AUTO_SCRIPT.format(
-        python=os.path.join(REPO, "python"))], env=env, capture_output=True, text=True,
+        python=PYTHON_DIR)], env=env, capture_output=True, text=True,
         check=True)
     assert out.stdout.strip() == "cpu"

@@ -7,9 +7,13 @@ import subprocess
 import sys
 
 import numpy as np
+import tessel
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The directory holding the tessel package under test (the checkout's python/,
+# or site-packages for an installed wheel), for the scripts run in a subprocess.
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(tessel.__file__)))
 
 SCRIPT = r"""
 import sys
@@ -27,7 +31,7 @@ print("from_cache=%s" % kernel._cpu().from_cache)
 
 def run(cache_dir, k=32, env=None):
     env = dict(os.environ, TESSEL_CACHE_DIR=str(cache_dir), **(env or {}))
-    script = SCRIPT.format(python=os.path.join(REPO, "python"),
+    script = SCRIPT.format(python=PYTHON_DIR,
                            gemm=os.path.join(REPO, "examples", "gemm"), k=k)
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                          text=True, check=True)
@@ -98,6 +102,10 @@ def test_a_rebuilt_compiler_does_not_meet_older_entries(tmp_path):
     libdir.mkdir()
     copy = libdir / os.path.basename(library)
     shutil.copy2(library, copy)
+    # An installed libtessel finds the runtime beside itself ($ORIGIN).
+    runtime = os.path.join(os.path.dirname(library), "libtessel_runtime.so")
+    if os.path.exists(runtime):
+        shutil.copy2(runtime, libdir / "libtessel_runtime.so")
     cache = tmp_path / "cache"
     env = {"LD_LIBRARY_PATH": str(libdir)}
     assert run(cache, env=env) == "from_cache=False"
@@ -130,7 +138,7 @@ print("from_cache=%s ptx=%s grid=%s" % (getattr(compiled, "from_cache", False),
 
 def run_cuda(cache_dir, tma=True, m=256):
     env = dict(os.environ, TESSEL_CACHE_DIR=str(cache_dir))
-    script = CUDA_SCRIPT.format(python=os.path.join(REPO, "python"),
+    script = CUDA_SCRIPT.format(python=PYTHON_DIR,
                                 gemm=os.path.join(REPO, "examples", "gemm"), tma=tma, m=m)
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                          text=True, check=True)
