@@ -137,23 +137,35 @@ else
 fi
 
 # --- Another LLVM in the process first ------------------------------------
-other=$(ls /usr/lib/llvm-*/lib/libLLVM.so.* 2>/dev/null | head -1 || true)
-if [ -n "$other" ]; then
-  mlir_other=$(ls "$(dirname "$other")"/libMLIR.so.* 2>/dev/null | head -1 || true)
-  say "GEMM again with $other${mlir_other:+ and $mlir_other} loaded first (RTLD_GLOBAL)"
+# The same LLVM's shared libraries (every symbol name clashes with what is
+# inside libtessel) and, where the machine has one, an older LLVM.
+others=0
+for llvm in /usr/lib/llvm-*/lib; do
+  libs=()
+  for name in "libLLVM.so.[0-9]*" "libLLVM-[0-9]*.so" "libMLIR.so.[0-9]*"; do
+    # shellcheck disable=SC2086  # the glob is wanted
+    first=$(ls $llvm/$name 2>/dev/null | head -1 || true)
+    [ -n "$first" ] && libs+=("$first")
+  done
+  [ ${#libs[@]} -gt 0 ] || continue
+  others=$((others + 1))
+  say "GEMM again with ${libs[*]} loaded first (RTLD_GLOBAL)"
   "${clean_env[@]}" TESSEL_TARGET=cpu "$vpy" -c "
 import ctypes, runpy, sys
 for lib in sys.argv[1:]:
     ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
 runpy.run_path('run_gemm.py', run_name='__main__')
-" "$other" ${mlir_other:+"$mlir_other"}
-else
-  say "no other libLLVM on this machine: the coexistence check is skipped"
-fi
+" "${libs[@]}" > /dev/null || fail "the GEMM with ${libs[*]} loaded first"
+done
+[ "$others" -gt 0 ] || say "no other libLLVM on this machine: the coexistence check is skipped"
 
 # --- tesselc: PTX identical to the development build's ---------------------
-"${clean_env[@]}" tesselc "$work/gemm.py" --entry matmul -D M=4096 -D N=4096 -D K=4096 \
+"${clean_env[@]}" strace -f -qq -e trace=openat -o "$work/openat-tesselc.log" \
+  tesselc "$work/gemm.py" --entry matmul -D M=4096 -D N=4096 -D K=4096 \
   --emit ptx -o "$work/ptx-wheel" > /dev/null
+if grep -E '"/usr/lib/llvm-[^"]*"' "$work/openat-tesselc.log" | grep -qv ENOENT; then
+  fail "tesselc from the wheel opened files under /usr/lib/llvm-*"
+fi
 if [ -x "$dev_build/bin/tesselc" ]; then
   "$dev_build/bin/tesselc" "$work/gemm.py" --entry matmul -D M=4096 -D N=4096 -D K=4096 \
     --emit ptx -o "$work/ptx-dev" > /dev/null
