@@ -107,8 +107,12 @@ exported=$(nm -D --defined-only "$pkg/lib/libtessel.so" | grep -c ' [TDBVW] ' ||
 say "libtessel.so exports $exported symbols, none of LLVM's or MLIR's"
 
 # --- The GEMM example on the CPU, traced ----------------------------------
-cp "$repo/examples/gemm/gemm.py" "$work/gemm.py"
-cat > "$work/run_gemm.py" <<'EOF'
+# In a directory of its own: pytest, run later from $work/tests, must not
+# find this gemm.py on sys.path in place of the examples' gemm package.
+mkdir "$work/gemm"
+cd "$work/gemm"
+cp "$repo/examples/gemm/gemm.py" "$work/gemm/gemm.py"
+cat > "$work/gemm/run_gemm.py" <<'EOF'
 import numpy as np
 import tessel
 from gemm import matmul
@@ -161,13 +165,13 @@ done
 
 # --- tesselc: PTX identical to the development build's ---------------------
 "${clean_env[@]}" strace -f -qq -e trace=openat -o "$work/openat-tesselc.log" \
-  tesselc "$work/gemm.py" --entry matmul -D M=4096 -D N=4096 -D K=4096 \
+  tesselc "$work/gemm/gemm.py" --entry matmul -D M=4096 -D N=4096 -D K=4096 \
   --emit ptx -o "$work/ptx-wheel" > /dev/null
 if grep -E '"/usr/lib/llvm-[^"]*"' "$work/openat-tesselc.log" | grep -qv ENOENT; then
   fail "tesselc from the wheel opened files under /usr/lib/llvm-*"
 fi
 if [ -x "$dev_build/bin/tesselc" ]; then
-  "$dev_build/bin/tesselc" "$work/gemm.py" --entry matmul -D M=4096 -D N=4096 -D K=4096 \
+  "$dev_build/bin/tesselc" "$work/gemm/gemm.py" --entry matmul -D M=4096 -D N=4096 -D K=4096 \
     --emit ptx -o "$work/ptx-dev" > /dev/null
   diff -r "$work/ptx-dev" "$work/ptx-wheel" > /dev/null ||
     fail "tesselc from the wheel and from $dev_build give different PTX"
@@ -183,6 +187,8 @@ fi
 # python/ first; the package's own directory is laid out as a build tree
 # (bin/, lib/), so TESSEL_BUILD_DIR points there.
 test_env=("${clean_env[@]}" TESSEL_TEST_INSTALLED=1 TESSEL_BUILD_DIR="$pkg")
+mkdir "$work/tests"
+cd "$work/tests"
 
 llvm_tools=$(dirname "$(command -v FileCheck || ls /usr/lib/llvm-22/bin/FileCheck)")
 lit=$(command -v lit || command -v llvm-lit || echo "$llvm_tools/lit")
