@@ -1,0 +1,248 @@
+//===- LowerGemm.cpp - T.gemm as warpgroup MMA ----------------------------===//
+//
+// Part of the tile-lower-to-nvvm pass (LowerTileToNVVM.cpp); KernelEmitter.h
+// declares the emitter these methods belong to.
+//
+//===----------------------------------------------------------------------===//
+
+#include "backends/nvidia/KernelEmitter.h"
+
+#define DEBUG_TYPE "tile-lower-to-nvvm"
+
+namespace tessel::nvidia::lowering {
+
+//===----------------------------------------------------------------------===//
+// Gemm
+//===----------------------------------------------------------------------===//
+
+/// The PTX name of a wgmma operand type.
+static std::optional<NVVM::WGMMATypes> wgmmaType(Type t) {
+  if (t.isF16())
+    return NVVM::WGMMATypes::f16;
+  if (t.isBF16())
+    return NVVM::WGMMATypes::bf16;
+  if (isa<Float8E4M3FNType>(t))
+    return NVVM::WGMMATypes::e4m3;
+  if (isa<Float8E5M2Type>(t))
+    return NVVM::WGMMATypes::e5m2;
+  if (t.isInteger(8)) // T.int8 is signed
+    return NVVM::WGMMATypes::s8;
+  return std::nullopt;
+}
+
+LogicalResult KernelEmitter::emitGemm(GemmOp op) {
+  const Buffer *a = bufferOf(op.getA(), op), *bb = bufferOf(op.getB(), op),
+               *c = bufferOf(op.getC(), op);
+  if (!a || !bb || !c)
+    return failure();
+  const Buffer &A = *a, &B = *bb, &C = *c;
+  Type eltA = A.elementType(), eltB = B.elementType();
+  // int8 x int8 accumulates exactly in s32; floats in f32.
+  bool integer = eltA.isInteger(8) && eltB.isInteger(8);
+  Type accType = integer ? Type(b.getI32Type()) : Type(b.getF32Type());
+  if (C.space != Space::Fragment || C.elementType() != accType)
+    return op.emitError("on the cuda target the gemm accumulator must be ")
+           << (integer ? "an int32" : "an f32") << " fragment";
+  if (B.space != Space::Shared)
+    return op.emitError("on the cuda target gemm's B operand must be in "
+                        "shared memory (T.alloc_shared)");
+  if (A.space != Space::Shared && A.space != Space::Fragment)
+    return op.emitError("on the cuda target gemm's A operand must be in "
+                        "shared memory or a fragment");
+  auto typeA = wgmmaType(eltA), typeB = wgmmaType(eltB);
+  if (eltA.isF32() || eltB.isF32())
+    return op.emitError("float32 gemms are not supported on the cuda target "
+                        "(wgmma's tf32 would round the operands to 10 mantissa "
+                        "bits); T.copy the tiles to bfloat16 or float16 ones");
+  if (!typeA || !typeB)
+    return op.emitError("wgmma takes f16, bf16, float8_e4m3, float8_e5m2 or "
+                        "int8 operands, not ")
+           << eltA << " and " << eltB;
+  // 8-bit operands (fp8, int8): K steps of 32, K-major only, no transpose
+  // flags; int8 has no operand scales either.
+  bool fp8 = byteWidth(eltA) == 1;
+  if (fp8 != (byteWidth(eltB) == 1) || (!fp8 && eltA != eltB) ||
+      eltA.isInteger(8) != eltB.isInteger(8))
+    return op.emitError("gemm operands must have the same type (or both be "
+                        "fp8)");
+  int64_t m = C.shape()[0], n = C.shape()[1];
+  int64_t k = A.shape()[op.getTransposeA() ? 0 : 1];
+  int64_t kStep = fp8 ? 32 : 16;
+  if (k % kStep)
+    return op.emitError("the gemm's K extent (")
+           << k << ") must be a multiple of " << kStep << " for wgmma";
+  auto grid = splitWarpgroups(op.getPolicy(), threads / 128, m, n);
+  if (!grid || threads % 128)
+    return op.emitError("internal error: no warpgroup split for this gemm");
+  if (FragmentLayoutAttr want = accumulatorLayout(ctx, *grid, m, n);
+      cast<AllocOp>(C.def).getLayoutAttr() != want)
+    return op.emitError("the accumulator's layout is not the wgmma layout "
+                        "this gemm needs");
+  int64_t mw = m / grid->alongM, nw = n / grid->alongN;
+  bool registerA = A.space == Space::Fragment;
+  if (registerA) {
+    if (fp8)
+      return op.emitError("8-bit gemms read A from shared memory on the cuda "
+                          "target; T.copy the fragment to a shared tile");
+    if (op.getTransposeA())
+      return op.emitError("a register A operand cannot be transposed");
+    FragmentLayoutAttr want =
+        accumulatorLayout(ctx, WarpgroupGrid{grid->alongM, 1}, m, k);
+    if (grid->alongN != 1 || cast<AllocOp>(A.def).getLayoutAttr() != want)
+      return op.emitError("a register A operand needs the wgmma accumulator "
+                          "layout and a gemm split along M only "
+                          "(policy=T.GemmWarpPolicy.FullRow)");
+  }
+
+  // wgmmas on the same accumulator are ordered by the hardware; anything
+  // else this gemm shares with one in flight waits for it.
+  if (wgmma.touches(op.getA()) || wgmma.touches(op.getB()) ||
+      llvm::is_contained(wgmma.registerOperands, op.getC()))
+    waitForWgmma();
+  SmallVector<const Buffer *> asyncReads{&B};
+  if (A.space == Space::Shared)
+    asyncReads.push_back(&A);
+  beforeSharedAccess({}, {}, asyncReads);
+  Value wg = udiv(tid, 128);
+  Value wgM = udiv(wg, grid->alongN), wgN = urem(wg, grid->alongN);
+  auto sharedBase = [&]() -> Value {
+    return LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), smemBase);
+  };
+  // The descriptor of the K-major tile `buf` at physical row `row`, column
+  // 0; column k's is it plus `stepDelta(buf, k)`. Only the bases are values:
+  // the per-step descriptors are formed inside the asm statement, so no
+  // more than two 64-bit values per chunk stay live (hoisting one per K step
+  // out of a loop cost a register pair each: 72 of them for K = 576).
+  auto descriptor = [&](const Buffer &buf, Value row) -> Value {
+    const SharedPlacement &p = buf.shared;
+    Value off = mul(row, p.swizzle);
+    off = add(buf.stageOffset ? buf.stageOffset : cst(p.offset), off);
+    Value addr = arith::AddIOp::create(b, loc, sharedBase(), toI64(off));
+    auto c64 = [&](int64_t v) {
+      return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
+    };
+    Value start = arith::ShRUIOp::create(
+        b, loc, arith::AndIOp::create(b, loc, addr, c64(0x3FFFF)), c64(4));
+    int64_t mode = p.swizzle == 128 ? 1 : p.swizzle == 64 ? 2 : 3;
+    int64_t fixed = (int64_t(1) << 16) | ((8 * p.swizzle >> 4) << 32) |
+                    (mode << 62);
+    return arith::OrIOp::create(b, loc, start, c64(fixed));
+  };
+  // What column `kElem` adds to the descriptor's start address (in 16-byte
+  // units, the field's unit). Shared memory ends below 256 KiB, so the sum
+  // stays inside the 14-bit field.
+  auto stepDelta = [&](const Buffer &buf, int64_t kElem) -> int64_t {
+    const SharedPlacement &p = buf.shared;
+    int64_t kb = kElem * byteWidth(buf.elementType());
+    return ((kb / p.swizzle) * p.rows * p.swizzle + kb % p.swizzle) >> 4;
+  };
+
+  // The wgmma.fence that orders earlier accesses to the accumulator and A
+  // registers before the wgmmas opens each asm statement: as a statement of
+  // its own, LLVM placed the copies that set up the tied accumulator
+  // operands between it and the wgmmas (accesses the fence must precede;
+  // ptxas warned C7515 and the emulator's wgmma register check fails them).
+  for (int64_t slab = 0; slab < mw / 64; ++slab) {
+    for (int64_t n0 = 0; n0 < nw; n0 += 256) {
+      int64_t nc = std::min<int64_t>(256, nw - n0);
+      int64_t regs = nc / 2;
+      int64_t firstSlot = slab * (nw / 2) + n0 / 2;
+      auto structType =
+          LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(regs, accType));
+      Value acc = LLVM::UndefOp::create(b, loc, structType);
+      for (int64_t r = 0; r < regs; ++r)
+        acc = LLVM::InsertValueOp::create(
+            b, loc, acc, load(slotAddress(C, cst(firstSlot + r)), accType), r);
+      Value rowA = add(mul(wgM, mw), cst(slab * 64));
+      Value rowB = add(mul(wgN, nw), cst(n0));
+      // All K steps of this accumulator chunk are one asm statement: the
+      // accumulator registers are tied through it and the per-step
+      // operands follow (upstream's wgmma op would re-split the 64-register
+      // struct at every step, which costs compile time for nothing).
+      // Operands: $0..$(regs-1) the accumulators, then B's base descriptor,
+      // then A's base descriptor or, per step, four A registers, then two
+      // flags for scale-d (the first step's, zero when clearing; then one).
+      SmallVector<Value> operands;
+      for (int64_t r = 0; r < regs; ++r)
+        operands.push_back(LLVM::ExtractValueOp::create(b, loc, acc, r));
+      std::string constraints;
+      for (int64_t r = 0; r < regs; ++r)
+        constraints += integer ? "=r," : "=f,";
+      for (int64_t r = 0; r < regs; ++r)
+        constraints += std::to_string(r) + ",";
+      int64_t steps = k / kStep;
+      std::string shape = "m64n" + std::to_string(nc) + "k" + std::to_string(kStep);
+      std::string types = std::string(integer ? ".s32." : ".f32.") +
+                          NVVM::stringifyWGMMATypes(*typeA).str() + "." +
+                          NVVM::stringifyWGMMATypes(*typeB).str();
+      int64_t baseB = 2 * regs, baseA = baseB + 1;
+      operands.push_back(descriptor(B, rowB));
+      constraints += "l,";
+      if (!registerA) {
+        operands.push_back(descriptor(A, rowA));
+        constraints += "l,";
+      }
+      int64_t flagOperand = baseA + (registerA ? 4 * steps : 1);
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      os << "{\n.reg .pred first, rest;\n.reg .b64 da, db;\nwgmma.fence.sync.aligned;\n"
+         << "setp.ne.b32 first, $"
+         << flagOperand << ", 0;\nsetp.ne.b32 rest, $" << flagOperand + 1
+         << ", 0;\n";
+      for (int64_t kk = 0; kk < steps; ++kk) {
+        os << "add.s64 db, $" << baseB << ", " << stepDelta(B, kk * kStep) << ";\n";
+        if (!registerA)
+          os << "add.s64 da, $" << baseA << ", " << stepDelta(A, kk * kStep)
+             << ";\n";
+        os << "wgmma.mma_async.sync.aligned." << shape << types << " {";
+        for (int64_t r = 0; r < regs; ++r)
+          os << (r ? ", " : "") << "$" << r;
+        os << "}, ";
+        if (registerA) {
+          // The fragment's slots for this slab and K step are the m64k16 A
+          // fragment's eight halves, in order.
+          int64_t aFirst = slab * (k / 2) + kk * 8;
+          int64_t first = baseA + 4 * kk;
+          auto pair = VectorType::get({2}, eltA);
+          for (int64_t p = 0; p < 4; ++p) {
+            Value v = LLVM::UndefOp::create(b, loc, pair);
+            for (int64_t h = 0; h < 2; ++h)
+              v = LLVM::InsertElementOp::create(
+                  b, loc, v, load(slotAddress(A, cst(aFirst + 2 * p + h)), eltA),
+                  i32(h));
+            operands.push_back(LLVM::BitcastOp::create(b, loc, b.getI32Type(), v));
+            constraints += "r,";
+          }
+          os << "{$" << first << ", $" << first + 1 << ", $" << first + 2 << ", $"
+             << first + 3 << "}, db";
+        } else {
+          os << "da, db";
+        }
+        // scale-d, then (floats) scale-a and scale-b, then the transpose
+        // flags (f16/bf16 only; none for a register A).
+        os << ", " << (kk ? "rest" : "first");
+        if (!integer)
+          os << ", 1, 1";
+        if (!fp8)
+          os << (registerA ? ", 0" : ", 0, 0");
+        os << ";\n";
+      }
+      os << "}";
+      operands.push_back(i32(op.getClearAccum() ? 0 : 1));
+      operands.push_back(i32(1));
+      constraints += "r,r";
+      acc = inlineAsm(structType, operands, text, constraints);
+      for (int64_t r = 0; r < regs; ++r)
+        store(LLVM::ExtractValueOp::create(b, loc, acc, r),
+              slotAddress(C, cst(firstSlot + r)));
+    }
+  }
+  NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+  // Not waited for here: the next op that needs the result (or the operands'
+  // bytes or registers back) waits, so independent work, including another
+  // gemm, overlaps with this one.
+  wgmma.merge(wgmmaIssuedIn(op));
+  return success();
+}
+
+} // namespace tessel::nvidia::lowering

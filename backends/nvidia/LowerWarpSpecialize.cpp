@@ -1,0 +1,307 @@
+//===- LowerWarpSpecialize.cpp - producer and consumer warps --------------===//
+//
+// Part of the tile-lower-to-nvvm pass (LowerTileToNVVM.cpp); KernelEmitter.h
+// declares the emitter these methods belong to.
+//
+//===----------------------------------------------------------------------===//
+
+#include "backends/nvidia/KernelEmitter.h"
+
+#define DEBUG_TYPE "tile-lower-to-nvvm"
+
+namespace tessel::nvidia::lowering {
+
+//===----------------------------------------------------------------------===//
+// Warp specialization
+//===----------------------------------------------------------------------===//
+
+bool KernelEmitter::writtenInKernel(Value memref) {
+  // The tensors the kernel stores to, copies into or adds to, found once.
+  if (!kernelWrites) {
+    kernelWrites.emplace();
+    kernel.walk([&](Operation *op) {
+      if (auto store = dyn_cast<memref::StoreOp>(op))
+        kernelWrites->insert(store.getMemref());
+      else if (auto copy = dyn_cast<CopyOp>(op))
+        kernelWrites->insert(copy.getDst());
+      else if (auto atomic = dyn_cast<AtomicAddOp>(op))
+        kernelWrites->insert(atomic.getDst());
+    });
+  }
+  return kernelWrites->contains(memref);
+}
+
+bool KernelEmitter::producerComputable(Value v, Block &body, int depth) {
+  if (v == body.getArgument(0) || evalConstant(v))
+    return true;
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    // Block indices and scalar parameters are known at the top.
+    Block *owner = arg.getOwner();
+    return owner == &kernel.getBody().front() ||
+           (owner == &oldFunc.getBody().front() && !isa<MemRefType>(arg.getType()));
+  }
+  Operation *def = v.getDefiningOp();
+  if (!def || depth > 16)
+    return false;
+  if (isa<memref::DimOp>(def))
+    return true;
+  if (auto load = dyn_cast<memref::LoadOp>(def)) {
+    auto it = buffers.find(load.getMemref());
+    return it != buffers.end() && it->second->space == Space::Global &&
+           !writtenInKernel(load.getMemref()) &&
+           llvm::all_of(load.getIndices(), [&](Value i) {
+             return producerComputable(i, body, depth + 1);
+           });
+  }
+  if (def->getNumRegions() || def->getNumResults() != 1 ||
+      !(isa<arith::ArithDialect>(def->getDialect()) || isa<CastOp>(def)))
+    return false;
+  return llvm::all_of(def->getOperands(), [&](Value o) {
+    return producerComputable(o, body, depth + 1);
+  });
+}
+
+LogicalResult KernelEmitter::warpSpecialize(Block &body) {
+  // The producer is one more warpgroup; the consumers run the kernel as
+  // written, on whole warpgroups.
+  if (!warpSpecializeEnabled || !tmaEnabled || threads % 128 || threads + 128 > 1024)
+    return success();
+  SmallVector<PipelinedOp> loops;
+  // A loop under a top-level `if`: the condition the producer tests too.
+  DenseMap<Operation *, scf::IfOp> guards;
+  for (Operation &op : body.without_terminator()) {
+    if (auto pipe = dyn_cast<PipelinedOp>(&op))
+      loops.push_back(pipe);
+    if (auto ifOp = dyn_cast<scf::IfOp>(&op)) {
+      for (Region *region : {&ifOp.getThenRegion(), &ifOp.getElseRegion()}) {
+        if (region->empty())
+          continue;
+        for (Operation &inner : region->front().without_terminator())
+          if (auto pipe = dyn_cast<PipelinedOp>(&inner)) {
+            loops.push_back(pipe);
+            guards[pipe] = ifOp;
+          }
+      }
+    }
+  }
+  if (loops.empty())
+    return success();
+  // The copies' tiles must be known before the code that allocates them.
+  for (Operation &op : body.without_terminator())
+    if (auto alloc = dyn_cast<AllocOp>(&op);
+        alloc && getMemoryScope(alloc.getType()) == MemoryScope::Shared)
+      if (failed(emitAlloc(alloc)))
+        return failure();
+  for (PipelinedOp pipe : loops) {
+    std::optional<PipelinePlan> plan = planPipeline(pipe, /*specialized=*/true);
+    if (!plan || plan->tmaCopies.size() != plan->copies.size())
+      continue;
+    Block &loopBody = pipe.getBody().front();
+    SmallVector<Value> known{pipe.getLower(), pipe.getUpper(), pipe.getStep()};
+    if (auto it = guards.find(pipe); it != guards.end())
+      known.push_back(it->second.getCondition());
+    bool computable = llvm::all_of(known, [&](Value v) { return producerComputable(v, loopBody); });
+    for (CopyOp c : plan->copies)
+      computable &= llvm::all_of(c.getSrcOffsets(), [&](Value v) {
+        return producerComputable(v, loopBody);
+      });
+    if (!computable)
+      continue;
+    placePipeline(*plan);
+    plan->schedule = WarpSchedule::standard(plan->stages, threads);
+    std::string error = nvidia::verifySchedule(plan->schedule);
+    if (!error.empty())
+      return pipe.emitError("internal error: the warp-specialized schedule "
+                            "of this loop is unsafe: ")
+             << error;
+    plans[pipe] = std::move(*plan);
+  }
+  if (plans.empty())
+    return success();
+
+  specialized = true;
+  loc = kernel.getLoc();
+  // Thread 0 creates every stage barrier; the whole block (producer
+  // included) waits until they exist.
+  Value threadZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
+  guarded(threadZero, [&] {
+    for (PipelinedOp pipe : loops) {
+      auto it = plans.find(pipe);
+      if (it == plans.end())
+        continue;
+      const PipelinePlan &plan = it->second;
+      for (int64_t st = 0; st < plan.stages; ++st) {
+        initBarrier(stageBarrier(plan, Ring::Full, cst(st)), plan.schedule.fullCount);
+        initBarrier(stageBarrier(plan, Ring::Empty, cst(st)), plan.schedule.emptyCount);
+      }
+    }
+    fenceBarrierInit();
+  });
+  NVVM::Barrier0Op::create(b, loc);
+
+  // Registers: the block starts with R per thread (65536 over all its
+  // threads in steps of 8, at most 255: ptxas gives a block that runs alone
+  // on its SM that much); the producer keeps 40 and the consumers take
+  // what it gives up, when that is more than R.
+  int64_t total = threads + 128;
+  int64_t start = std::min<int64_t>(255, 65536 / total / 8 * 8);
+  int64_t producerRegs = 40;
+  int64_t consumerRegs =
+      std::min<int64_t>(240, (start + (start - producerRegs) * 128 / threads) / 8 * 8);
+  if (consumerRegs <= start)
+    consumerRegs = start; // nothing to gain: the consumers keep R
+  roleSplit = scf::IfOp::create(b, loc, ult(tid, cst(threads)), /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(roleSplit.elseBlock()->getTerminator());
+    NVVM::SetMaxRegisterOp::create(b, loc, producerRegs, NVVM::SetMaxRegisterAction::decrease);
+    Value elected = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(threads));
+    guarded(elected, [&] {
+      for (PipelinedOp pipe : loops) {
+        auto it = plans.find(pipe);
+        if (it == plans.end())
+          continue;
+        auto guard = guards.find(pipe);
+        if (guard == guards.end()) {
+          emitProducerLoop(pipe, it->second);
+          continue;
+        }
+        // The consumers run this loop on the branch they take; the producer
+        // tests the same condition (uniform: from block indices, scalars and
+        // tensors the kernel only reads) and feeds it on the same branch.
+        scf::IfOp ifOp = guard->second;
+        Value cond = valueAtIteration(ifOp.getCondition(), pipe.getBody().front(), Value());
+        bool inThen = pipe->getParentRegion() == &ifOp.getThenRegion();
+        guarded(inThen ? cond
+                       : (Value)arith::XOrIOp::create(
+                             b, loc, cond,
+                             arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1)),
+                [&] { emitProducerLoop(pipe, it->second); });
+      }
+    });
+  }
+  b.setInsertionPoint(roleSplit.thenBlock()->getTerminator());
+  if (consumerRegs > start)
+    NVVM::SetMaxRegisterOp::create(b, loc, consumerRegs, NVVM::SetMaxRegisterAction::increase);
+  registerSplit = {start, producerRegs, consumerRegs};
+  return success();
+}
+
+void KernelEmitter::emitScheduleSteps(const PipelinePlan &plan, const RoleSchedule &role,
+                                      Value index, function_ref<void()> load,
+                                      function_ref<LogicalResult()> read,
+                                      LogicalResult &status) {
+  Value stage = urem(index, plan.stages);
+  for (const ScheduleStep &st : role.steps) {
+    Value bar = stageBarrier(plan, st.ring, stage);
+    switch (st.kind) {
+    case ScheduleStep::Wait: {
+      Value parity = arith::AndIOp::create(b, loc, udiv(index, plan.stages), cst(1));
+      if (st.flip)
+        parity = arith::XOrIOp::create(b, loc, parity, cst(1));
+      waitParity(bar, arith::IndexCastOp::create(b, loc, b.getI32Type(), parity));
+      break;
+    }
+    case ScheduleStep::Arrive:
+      // Every thread of the role arrives once.
+      assert(st.arrivals == role.threads && "one arrival per thread");
+      inlineAsm(Type(), SmallVector<Value>{bar}, "mbarrier.arrive.shared::cta.b64 _, [$0];", "r");
+      break;
+    case ScheduleStep::ArriveExpectTx:
+      arriveExpectTx(bar, plan.tmaBytes);
+      break;
+    case ScheduleStep::Load:
+      load();
+      break;
+    case ScheduleStep::Read:
+      if (failed(read()))
+        status = failure();
+      break;
+    }
+  }
+}
+
+/// The producer: for every iteration, the steps of the plan's schedule,
+/// its loads being the loop's TMA copies into the iteration's stage.
+void KernelEmitter::emitProducerLoop(PipelinedOp op, const PipelinePlan &plan) {
+  Block &body = op.getBody().front();
+  loc = op.getLoc();
+  Value lb = valueAtIteration(op.getLower(), body, Value());
+  Value ub = valueAtIteration(op.getUpper(), body, Value());
+  Value step = valueAtIteration(op.getStep(), body, Value());
+  auto loop = scf::ForOp::create(b, loc, lb, ub, step);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  Value i = loop.getInductionVar();
+  Value index = arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, i, lb), step);
+  LogicalResult status = success();
+  emitScheduleSteps(
+      plan, plan.schedule.producer, index,
+      [&] {
+        Value stage = urem(index, plan.stages);
+        setStage(plan, stage);
+        for (CopyOp c : plan.copies) {
+          loc = c.getLoc();
+          emitTmaCopy(c, body, i, add(cst(plan.fullBarriers), mul(stage, 8)));
+        }
+        loc = op.getLoc();
+      },
+      [] { return success(); }, status);
+  clearStage(plan);
+}
+
+/// The consumers: for every iteration, the steps of the plan's schedule,
+/// the read being the loop body (its ahead copies skipped) on the
+/// iteration's stage. wgmmas still reading the stage finish before the
+/// consumers release it.
+LogicalResult KernelEmitter::emitConsumerLoop(PipelinedOp op, const PipelinePlan &plan) {
+  Block &body = op.getBody().front();
+  Value lb = map.lookup(op.getLower()), ub = map.lookup(op.getUpper()),
+        step = map.lookup(op.getStep());
+  if (sync.pending())
+    barrier();
+  for (CopyOp c : plan.copies)
+    issuedAhead.insert(c);
+  PendingWgmma carried = wgmmaAtLoopTop(op, body, plan.area);
+  wgmma = carried;
+  auto loop = scf::ForOp::create(b, loc, lb, ub, step);
+  LogicalResult status = success();
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    Value i = loop.getInductionVar();
+    map.map(body.getArgument(0), i);
+    Value index = arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, i, lb), step);
+    emitScheduleSteps(
+        plan, plan.schedule.consumer, index, [] {},
+        [&]() -> LogicalResult {
+          setStage(plan, urem(index, plan.stages));
+          if (failed(emitBlock(body)))
+            return failure();
+          loc = op.getLoc();
+          if (SyncState::overlaps(wgmma.shared, plan.area))
+            waitForWgmma();
+          // Only the producer writes the stages, and only after the release
+          // that follows: the consumers' reads of them need no barrier.
+          llvm::erase_if(sync.reads, [&](std::pair<int64_t, int64_t> r) {
+            return r.first >= plan.area.first && r.second <= plan.area.second;
+          });
+          return success();
+        },
+        status);
+    if (succeeded(status)) {
+      if (sync.pending())
+        barrier();
+      if (!carried.covers(wgmma))
+        status = op->emitError("internal error: an iteration leaves a wgmma in "
+                               "flight that the loop's top did not account for");
+    }
+  }
+  for (CopyOp c : plan.copies)
+    issuedAhead.erase(c);
+  clearStage(plan);
+  wgmma = carried;
+  return status;
+}
+
+} // namespace tessel::nvidia::lowering
