@@ -2,6 +2,7 @@
 
 #include "backends/cpu/CPUPipeline.h"
 #include "backends/cpu/Passes.h"
+#include "dialects/tile/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -24,7 +25,7 @@ void tessel::cpu::buildCPULoweringPipeline(OpPassManager &pm) {
   math::MathExtendToSupportedTypesOptions extend;
   extend.targetTypeStr = "f32";
   pm.addPass(math::createMathExtendToSupportedTypes(extend));
-  pm.addPass(createExpandFloatConversionsPass());
+  pm.addPass(tile::createExpandFloatConversionsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());

@@ -1,6 +1,7 @@
 //===- LowerTileToLoops.cpp - tile programs as sequential loops for the CPU ===//
 
 #include "backends/cpu/Passes.h"
+#include "dialects/tile/Transforms/ScalarBuilders.h"
 
 #include "dialects/tile/IR/TileOps.h"
 
@@ -212,13 +213,13 @@ void lowerCopy(IRRewriter &rewriter, CopyOp op) {
   bool dstGlobal = getMemoryScope(op.getDst().getType()) == MemoryScope::Global;
   loopNest(rewriter, loc, shape, [&](OpBuilder &b, Location loc, ValueRange ivs) {
     SmallVector<Value> src =
-        cpu::regionIndices(b, loc, op.getSrcOffsets(), op.getSrcSizes(), ivs);
+        tile::regionIndices(b, loc, op.getSrcOffsets(), op.getSrcSizes(), ivs);
     SmallVector<Value> dst =
-        cpu::regionIndices(b, loc, op.getDstOffsets(), op.getDstSizes(), ivs);
+        tile::regionIndices(b, loc, op.getDstOffsets(), op.getDstSizes(), ivs);
     // Outside the tensor reads as zero.
     Value value = srcGlobal ? loadOrZero(b, loc, op.getSrc(), src)
                             : (Value)memref::LoadOp::create(b, loc, op.getSrc(), src);
-    value = cpu::convertScalar(b, loc, value, dstElt);
+    value = tile::convertScalar(b, loc, value, dstElt);
     if (!dstGlobal) {
       memref::StoreOp::create(b, loc, value, op.getDst(), dst);
       return;
@@ -257,7 +258,7 @@ Value converted(OpBuilder &b, Location loc, Value tile, Type elt) {
   Value copy = memref::AllocOp::create(b, loc, copyType);
   loopNest(b, loc, type.getShape(), [&](OpBuilder &b, Location loc, ValueRange ivs) {
     Value v = memref::LoadOp::create(b, loc, tile, ivs);
-    memref::StoreOp::create(b, loc, cpu::convertScalar(b, loc, v, elt), copy, ivs);
+    memref::StoreOp::create(b, loc, tile::convertScalar(b, loc, v, elt), copy, ivs);
   });
   return copy;
 }
@@ -306,7 +307,7 @@ Value reductionStep(OpBuilder &b, Location loc, ReduceKind kind, Value acc,
   if (kind == ReduceKind::AbsSum || kind == ReduceKind::AbsMax)
     x = isa<FloatType>(x.getType()) ? (Value)math::AbsFOp::create(b, loc, x)
                                     : (Value)math::AbsIOp::create(b, loc, x);
-  return cpu::reductionCombine(b, loc, kind, acc, x);
+  return tile::reductionCombine(b, loc, kind, acc, x);
 }
 
 void lowerReduce(IRRewriter &rewriter, ReduceOp op) {
@@ -326,7 +327,7 @@ void lowerReduce(IRRewriter &rewriter, ReduceOp op) {
     if (dstType.getRank() == 1 && ivs.empty())
       dstIdx.push_back(c0);
     Value init = op.getClear()
-                     ? cpu::reductionIdentity(b, loc, op.getKind(), elt)
+                     ? tile::reductionIdentity(b, loc, op.getKind(), elt)
                      : (Value)memref::LoadOp::create(b, loc, op.getDst(), dstIdx);
     auto loop = scf::ForOp::create(
         b, loc, c0, upper, c1, ValueRange{init},
@@ -402,8 +403,8 @@ void guardElementAccess(IRRewriter &rewriter, Operation *op) {
 /// A scalar as vector.print can print it: f32, or a 64-bit integer.
 Value printable(OpBuilder &b, Location loc, Value v) {
   if (isa<FloatType>(v.getType()))
-    return cpu::convertScalar(b, loc, v, b.getF32Type());
-  return cpu::convertScalar(b, loc, v, b.getI64Type());
+    return tile::convertScalar(b, loc, v, b.getF32Type());
+  return tile::convertScalar(b, loc, v, b.getI64Type());
 }
 
 void lowerPrint(IRRewriter &rewriter, PrintOp op) {
@@ -507,7 +508,7 @@ struct TileLowerToLoopsPass
       else if (auto castOp = dyn_cast<CastOp>(op)) {
         rewriter.setInsertionPoint(castOp);
         rewriter.replaceOp(castOp,
-                           cpu::convertScalar(rewriter, castOp.getLoc(),
+                           tile::convertScalar(rewriter, castOp.getLoc(),
                                               castOp.getInput(), castOp.getType()));
       } else {
         rewriter.eraseOp(op); // barriers: one logical thread needs none
@@ -533,19 +534,3 @@ struct TileLowerToLoopsPass
 };
 
 } // namespace
-
-SmallVector<Value> tessel::cpu::regionIndices(OpBuilder &b, Location loc,
-                                              ValueRange offsets,
-                                              ArrayRef<int64_t> sizes,
-                                              ValueRange ivs) {
-  SmallVector<Value> indices;
-  size_t next = 0;
-  for (auto [offset, size] : llvm::zip(offsets, sizes)) {
-    if (size == 1) {
-      indices.push_back(offset);
-      continue;
-    }
-    indices.push_back(arith::AddIOp::create(b, loc, offset, ivs[next++]));
-  }
-  return indices;
-}

@@ -194,7 +194,7 @@ FailureOr<Value> KernelEmitter::lookup(Value old) {
       return failure();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(prologueEnd);
-    Value v = cpu::convertScalar(b, loc, *input, castOp.getType());
+    Value v = tile::convertScalar(b, loc, *input, castOp.getType());
     map.map(old, v);
     return v;
   }
@@ -647,7 +647,7 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
     if (failed(mapOperands(op)))
       return failure();
     map.map(castOp.getResult(),
-            cpu::convertScalar(b, loc, map.lookup(castOp.getInput()),
+            tile::convertScalar(b, loc, map.lookup(castOp.getInput()),
                                castOp.getType()));
     return success();
   }

@@ -134,7 +134,7 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
         if (srcSlot < 0)
           continue;
         Value v = load(slotAddress(src, cst(srcSlot)), srcElt);
-        v = cpu::convertScalar(b, loc, v, dstElt);
+        v = tile::convertScalar(b, loc, v, dstElt);
         store(v, slotAddress(dst, cst(s)));
       }
       return success();
@@ -168,7 +168,7 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
         if (size != 1)
           squeezedIndex.push_back(i);
       SmallVector<Value> memIndex =
-          cpu::regionIndices(b, loc, memOffsets, memSizes, squeezedIndex);
+          tile::regionIndices(b, loc, memOffsets, memSizes, squeezedIndex);
       SmallVector<Value> conds;
       if (Value p = threadPrefix(f->validThreads))
         conds.push_back(p);
@@ -184,13 +184,13 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
           Value addr = elementAddress(mem, memIndex);
           if (width == 1) {
             Value v = load(slotAddress(frag, cst(s)), srcElt);
-            store(cpu::convertScalar(b, loc, v, dstElt), addr);
+            store(tile::convertScalar(b, loc, v, dstElt), addr);
             return;
           }
           Value vec = LLVM::UndefOp::create(b, loc, vecType);
           for (int64_t i = 0; i < width; ++i) {
             Value v = load(slotAddress(frag, cst(s + i)), srcElt);
-            v = cpu::convertScalar(b, loc, v, dstElt);
+            v = tile::convertScalar(b, loc, v, dstElt);
             v = toStorage(b, loc, v);
             vec = LLVM::InsertElementOp::create(b, loc, vec, v, i32(i));
           }
@@ -213,7 +213,7 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
             v = LLVM::ExtractElementOp::create(b, loc, loaded, i32(i));
             v = fromStorage(b, loc, v, memElt);
           }
-          store(cpu::convertScalar(b, loc, v, dstElt), slotAddress(frag, cst(s + i)));
+          store(tile::convertScalar(b, loc, v, dstElt), slotAddress(frag, cst(s + i)));
         }
       });
     }
@@ -314,9 +314,9 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
     if (shapeIn.empty())
       ivRange = ValueRange();
     SmallVector<Value> srcIdx =
-        cpu::regionIndices(b, loc, srcOff, op.getSrcSizes(), ivRange);
+        tile::regionIndices(b, loc, srcOff, op.getSrcSizes(), ivRange);
     SmallVector<Value> dstIdx =
-        cpu::regionIndices(b, loc, dstOff, op.getDstSizes(), ivRange);
+        tile::regionIndices(b, loc, dstOff, op.getDstSizes(), ivRange);
     // Load (zero outside a global tensor).
     auto loadAll = [&]() -> Value {
       Value addr = elementAddress(src, srcIdx);
@@ -337,7 +337,7 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
           v = LLVM::ExtractElementOp::create(b, loc, loaded, i32(i));
           v = fromStorage(b, loc, v, srcElt);
         }
-        v = cpu::convertScalar(b, loc, v, dstElt);
+        v = tile::convertScalar(b, loc, v, dstElt);
         store(v, elementAddress(dst, stepped(dstIdx, i)));
       }
     };
@@ -354,7 +354,7 @@ LogicalResult KernelEmitter::emitCooperativeCopy(CopyOp op, const Buffer &src,
             v = LLVM::ExtractElementOp::create(b, loc, loaded, i32(i));
             v = fromStorage(b, loc, v, srcElt);
           }
-          v = cpu::convertScalar(b, loc, v, dstElt);
+          v = tile::convertScalar(b, loc, v, dstElt);
           SmallVector<Value> idx = stepped(dstIdx, i);
           guarded(inBounds(dst, idx), [&] { store(v, elementAddress(dst, idx)); });
         }
@@ -401,7 +401,7 @@ LogicalResult KernelEmitter::emitTransposingCopy(CopyOp op, const Buffer &src,
     SmallVector<Value> rows;
     for (int64_t r = 0; r < 8; ++r) {
       SmallVector<Value> ivs{add(k0, cst(r)), n0};
-      SmallVector<Value> srcIdx = cpu::regionIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
+      SmallVector<Value> srcIdx = tile::regionIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
       auto loadRow = [&]() -> Value {
         return LLVM::LoadOp::create(b, loc, vecType, elementAddress(src, srcIdx), 16);
       };
@@ -415,7 +415,7 @@ LogicalResult KernelEmitter::emitTransposingCopy(CopyOp op, const Buffer &src,
             b, loc, column, LLVM::ExtractElementOp::create(b, loc, rows[r], i32(c)),
             i32(r));
       SmallVector<Value> ivs{k0, add(n0, cst(c))};
-      SmallVector<Value> dstIdx = cpu::regionIndices(b, loc, dstOff, op.getDstSizes(), ivs);
+      SmallVector<Value> dstIdx = tile::regionIndices(b, loc, dstOff, op.getDstSizes(), ivs);
       LLVM::StoreOp::create(b, loc, column, sharedAddress(sharedByteOffset(dst, dstIdx)), 16);
     }
   };

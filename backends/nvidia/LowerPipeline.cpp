@@ -313,7 +313,7 @@ Value KernelEmitter::valueAtIteration(Value old, Block &body, Value iv) {
   }
   if (auto castOp = dyn_cast<CastOp>(def)) {
     Value input = valueAtIteration(castOp.getInput(), body, iv);
-    return input ? cpu::convertScalar(b, loc, input, castOp.getType()) : Value();
+    return input ? tile::convertScalar(b, loc, input, castOp.getType()) : Value();
   }
   SmallVector<Value> operands;
   for (Value o : def->getOperands()) {
@@ -349,8 +349,8 @@ LogicalResult KernelEmitter::emitAsyncCopy(CopyOp op, Block &body, Value iv) {
   SmallVector<Value> dstOff(op.getDstOffsets().size(), cst(0));
   auto body1 = [&](Value q) {
     SmallVector<Value> ivs = vectorIndex(q, shape, width);
-    SmallVector<Value> srcIdx = cpu::regionIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
-    SmallVector<Value> dstIdx = cpu::regionIndices(b, loc, dstOff, op.getDstSizes(), ivs);
+    SmallVector<Value> srcIdx = tile::regionIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
+    SmallVector<Value> dstIdx = tile::regionIndices(b, loc, dstOff, op.getDstSizes(), ivs);
     Value from = globalAddress(src, srcIdx);
     Value size = i32(16);
     if (!safe) {
@@ -387,8 +387,8 @@ LogicalResult KernelEmitter::emitAsyncCopy(CopyOp op, Block &body, Value iv) {
     SmallVector<Value> ivs(2);
     ivs[1] = mul(urem(tid, perRow), width);
     ivs[0] = udiv(tid, perRow);
-    SmallVector<Value> srcIdx = cpu::regionIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
-    SmallVector<Value> dstIdx = cpu::regionIndices(b, loc, dstOff, op.getDstSizes(), ivs);
+    SmallVector<Value> srcIdx = tile::regionIndices(b, loc, srcOff, op.getSrcSizes(), ivs);
+    SmallVector<Value> dstIdx = tile::regionIndices(b, loc, dstOff, op.getDstSizes(), ivs);
     Value from = globalAddress(src, srcIdx);
     Value to = sharedAddress(sharedByteOffset(dst, dstIdx));
     for (int64_t k = 0; k < iterations; ++k) {

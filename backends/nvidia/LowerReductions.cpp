@@ -85,21 +85,21 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
     if (it == partial.end())
       partial.try_emplace(dSlot, x);
     else
-      it->second = cpu::reductionCombine(b, loc, kind, it->second, x);
+      it->second = tile::reductionCombine(b, loc, kind, it->second, x);
   }
   for (int64_t ds = 0; ds < D.slots(); ++ds) {
     auto it = partial.find(ds);
-    Value v = it != partial.end() ? it->second : cpu::reductionIdentity(b, loc, kind, elt);
+    Value v = it != partial.end() ? it->second : tile::reductionIdentity(b, loc, kind, elt);
     for (int64_t bit = 0; bit < 5; ++bit) {
       if (!(mask >> bit & 1))
         continue;
       Value other = NVVM::ShflOp::create(b, loc, elt, warpMask(), v,
                                          i32(int64_t(1) << bit), i32(0x1f),
                                          NVVM::ShflKind::bfly, UnitAttr());
-      v = cpu::reductionCombine(b, loc, kind, v, other);
+      v = tile::reductionCombine(b, loc, kind, v, other);
     }
     if (!op.getClear())
-      v = cpu::reductionCombine(b, loc, kind, load(slotAddress(dst, cst(ds)), elt), v);
+      v = tile::reductionCombine(b, loc, kind, load(slotAddress(dst, cst(ds)), elt), v);
     store(v, slotAddress(dst, cst(ds)));
   }
   return success();
@@ -152,11 +152,11 @@ void KernelEmitter::vprintf(StringRef format, ArrayRef<Value> values) {
   for (Value v : values) {
     Type t = v.getType();
     if (isa<FloatType>(t))
-      promoted.push_back(cpu::convertScalar(b, loc, v, b.getF64Type()));
+      promoted.push_back(tile::convertScalar(b, loc, v, b.getF64Type()));
     else if (t.isIndex())
       promoted.push_back(toI64(v));
     else
-      promoted.push_back(cpu::convertScalar(b, loc, v, b.getI64Type()));
+      promoted.push_back(tile::convertScalar(b, loc, v, b.getI64Type()));
   }
   Value args = LLVM::ZeroOp::create(b, loc, ptr);
   if (!promoted.empty()) {
@@ -296,7 +296,7 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
       idx.push_back(0);
     return D.linearize(idx);
   };
-  Value identity = cpu::reductionIdentity(b, loc, kind, elt);
+  Value identity = tile::reductionIdentity(b, loc, kind, elt);
   // Each slot's value (identity on threads without one) and the results it
   // can feed; `target` is the result, when that depends on the thread.
   struct SlotInput {
@@ -356,12 +356,12 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
               b, loc,
               arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, in.target, cst(r)),
               in.x, identity);
-        partial = partial ? cpu::reductionCombine(b, loc, kind, partial, v) : v;
+        partial = partial ? tile::reductionCombine(b, loc, kind, partial, v) : v;
       }
       for (int64_t bit = 1; bit < lanes; bit *= 2) {
         Value other = NVVM::ShflOp::create(b, loc, elt, warpMask(), partial, i32(bit),
                                            i32(0x1f), NVVM::ShflKind::bfly, UnitAttr());
-        partial = cpu::reductionCombine(b, loc, kind, partial, other);
+        partial = tile::reductionCombine(b, loc, kind, partial, other);
       }
     }
     guarded(laneZero, [&] {
@@ -374,10 +374,10 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
     guarded(threadPrefix(f.validThreads), [&] {
       Value v = load(scratchAddress(cst(0), r), elt);
       for (int64_t w = 1; w < warps; ++w)
-        v = cpu::reductionCombine(b, loc, kind, v,
+        v = tile::reductionCombine(b, loc, kind, v,
                                   load(scratchAddress(cst(w), r), elt));
       if (!op.getClear())
-        v = cpu::reductionCombine(b, loc, kind,
+        v = tile::reductionCombine(b, loc, kind,
                                   load(slotAddress(dst, cst(ds)), elt), v);
       store(v, slotAddress(dst, cst(ds)));
     });
@@ -413,7 +413,7 @@ LogicalResult KernelEmitter::emitReduceThroughScratchTile(ReduceOp op) {
   if (failed(stored))
     return failure();
   beforeSharedRanges({scratch}, {});
-  Value identity = cpu::reductionIdentity(b, loc, kind, elt);
+  Value identity = tile::reductionIdentity(b, loc, kind, elt);
   int64_t stride = product(shape.drop_front(dim + 1));
   return forEachSlot(D, op, "this fragment's layout", [&](int64_t ds, const SlotFormula &f) {
     // The line's first element: the result's index with 0 along `dim`.
@@ -429,12 +429,12 @@ LogicalResult KernelEmitter::emitReduceThroughScratchTile(ReduceOp op) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(loop.getBody());
         Value x = load(scratchAddress(add(first, mul(loop.getInductionVar(), stride))), elt);
-        Value acc = cpu::reductionCombine(b, loc, kind, loop.getRegionIterArgs()[0], x);
+        Value acc = tile::reductionCombine(b, loc, kind, loop.getRegionIterArgs()[0], x);
         scf::YieldOp::create(b, loc, acc);
       }
       Value v = loop.getResult(0);
       if (!op.getClear())
-        v = cpu::reductionCombine(b, loc, kind, load(slotAddress(dst, cst(ds)), elt), v);
+        v = tile::reductionCombine(b, loc, kind, load(slotAddress(dst, cst(ds)), elt), v);
       store(v, slotAddress(dst, cst(ds)));
     });
     return success();

@@ -2,7 +2,6 @@
 
 #include "backends/nvidia/Passes.h"
 
-#include "backends/cpu/Passes.h"
 #include "dialects/tile/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -52,9 +51,9 @@ void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
   emulate.sourceTypeStrs = {"f8E4M3FN", "f8E5M2"};
   emulate.targetTypeStr = "f32";
   pm.addPass(arith::createArithEmulateUnsupportedFloats(emulate));
-  cpu::ExpandFloatConversionsPassOptions expand;
+  tile::ExpandFloatConversionsPassOptions expand;
   expand.onlyFp8 = true;
-  pm.addPass(cpu::createExpandFloatConversionsPass(expand));
+  pm.addPass(tile::createExpandFloatConversionsPass(expand));
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());

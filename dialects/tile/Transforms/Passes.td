@@ -71,4 +71,29 @@ def TileInferLayoutsPass : Pass<"tile-infer-layouts"> {
   }];
 }
 
+def ExpandFloatConversionsPass
+    : Pass<"tessel-expand-float-conversions", "::mlir::ModuleOp"> {
+  let summary = "Rewrites conversions between f32 and f16, bf16 and fp8 as integer arithmetic, bit-exact.";
+  let description = [{
+    CPUs convert f16, bf16 and the fp8 formats through library calls, or not
+    at all, and GPUs convert fp8 only on some architectures; both backends
+    run this pass (the NVIDIA one with only-fp8). It replaces every
+    `arith.extf` from and `arith.truncf` to those types (f32 on the other side) with integer code that rounds to
+    nearest even and follows each format's overflow rule: IEEE formats
+    (f16, bf16, f8E5M2) overflow to infinity, f8E4M3FN (no infinity) to NaN.
+    The results match `ml_dtypes` bit for bit.
+
+    ```mlir
+    %h = arith.truncf %x : f32 to f16
+    // becomes bitcast, shifts, compares and selects on i32, then
+    %h = arith.bitcast %bits : i16 to f16
+    ```
+  }];
+  let options = [
+    Option<"onlyFp8", "only-fp8", "bool", /*default=*/"false",
+           "Expand only the fp8 conversions (GPUs convert f16 and bf16 natively)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // TESSEL_TILE_PASSES

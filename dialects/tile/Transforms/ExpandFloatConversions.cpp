@@ -1,14 +1,16 @@
 //===- ExpandFloatConversions.cpp - bit-exact f32 <-> small-float code ----===//
 
-#include "backends/cpu/Passes.h"
+#include "dialects/tile/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
-namespace tessel::cpu {
+namespace tessel::tile {
 #define GEN_PASS_DEF_EXPANDFLOATCONVERSIONSPASS
-#include "backends/cpu/Passes.h.inc"
-} // namespace tessel::cpu
+#include "dialects/tile/Transforms/Passes.h.inc"
+} // namespace tessel::tile
 
 #define DEBUG_TYPE "tessel-expand-float-conversions"
 
@@ -193,7 +195,7 @@ struct ExpandExtF : OpRewritePattern<arith::ExtFOp> {
 };
 
 struct ExpandFloatConversionsPass
-    : public tessel::cpu::impl::ExpandFloatConversionsPassBase<
+    : public tessel::tile::impl::ExpandFloatConversionsPassBase<
           ExpandFloatConversionsPass> {
   using Base::Base;
   void runOnOperation() override {

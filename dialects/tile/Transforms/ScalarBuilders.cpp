@@ -1,6 +1,9 @@
-//===- ConvertScalar.cpp - scalar conversions with the language's rules ---===//
+//===- ScalarBuilders.cpp - scalar code both backends build -------------===//
 
-#include "backends/cpu/Passes.h"
+#include "dialects/tile/Transforms/ScalarBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -23,7 +26,7 @@ static Value toF32(OpBuilder &b, Location loc, Value v) {
   return arith::ExtFOp::create(b, loc, f32, v);
 }
 
-Value tessel::cpu::convertScalar(OpBuilder &b, Location loc, Value value,
+Value tessel::tile::convertScalar(OpBuilder &b, Location loc, Value value,
                                  Type to) {
   Type from = value.getType();
   if (from == to)
@@ -87,7 +90,7 @@ Value tessel::cpu::convertScalar(OpBuilder &b, Location loc, Value value,
   return arith::TruncFOp::create(b, loc, to, mid);
 }
 
-Value tessel::cpu::reductionIdentity(OpBuilder &b, Location loc,
+Value tessel::tile::reductionIdentity(OpBuilder &b, Location loc,
                                      tile::ReduceKind kind, Type t) {
   using tile::ReduceKind;
   if (kind == ReduceKind::Max || kind == ReduceKind::Min) {
@@ -103,7 +106,7 @@ Value tessel::cpu::reductionIdentity(OpBuilder &b, Location loc,
   return arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
 }
 
-Value tessel::cpu::reductionCombine(OpBuilder &b, Location loc,
+Value tessel::tile::reductionCombine(OpBuilder &b, Location loc,
                                     tile::ReduceKind kind, Value acc, Value x) {
   using tile::ReduceKind;
   bool isFloat = isa<FloatType>(x.getType());
@@ -121,4 +124,20 @@ Value tessel::cpu::reductionCombine(OpBuilder &b, Location loc,
                    : (Value)arith::MinSIOp::create(b, loc, acc, x);
   }
   llvm_unreachable("unknown reduction");
+}
+
+SmallVector<Value> tessel::tile::regionIndices(OpBuilder &b, Location loc,
+                                               ValueRange offsets,
+                                               ArrayRef<int64_t> sizes,
+                                               ValueRange ivs) {
+  SmallVector<Value> indices;
+  size_t next = 0;
+  for (auto [offset, size] : llvm::zip(offsets, sizes)) {
+    if (size == 1) {
+      indices.push_back(offset);
+      continue;
+    }
+    indices.push_back(arith::AddIOp::create(b, loc, offset, ivs[next++]));
+  }
+  return indices;
 }
