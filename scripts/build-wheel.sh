@@ -210,8 +210,13 @@ say "pytest against the installed package (tests/python, tests/compat, examples,
   fail "pytest examples"
 # The Hopper path through the wheel's runtime and emulator: Tessel's kernels
 # and the emulator's own suite, and the reference kernels on the cuda target.
-"${test_env[@]}" TESSEL_CUDA_DRIVER=emu "$vpy" -m pytest -q -p no:cacheprovider "$repo/tests/emulator" ||
-  fail "pytest tests/emulator"
+# The fidelity kernels' PTX (nvcc's, not Tessel's) from the development build
+# when it made them; else the tests run nvcc themselves.
+fidelity=()
+[ -d "$dev_build/tests/emulator/fidelity-ptx" ] &&
+  fidelity=(TESSEL_FIDELITY_PTX_DIR="$dev_build/tests/emulator/fidelity-ptx")
+"${test_env[@]}" "${fidelity[@]}" TESSEL_CUDA_DRIVER=emu "$vpy" -m pytest -q -p no:cacheprovider \
+  "$repo/tests/emulator" || fail "pytest tests/emulator"
 "${test_env[@]}" TESSEL_CUDA_DRIVER=emu TESSEL_TARGET=cuda "$vpy" -m pytest -q -p no:cacheprovider \
   -m "not gpu" "$repo/examples" || fail "pytest examples on the emulator"
 
