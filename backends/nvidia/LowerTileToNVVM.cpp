@@ -23,16 +23,6 @@ namespace tessel::nvidia {
 
 #define DEBUG_TYPE "tile-lower-to-nvvm"
 
-using namespace mlir;
-using namespace tessel;
-using namespace tessel::tile;
-using tessel::nvidia::SlotFormula;
-using tessel::nvidia::ThreadMap;
-using tessel::nvidia::Ring;
-using tessel::nvidia::RoleSchedule;
-using tessel::nvidia::ScheduleStep;
-using tessel::nvidia::WarpSchedule;
-
 namespace tessel::nvidia::lowering {
 
 //===----------------------------------------------------------------------===//
