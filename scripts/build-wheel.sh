@@ -35,9 +35,14 @@ fail() { printf '[tessel wheel] FAILED: %s\n' "$*" >&2; exit 1; }
 rm -rf "$out/raw" "$out/wheelhouse"
 say "pip wheel . (static LLVM/MLIR; the first build compiles everything, a few minutes per core)"
 start=$(date +%s)
+# The whole log goes to build.log; ninja's [n/N] lines show the progress.
+set +o pipefail
 CMAKE_BUILD_PARALLEL_LEVEL=${TESSEL_JOBS:-$(nproc)} \
-  "$python" -m pip wheel "$repo" --no-deps -w "$out/raw" -q \
-    --config-settings=build.verbose=false
+  "$python" -m pip wheel "$repo" --no-deps -w "$out/raw" -v 2>&1 | tee "$out/build.log" |
+  { grep --line-buffered -E '^ *\[[0-9]+/[0-9]+\] ' | sed -u 's/^ */  /' | cut -c1-110 || true; }
+status=${PIPESTATUS[0]}
+set -o pipefail
+[ "$status" = 0 ] || { tail -40 "$out/build.log"; fail "pip wheel (the whole log: $out/build.log)"; }
 say "built in $(( $(date +%s) - start )) s"
 raw=$(ls "$out"/raw/tessel-*.whl)
 
