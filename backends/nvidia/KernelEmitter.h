@@ -27,7 +27,7 @@
 #define TESSEL_BACKENDS_NVIDIA_KERNELEMITTER_H
 
 #include "backends/nvidia/Passes.h"
-#include "backends/nvidia/ThreadMap.h"
+#include "dialects/tile/Transforms/ThreadMap.h"
 #include "backends/nvidia/WarpSchedule.h"
 #include "dialects/tile/IR/TileOps.h"
 #include "dialects/tile/Transforms/Layouts.h"
@@ -45,8 +45,8 @@ namespace tessel::nvidia::lowering {
 using namespace mlir;
 using namespace tessel;
 using namespace tessel::tile;
-using tessel::nvidia::SlotFormula;
-using tessel::nvidia::ThreadMap;
+using tessel::tile::SlotFormula;
+using tessel::tile::ThreadMap;
 using tessel::nvidia::Ring;
 using tessel::nvidia::RoleSchedule;
 using tessel::nvidia::ScheduleStep;
@@ -526,6 +526,7 @@ private:
                                     const Buffer &dst, ArrayRef<int64_t> shape);
   LogicalResult emitFill(FillOp op);
   LogicalResult emitGemm(GemmOp op);
+  LogicalResult emitMmaSync(GemmOp op, WarpgroupGrid grid);
   LogicalResult emitTransposingCopy(CopyOp op, const Buffer &src,
                                     const Buffer &dst, ArrayRef<int64_t> shape);
   LogicalResult emitReduce(ReduceOp op);
@@ -667,6 +668,9 @@ private:
   scf::IfOp roleSplit;
   /// Registers per thread at launch, the producer's and the consumers'.
   SmallVector<int64_t> registerSplit;
+  /// The PTX ISA version the kernel's instructions need at least (x10:
+  /// mma.sync on fp8 needs 8.4), when above the default.
+  int64_t minPtxVersion = 0;
   LogicalResult emitLoop(Operation *op, Value lb, Value ub, Value step,
                          Block &body);
   LogicalResult emitAtomicAdd(AtomicAddOp op);

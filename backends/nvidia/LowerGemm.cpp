@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "backends/nvidia/KernelEmitter.h"
+#include "backends/nvidia/Target.h"
 
 #define DEBUG_TYPE "tile-lower-to-nvvm"
 
@@ -71,13 +72,20 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   if (k % kStep)
     return op.emitError("the gemm's K extent (")
            << k << ") must be a multiple of " << kStep << " for wgmma";
-  auto grid = splitWarpgroups(op.getPolicy(), threads / 128, m, n);
-  if (!grid || threads % 128)
-    return op.emitError("internal error: no warpgroup split for this gemm");
+  MmaAttr mma = op.getMmaAttr();
+  if (!mma)
+    return op.emitError("internal error: tile-infer-layouts chose no MMA for "
+                        "this gemm");
+  std::optional<WarpgroupGrid> grid = mmaGrid(mma);
+  if (grid->alongM * grid->alongN * grid->unitThreads != threads)
+    return op.emitError("internal error: the gemm's MMA grid does not cover "
+                        "the block's threads");
   if (FragmentLayoutAttr want = accumulatorLayout(ctx, *grid, m, n);
       cast<AllocOp>(C.def).getLayoutAttr() != want)
-    return op.emitError("the accumulator's layout is not the wgmma layout "
-                        "this gemm needs");
+    return op.emitError("the accumulator's layout is not the ")
+           << stringifyMmaKind(mma.getKind()) << " layout this gemm needs";
+  if (mma.getKind() == MmaKind::MmaSync)
+    return emitMmaSync(op, *grid);
   int64_t mw = m / grid->alongM, nw = n / grid->alongN;
   bool registerA = A.space == Space::Fragment;
   if (registerA) {
@@ -242,6 +250,127 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   // bytes or registers back) waits, so independent work, including another
   // gemm, overlaps with this one.
   wgmma.merge(wgmmaIssuedIn(op));
+  return success();
+}
+
+} // namespace tessel::nvidia::lowering
+
+namespace tessel::nvidia::lowering {
+
+//===----------------------------------------------------------------------===//
+// Gemm on warp MMA
+//===----------------------------------------------------------------------===//
+
+/// T.gemm as mma.sync (m16n8k16 for 16-bit operands, m16n8k32 for 8-bit
+/// ones), for accumulators warpgroup MMA cannot hold: fewer than 64 rows per
+/// warpgroup, or a block of fewer than 128 threads. Each warp computes its
+/// part of the accumulator (tile-infer-layouts' split) in 16x8 pieces; the
+/// operands come from shared memory a 32-bit register at a time, each
+/// register holding consecutive K elements, which the K-major placement of
+/// gemm operands keeps adjacent (the swizzle moves whole 16-byte chunks).
+/// Fragments per the PTX ISA (mma.sync m16n8k16 / m16n8k32), g = lane / 4,
+/// t = lane % 4, e = elements per register: A register r holds row
+/// g + 8 (r & 1), K from e t + (K step / 2) (r >> 1); B register r holds
+/// column g, K from e t + (K step / 2) r; C element i is row g + 8 (i >> 1),
+/// column 2t + (i & 1), the accumulator layout's slot order.
+LogicalResult KernelEmitter::emitMmaSync(GemmOp op, WarpgroupGrid grid) {
+  const Buffer &A = *bufferOf(op.getA(), op), &B = *bufferOf(op.getB(), op),
+               &C = *bufferOf(op.getC(), op);
+  if (A.space != Space::Shared)
+    return op.emitError("this gemm runs on warp MMA (mma.sync: its accumulator "
+                        "is too small for a warpgroup's, or the block has fewer "
+                        "than 128 threads), which reads A from shared memory; "
+                        "T.copy the fragment to a shared tile");
+  if (!A.shared.swizzle || !B.shared.swizzle)
+    return op.emitError("internal error: mma.sync operands must be placed "
+                        "K-major");
+  Type eltA = A.elementType(), eltB = B.elementType();
+  bool integer = eltA.isInteger(8);
+  bool eightBit = byteWidth(eltA) == 1;
+  Type accType = integer ? Type(b.getI32Type()) : Type(b.getF32Type());
+  int64_t m = C.shape()[0], n = C.shape()[1];
+  int64_t k = A.shape()[op.getTransposeA() ? 0 : 1];
+  int64_t kStep = eightBit ? 32 : 16, perReg = eightBit ? 4 : 2;
+  int64_t mw = m / grid.alongM, nw = n / grid.alongN;
+  int64_t slabs = mw / 16, groups = nw / 8;
+
+  // The accumulator's registers are read here: a wgmma still writing them
+  // is waited for. The operands are ordinary (generic-proxy) shared loads.
+  if (wgmma.touches(op.getC()))
+    waitForWgmma();
+  beforeSharedAccess({&A, &B}, {}, {});
+
+  if (op.getClearAccum()) {
+    Value zero = integer ? Value(i32(0))
+                         : Value(arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)));
+    for (int64_t s = 0; s < slabs * groups * 4; ++s)
+      store(zero, slotAddress(C, cst(s)));
+  }
+
+  Value warp = udiv(tid, 32), lane = urem(tid, 32);
+  Value g = udiv(lane, 4), tk = mul(urem(lane, 4), perReg);
+  // This thread's first row of A and column of B.
+  Value rowBase = add(mul(udiv(warp, grid.alongN), mw), g);
+  Value colBase = add(mul(urem(warp, grid.alongN), nw), g);
+  // One 32-bit register of operand `buf` at op(X) coordinates (outer = M or
+  // N, inner = K), `transposed` when the buffer is stored the other way.
+  auto operandRegister = [&](const Buffer &buf, bool kFirst, Value outer, Value kk) {
+    SmallVector<Value> index = kFirst ? SmallVector<Value>{kk, outer}
+                                      : SmallVector<Value>{outer, kk};
+    return load(sharedAddress(sharedByteOffset(buf, index)), b.getI32Type(), 4);
+  };
+  auto typeName = [&](Type t) {
+    return NVVM::stringifyWGMMATypes(*wgmmaType(t)).str();
+  };
+  // mma.sync on fp8 operands came with PTX ISA 8.4.
+  if (eightBit && !integer)
+    minPtxVersion = std::max<int64_t>(minPtxVersion, 84);
+  std::string text;
+  {
+    llvm::raw_string_ostream os(text);
+    os << "mma.sync.aligned.m16n8k" << kStep << ".row.col"
+       << (integer ? ".s32." : ".f32.") << typeName(eltA) << "." << typeName(eltB)
+       << (integer ? ".s32" : ".f32")
+       << " {$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, {$10, $11, $12, $13};";
+  }
+  std::string out = integer ? "=r" : "=f";
+  std::string constraints =
+      out + "," + out + "," + out + "," + out + ",r,r,r,r,r,r,0,1,2,3";
+  auto structType =
+      LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(4, accType));
+
+  // A loop over the K steps: the operands are loaded step by step (LLVM
+  // unrolls it where that pays), the accumulator stays in its slots.
+  auto loop = scf::ForOp::create(b, loc, cst(0), cst(k / kStep), cst(1));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    Value k0 = mul(loop.getInductionVar(), kStep);
+    SmallVector<std::array<Value, 4>> aRegs(slabs);
+    for (int64_t s = 0; s < slabs; ++s)
+      for (int64_t r = 0; r < 4; ++r)
+        aRegs[s][r] = operandRegister(
+            A, op.getTransposeA(), add(rowBase, cst(s * 16 + 8 * (r & 1))),
+            add(add(k0, tk), cst((kStep / 2) * (r >> 1))));
+    SmallVector<std::array<Value, 2>> bRegs(groups);
+    for (int64_t q = 0; q < groups; ++q)
+      for (int64_t r = 0; r < 2; ++r)
+        bRegs[q][r] = operandRegister(B, !op.getTransposeB(),
+                                      add(colBase, cst(q * 8)),
+                                      add(add(k0, tk), cst((kStep / 2) * r)));
+    for (int64_t s = 0; s < slabs; ++s)
+      for (int64_t q = 0; q < groups; ++q) {
+        int64_t first = (s * groups + q) * 4;
+        SmallVector<Value> operands(aRegs[s].begin(), aRegs[s].end());
+        operands.append(bRegs[q].begin(), bRegs[q].end());
+        for (int64_t i = 0; i < 4; ++i)
+          operands.push_back(load(slotAddress(C, cst(first + i)), accType));
+        Value d = inlineAsm(structType, operands, text, constraints);
+        for (int64_t i = 0; i < 4; ++i)
+          store(LLVM::ExtractValueOp::create(b, loc, d, i),
+                slotAddress(C, cst(first + i)));
+      }
+  }
   return success();
 }
 

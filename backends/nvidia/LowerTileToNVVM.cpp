@@ -241,6 +241,8 @@ LogicalResult KernelEmitter::run() {
     newFunc->setAttr("tessel.warp_specialized",
                      b.getDenseI64ArrayAttr(registerSplit));
   newFunc->setAttr("tessel.shared_bytes", b.getI64IntegerAttr(sharedBytes));
+  if (minPtxVersion)
+    newFunc->setAttr("tessel.min_ptx", b.getI64IntegerAttr(minPtxVersion));
   if (Attribute names = oldFunc->getAttr("tessel.arg_names"))
     newFunc->setAttr("tessel.arg_names", names);
   // The TMA descriptors the kernel takes after the tensors: which tensor,

@@ -1,6 +1,7 @@
 //===- NVIDIAPipeline.cpp - tile IR to PTX ---------------------------------===//
 
 #include "backends/nvidia/Passes.h"
+#include "backends/nvidia/Target.h"
 
 #include "dialects/tile/Transforms/Passes.h"
 
@@ -29,11 +30,12 @@ using namespace mlir;
 
 void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
                                                  bool warpSpecialize, bool fastMath) {
+  registerNVIDIATargets();
   pm.addPass(createNVIDIAGemmOperandCopiesPass());
   pm.addPass(createNVIDIAScalarFragmentsPass());
   pm.addPass(createNVIDIAWidenReductionsPass());
   pm.addPass(tile::createTileInferLayoutsPass());
-  pm.addPass(createNVIDIACheckRegisterBudgetPass());
+  pm.addPass(tile::createTileCheckRegisterBudgetPass());
   pm.addPass(tile::createTilePlanMemoryPass());
   TileLowerToNVVMPassOptions lowering;
   lowering.tma = tma;
@@ -132,8 +134,20 @@ bool tessel::nvidia::emitPTX(ModuleOp module, const TargetOptions &target,
     error = "the NVPTX target is not available in this LLVM: " + lookupError;
     return false;
   }
+  // A kernel whose instructions need a later PTX ISA than the default says
+  // so (tessel.min_ptx, e.g. 84 for mma.sync on fp8): the module is
+  // emitted for the latest such version.
+  std::string features = target.features;
+  int64_t minPtx = 0;
+  module.walk([&](LLVM::LLVMFuncOp func) {
+    if (auto v = func->getAttrOfType<IntegerAttr>("tessel.min_ptx"))
+      minPtx = std::max<int64_t>(minPtx, v.getInt());
+  });
+  if (minPtx && features.rfind("+ptx", 0) == 0 &&
+      std::stoll(features.substr(4)) < minPtx)
+    features = "+ptx" + std::to_string(minPtx);
   std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
-      triple, target.chip, target.features, llvm::TargetOptions(),
+      triple, target.chip, features, llvm::TargetOptions(),
       std::nullopt, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine) {
     error = "cannot create an NVPTX target machine for " + target.chip;

@@ -81,19 +81,6 @@ def NVIDIAGemmOperandCopiesPass : Pass<"nvidia-gemm-operand-copies", "::mlir::Mo
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
-def NVIDIACheckRegisterBudgetPass : Pass<"nvidia-check-register-budget", "::mlir::ModuleOp"> {
-  let summary = "Refuses a fragment or local buffer that cannot fit in registers.";
-  let description = [{
-    Runs after `tile-infer-layouts`, before lowering. A fragment (the
-    elements its layout gives one thread) or a local buffer (all of it, in
-    every thread) needing more than 255 32-bit registers per thread, or more
-    than 64K over the block's threads, is a located error naming the buffer,
-    its registers per thread and the budget. Such a kernel could only spill,
-    and lowering it took minutes and gigabytes. Each buffer is counted on its
-    own, so no kernel that compiles without spills is refused.
-  }];
-}
-
 def NVIDIAScalarFragmentsPass : Pass<"nvidia-scalar-fragments", "::mlir::ModuleOp"> {
   let summary = "Holds small fragments that block-level code indexes as scalars in every thread.";
   let description = [{

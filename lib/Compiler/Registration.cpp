@@ -6,6 +6,7 @@
 #include "dialects/tile/Transforms/Passes.h"
 #include "backends/cpu/Passes.h"
 #include "backends/nvidia/Passes.h"
+#include "backends/nvidia/Target.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -44,6 +45,7 @@ void tessel::registerAllTesselPasses() {
   tile::registerTilePasses();
   cpu::registerTesselCPUPasses();
   nvidia::registerTesselNVIDIAPasses();
+  nvidia::registerNVIDIATargets();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerInlinerPass();

@@ -38,6 +38,14 @@ FragmentLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+LogicalResult MmaAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              MmaKind kind, int64_t gridM, int64_t gridN) {
+  if (gridM <= 0 || gridN <= 0)
+    return emitError() << "an MMA grid needs positive extents, got " << gridM
+                       << "x" << gridN;
+  return success();
+}
+
 std::optional<MemoryScope> tessel::tile::getMemoryScope(MemRefType type) {
   Attribute space = type.getMemorySpace();
   if (!space)

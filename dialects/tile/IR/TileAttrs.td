@@ -48,6 +48,15 @@ def Tile_GemmWarpPolicy : I32EnumAttr<"GemmWarpPolicy",
   let cppNamespace = "::tessel::tile";
 }
 
+def Tile_MmaKind : I32EnumAttr<"MmaKind",
+    "the tensor-core instruction family a gemm runs on", [
+      I32EnumAttrCase<"Wgmma", 0, "wgmma">,
+      I32EnumAttrCase<"MmaSync", 1, "mma_sync">
+    ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::tessel::tile";
+}
+
 def Tile_ReduceKind : I32EnumAttr<"ReduceKind", "the combining function of a reduction", [
       I32EnumAttrCase<"Max", 0, "max">,
       I32EnumAttrCase<"Min", 1, "min">,
@@ -80,6 +89,34 @@ def Tile_FragmentLayoutAttr : AttrDef<Tile_Dialect, "FragmentLayout"> {
     "::mlir::AffineMap":$map,
     "int64_t":$threads,
     DefaultValuedParameter<"int64_t", "1">:$replicate
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// MMA choice
+//===----------------------------------------------------------------------===//
+
+def Tile_MmaAttr : AttrDef<Tile_Dialect, "Mma"> {
+  let mnemonic = "mma";
+  let summary = "The MMA instruction family a gemm runs on and how the block's MMA units split its output tile.";
+  let description = [{
+    `tile-infer-layouts` writes it on every `tile.gemm` with a fragment
+    accumulator, choosing among the target's MMA kinds. `kind` is the
+    instruction family (`wgmma`: a warpgroup of 128 threads issues each MMA,
+    64 accumulator rows at a time; `mma_sync`: a warp of 32 threads, 16 rows
+    at a time). The block's threads form `gridM x gridN` such units, each
+    holding an `(M / gridM) x (N / gridN)` part of the accumulator.
+
+    ```mlir
+    tile.gemm %As, %Bs, %C transpose_b {mma = #tile.mma<kind = mma_sync, gridM = 1, gridN = 4>} : ...
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<Tile_MmaKind>:$kind,
+    "int64_t":$gridM,
+    "int64_t":$gridN
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

@@ -152,7 +152,9 @@ def Tile_GemmOp : Tile_Op<"gemm"> {
   let description = [{
     `op(X)` is `X` or its transpose (`transpose_a`, `transpose_b`), so that
     `op(A)` is MxK and `op(B)` is KxN; `C` is MxN. `clear_accum` zeroes `C`
-    first. `policy` says how warps split the output tile. Inputs are f16,
+    first. `policy` says how warps split the output tile; `mma`, which
+    `tile-infer-layouts` writes, records the MMA kind it chose and the split
+    (`#tile.mma<kind = wgmma, gridM = 1, gridN = 2>`). Inputs are f16,
     bf16, f32, fp8 (e4m3/e5m2) or i8; the accumulator is f32 (f16 for f16
     inputs) or i32 for i8.
 
@@ -165,8 +167,17 @@ def Tile_GemmOp : Tile_Op<"gemm"> {
   let arguments = (ins
     AnyMemRef:$a, AnyMemRef:$b, AnyMemRef:$c,
     UnitAttr:$transpose_a, UnitAttr:$transpose_b, UnitAttr:$clear_accum,
-    DefaultValuedAttr<Tile_GemmWarpPolicy, "::tessel::tile::GemmWarpPolicy::Square">:$policy
+    DefaultValuedAttr<Tile_GemmWarpPolicy, "::tessel::tile::GemmWarpPolicy::Square">:$policy,
+    OptionalAttr<Tile_MmaAttr>:$mma
   );
+  let builders = [
+    // No transposes, no clearing, the square policy, no MMA chosen yet.
+    OpBuilder<(ins "::mlir::Value":$a, "::mlir::Value":$b, "::mlir::Value":$c), [{
+      build($_builder, $_state, a, b, c, /*transpose_a=*/false, /*transpose_b=*/false,
+            /*clear_accum=*/false, ::tessel::tile::GemmWarpPolicy::Square,
+            /*mma=*/nullptr);
+    }]>
+  ];
   let assemblyFormat = [{
     $a `,` $b `,` $c (`transpose_a` $transpose_a^)? (`transpose_b` $transpose_b^)?
     (`clear_accum` $clear_accum^)? (`policy` $policy^)?

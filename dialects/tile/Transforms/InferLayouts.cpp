@@ -3,8 +3,10 @@
 #include "dialects/tile/IR/TileOps.h"
 #include "dialects/tile/Transforms/Layouts.h"
 #include "dialects/tile/Transforms/Passes.h"
+#include "dialects/tile/Transforms/Target.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MathExtras.h"
 
 namespace tessel::tile {
@@ -41,39 +43,47 @@ LogicalResult setLayout(AllocOp alloc, FragmentLayoutAttr layout) {
   return success();
 }
 
-LogicalResult inferKernel(KernelOp kernel) {
+LogicalResult inferKernel(KernelOp kernel, const TargetInfo &target) {
   MLIRContext *ctx = kernel.getContext();
   int64_t threads = kernel.getThreads();
   struct Accumulator {
-    WarpgroupGrid grid;
+    MmaAttr mma;
     int64_t m, n;
   };
   DenseMap<Value, Accumulator> accumulators;
 
-  // 1. Gemm accumulators take the warpgroup-MMA layout.
+  // 1. Each gemm runs on the first of the target's MMA kinds its
+  //    accumulator fits (recorded as its `mma` attribute), and the
+  //    accumulator takes that kind's layout.
   WalkResult seeded = kernel.walk([&](GemmOp gemm) {
     AllocOp c = fragmentAlloc(gemm.getC());
     if (!c)
       return WalkResult::advance();
-    if (threads % 128) {
-      gemm.emitError("T.gemm on Hopper needs the kernel's threads to be a "
-                     "multiple of 128 (one warpgroup), got ")
-          << threads;
-      return WalkResult::interrupt();
-    }
     int64_t m = c.getType().getDimSize(0), n = c.getType().getDimSize(1);
-    std::optional<WarpgroupGrid> grid =
-        splitWarpgroups(gemm.getPolicy(), threads / 128, m, n);
-    if (!grid) {
-      gemm.emitError("cannot split a ")
-          << m << "x" << n << " accumulator over " << threads / 128
-          << " warpgroups with policy " << stringifyGemmWarpPolicy(gemm.getPolicy())
-          << ": each warpgroup needs whole 64-row slabs and 8-column groups";
+    MmaAttr mma = gemm.getMmaAttr();
+    SmallVector<MmaKind> kinds = target.mmaKinds(
+        gemm.getA().getType().getElementType(), gemm.getB().getType().getElementType());
+    for (MmaKind kind : kinds) {
+      if (mma)
+        break;
+      if (std::optional<MmaAttr> split =
+              target.splitMma(ctx, kind, gemm.getPolicy(), threads, m, n))
+        mma = *split;
+    }
+    if (!mma) {
+      InFlightDiagnostic diag = gemm.emitError("no MMA of target ")
+                                << target.name() << " fits a " << m << "x" << n
+                                << " accumulator in a block of " << threads
+                                << " threads with policy "
+                                << stringifyGemmWarpPolicy(gemm.getPolicy());
+      for (MmaKind kind : kinds)
+        diag << "; " << target.mmaRequirement(kind);
       return WalkResult::interrupt();
     }
-    accumulators[c.getResult()] = {*grid, m, n};
+    gemm.setMmaAttr(mma);
+    accumulators[c.getResult()] = {mma, m, n};
     if (!c.getLayout() &&
-        failed(setLayout(c, accumulatorLayout(ctx, *grid, m, n))))
+        failed(setLayout(c, target.accumulatorLayout(mma, m, n))))
       return WalkResult::interrupt();
     return WalkResult::advance();
   });
@@ -134,7 +144,7 @@ LogicalResult inferKernel(KernelOp kernel) {
         const Accumulator *acc = accumulatorOf(reduce.getSrc());
         AllocOp dst = fragmentAlloc(reduce.getDst());
         if (acc && dst && reduce.getDim() == 1 && dst.getType().getRank() == 1)
-          note(impose(dst, accumulatorRowLayout(ctx, acc->grid, acc->m, acc->n), op,
+          note(impose(dst, target.accumulatorRowLayout(acc->mma, acc->m, acc->n), op,
                       fragmentAlloc(reduce.getSrc())));
         return WalkResult::advance();
       }
@@ -169,12 +179,12 @@ LogicalResult inferKernel(KernelOp kernel) {
           continue;
         if (indices == SmallVector<Value>{iv0, iv1} &&
             alloc.getType().getShape() == ArrayRef<int64_t>{anchor->m, anchor->n}) {
-          note(impose(alloc, accumulatorLayout(ctx, anchor->grid, anchor->m, anchor->n),
+          note(impose(alloc, target.accumulatorLayout(anchor->mma, anchor->m, anchor->n),
                       parallel, anchorAlloc));
           changed |= accumulators.try_emplace(buffer, *anchor).second;
         } else if (indices == SmallVector<Value>{iv0} &&
                    alloc.getType().getShape() == ArrayRef<int64_t>{anchor->m}) {
-          note(impose(alloc, accumulatorRowLayout(ctx, anchor->grid, anchor->m, anchor->n),
+          note(impose(alloc, target.accumulatorRowLayout(anchor->mma, anchor->m, anchor->n),
                       parallel, anchorAlloc));
         }
         if (failedAny)
@@ -267,10 +277,18 @@ LogicalResult inferKernel(KernelOp kernel) {
 
 struct TileInferLayoutsPass
     : public tessel::tile::impl::TileInferLayoutsPassBase<TileInferLayoutsPass> {
+  using Base::Base;
   void runOnOperation() override {
+    const TargetInfo *target = lookupTarget(targetName);
+    if (!target) {
+      getOperation()->emitError("tile-infer-layouts: unknown target '")
+          << targetName << "' (registered: "
+          << llvm::join(registeredTargets(), ", ") << ")";
+      return signalPassFailure();
+    }
     bool anyFailed = false;
     getOperation()->walk([&](KernelOp kernel) {
-      anyFailed |= failed(inferKernel(kernel));
+      anyFailed |= failed(inferKernel(kernel, *target));
     });
     if (anyFailed)
       signalPassFailure();

@@ -11,17 +11,18 @@ using namespace mlir;
 using namespace tessel::tile;
 
 std::optional<WarpgroupGrid>
-tessel::tile::splitWarpgroups(GemmWarpPolicy policy, int64_t warpgroups,
-                              int64_t m, int64_t n) {
+tessel::tile::splitMmaUnits(GemmWarpPolicy policy, int64_t warpgroups,
+                            int64_t unitThreads, int64_t m, int64_t n) {
+  int64_t slab = unitThreads / 2;
   auto fits = [&](WarpgroupGrid g) {
-    return m % g.alongM == 0 && n % g.alongN == 0 && (m / g.alongM) % 64 == 0 &&
+    return m % g.alongM == 0 && n % g.alongN == 0 && (m / g.alongM) % slab == 0 &&
            (n / g.alongN) % 8 == 0;
   };
   std::optional<WarpgroupGrid> best;
   for (int64_t gm = 1; gm <= warpgroups; ++gm) {
     if (warpgroups % gm)
       continue;
-    WarpgroupGrid g{gm, warpgroups / gm};
+    WarpgroupGrid g{gm, warpgroups / gm, unitThreads};
     if (policy == GemmWarpPolicy::FullRow && g.alongN != 1)
       continue;
     if (policy == GemmWarpPolicy::FullCol && g.alongM != 1)
@@ -51,11 +52,14 @@ AccumulatorExprs accumulatorExprs(MLIRContext *ctx, WarpgroupGrid grid,
   int64_t mw = m / grid.alongM, nw = n / grid.alongN;
   AffineExpr wgM = i.floorDiv(mw), wgN = j.floorDiv(nw);
   AffineExpr il = i % mw, jl = j % nw;
-  AffineExpr slab = il.floorDiv(64), r = il % 64;
-  AffineExpr warp = r.floorDiv(16), r16 = r % 16;
+  AffineExpr slab = il.floorDiv(grid.slabRows()), r = il % grid.slabRows();
+  // A warpgroup's four warps take 16 rows of each slab; a warp's slab is 16.
+  AffineExpr warp = grid.unitThreads > 32 ? r.floorDiv(16)
+                                          : getAffineConstantExpr(0, ctx);
+  AffineExpr r16 = r % 16;
   AffineExpr lane = (r16 % 8) * 4 + (jl % 8).floorDiv(2);
   AccumulatorExprs e;
-  e.thread = (wgM * grid.alongN + wgN) * 128 + warp * 32 + lane;
+  e.thread = (wgM * grid.alongN + wgN) * grid.unitThreads + warp * 32 + lane;
   // Per thread: for each slab and 8-column group, two rows x two columns.
   e.slot = ((slab * (nw / 8) + jl.floorDiv(8)) * 2 + r16.floorDiv(8)) * 2 + jl % 2;
   e.rowInSlab16 = r16;
@@ -69,7 +73,7 @@ FragmentLayoutAttr tessel::tile::accumulatorLayout(MLIRContext *ctx,
   AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx);
   AccumulatorExprs e = accumulatorExprs(ctx, grid, m, n, i, j);
   auto map = AffineMap::get(2, 0, {e.thread, e.slot}, ctx);
-  return FragmentLayoutAttr::get(ctx, map, grid.alongM * grid.alongN * 128, 1);
+  return FragmentLayoutAttr::get(ctx, map, grid.alongM * grid.alongN * grid.unitThreads, 1);
 }
 
 FragmentLayoutAttr tessel::tile::accumulatorRowLayout(MLIRContext *ctx,
@@ -82,9 +86,9 @@ FragmentLayoutAttr tessel::tile::accumulatorRowLayout(MLIRContext *ctx,
   AccumulatorExprs e = accumulatorExprs(ctx, grid, m, n, i, zero);
   int64_t mw = m / grid.alongM;
   AffineExpr il = i % mw;
-  AffineExpr slot = il.floorDiv(64) * 2 + e.rowInSlab16.floorDiv(8);
+  AffineExpr slot = il.floorDiv(grid.slabRows()) * 2 + e.rowInSlab16.floorDiv(8);
   auto map = AffineMap::get(1, 0, {e.thread, slot}, ctx);
-  return FragmentLayoutAttr::get(ctx, map, grid.alongM * grid.alongN * 128,
+  return FragmentLayoutAttr::get(ctx, map, grid.alongM * grid.alongN * grid.unitThreads,
                                  4 * grid.alongN);
 }
 

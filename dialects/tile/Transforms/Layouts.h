@@ -10,18 +10,32 @@
 
 namespace tessel::tile {
 
-/// How a block's warpgroups split a gemm's M x N output tile.
+/// How a block's MMA units split a gemm's M x N output tile: warpgroups of
+/// 128 threads for warpgroup MMA (wgmma), each covering 64 accumulator rows
+/// per instruction, or warps of 32 threads for warp MMA (mma.sync), 16 rows.
+/// Within a unit, every warp holds 16-row slabs in the same pattern: each
+/// thread two adjacent columns of every 8-column group, in two rows 8 apart.
 struct WarpgroupGrid {
   int64_t alongM = 1, alongN = 1;
+  int64_t unitThreads = 128;
+  int64_t slabRows() const { return unitThreads / 2; }
 };
 
-/// The split for `warpgroups` warpgroups under `policy`, or std::nullopt if
-/// no split gives each warpgroup whole 64-row slabs and 8-column groups.
-std::optional<WarpgroupGrid> splitWarpgroups(GemmWarpPolicy policy,
-                                             int64_t warpgroups, int64_t m,
-                                             int64_t n);
+/// The split of an m x n tile over `units` MMA units of `unitThreads`
+/// threads under `policy`, or std::nullopt if no split gives each unit whole
+/// slabs of rows and 8-column groups.
+std::optional<WarpgroupGrid> splitMmaUnits(GemmWarpPolicy policy, int64_t units,
+                                           int64_t unitThreads, int64_t m,
+                                           int64_t n);
 
-/// The warpgroup-MMA accumulator layout of an M x N tile.
+/// The split for `warpgroups` warpgroups (wgmma) under `policy`.
+inline std::optional<WarpgroupGrid> splitWarpgroups(GemmWarpPolicy policy,
+                                                    int64_t warpgroups,
+                                                    int64_t m, int64_t n) {
+  return splitMmaUnits(policy, warpgroups, 128, m, n);
+}
+
+/// The MMA accumulator layout of an M x N tile.
 FragmentLayoutAttr accumulatorLayout(mlir::MLIRContext *ctx, WarpgroupGrid grid,
                                      int64_t m, int64_t n);
 

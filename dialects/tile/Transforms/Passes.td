@@ -46,29 +46,58 @@ def TilePlanMemoryPass : Pass<"tile-plan-memory"> {
 }
 
 def TileInferLayoutsPass : Pass<"tile-infer-layouts"> {
-  let summary = "Chooses which thread holds each element of every fragment, starting from the tensor-core accumulator layout.";
+  let summary = "Chooses which thread holds each element of every fragment, starting from the target's MMA accumulator layouts.";
   let description = [{
-    A `tile.gemm` accumulator gets the layout of Hopper's warpgroup MMA: the
-    block's warpgroups split the output tile by the gemm's warp policy
-    (`full_row`: along M, `full_col`: along N, `square`: as square as
-    possible), each warpgroup covers 64-row slabs, each warp 16 rows of a
-    slab, and each thread two adjacent columns of every 8-column group in two
-    rows 8 apart. Layouts then flow until nothing changes: across copies
-    between fragments of one shape, to the row reduction of an accumulator
-    (the matching row layout, replicated over the threads sharing a row), and
-    through `tile.parallel` loops that index an accumulator by `(i, j)` (other
-    fragments indexed `(i, j)` take its layout, those indexed `(i)` its rows).
-    A fragment whose layout disagrees with one of these is reported with both
-    places. Every other fragment is spread over the threads in row-major
-    order. Layouts already present are kept. The pass writes `layout` on
-    `tile.alloc` and reports a gemm whose shape the accumulator layout cannot
-    cover (M per warpgroup not a multiple of 64, N not a multiple of 8).
+    Each `tile.gemm` with a fragment accumulator runs on the first MMA kind
+    the target offers (`target`, a name a backend registered) that its
+    accumulator fits; the choice is written on the gemm as
+    `mma = #tile.mma<kind = ..., gridM = ..., gridN = ...>`, and the
+    accumulator takes that kind's layout. On `sm_90a` that is warpgroup MMA
+    (`wgmma`: the block's warpgroups split the output tile by the gemm's warp
+    policy, `full_row` along M, `full_col` along N, `square` as square as
+    possible, each warpgroup covering 64-row slabs) and otherwise warp MMA
+    (`mma_sync`, as sm_80 kernels use: warps of 32 threads with 16-row
+    slabs), for accumulators under 64 rows per warpgroup and blocks under 128
+    threads. In both, each warp holds 16-row slabs, each thread two adjacent
+    columns of every 8-column group in two rows 8 apart. Layouts then flow
+    until nothing changes: across copies between fragments of one shape, to
+    the row reduction of an accumulator (the matching row layout, replicated
+    over the threads sharing a row), and through `tile.parallel` loops that
+    index an accumulator by `(i, j)` (other fragments indexed `(i, j)` take
+    its layout, those indexed `(i)` its rows). A fragment whose layout
+    disagrees with one of these is reported with both places. Every other
+    fragment is spread over the threads in row-major order. Layouts already
+    present are kept. A gemm no MMA kind fits is reported with what each kind
+    needs.
 
     ```mlir
     %c = tile.alloc {layout = #tile.fragment<map = (d0, d1) -> (...), threads = 128>}
         : memref<64x64xf32, #tile.scope<fragment>>
+    tile.gemm %a, %b, %c {mma = #tile.mma<kind = wgmma, gridM = 1, gridN = 1>} : ...
     ```
   }];
+  let options = [
+    Option<"targetName", "target", "std::string", /*default=*/"\"sm_90a\"",
+           "The registered target whose MMA kinds and layouts to use">
+  ];
+}
+
+def TileCheckRegisterBudgetPass : Pass<"tile-check-register-budget", "::mlir::ModuleOp"> {
+  let summary = "Refuses a fragment or local buffer that cannot fit in registers.";
+  let description = [{
+    Runs after `tile-infer-layouts`, before lowering. A fragment (the
+    elements its layout gives one thread) or a local buffer (all of it, in
+    every thread) needing more 32-bit registers per thread, or over the
+    block's threads, than the target allows (`sm_90a`: 255 and 64K) is a
+    located error naming the buffer, its registers per thread and the
+    budget. Such a kernel could only spill, and lowering it took minutes and
+    gigabytes. Each buffer is counted on its own, so no kernel that compiles
+    without spills is refused.
+  }];
+  let options = [
+    Option<"targetName", "target", "std::string", /*default=*/"\"sm_90a\"",
+           "The registered target whose register budget applies">
+  ];
 }
 
 def ExpandFloatConversionsPass

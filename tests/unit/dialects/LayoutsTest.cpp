@@ -46,6 +46,41 @@ TEST_F(LayoutsTest, AccumulatorLayoutsAreBijective) {
   }
 }
 
+TEST_F(LayoutsTest, WarpMmaLayoutsAreBijectiveAndMatchTheInstruction) {
+  struct Case {
+    GemmWarpPolicy policy;
+    int64_t warps, m, n;
+  } cases[] = {
+      {GemmWarpPolicy::Square, 2, 64, 64},  {GemmWarpPolicy::Square, 4, 32, 128},
+      {GemmWarpPolicy::FullRow, 2, 32, 8},  {GemmWarpPolicy::FullCol, 4, 16, 64},
+      {GemmWarpPolicy::Square, 1, 16, 8},   {GemmWarpPolicy::Square, 8, 64, 256},
+  };
+  for (const Case &c : cases) {
+    std::optional<WarpgroupGrid> grid = splitMmaUnits(c.policy, c.warps, 32, c.m, c.n);
+    ASSERT_TRUE(grid) << c.m << "x" << c.n;
+    EXPECT_EQ(grid->alongM * grid->alongN, c.warps);
+    FragmentLayoutAttr acc = accumulatorLayout(&context, *grid, c.m, c.n);
+    EXPECT_EQ(acc.getThreads(), 32 * c.warps);
+    EXPECT_TRUE(isValidLayout(acc, {c.m, c.n})) << c.m << "x" << c.n;
+    FragmentLayoutAttr rows = accumulatorRowLayout(&context, *grid, c.m, c.n);
+    EXPECT_TRUE(isValidLayout(rows, {c.m})) << c.m;
+  }
+  // The first 16x8 piece of warp 0 is mma.sync's C fragment: element
+  // (g + 8 (i >> 1), 2t + (i & 1)) is register i of lane 4g + t.
+  std::optional<WarpgroupGrid> grid = splitMmaUnits(GemmWarpPolicy::Square, 4, 32, 32, 128);
+  ASSERT_TRUE(grid);
+  FragmentLayoutAttr acc = accumulatorLayout(&context, *grid, 32, 128);
+  for (int64_t lane = 0; lane < 32; ++lane)
+    for (int64_t i = 0; i < 4; ++i) {
+      int64_t g = lane / 4, t = lane % 4;
+      SmallVector<int64_t> r = acc.getMap().compose({g + 8 * (i >> 1), 2 * t + (i & 1)});
+      EXPECT_EQ(r[0], lane);
+      EXPECT_EQ(r[1], i);
+    }
+  // 16 rows is no warp slab multiple of 24 / 8 warps: no split.
+  EXPECT_FALSE(splitMmaUnits(GemmWarpPolicy::FullRow, 2, 32, 24, 64));
+}
+
 TEST_F(LayoutsTest, EveryThreadHoldsTheSameNumberOfAccumulatorValues) {
   WarpgroupGrid grid{2, 1};
   FragmentLayoutAttr acc = accumulatorLayout(&context, grid, 128, 64);

@@ -1,5 +1,6 @@
 // RUN: tessel-opt %s -tile-infer-layouts -split-input-file -verify-diagnostics | FileCheck %s
-// Fragments get thread layouts: gemm accumulators the warpgroup-MMA one, their
+// Fragments get thread layouts: gemm accumulators the MMA one (warpgroup MMA
+// where it fits, else warp MMA), their
 // row reductions the matching rows, everything else row-major round robin.
 
 // Two warpgroups, full_row: each takes 64 of the 128 rows.
@@ -7,6 +8,7 @@
 // CHECK: tile.alloc {layout = #tile.fragment<map = (d0, d1) -> ((d0 floordiv 64 + d1 floordiv 64) * 128 + ((d0 mod 64) floordiv 16) * 32 + (d0 mod 8) * 4 + (d1 mod 8) floordiv 2, {{.+}}), threads = 256>} : memref<128x64xf32, #tile.scope<fragment>>
 // CHECK: tile.alloc {layout = #tile.fragment<map = (d0) -> ((d0 floordiv 64) * 128 + ((d0 mod 64) floordiv 16) * 32 + (d0 mod 8) * 4, {{.+}}), threads = 256, replicate = 4>} : memref<128xf32, #tile.scope<fragment>>
 // CHECK: tile.alloc {layout = #tile.fragment<map = (d0, d1) -> ((d0 * 8 + d1) mod 256, (d0 * 8 + d1) floordiv 256), threads = 256>} : memref<4x8xf32, #tile.scope<fragment>>
+// CHECK: tile.gemm {{.+}} policy full_row {mma = #tile.mma<kind = wgmma, gridM = 2, gridN = 1>}
 func.func @attention_like() {
   %c1 = arith.constant 1 : index
   tile.kernel grid(%c1) threads(256) {
@@ -43,15 +45,19 @@ func.func @full_col_and_given() {
 
 // -----
 
-// A warpgroup needs 128 threads.
-func.func @too_few_threads() {
+// A block of 64 threads has no warpgroup: the gemm runs on warp MMA, two
+// warps of 32 threads side by side (columns 0-31, then 32-63), each holding
+// four 16-row slabs.
+// CHECK-LABEL: func.func @two_warps
+// CHECK: tile.alloc {layout = #tile.fragment<map = (d0, d1) -> (((d0 floordiv 64) * 2 + d1 floordiv 32) * 32 + (d0 mod 8) * 4 + (d1 mod 8) floordiv 2, ((((d0 mod 64) floordiv 16) * 4 + (d1 mod 32) floordiv 8) * 2 + (d0 mod 16) floordiv 8) * 2 + d1 mod 2), threads = 64>} : memref<64x64xf32
+// CHECK: tile.gemm {{.+}} {mma = #tile.mma<kind = mma_sync, gridM = 1, gridN = 2>}
+func.func @two_warps() {
   %c1 = arith.constant 1 : index
   tile.kernel grid(%c1) threads(64) {
   ^bb0(%bx: index):
     %a = tile.alloc : memref<64x16xf16, #tile.scope<shared>>
     %b = tile.alloc : memref<16x64xf16, #tile.scope<shared>>
     %c = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
-    // expected-error @+1 {{T.gemm on Hopper needs the kernel's threads to be a multiple of 128 (one warpgroup), got 64}}
     tile.gemm %a, %b, %c : memref<64x16xf16, #tile.scope<shared>>, memref<16x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
   }
   return
@@ -59,19 +65,64 @@ func.func @too_few_threads() {
 
 // -----
 
-// 32 rows cannot be split into 64-row slabs.
-func.func @unsplittable() {
+// 32 rows are no 64-row slab: warp MMA, the four warps side by side along N
+// (32x16 each, the squarest split).
+// CHECK-LABEL: func.func @thirty_two_rows
+// CHECK: tile.gemm {{.+}} {mma = #tile.mma<kind = mma_sync, gridM = 1, gridN = 4>}
+// CHECK: tile.reduce
+func.func @thirty_two_rows() {
   %c1 = arith.constant 1 : index
   tile.kernel grid(%c1) threads(128) {
   ^bb0(%bx: index):
     %a = tile.alloc : memref<32x16xf16, #tile.scope<shared>>
     %b = tile.alloc : memref<16x64xf16, #tile.scope<shared>>
     %c = tile.alloc : memref<32x64xf32, #tile.scope<fragment>>
-    // expected-error @+1 {{cannot split a 32x64 accumulator over 1 warpgroups with policy square: each warpgroup needs whole 64-row slabs and 8-column groups}}
+    %r = tile.alloc : memref<32xf32, #tile.scope<fragment>>
     tile.gemm %a, %b, %c : memref<32x16xf16, #tile.scope<shared>>, memref<16x64xf16, #tile.scope<shared>>, memref<32x64xf32, #tile.scope<fragment>>
+    tile.reduce max %c, %r dim 1 : memref<32x64xf32, #tile.scope<fragment>> to memref<32xf32, #tile.scope<fragment>>
   }
   return
 }
+
+// -----
+
+// A warpgroup-sized accumulator keeps warpgroup MMA.
+// CHECK-LABEL: func.func @warpgroup
+// CHECK: tile.gemm {{.+}} {mma = #tile.mma<kind = wgmma, gridM = 1, gridN = 1>}
+func.func @warpgroup() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %a = tile.alloc : memref<64x16xf16, #tile.scope<shared>>
+    %b = tile.alloc : memref<16x64xf16, #tile.scope<shared>>
+    %c = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    tile.gemm %a, %b, %c : memref<64x16xf16, #tile.scope<shared>>, memref<16x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+  }
+  return
+}
+
+// -----
+
+// Three warps cannot split 64x64 into 16-row slabs and 8-column groups, and
+// 96 threads are no warpgroup: each kind says what it needs.
+func.func @nothing_fits() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(96) {
+  ^bb0(%bx: index):
+    %a = tile.alloc : memref<64x16xf16, #tile.scope<shared>>
+    %b = tile.alloc : memref<16x64xf16, #tile.scope<shared>>
+    %c = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    // expected-error @+1 {{no MMA of target sm_90a fits a 64x64 accumulator in a block of 96 threads with policy square; wgmma needs warpgroups of 128 threads, each holding whole 64-row slabs and 8-column groups of the accumulator; mma.sync needs warps of 32 threads, each holding whole 16-row slabs and 8-column groups of the accumulator}}
+    tile.gemm %a, %b, %c : memref<64x16xf16, #tile.scope<shared>>, memref<16x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+  }
+  return
+}
+
+// -----
+
+// An unknown target is an error, naming the registered ones.
+// RUN: not tessel-opt %s -tile-infer-layouts=target=sm_12x 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// UNKNOWN: unknown target 'sm_12x' (registered: sm_90a)
 
 // -----
 

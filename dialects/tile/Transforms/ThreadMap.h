@@ -9,8 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TESSEL_BACKENDS_NVIDIA_THREADMAP_H
-#define TESSEL_BACKENDS_NVIDIA_THREADMAP_H
+#ifndef TESSEL_DIALECTS_TILE_TRANSFORMS_THREADMAP_H
+#define TESSEL_DIALECTS_TILE_TRANSFORMS_THREADMAP_H
 
 #include "dialects/tile/IR/TileAttrs.h"
 
@@ -20,7 +20,7 @@
 #include <optional>
 #include <vector>
 
-namespace tessel::nvidia {
+namespace tessel::tile {
 
 /// The coordinates a slot holds, as c + sum over thread bits b of
 /// bit_b(thread) * delta[b], per dimension; threads >= validThreads hold
@@ -72,6 +72,6 @@ private:
   std::vector<std::pair<int64_t, int64_t>> holders;   // [element]
 };
 
-} // namespace tessel::nvidia
+} // namespace tessel::tile
 
-#endif // TESSEL_BACKENDS_NVIDIA_THREADMAP_H
+#endif // TESSEL_DIALECTS_TILE_TRANSFORMS_THREADMAP_H

@@ -1,6 +1,6 @@
 //===- ThreadMap.cpp - which thread holds which fragment element ----------===//
 
-#include "backends/nvidia/ThreadMap.h"
+#include "dialects/tile/Transforms/ThreadMap.h"
 
 #include "dialects/tile/Transforms/Layouts.h"
 
@@ -10,7 +10,7 @@
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
-using namespace tessel::nvidia;
+using namespace tessel::tile;
 
 std::optional<ThreadMap> ThreadMap::build(tile::FragmentLayoutAttr layout,
                                           ArrayRef<int64_t> shape) {

@@ -1,8 +1,8 @@
-// nvidia-check-register-budget: a fragment (what its layout gives a thread)
+// tile-check-register-budget: a fragment (what its layout gives a thread)
 // or a local buffer (all of it, per thread) past 255 registers per thread,
 // or past 64K over the block, is refused at its allocation; the largest
 // that fit pass.
-// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-check-register-budget -verify-diagnostics
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-check-register-budget -verify-diagnostics
 
 // 128x4096 f32 over 128 threads: 4096 registers per thread.
 func.func @big_fragment(%A: memref<128x4096xf32, #tile.scope<global>>, %n: index) {
@@ -44,7 +44,7 @@ func.func @block_budget(%n: index) {
   %z = arith.constant 0.0 : f32
   tile.kernel grid(%n) threads(1024) {
   ^bb0(%bx: index):
-    // expected-error @+1 {{the local buffer (65xf32) needs 65 registers per thread, 66560 over the 1024 threads of the block; a block has at most 65536 (64K)}}
+    // expected-error @+1 {{the local buffer (65xf32) needs 65 registers per thread, 66560 over the 1024 threads of the block; a block has at most 65536: use a smaller tile}}
     %over = tile.alloc : memref<65xf32, #tile.scope<local>>
     %fits = tile.alloc : memref<64xf32, #tile.scope<local>>
     tile.fill %over, %z : memref<65xf32, #tile.scope<local>>

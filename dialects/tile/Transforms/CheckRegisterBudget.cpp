@@ -2,7 +2,8 @@
 //
 // A fragment or local buffer lives in registers. One that needs more than a
 // thread can have (255 on sm_90a) or, over the block's threads, more than
-// the SM's 64K-register file cannot be compiled into anything but spills,
+// the register file (64K on sm_90a; the target says) cannot be compiled into
+// anything but spills,
 // and getting there took LLVM minutes and gigabytes. Refused up front, at
 // the allocation's line, naming the buffer's registers per thread and the
 // budget. The estimate is each buffer on its own (what its layout gives a
@@ -11,24 +12,22 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "backends/nvidia/Passes.h"
-#include "backends/nvidia/ThreadMap.h"
-
 #include "dialects/tile/IR/TileOps.h"
+#include "dialects/tile/Transforms/Passes.h"
+#include "dialects/tile/Transforms/Target.h"
+#include "dialects/tile/Transforms/ThreadMap.h"
 
-namespace tessel::nvidia {
-#define GEN_PASS_DEF_NVIDIACHECKREGISTERBUDGETPASS
-#include "backends/nvidia/Passes.h.inc"
-} // namespace tessel::nvidia
+#include "llvm/ADT/StringExtras.h"
+
+namespace tessel::tile {
+#define GEN_PASS_DEF_TILECHECKREGISTERBUDGETPASS
+#include "dialects/tile/Transforms/Passes.h.inc"
+} // namespace tessel::tile
 
 using namespace mlir;
 using namespace tessel::tile;
-using tessel::nvidia::ThreadMap;
 
 namespace {
-
-constexpr int64_t kRegistersPerThread = 255;
-constexpr int64_t kRegistersPerBlock = 65536;
 
 /// The buffer in messages: its name where the location has one, and its
 /// shape and element type (the error points at the allocation's line).
@@ -44,10 +43,20 @@ std::string nameOf(AllocOp alloc) {
   return text;
 }
 
-struct NVIDIACheckRegisterBudgetPass
-    : public tessel::nvidia::impl::NVIDIACheckRegisterBudgetPassBase<
-          NVIDIACheckRegisterBudgetPass> {
+struct TileCheckRegisterBudgetPass
+    : public tessel::tile::impl::TileCheckRegisterBudgetPassBase<
+          TileCheckRegisterBudgetPass> {
+  using Base::Base;
   void runOnOperation() override {
+    const TargetInfo *target = lookupTarget(targetName);
+    if (!target) {
+      getOperation()->emitError("tile-check-register-budget: unknown target '")
+          << targetName << "' (registered: "
+          << llvm::join(registeredTargets(), ", ") << ")";
+      return signalPassFailure();
+    }
+    const int64_t kRegistersPerThread = target->registersPerThread();
+    const int64_t kRegistersPerBlock = target->registersPerBlock();
     getOperation()->walk([&](KernelOp kernel) {
       int64_t threads = kernel.getThreads();
       kernel.walk([&](AllocOp alloc) {
@@ -80,7 +89,7 @@ struct NVIDIACheckRegisterBudgetPass
           alloc.emitError() << "the " << kind << " " << nameOf(alloc) << " needs " << registers
                             << " registers per thread, " << registers * threads << " over the "
                             << threads << " threads of the block; a block has at most "
-                            << kRegistersPerBlock << " (64K): use a smaller tile or shared "
+                            << kRegistersPerBlock << ": use a smaller tile or shared "
                                "memory (T.alloc_shared)";
           signalPassFailure();
         }

@@ -1,0 +1,75 @@
+//===- Target.cpp - Hopper (sm_90a) for the tile passes -------------------===//
+//
+// What the core passes ask of the NVIDIA backend: its MMA kinds, in order of
+// preference (warpgroup MMA where a gemm fits it, warp MMA otherwise: an
+// accumulator of fewer than 64 rows per warpgroup, a block of fewer than 128
+// threads), their accumulator layouts, and the register budget.
+//
+//===----------------------------------------------------------------------===//
+
+#include "backends/nvidia/Target.h"
+
+#include "dialects/tile/Transforms/Target.h"
+
+using namespace mlir;
+using namespace tessel::tile;
+
+int64_t tessel::nvidia::mmaUnitThreads(MmaKind kind) {
+  return kind == MmaKind::Wgmma ? 128 : 32;
+}
+
+WarpgroupGrid tessel::nvidia::mmaGrid(MmaAttr mma) {
+  return WarpgroupGrid{mma.getGridM(), mma.getGridN(), mmaUnitThreads(mma.getKind())};
+}
+
+namespace {
+
+class HopperTarget final : public TargetInfo {
+public:
+  StringRef name() const override { return "sm_90a"; }
+  int64_t warpSize() const override { return 32; }
+
+  SmallVector<MmaKind> mmaKinds(Type, Type) const override {
+    // Both kinds take f16, bf16, fp8 and int8 operands (tf32 is refused when
+    // the gemm is lowered, with its reason).
+    return {MmaKind::Wgmma, MmaKind::MmaSync};
+  }
+
+  std::optional<MmaAttr> splitMma(MLIRContext *ctx, MmaKind kind,
+                                  GemmWarpPolicy policy, int64_t threads,
+                                  int64_t m, int64_t n) const override {
+    int64_t unit = tessel::nvidia::mmaUnitThreads(kind);
+    if (threads <= 0 || threads % unit)
+      return std::nullopt;
+    std::optional<WarpgroupGrid> grid = splitMmaUnits(policy, threads / unit, unit, m, n);
+    if (!grid)
+      return std::nullopt;
+    return MmaAttr::get(ctx, kind, grid->alongM, grid->alongN);
+  }
+
+  std::string mmaRequirement(MmaKind kind) const override {
+    if (kind == MmaKind::Wgmma)
+      return "wgmma needs warpgroups of 128 threads, each holding whole 64-row "
+             "slabs and 8-column groups of the accumulator";
+    return "mma.sync needs warps of 32 threads, each holding whole 16-row "
+           "slabs and 8-column groups of the accumulator";
+  }
+
+  FragmentLayoutAttr accumulatorLayout(MmaAttr mma, int64_t m, int64_t n) const override {
+    return tessel::tile::accumulatorLayout(mma.getContext(), tessel::nvidia::mmaGrid(mma), m, n);
+  }
+
+  FragmentLayoutAttr accumulatorRowLayout(MmaAttr mma, int64_t m, int64_t n) const override {
+    return tessel::tile::accumulatorRowLayout(mma.getContext(), tessel::nvidia::mmaGrid(mma), m, n);
+  }
+
+  // sm_90: 255 registers a thread can address, 64K in the SM's file.
+  int64_t registersPerThread() const override { return 255; }
+  int64_t registersPerBlock() const override { return 65536; }
+};
+
+} // namespace
+
+void tessel::nvidia::registerNVIDIATargets() {
+  registerTarget("sm_90a", [] { return std::make_unique<HopperTarget>(); });
+}

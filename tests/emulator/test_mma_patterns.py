@@ -1,0 +1,222 @@
+"""Kernel patterns the Hopper backend refused before its MMA choice moved
+into tile-infer-layouts (issue 19), compiled for sm_90a and run on the
+emulator against numpy: gemms on warp MMA (mma.sync) where warpgroup MMA
+does not fit (a block of 64 threads, a 32-row accumulator: the FP8
+block-scaled GEMM DeepSeek's inference uses for few tokens), and the
+reduction and operand patterns TileLang kernels use. The small ones run
+under the emulator's racecheck too."""
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import tessel
+import tessel.language as T
+
+E4M3 = ml_dtypes.float8_e4m3fn
+BF16 = ml_dtypes.bfloat16
+
+
+@pytest.fixture
+def racecheck(monkeypatch):
+    monkeypatch.setenv("TESSEL_EMU_RACECHECK", "1")
+
+
+def cuda(fn, **options):
+    return tessel.jit(out_idx=[-1], target="cuda", **options)(fn)
+
+
+def small_gemm(M, N, K, dtype, threads, transpose_b):
+    @T.prim_func
+    def main(A: T.Tensor((M, K), dtype),
+             B: T.Tensor((N, K) if transpose_b else (K, N), dtype),
+             C: T.Tensor((M, N), "float32")):
+        with T.Kernel(1, threads=threads) as bx:
+            A_s = T.alloc_shared((M, K), dtype)
+            B_s = T.alloc_shared((N, K) if transpose_b else (K, N), dtype)
+            acc = T.alloc_fragment((M, N), "float32")
+            T.copy(A, A_s)
+            T.copy(B, B_s)
+            T.gemm(A_s, B_s, acc, transpose_B=transpose_b, clear_accum=True)
+            T.copy(acc, C)
+
+    return main
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("transpose_b", [False, True], ids=["A@B", "A@B^T"])
+def test_gemm_in_a_64_thread_block(dtype, transpose_b, racecheck):
+    m, n, k = 64, 64, 64
+    rng = np.random.default_rng(11)
+    np_dtype = np.float16 if dtype == "float16" else BF16
+    a = rng.uniform(-1, 1, (m, k)).astype(np_dtype)
+    b = rng.uniform(-1, 1, (n, k) if transpose_b else (k, n)).astype(np_dtype)
+    kernel = cuda(small_gemm)(m, n, k, dtype, 64, transpose_b)
+    assert "mma.sync.aligned.m16n8k16" in kernel.get_source("ptx")
+    assert "wgmma" not in kernel.get_source("ptx")
+    bf = b.astype(np.float32)
+    ref = a.astype(np.float32) @ (bf.T if transpose_b else bf)
+    np.testing.assert_allclose(kernel(a, b), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_int8_gemm_with_a_32_row_accumulator(racecheck):
+    m, n, k = 32, 64, 128
+
+    @T.prim_func
+    def main(A: T.Tensor((m, k), "int8"), B: T.Tensor((n, k), "int8"),
+             C: T.Tensor((m, n), "int32")):
+        with T.Kernel(1, threads=128) as bx:
+            A_s = T.alloc_shared((m, k), "int8")
+            B_s = T.alloc_shared((n, k), "int8")
+            acc = T.alloc_fragment((m, n), "int32")
+            T.copy(A, A_s)
+            T.copy(B, B_s)
+            T.gemm(A_s, B_s, acc, transpose_B=True, clear_accum=True)
+            T.copy(acc, C)
+
+    rng = np.random.default_rng(12)
+    a = rng.integers(-128, 128, (m, k)).astype(np.int8)
+    b = rng.integers(-128, 128, (n, k)).astype(np.int8)
+    kernel = tessel.jit(out_idx=[-1], target="cuda")(lambda: main)()
+    assert "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32" in kernel.get_source("ptx")
+    np.testing.assert_array_equal(kernel(a, b), a.astype(np.int32) @ b.astype(np.int32).T)
+
+
+def fp8_block_scaled_gemm(M, N, K, block_M=32, block_N=128, num_stages=2):
+    """DeepSeek-style D = (A * a_scale) @ (B * b_scale)^T: per (row, 128-K
+    block) scales for A, per 128x128 block for B, each K block's partial
+    product promoted into an f32 accumulator (two-level accumulation)."""
+    block_K = 128
+
+    @T.prim_func
+    def main(A: T.Tensor((M, K), "float8_e4m3"), A_s: T.Tensor((M, K // 128), "float32"),
+             B: T.Tensor((N, K), "float8_e4m3"),
+             B_s: T.Tensor((N // 128, K // 128), "float32"),
+             D: T.Tensor((M, N), "bfloat16")):
+        with T.Kernel(T.ceildiv(N, block_N), T.ceildiv(M, block_M), threads=128) as (bx, by):
+            A_shared = T.alloc_shared((block_M, block_K), "float8_e4m3")
+            B_shared = T.alloc_shared((block_N, block_K), "float8_e4m3")
+            part = T.alloc_fragment((block_M, block_N), "float32")
+            acc = T.alloc_fragment((block_M, block_N), "float32")
+            T.clear(acc)
+            for k in T.Pipelined(K // block_K, num_stages=num_stages):
+                T.copy(A[by * block_M, k * block_K], A_shared)
+                T.copy(B[bx * block_N, k * block_K], B_shared)
+                T.gemm(A_shared, B_shared, part, transpose_B=True, clear_accum=True)
+                b_scale = B_s[bx * block_N // 128, k]
+                for i, j in T.Parallel(block_M, block_N):
+                    acc[i, j] += part[i, j] * A_s[by * block_M + i, k] * b_scale
+            T.copy(acc, D[by * block_M, bx * block_N])
+
+    return main
+
+
+@pytest.mark.parametrize("options", [dict(), dict(tma=False)], ids=["tma", "cp.async"])
+def test_fp8_block_scaled_gemm_with_32_row_blocks(options):
+    m, n, k = 96, 256, 384
+    rng = np.random.default_rng(13)
+    a = rng.uniform(-1, 1, (m, k)).astype(E4M3)
+    b = rng.uniform(-1, 1, (n, k)).astype(E4M3)
+    a_s = rng.uniform(0.5, 2, (m, k // 128)).astype(np.float32)
+    b_s = rng.uniform(0.5, 2, (n // 128, k // 128)).astype(np.float32)
+    kernel = cuda(fp8_block_scaled_gemm, **options)(m, n, k)
+    ptx = kernel.get_source("ptx")
+    assert "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32" in ptx
+    assert ".version 8.4" in ptx
+    d = kernel(a, a_s, b, b_s)
+    af = a.astype(np.float32) * np.repeat(a_s, 128, axis=1)
+    bf = b.astype(np.float32) * np.repeat(np.repeat(b_s, 128, axis=0), 128, axis=1)
+    # The f32 sum is exact up to reordering; the output is rounded to bf16.
+    np.testing.assert_allclose(d.astype(np.float32), af @ bf.T, rtol=1e-2, atol=1e-2)
+
+
+def test_fp8_block_scaled_gemm_32_rows_racecheck(racecheck):
+    m, n, k = 32, 128, 256
+    rng = np.random.default_rng(14)
+    a = rng.uniform(-1, 1, (m, k)).astype(E4M3)
+    b = rng.uniform(-1, 1, (n, k)).astype(E4M3)
+    a_s = rng.uniform(0.5, 2, (m, k // 128)).astype(np.float32)
+    b_s = rng.uniform(0.5, 2, (n // 128, k // 128)).astype(np.float32)
+    d = cuda(fp8_block_scaled_gemm)(m, n, k)(a, a_s, b, b_s)
+    af = a.astype(np.float32) * np.repeat(a_s, 128, axis=1)
+    bf = b.astype(np.float32) * np.repeat(np.repeat(b_s, 128, axis=0), 128, axis=1)
+    np.testing.assert_allclose(d.astype(np.float32), af @ bf.T, rtol=1e-2, atol=1e-2)
+
+
+def test_shared_tile_read_k_major_and_mn_major(racecheck):
+    # MLA's pattern: KV is B^T of the first gemm (K-major) and B of the
+    # second (MN-major) in one kernel.
+    M, N, D = 64, 64, 64
+
+    @T.prim_func
+    def main(Q: T.Tensor((M, D), "float16"), KV: T.Tensor((N, D), "float16"),
+             O: T.Tensor((M, D), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            Q_s = T.alloc_shared((M, D), "float16")
+            KV_s = T.alloc_shared((N, D), "float16")
+            S = T.alloc_fragment((M, N), "float32")
+            P_s = T.alloc_shared((M, N), "float16")
+            acc = T.alloc_fragment((M, D), "float32")
+            T.copy(Q, Q_s)
+            T.copy(KV, KV_s)
+            T.gemm(Q_s, KV_s, S, transpose_B=True, clear_accum=True)
+            T.copy(S, P_s)
+            T.gemm(P_s, KV_s, acc, clear_accum=True)
+            T.copy(acc, O)
+
+    rng = np.random.default_rng(15)
+    q = rng.uniform(-1, 1, (M, D)).astype(np.float16)
+    kv = rng.uniform(-1, 1, (N, D)).astype(np.float16)
+    s = (q.astype(np.float32) @ kv.astype(np.float32).T).astype(np.float16).astype(np.float32)
+    out = tessel.jit(out_idx=[-1], target="cuda")(lambda: main)()(q, kv)
+    np.testing.assert_allclose(out, s @ kv.astype(np.float32), rtol=1e-3, atol=1e-3)
+
+
+def test_row_softmax(racecheck):
+    # The row maximum and sum (reduce results) are read in T.Parallel.
+    M, N = 64, 128
+
+    @T.prim_func
+    def main(X: T.Tensor((M, N), "float32"), Y: T.Tensor((M, N), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            x = T.alloc_fragment((M, N), "float32")
+            row_max = T.alloc_fragment((M,), "float32")
+            row_sum = T.alloc_fragment((M,), "float32")
+            T.copy(X, x)
+            T.reduce_max(x, row_max, dim=1)
+            for i, j in T.Parallel(M, N):
+                x[i, j] = T.exp(x[i, j] - row_max[i])
+            T.reduce_sum(x, row_sum, dim=1)
+            for i, j in T.Parallel(M, N):
+                x[i, j] = x[i, j] / row_sum[i]
+            T.copy(x, Y)
+
+    x = np.random.default_rng(16).standard_normal((M, N)).astype(np.float32) * 4
+    e = np.exp(x - x.max(1, keepdims=True))
+    y = tessel.jit(out_idx=[-1], target="cuda")(lambda: main)()(x)
+    np.testing.assert_allclose(y, e / e.sum(1, keepdims=True), rtol=1e-5, atol=1e-7)
+
+
+def test_fp16_row_reduction(racecheck):
+    M, N = 64, 128
+
+    @T.prim_func
+    def main(X: T.Tensor((M, N), "float16"), S: T.Tensor((M,), "float16"),
+             Mx: T.Tensor((M,), "float16")):
+        with T.Kernel(1, threads=128) as bx:
+            x = T.alloc_fragment((M, N), "float16")
+            s = T.alloc_fragment((M,), "float16")
+            mx = T.alloc_fragment((M,), "float16")
+            T.copy(X, x)
+            T.reduce_sum(x, s, dim=1)
+            T.reduce_max(x, mx, dim=1)
+            T.copy(s, S)
+            T.copy(mx, Mx)
+
+    x = np.random.default_rng(17).uniform(-1, 1, (M, N)).astype(np.float16)
+    s, mx = tessel.jit(out_idx=[1, 2], target="cuda")(lambda: main)()(x)
+    # Summed in f32 (nvidia-widen-reductions), rounded to f16 once.
+    np.testing.assert_allclose(s.astype(np.float32),
+                               x.astype(np.float32).sum(1).astype(np.float16).astype(np.float32),
+                               rtol=1e-3, atol=1e-3)
+    np.testing.assert_array_equal(mx, x.max(1))
