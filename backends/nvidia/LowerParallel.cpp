@@ -18,8 +18,13 @@ namespace tessel::nvidia::lowering {
 LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
   ArrayRef<int64_t> extents = op.getExtents();
   Block &body = op.getBody().front();
-  // The anchor: a fragment indexed by exactly the loop's indices.
-  const Buffer *anchor = nullptr;
+  // The anchor: a fragment indexed by exactly the loop's indices, or else
+  // one indexed by them swapped (a 2-d loop walking it transposed);
+  // `anchorIndices` are its indices, the loop's in the fragment's order.
+  const Buffer *anchor = nullptr, *swappedAnchor = nullptr;
+  SmallVector<Value> anchorIndices(body.getArguments());
+  SmallVector<Value> swappedIndices(llvm::reverse(body.getArguments()));
+  SmallVector<int64_t> swappedExtents(llvm::reverse(extents));
   SmallVector<const Buffer *> readsShared, writesShared;
   op.walk([&](Operation *inner) {
     Value memref;
@@ -50,11 +55,19 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
     const Buffer &buf = *it->second;
     if (buf.space == Space::Shared)
       (isStore ? writesShared : readsShared).push_back(&buf);
-    if (anchor || buf.space != Space::Fragment || buf.shape() != extents)
+    if (anchor || buf.space != Space::Fragment)
       return;
-    if (llvm::equal(indices, body.getArguments()))
+    if (buf.shape() == extents && llvm::equal(indices, body.getArguments()))
       anchor = &buf;
+    else if (!swappedAnchor && extents.size() == 2 &&
+             buf.shape() == ArrayRef<int64_t>(swappedExtents) &&
+             llvm::equal(indices, swappedIndices))
+      swappedAnchor = &buf;
   });
+  if (!anchor && swappedAnchor) {
+    anchor = swappedAnchor;
+    anchorIndices = swappedIndices;
+  }
   beforeSharedAccess(readsShared, writesShared);
   std::optional<ParallelContext> saved = parallel;
   ++parallelDepth;
@@ -66,9 +79,9 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
       SmallVector<Value> ivs = formulaIndex(f);
       LogicalResult result = success();
       guarded(threadPrefix(f.validThreads), [&] {
-        for (auto [old, v] : llvm::zip(body.getArguments(), ivs))
+        for (auto [old, v] : llvm::zip(anchorIndices, ivs))
           map.map(old, v);
-        parallel = ParallelContext{&tm, s, SmallVector<Value>(body.getArguments())};
+        parallel = ParallelContext{&tm, s, anchorIndices};
         result = emitBlock(body);
       });
       return result;

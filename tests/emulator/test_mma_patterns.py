@@ -233,3 +233,43 @@ def test_fp16_row_reduction(racecheck):
                                x.astype(np.float32).sum(1).astype(np.float16).astype(np.float32),
                                rtol=1e-3, atol=1e-3)
     np.testing.assert_array_equal(mx, x.max(1))
+
+
+def indexer_logits(N, H, D):
+    # DeepSeek V3.2's indexer: per token j, sum over heads h of
+    # relu(k_j . q_h) * w_h, with the accumulator (tokens x heads) walked
+    # head-major: `for h, j in T.Parallel(H, N): acc[j, h] = ...`.
+    @T.prim_func
+    def main(K: T.Tensor((N, D), "bfloat16"), Q: T.Tensor((H, D), "bfloat16"),
+             W: T.Tensor((H,), "float32"), S: T.Tensor((N,), "float32"),
+             R: T.Tensor((H, N), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            K_s = T.alloc_shared((N, D), "bfloat16")
+            Q_s = T.alloc_shared((H, D), "bfloat16")
+            acc = T.alloc_fragment((N, H), "float32")
+            relu_t = T.alloc_fragment((H, N), "float32")
+            score = T.alloc_fragment((N,), "float32")
+            T.copy(K, K_s)
+            T.copy(Q, Q_s)
+            T.gemm(K_s, Q_s, acc, transpose_B=True, clear_accum=True)
+            for h, j in T.Parallel(H, N):
+                acc[j, h] = T.max(acc[j, h], 0.0) * W[h]
+                relu_t[h, j] = acc[j, h]
+            T.reduce_sum(acc, score, dim=1)
+            T.copy(score, S)
+            T.copy(relu_t, R)
+
+    return main
+
+
+@pytest.mark.parametrize("target", ["cpu", "cuda"])
+def test_accumulator_walked_transposed(target, racecheck):
+    n, h, d = 64, 32, 64
+    rng = np.random.default_rng(18)
+    k = rng.uniform(-1, 1, (n, d)).astype(BF16)
+    q = rng.uniform(-1, 1, (h, d)).astype(BF16)
+    w = rng.uniform(0, 1, (h,)).astype(np.float32)
+    s, r = tessel.jit(out_idx=[3, 4], target=target)(indexer_logits)(n, h, d)(k, q, w)
+    relu = np.maximum(k.astype(np.float32) @ q.astype(np.float32).T, 0) * w
+    np.testing.assert_allclose(r, relu.T, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(s, relu.sum(1), rtol=1e-5, atol=1e-5)

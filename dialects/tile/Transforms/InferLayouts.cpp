@@ -161,29 +161,50 @@ LogicalResult inferKernel(KernelOp kernel, const TargetInfo &target) {
         else if (auto store = dyn_cast<memref::StoreOp>(inner))
           accesses.push_back({store.getMemRef(), SmallVector<Value>(store.getIndices())});
       });
+      // The anchor: an accumulator indexed by the loop's indices, in their
+      // order or swapped (`for h, j in T.Parallel(H, N): acc[j, h]`, an
+      // accumulator walked transposed). (r, c) are the indices of its rows
+      // and columns.
       const Accumulator *anchor = nullptr;
       AllocOp anchorAlloc;
-      for (auto &[buffer, indices] : accesses)
-        if (const Accumulator *acc = accumulatorOf(buffer))
-          if (indices == SmallVector<Value>{iv0, iv1} &&
-              parallel.getExtents() == ArrayRef<int64_t>{acc->m, acc->n}) {
-            anchor = acc;
-            anchorAlloc = fragmentAlloc(buffer);
-            break;
-          }
+      Value r, c;
+      for (bool swapped : {false, true}) {
+        Value ri = swapped ? iv1 : iv0, ci = swapped ? iv0 : iv1;
+        for (auto &[buffer, indices] : accesses)
+          if (const Accumulator *acc = accumulatorOf(buffer))
+            if (!anchor && indices == SmallVector<Value>{ri, ci} &&
+                parallel.getExtents() ==
+                    (swapped ? ArrayRef<int64_t>{acc->n, acc->m}
+                             : ArrayRef<int64_t>{acc->m, acc->n})) {
+              anchor = acc;
+              anchorAlloc = fragmentAlloc(buffer);
+              r = ri;
+              c = ci;
+            }
+      }
       if (!anchor)
         return WalkResult::advance();
       for (auto &[buffer, indices] : accesses) {
         AllocOp alloc = fragmentAlloc(buffer);
         if (!alloc || alloc == anchorAlloc)
           continue;
-        if (indices == SmallVector<Value>{iv0, iv1} &&
-            alloc.getType().getShape() == ArrayRef<int64_t>{anchor->m, anchor->n}) {
+        ArrayRef<int64_t> shape = alloc.getType().getShape();
+        if (indices == SmallVector<Value>{r, c} &&
+            shape == ArrayRef<int64_t>{anchor->m, anchor->n}) {
           note(impose(alloc, target.accumulatorLayout(anchor->mma, anchor->m, anchor->n),
                       parallel, anchorAlloc));
           changed |= accumulators.try_emplace(buffer, *anchor).second;
-        } else if (indices == SmallVector<Value>{iv0} &&
-                   alloc.getType().getShape() == ArrayRef<int64_t>{anchor->m}) {
+        } else if (indices == SmallVector<Value>{c, r} &&
+                   shape == ArrayRef<int64_t>{anchor->n, anchor->m}) {
+          // Indexed the other way round: the accumulator layout transposed,
+          // so that each thread holds (j, i) where it holds (i, j) and the
+          // loop needs no exchange between threads.
+          note(impose(alloc,
+                      transposedLayout(target.accumulatorLayout(anchor->mma, anchor->m,
+                                                                anchor->n)),
+                      parallel, anchorAlloc));
+        } else if (indices == SmallVector<Value>{r} &&
+                   shape == ArrayRef<int64_t>{anchor->m}) {
           note(impose(alloc, target.accumulatorRowLayout(anchor->mma, anchor->m, anchor->n),
                       parallel, anchorAlloc));
         }

@@ -92,6 +92,14 @@ FragmentLayoutAttr tessel::tile::accumulatorRowLayout(MLIRContext *ctx,
                                  4 * grid.alongN);
 }
 
+FragmentLayoutAttr tessel::tile::transposedLayout(FragmentLayoutAttr layout) {
+  MLIRContext *ctx = layout.getContext();
+  AffineMap swap = AffineMap::get(
+      2, 0, {getAffineDimExpr(1, ctx), getAffineDimExpr(0, ctx)}, ctx);
+  return FragmentLayoutAttr::get(ctx, layout.getMap().compose(swap), layout.getThreads(),
+                                 layout.getReplicate());
+}
+
 /// The row-major linear index of a `shape` element, as an expression of
 /// its coordinates.
 static AffineExpr rowMajorIndex(MLIRContext *ctx, ArrayRef<int64_t> shape) {

@@ -44,6 +44,10 @@ FragmentLayoutAttr accumulatorRowLayout(mlir::MLIRContext *ctx,
                                         WarpgroupGrid grid, int64_t m,
                                         int64_t n);
 
+/// The layout of a 2-d fragment holding `layout`'s fragment transposed:
+/// element (j, i) where `layout` has (i, j).
+FragmentLayoutAttr transposedLayout(FragmentLayoutAttr layout);
+
 /// Elements in row-major order, dealt round-robin to `threads` threads.
 FragmentLayoutAttr blockedLayout(mlir::MLIRContext *ctx,
                                  llvm::ArrayRef<int64_t> shape, int64_t threads);

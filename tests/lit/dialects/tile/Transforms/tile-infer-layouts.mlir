@@ -243,3 +243,31 @@ func.func @replicated_spreads() {
   }
   return
 }
+
+// -----
+
+// An accumulator walked transposed (`for h, j in T.Parallel(H, N):
+// acc[j, h]`) anchors the loop too; a fragment indexed [h, j] there takes
+// the accumulator layout transposed (the thread holding acc[j, h] holds
+// t[h, j]), so the loop exchanges nothing between threads.
+// CHECK-LABEL: func.func @walked_transposed
+// CHECK: tile.alloc {layout = #tile.fragment<map = (d0, d1) -> ((d0 floordiv 64 + d1 floordiv 32) * 128 + ((d0 mod 64) floordiv 16) * 32 + (d0 mod 8) * 4 + (d1 mod 8) floordiv 2, ((((d0 mod 64) floordiv 64) * 4 + (d1 mod 32) floordiv 8) * 2 + (d0 mod 16) floordiv 8) * 2 + d1 mod 2), threads = 128>} : memref<64x32xf32
+// CHECK: tile.alloc {layout = #tile.fragment<map = (d0, d1) -> ((d1 floordiv 64 + d0 floordiv 32) * 128 + ((d1 mod 64) floordiv 16) * 32 + (d1 mod 8) * 4 + (d0 mod 8) floordiv 2, ((((d1 mod 64) floordiv 64) * 4 + (d0 mod 32) floordiv 8) * 2 + (d1 mod 16) floordiv 8) * 2 + d0 mod 2), threads = 128>} : memref<32x64xf32
+func.func @walked_transposed() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %k = tile.alloc : memref<64x32xbf16, #tile.scope<shared>>
+    %q = tile.alloc : memref<32x32xbf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x32xf32, #tile.scope<fragment>>
+    %t = tile.alloc : memref<32x64xf32, #tile.scope<fragment>>
+    tile.gemm %k, %q, %acc transpose_b : memref<64x32xbf16, #tile.scope<shared>>, memref<32x32xbf16, #tile.scope<shared>>, memref<64x32xf32, #tile.scope<fragment>>
+    tile.parallel [32, 64] {
+    ^bb0(%h: index, %j: index):
+      %x = memref.load %acc[%j, %h] : memref<64x32xf32, #tile.scope<fragment>>
+      memref.store %x, %t[%h, %j] : memref<32x64xf32, #tile.scope<fragment>>
+      tile.yield
+    }
+  }
+  return
+}
