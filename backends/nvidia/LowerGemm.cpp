@@ -276,17 +276,36 @@ namespace tessel::nvidia::lowering {
 LogicalResult KernelEmitter::emitMmaSync(GemmOp op, WarpgroupGrid grid) {
   const Buffer &A = *bufferOf(op.getA(), op), &B = *bufferOf(op.getB(), op),
                &C = *bufferOf(op.getC(), op);
-  if (A.space != Space::Shared)
-    return op.emitError("this gemm runs on warp MMA (mma.sync: its accumulator "
-                        "is too small for a warpgroup's, or the block has fewer "
-                        "than 128 threads), which reads A from shared memory; "
-                        "T.copy the fragment to a shared tile");
-  if (!A.shared.swizzle || !B.shared.swizzle)
-    return op.emitError("internal error: mma.sync operands must be placed "
-                        "K-major");
   Type eltA = A.elementType(), eltB = B.elementType();
   bool integer = eltA.isInteger(8);
   bool eightBit = byteWidth(eltA) == 1;
+  bool registerA = A.space == Space::Fragment;
+  if (registerA) {
+    // A register A operand in the accumulator layout of an M x K tile split
+    // along M only is, per warp and 16x16 piece, mma.sync's A fragment: two
+    // 8-column groups of the C layout side by side (attention's P @ V).
+    const char *why = "this gemm runs on warp MMA (mma.sync: its accumulator is "
+                      "too small for a warpgroup's, or the block has fewer than "
+                      "128 threads)";
+    if (eightBit)
+      return op.emitError(why) << ", which reads 8-bit A operands from shared "
+                                  "memory; T.copy the fragment to a shared tile";
+    if (op.getTransposeA())
+      return op.emitError("a register A operand cannot be transposed");
+    int64_t kA = A.shape()[1];
+    FragmentLayoutAttr want = accumulatorLayout(
+        ctx, WarpgroupGrid{grid.alongM, 1, grid.unitThreads}, C.shape()[0], kA);
+    if (grid.alongN != 1 || cast<AllocOp>(A.def).getLayoutAttr() != want)
+      return op.emitError(why) << "; a register A operand needs the mma.sync "
+                                  "accumulator layout and a gemm split along M "
+                                  "only (policy=T.GemmWarpPolicy.FullRow)";
+  } else if (!A.shared.swizzle) {
+    return op.emitError("internal error: mma.sync operands must be placed "
+                        "K-major");
+  }
+  if (!B.shared.swizzle)
+    return op.emitError("internal error: mma.sync operands must be placed "
+                        "K-major");
   Type accType = integer ? Type(b.getI32Type()) : Type(b.getF32Type());
   int64_t m = C.shape()[0], n = C.shape()[1];
   int64_t k = A.shape()[op.getTransposeA() ? 0 : 1];
@@ -294,11 +313,15 @@ LogicalResult KernelEmitter::emitMmaSync(GemmOp op, WarpgroupGrid grid) {
   int64_t mw = m / grid.alongM, nw = n / grid.alongN;
   int64_t slabs = mw / 16, groups = nw / 8;
 
-  // The accumulator's registers are read here: a wgmma still writing them
-  // is waited for. The operands are ordinary (generic-proxy) shared loads.
-  if (wgmma.touches(op.getC()))
+  // The accumulator's and A's registers are read here: a wgmma still
+  // writing them is waited for. The operands are ordinary (generic-proxy)
+  // shared loads.
+  if (wgmma.touches(op.getC()) || (registerA && wgmma.touches(op.getA())))
     waitForWgmma();
-  beforeSharedAccess({&A, &B}, {}, {});
+  SmallVector<const Buffer *> sharedReads{&B};
+  if (!registerA)
+    sharedReads.push_back(&A);
+  beforeSharedAccess(sharedReads, {}, {});
 
   if (op.getClearAccum()) {
     Value zero = integer ? Value(i32(0))
@@ -339,19 +362,30 @@ LogicalResult KernelEmitter::emitMmaSync(GemmOp op, WarpgroupGrid grid) {
   auto structType =
       LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(4, accType));
 
-  // A loop over the K steps: the operands are loaded step by step (LLVM
-  // unrolls it where that pays), the accumulator stays in its slots.
-  auto loop = scf::ForOp::create(b, loc, cst(0), cst(k / kStep), cst(1));
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-    Value k0 = mul(loop.getInductionVar(), kStep);
+  // One K step: A's and B's registers for this warp, then an mma per 16x8
+  // piece. `kk` is the step's number when known (a register A operand's
+  // slots must be constants: registers have no addresses).
+  auto emitStep = [&](Value k0, int64_t kk) {
     SmallVector<std::array<Value, 4>> aRegs(slabs);
     for (int64_t s = 0; s < slabs; ++s)
-      for (int64_t r = 0; r < 4; ++r)
+      for (int64_t r = 0; r < 4; ++r) {
+        if (registerA) {
+          // Register r: the 8-column group 2 kk + (r >> 1), rows g + 8 (r & 1):
+          // two consecutive slots of the accumulator layout.
+          int64_t groupsA = A.shape()[1] / 8;
+          int64_t first = ((s * groupsA + 2 * kk + (r >> 1)) * 2 + (r & 1)) * 2;
+          auto pair = VectorType::get({2}, eltA);
+          Value v = LLVM::UndefOp::create(b, loc, pair);
+          for (int64_t h = 0; h < 2; ++h)
+            v = LLVM::InsertElementOp::create(
+                b, loc, v, load(slotAddress(A, cst(first + h)), eltA), i32(h));
+          aRegs[s][r] = LLVM::BitcastOp::create(b, loc, b.getI32Type(), v);
+          continue;
+        }
         aRegs[s][r] = operandRegister(
             A, op.getTransposeA(), add(rowBase, cst(s * 16 + 8 * (r & 1))),
             add(add(k0, tk), cst((kStep / 2) * (r >> 1))));
+      }
     SmallVector<std::array<Value, 2>> bRegs(groups);
     for (int64_t q = 0; q < groups; ++q)
       for (int64_t r = 0; r < 2; ++r)
@@ -370,7 +404,19 @@ LogicalResult KernelEmitter::emitMmaSync(GemmOp op, WarpgroupGrid grid) {
           store(LLVM::ExtractValueOp::create(b, loc, d, i),
                 slotAddress(C, cst(first + i)));
       }
+  };
+  int64_t steps = k / kStep;
+  if (registerA) {
+    for (int64_t kk = 0; kk < steps; ++kk)
+      emitStep(cst(kk * kStep), kk);
+    return success();
   }
+  // Shared operands: a loop over the K steps, the operands loaded step by
+  // step (LLVM unrolls it where that pays), the accumulator in its slots.
+  auto loop = scf::ForOp::create(b, loc, cst(0), cst(steps), cst(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  emitStep(mul(loop.getInductionVar(), kStep), -1);
   return success();
 }
 

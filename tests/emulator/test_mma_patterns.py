@@ -273,3 +273,55 @@ def test_accumulator_walked_transposed(target, racecheck):
     relu = np.maximum(k.astype(np.float32) @ q.astype(np.float32).T, 0) * w
     np.testing.assert_allclose(r, relu.T, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(s, relu.sum(1), rtol=1e-5, atol=1e-5)
+
+
+def small_block_attention(M, N, D, threads):
+    # One block of attention with a 32-row query block on warp MMA: S = Q K^T
+    # and O = P V, P taken from registers (the accumulator's layout is
+    # mma.sync's A fragment) after a row softmax.
+    scale = 1.0 / (D ** 0.5)
+
+    @T.prim_func
+    def main(Q: T.Tensor((M, D), "float16"), K: T.Tensor((N, D), "float16"),
+             V: T.Tensor((N, D), "float16"), O: T.Tensor((M, D), "float32")):
+        with T.Kernel(1, threads=threads) as bx:
+            Q_s = T.alloc_shared((M, D), "float16")
+            K_s = T.alloc_shared((N, D), "float16")
+            V_s = T.alloc_shared((N, D), "float16")
+            S = T.alloc_fragment((M, N), "float32")
+            P = T.alloc_fragment((M, N), "float16")
+            row_max = T.alloc_fragment((M,), "float32")
+            row_sum = T.alloc_fragment((M,), "float32")
+            acc = T.alloc_fragment((M, D), "float32")
+            T.copy(Q, Q_s)
+            T.copy(K, K_s)
+            T.copy(V, V_s)
+            T.gemm(Q_s, K_s, S, transpose_B=True, clear_accum=True,
+                   policy=T.GemmWarpPolicy.FullRow)
+            T.reduce_max(S, row_max, dim=1)
+            for i, j in T.Parallel(M, N):
+                S[i, j] = T.exp((S[i, j] - row_max[i]) * scale)
+            T.reduce_sum(S, row_sum, dim=1)
+            T.copy(S, P)
+            T.gemm(P, V_s, acc, clear_accum=True, policy=T.GemmWarpPolicy.FullRow)
+            for i, j in T.Parallel(M, D):
+                acc[i, j] = acc[i, j] / row_sum[i]
+            T.copy(acc, O)
+
+    return main
+
+
+@pytest.mark.parametrize("m,threads", [(32, 64), (16, 32)])
+def test_attention_block_with_a_register_operand_on_mma_sync(m, threads, racecheck):
+    n, d = 64, 64
+    rng = np.random.default_rng(19)
+    q, k, v = (rng.standard_normal(shape).astype(np.float16)
+               for shape in ((m, d), (n, d), (n, d)))
+    kernel = cuda(small_block_attention)(m, n, d, threads)
+    assert "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32" in kernel.get_source("ptx")
+    out = kernel(q, k, v)
+    s = q.astype(np.float64) @ k.astype(np.float64).T / np.sqrt(d)
+    p = np.exp(s - s.max(1, keepdims=True))
+    ref = (p / p.sum(1, keepdims=True)) @ v.astype(np.float64)
+    # P is rounded to f16 before P V.
+    np.testing.assert_allclose(out, ref, rtol=1e-2, atol=1e-2)
