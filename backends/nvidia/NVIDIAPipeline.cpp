@@ -35,6 +35,7 @@ void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
   pm.addPass(createNVIDIAScalarFragmentsPass());
   pm.addPass(createNVIDIAWidenReductionsPass());
   pm.addPass(tile::createTileInferLayoutsPass());
+  pm.addPass(tile::createTileConvertLayoutsPass());
   pm.addPass(tile::createTileCheckRegisterBudgetPass());
   pm.addPass(tile::createTilePlanMemoryPass());
   TileLowerToNVVMPassOptions lowering;

@@ -325,3 +325,53 @@ def test_attention_block_with_a_register_operand_on_mma_sync(m, threads, raceche
     ref = (p / p.sum(1, keepdims=True)) @ v.astype(np.float64)
     # P is rounded to f16 before P V.
     np.testing.assert_allclose(out, ref, rtol=1e-2, atol=1e-2)
+
+
+def gemm_plus_column_bias(M, N, K):
+    # bias[j] is dealt out round robin; the thread holding acc[i, j] reads
+    # it through the shared copy tile-convert-layouts makes.
+    @T.prim_func
+    def main(A: T.Tensor((M, K), "float16"), B: T.Tensor((N, K), "float16"),
+             Bias: T.Tensor((N,), "float32"), C: T.Tensor((M, N), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            A_s = T.alloc_shared((M, K), "float16")
+            B_s = T.alloc_shared((N, K), "float16")
+            acc = T.alloc_fragment((M, N), "float32")
+            bias = T.alloc_fragment((N,), "float32")
+            T.copy(A, A_s)
+            T.copy(B, B_s)
+            T.copy(Bias, bias)
+            T.gemm(A_s, B_s, acc, transpose_B=True, clear_accum=True)
+            for i, j in T.Parallel(M, N):
+                acc[i, j] = acc[i, j] + bias[j]
+            T.copy(acc, C)
+
+    return main
+
+
+def reversed_rows(M, N):
+    @T.prim_func
+    def main(X: T.Tensor((M, N), "float32"), Y: T.Tensor((M, N), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            x = T.alloc_fragment((M, N), "float32")
+            y = T.alloc_fragment((M, N), "float32")
+            T.copy(X, x)
+            for i, j in T.Parallel(M, N):
+                y[i, j] = x[i, N - 1 - j] * 2.0
+            T.copy(y, Y)
+
+    return main
+
+
+@pytest.mark.parametrize("target", ["cpu", "cuda"])
+def test_fragment_read_from_other_threads(target, racecheck):
+    rng = np.random.default_rng(20)
+    a = rng.uniform(-1, 1, (64, 32)).astype(np.float16)
+    b = rng.uniform(-1, 1, (64, 32)).astype(np.float16)
+    bias = rng.standard_normal(64).astype(np.float32)
+    c = tessel.jit(out_idx=[-1], target=target)(gemm_plus_column_bias)(64, 64, 32)(a, b, bias)
+    np.testing.assert_allclose(c, a.astype(np.float32) @ b.astype(np.float32).T + bias,
+                               rtol=1e-5, atol=1e-5)
+    x = rng.standard_normal((16, 64)).astype(np.float32)
+    y = tessel.jit(out_idx=[-1], target=target)(reversed_rows)(16, 64)(x)
+    np.testing.assert_array_equal(y, x[:, ::-1] * 2)

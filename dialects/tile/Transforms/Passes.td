@@ -82,6 +82,36 @@ def TileInferLayoutsPass : Pass<"tile-infer-layouts"> {
   ];
 }
 
+def TileConvertLayoutsPass : Pass<"tile-convert-layouts", "::mlir::ModuleOp"> {
+  let summary = "Reads through shared memory the fragment elements a T.Parallel needs from other threads.";
+  let description = [{
+    Runs after `tile-infer-layouts`. A `tile.parallel` over a fragment runs
+    each iteration on the thread that holds the fragment's element (the
+    anchor: the fragment indexed by the loop's indices, in order or, for a
+    2-d loop, swapped). When another fragment the loop only reads has, for
+    some iteration, its element in another thread (a bias in a 1-d fragment
+    read as `bias[j]` beside `acc[i, j]`, a fragment read reversed), the
+    pass copies that fragment into a shared tile of its shape just before
+    the loop and makes the loop read the tile: an explicit layout
+    conversion, in the IR, instead of an error at lowering. Fragments the
+    loop writes, and indices other than constants and the loop's indices
+    combined by + - * and division or remainder by a constant, are left
+    alone.
+
+    ```mlir
+    tile.parallel [64, 64] {
+    ^bb0(%i: index, %j: index):
+      %b = memref.load %bias[%j] : memref<64xf32, #tile.scope<fragment>>
+    // becomes
+    tile.copy %bias[%c0] [64] to %bias_s[%c0] [64] : ... to memref<64xf32, #tile.scope<shared>>
+    tile.parallel [64, 64] {
+    ^bb0(%i: index, %j: index):
+      %b = memref.load %bias_s[%j] : memref<64xf32, #tile.scope<shared>>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def TileCheckRegisterBudgetPass : Pass<"tile-check-register-budget", "::mlir::ModuleOp"> {
   let summary = "Refuses a fragment or local buffer that cannot fit in registers.";
   let description = [{

@@ -45,7 +45,10 @@ func.func @fragment_outside_parallel(%x: memref<4xf32, #tile.scope<global>>) {
 // -----
 
 // Thread t holds element t of %f; iteration i reading element 127 - i
-// reads another thread's register.
+// reads another thread's register. (In the compiler's pipeline
+// tile-convert-layouts first turns such a read into one from a shared copy;
+// this checks what the lowering reports without it, as for a fragment the
+// loop also writes.)
 func.func @other_threads_element(%x: memref<128xf32, #tile.scope<global>>) {
   %c1 = arith.constant 1 : index
   tile.kernel grid(%c1) threads(128) {

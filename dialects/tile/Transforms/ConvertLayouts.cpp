@@ -1,0 +1,204 @@
+//===- ConvertLayouts.cpp - fragment reads another thread's element -------===//
+//
+// A T.Parallel over a fragment runs each iteration on the thread that holds
+// the fragment's element (its anchor: the fragment indexed by the loop's
+// indices, in order or, for a 2-d loop, swapped). A read of another fragment
+// whose element, for some iteration, lives in another thread — a bias or
+// column scale kept in a 1-d fragment (`acc[i, j] + bias[j]`), a fragment
+// read reversed or shifted — cannot come from a register. This pass makes
+// the exchange explicit: the fragment is copied into a shared tile of its
+// shape just before the loop, and the loop reads the tile. The lowering
+// orders the copy and the reads with a barrier, as for any shared tile.
+//
+// Reads only: a fragment the loop also writes is left alone (the lowering
+// reports the access). Index expressions it cannot evaluate (anything but
+// constants, the loop's indices, + - * and division or remainder by a
+// constant) are left alone too.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/tile/IR/TileOps.h"
+#include "dialects/tile/Transforms/Passes.h"
+#include "dialects/tile/Transforms/ThreadMap.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+namespace tessel::tile {
+#define GEN_PASS_DEF_TILECONVERTLAYOUTSPASS
+#include "dialects/tile/Transforms/Passes.h.inc"
+} // namespace tessel::tile
+
+using namespace mlir;
+using namespace tessel::tile;
+
+namespace {
+
+AllocOp fragmentAlloc(Value v) {
+  auto alloc = v.getDefiningOp<AllocOp>();
+  if (!alloc || getMemoryScope(alloc.getType()) != MemoryScope::Fragment ||
+      !alloc.getLayout())
+    return nullptr;
+  return alloc;
+}
+
+/// The value of index expression `v` given the loop's indices.
+std::optional<int64_t> evaluate(Value v, const DenseMap<Value, int64_t> &env,
+                                int depth = 0) {
+  if (auto it = env.find(v); it != env.end())
+    return it->second;
+  if (depth > 16)
+    return std::nullopt;
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return std::nullopt;
+  if (auto c = dyn_cast<arith::ConstantOp>(op))
+    if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+      return i.getInt();
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(op))
+    return evaluate(op->getOperand(0), env, depth + 1);
+  if (op->getNumOperands() != 2)
+    return std::nullopt;
+  auto x = evaluate(op->getOperand(0), env, depth + 1);
+  auto y = evaluate(op->getOperand(1), env, depth + 1);
+  if (!x || !y)
+    return std::nullopt;
+  if (isa<arith::AddIOp>(op))
+    return *x + *y;
+  if (isa<arith::SubIOp>(op))
+    return *x - *y;
+  if (isa<arith::MulIOp>(op))
+    return *x * *y;
+  if (*y == 0)
+    return std::nullopt;
+  if (isa<arith::DivUIOp, arith::DivSIOp, arith::FloorDivSIOp>(op) && *x >= 0 && *y > 0)
+    return *x / *y;
+  if (isa<arith::RemUIOp, arith::RemSIOp>(op) && *x >= 0 && *y > 0)
+    return *x % *y;
+  return std::nullopt;
+}
+
+/// The anchor of `parallel` as the NVIDIA lowering picks it, with the
+/// loop's indices in the anchor's dimension order.
+std::pair<AllocOp, SmallVector<Value>> anchorOf(ParallelOp parallel) {
+  Block &body = parallel.getBody().front();
+  ArrayRef<int64_t> extents = parallel.getExtents();
+  SmallVector<Value> inOrder(body.getArguments());
+  SmallVector<Value> swapped(llvm::reverse(inOrder));
+  SmallVector<int64_t> swappedExtents(llvm::reverse(extents));
+  AllocOp exact, other;
+  parallel.walk([&](Operation *inner) {
+    Value memref;
+    SmallVector<Value> indices;
+    if (auto l = dyn_cast<memref::LoadOp>(inner)) {
+      memref = l.getMemref();
+      indices.assign(l.getIndices().begin(), l.getIndices().end());
+    } else if (auto s = dyn_cast<memref::StoreOp>(inner)) {
+      memref = s.getMemref();
+      indices.assign(s.getIndices().begin(), s.getIndices().end());
+    }
+    auto type = memref ? dyn_cast<MemRefType>(memref.getType()) : MemRefType();
+    if (exact || !type || getMemoryScope(type) != MemoryScope::Fragment)
+      return;
+    if (type.getShape() == extents && indices == inOrder)
+      exact = memref.getDefiningOp<AllocOp>();
+    else if (!other && extents.size() == 2 &&
+             type.getShape() == ArrayRef<int64_t>(swappedExtents) && indices == swapped)
+      other = memref.getDefiningOp<AllocOp>();
+  });
+  if (exact)
+    return {exact, inOrder};
+  return {other, swapped};
+}
+
+/// True when some iteration reads an element of `source` that the thread
+/// running it does not hold; std::nullopt when that cannot be decided.
+std::optional<bool> readsElsewhere(const ThreadMap &anchor, ArrayRef<Value> anchorIvs,
+                                   const ThreadMap &source, memref::LoadOp load) {
+  DenseMap<Value, int64_t> env;
+  for (int64_t t = 0; t < anchor.threads(); ++t)
+    for (int64_t s = 0; s < anchor.slots(); ++s) {
+      int64_t e = anchor.elementAt(t, s);
+      if (e < 0)
+        continue;
+      SmallVector<int64_t> iv = anchor.delinearize(e);
+      for (auto [v, x] : llvm::zip(anchorIvs, iv))
+        env[v] = x;
+      SmallVector<int64_t> index;
+      for (Value i : load.getIndices()) {
+        std::optional<int64_t> x = evaluate(i, env);
+        if (!x)
+          return std::nullopt;
+        index.push_back(*x);
+      }
+      for (auto [x, d] : llvm::zip(index, source.shape()))
+        if (x < 0 || x >= d)
+          return std::nullopt; // out of bounds: the lowering reports it
+      if (!source.holds(t, source.linearize(index)))
+        return true;
+    }
+  return false;
+}
+
+struct TileConvertLayoutsPass
+    : public tessel::tile::impl::TileConvertLayoutsPassBase<TileConvertLayoutsPass> {
+  void runOnOperation() override {
+    SmallVector<ParallelOp> loops;
+    getOperation()->walk([&](ParallelOp p) { loops.push_back(p); });
+    DenseMap<AllocOp, std::optional<ThreadMap>> maps;
+    auto mapOf = [&](AllocOp alloc) -> const ThreadMap * {
+      auto it = maps.find(alloc);
+      if (it == maps.end())
+        it = maps.try_emplace(alloc, ThreadMap::build(*alloc.getLayout(),
+                                                      alloc.getType().getShape()))
+                 .first;
+      return it->second ? &*it->second : nullptr;
+    };
+    for (ParallelOp parallel : loops) {
+      auto [anchor, anchorIvs] = anchorOf(parallel);
+      if (!anchor || !anchor.getLayout())
+        continue;
+      const ThreadMap *anchorMap = mapOf(anchor);
+      if (!anchorMap)
+        continue;
+      // Fragments the loop writes stay as they are.
+      llvm::SmallPtrSet<Value, 4> written;
+      parallel.walk([&](memref::StoreOp s) { written.insert(s.getMemref()); });
+      // Loads grouped by fragment: one shared copy per fragment and loop.
+      llvm::MapVector<AllocOp, SmallVector<memref::LoadOp>> convert;
+      parallel.walk([&](memref::LoadOp load) {
+        AllocOp source = fragmentAlloc(load.getMemref());
+        if (!source || source == anchor || written.contains(load.getMemref()))
+          return;
+        const ThreadMap *sourceMap = mapOf(source);
+        if (!sourceMap || sourceMap->threads() != anchorMap->threads())
+          return;
+        // Undecidable accesses stay: the lowering checks them again.
+        std::optional<bool> elsewhere =
+            readsElsewhere(*anchorMap, anchorIvs, *sourceMap, load);
+        if (elsewhere && *elsewhere)
+          convert[source].push_back(load);
+      });
+      for (auto &[source, loads] : convert) {
+        MemRefType fragType = source.getType();
+        auto sharedType = withMemoryScope(fragType, MemoryScope::Shared);
+        // The tile is allocated beside the fragment (plan-memory gives it
+        // space for its lifetime), filled just before the loop.
+        OpBuilder b(source);
+        b.setInsertionPointAfter(source);
+        auto tileAlloc = AllocOp::create(b, source.getLoc(), sharedType, nullptr);
+        b.setInsertionPoint(parallel);
+        Location loc = parallel.getLoc();
+        Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+        SmallVector<Value> offsets(fragType.getRank(), zero);
+        CopyOp::create(b, loc, source.getResult(), offsets,
+                       b.getDenseI64ArrayAttr(fragType.getShape()), tileAlloc.getResult(),
+                       offsets, b.getDenseI64ArrayAttr(fragType.getShape()));
+        for (memref::LoadOp load : loads)
+          load.getMemrefMutable().assign(tileAlloc.getResult());
+      }
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,110 @@
+// RUN: tessel-opt %s -tile-infer-layouts -tile-convert-layouts -split-input-file | FileCheck %s
+// A T.Parallel over an accumulator that reads another fragment's element
+// from another thread reads it through a shared copy made just before the
+// loop; reads each thread has in its registers stay as they are.
+
+// bias[j] beside acc[i, j]: the bias is dealt out round robin, so thread
+// (holder of acc[i, j]) rarely holds bias[j].
+// CHECK-LABEL: func.func @column_bias
+// CHECK: %[[BIAS:.+]] = tile.alloc {layout = {{.+}}} : memref<64xf32, #tile.scope<fragment>>
+// CHECK-NEXT: %[[TILE:.+]] = tile.alloc : memref<64xf32, #tile.scope<shared>>
+// CHECK: tile.copy %[[BIAS]][%{{.+}}] [64] to %[[TILE]][%{{.+}}] [64]
+// CHECK-NEXT: tile.parallel [64, 64]
+// CHECK: memref.load %[[TILE]][%{{.+}}] : memref<64xf32, #tile.scope<shared>>
+// Row values of the accumulator's own rows stay in registers.
+// CHECK: memref.load %{{.+}}[%{{.+}}] : memref<64xf32, #tile.scope<fragment>>
+func.func @column_bias() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %a = tile.alloc : memref<64x16xf16, #tile.scope<shared>>
+    %b = tile.alloc : memref<16x64xf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %bias = tile.alloc : memref<64xf32, #tile.scope<fragment>>
+    %rows = tile.alloc : memref<64xf32, #tile.scope<fragment>>
+    tile.gemm %a, %b, %acc : memref<64x16xf16, #tile.scope<shared>>, memref<16x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+    tile.reduce max %acc, %rows dim 1 : memref<64x64xf32, #tile.scope<fragment>> to memref<64xf32, #tile.scope<fragment>>
+    tile.parallel [64, 64] {
+    ^bb0(%i: index, %j: index):
+      %x = memref.load %acc[%i, %j] : memref<64x64xf32, #tile.scope<fragment>>
+      %y = memref.load %bias[%j] : memref<64xf32, #tile.scope<fragment>>
+      %r = memref.load %rows[%i] : memref<64xf32, #tile.scope<fragment>>
+      %s = arith.addf %x, %y : f32
+      %t = arith.subf %s, %r : f32
+      memref.store %t, %acc[%i, %j] : memref<64x64xf32, #tile.scope<fragment>>
+      tile.yield
+    }
+  }
+  return
+}
+
+// -----
+
+// Element for element, the same layout: nothing to convert.
+// CHECK-LABEL: func.func @aligned
+// CHECK-NOT: tile.scope<shared>
+// CHECK: return
+func.func @aligned() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %x = tile.alloc : memref<16x64xf32, #tile.scope<fragment>>
+    %y = tile.alloc : memref<16x64xf32, #tile.scope<fragment>>
+    tile.parallel [16, 64] {
+    ^bb0(%i: index, %j: index):
+      %v = memref.load %x[%i, %j] : memref<16x64xf32, #tile.scope<fragment>>
+      memref.store %v, %y[%i, %j] : memref<16x64xf32, #tile.scope<fragment>>
+      tile.yield
+    }
+  }
+  return
+}
+
+// -----
+
+// Read reversed along j: thread t holds x[i, j] but needs x[i, 63 - j].
+// CHECK-LABEL: func.func @reversed
+// CHECK: tile.copy %{{.+}} to %[[T:.+]][%{{.+}}, %{{.+}}] [16, 64] : memref<16x64xf32, #tile.scope<fragment>> to memref<16x64xf32, #tile.scope<shared>>
+// CHECK: memref.load %[[T]]
+func.func @reversed() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c63 = arith.constant 63 : index
+    %x = tile.alloc : memref<16x64xf32, #tile.scope<fragment>>
+    %y = tile.alloc : memref<16x64xf32, #tile.scope<fragment>>
+    tile.parallel [16, 64] {
+    ^bb0(%i: index, %j: index):
+      %r = arith.subi %c63, %j : index
+      %v = memref.load %x[%i, %r] : memref<16x64xf32, #tile.scope<fragment>>
+      memref.store %v, %y[%i, %j] : memref<16x64xf32, #tile.scope<fragment>>
+      tile.yield
+    }
+  }
+  return
+}
+
+// -----
+
+// A fragment the loop also writes is left to the lowering.
+// CHECK-LABEL: func.func @written
+// CHECK-NOT: tile.copy
+// CHECK: return
+func.func @written() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c63 = arith.constant 63 : index
+    %x = tile.alloc : memref<16x64xf32, #tile.scope<fragment>>
+    %y = tile.alloc : memref<16x64xf32, #tile.scope<fragment>>
+    tile.parallel [16, 64] {
+    ^bb0(%i: index, %j: index):
+      %r = arith.subi %c63, %j : index
+      %v = memref.load %x[%i, %r] : memref<16x64xf32, #tile.scope<fragment>>
+      memref.store %v, %y[%i, %j] : memref<16x64xf32, #tile.scope<fragment>>
+      memref.store %v, %x[%i, %j] : memref<16x64xf32, #tile.scope<fragment>>
+      tile.yield
+    }
+  }
+  return
+}
