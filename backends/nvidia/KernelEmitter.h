@@ -661,6 +661,10 @@ private:
   void emitScheduleSteps(const PipelinePlan &plan, const RoleSchedule &role,
                          Value index, function_ref<void()> load,
                          function_ref<LogicalResult()> read, LogicalResult &status);
+  void emitScheduleStep(const PipelinePlan &plan, const RoleSchedule &role,
+                        const ScheduleStep &st, Value index, bool draining,
+                        function_ref<void()> load, function_ref<LogicalResult()> read,
+                        LogicalResult &status);
   DenseMap<Operation *, PipelinePlan> plans;
   /// The block is split into producer and consumers: barriers name only the
   /// consumers (`threads` of them); the producer warpgroup comes after.

@@ -108,7 +108,22 @@ LogicalResult KernelEmitter::warpSpecialize(Block &body) {
     if (!computable)
       continue;
     placePipeline(*plan);
-    plan->schedule = WarpSchedule::standard(plan->stages, threads);
+    // One iteration's wgmmas stay in flight while the next iteration waits
+    // for its loads, when every iteration issues its gemms unconditionally
+    // (wgmma.wait_group 1 then retires exactly the previous iteration's):
+    // gemms only at the top of the body.
+    bool everyIterationCommits = false, nestedGemm = false;
+    for (Operation &inner : loopBody.without_terminator()) {
+      if (auto gemm = dyn_cast<GemmOp>(&inner)) {
+        everyIterationCommits |= gemm.getMmaAttr() &&
+                                 gemm.getMmaAttr().getKind() == MmaKind::Wgmma;
+        continue;
+      }
+      nestedGemm |= inner.walk([](GemmOp) { return WalkResult::interrupt(); })
+                        .wasInterrupted();
+    }
+    bool keepOneInFlight = plan->stages >= 2 && everyIterationCommits && !nestedGemm;
+    plan->schedule = WarpSchedule::standard(plan->stages, threads, keepOneInFlight);
     std::string error = nvidia::verifySchedule(plan->schedule);
     if (!error.empty())
       return pipe.emitError("internal error: the warp-specialized schedule "
@@ -191,8 +206,29 @@ void KernelEmitter::emitScheduleSteps(const PipelinePlan &plan, const RoleSchedu
                                       Value index, function_ref<void()> load,
                                       function_ref<LogicalResult()> read,
                                       LogicalResult &status) {
+  for (const ScheduleStep &st : role.steps)
+    emitScheduleStep(plan, role, st, index, /*draining=*/false, load, read, status);
+}
+
+void KernelEmitter::emitScheduleStep(const PipelinePlan &plan, const RoleSchedule &role,
+                                     const ScheduleStep &st, Value index, bool draining,
+                                     function_ref<void()> load,
+                                     function_ref<LogicalResult()> read,
+                                     LogicalResult &status) {
+  // A lagged step is about iteration index - lag, and none before the first.
+  if (st.lag) {
+    guarded(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, index, cst(st.lag)),
+            [&] {
+              ScheduleStep now = st;
+              now.lag = 0;
+              emitScheduleStep(plan, role, now,
+                               arith::SubIOp::create(b, loc, index, cst(st.lag)), draining,
+                               load, read, status);
+            });
+    return;
+  }
   Value stage = urem(index, plan.stages);
-  for (const ScheduleStep &st : role.steps) {
+  {
     Value bar = stageBarrier(plan, st.ring, stage);
     switch (st.kind) {
     case ScheduleStep::Wait: {
@@ -216,6 +252,15 @@ void KernelEmitter::emitScheduleSteps(const PipelinePlan &plan, const RoleSchedu
     case ScheduleStep::Read:
       if (failed(read()))
         status = failure();
+      break;
+    case ScheduleStep::Retire:
+      // In the loop the latest group (this iteration's) stays in flight;
+      // after it, nothing does. The in-flight state keeps the stage area
+      // and accumulators either way (what is still running is among them).
+      if (draining)
+        waitForWgmma();
+      else
+        NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
       break;
     }
   }
@@ -262,7 +307,16 @@ LogicalResult KernelEmitter::emitConsumerLoop(PipelinedOp op, const PipelinePlan
     barrier();
   for (CopyOp c : plan.copies)
     issuedAhead.insert(c);
-  PendingWgmma carried = wgmmaAtLoopTop(op, body, plan.area);
+  bool lagged = !plan.schedule.consumer.drain.empty();
+  // Without the lag every iteration ends with nothing reading the stages in
+  // flight; with it, the last iteration's wgmmas cross the back edge.
+  PendingWgmma carried =
+      wgmmaAtLoopTop(op, body, lagged ? std::nullopt
+                                      : std::optional<std::pair<int64_t, int64_t>>(plan.area));
+  // The body reads its tiles at their stage, which an access records as the
+  // whole stage area.
+  if (lagged && !carried.empty() && !llvm::is_contained(carried.shared, plan.area))
+    carried.shared.push_back(plan.area);
   wgmma = carried;
   auto loop = scf::ForOp::create(b, loc, lb, ub, step);
   LogicalResult status = success();
@@ -279,7 +333,7 @@ LogicalResult KernelEmitter::emitConsumerLoop(PipelinedOp op, const PipelinePlan
           if (failed(emitBlock(body)))
             return failure();
           loc = op.getLoc();
-          if (SyncState::overlaps(wgmma.shared, plan.area))
+          if (!lagged && SyncState::overlaps(wgmma.shared, plan.area))
             waitForWgmma();
           // Only the producer writes the stages, and only after the release
           // that follows: the consumers' reads of them need no barrier.
@@ -301,6 +355,16 @@ LogicalResult KernelEmitter::emitConsumerLoop(PipelinedOp op, const PipelinePlan
     issuedAhead.erase(c);
   clearStage(plan);
   wgmma = carried;
+  if (lagged && succeeded(status)) {
+    // The drain, as iteration `trip count`: retire and release the last
+    // iteration's stage (when the loop ran at all).
+    Value trips = arith::CeilDivUIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, arith::MaxUIOp::create(b, loc, ub, lb), lb),
+        step);
+    for (const ScheduleStep &st : plan.schedule.consumer.drain)
+      emitScheduleStep(plan, plan.schedule.consumer, st, trips, /*draining=*/true, [] {},
+                       [] { return success(); }, status);
+  }
   return status;
 }
 

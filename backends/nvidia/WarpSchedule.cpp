@@ -7,7 +7,8 @@
 
 namespace tessel::nvidia {
 
-WarpSchedule WarpSchedule::standard(int64_t stages, int64_t consumerThreads) {
+WarpSchedule WarpSchedule::standard(int64_t stages, int64_t consumerThreads,
+                                    bool keepOneInFlight) {
   WarpSchedule s;
   s.stages = stages;
   s.fullCount = 1;
@@ -22,6 +23,12 @@ WarpSchedule WarpSchedule::standard(int64_t stages, int64_t consumerThreads) {
   s.consumer.steps = {{ScheduleStep::Wait, Ring::Full, /*flip=*/0, 0},
                       {ScheduleStep::Read, Ring::Full, 0, 0},
                       {ScheduleStep::Arrive, Ring::Empty, 0, consumerThreads}};
+  if (keepOneInFlight) {
+    ScheduleStep retire{ScheduleStep::Retire, Ring::Empty, 0, 0, /*lag=*/1};
+    ScheduleStep release{ScheduleStep::Arrive, Ring::Empty, 0, consumerThreads, /*lag=*/1};
+    s.consumer.steps = {s.consumer.steps[0], s.consumer.steps[1], retire, release};
+    s.consumer.drain = {retire, release};
+  }
   return s;
 }
 
@@ -38,7 +45,7 @@ class Simulation {
 public:
   Simulation(const WarpSchedule &s, int64_t iterations, bool producerFirst)
       : s(s), iterations(iterations), producerFirst(producerFirst),
-        filled(s.stages, -1), read(s.stages, -1) {
+        filled(s.stages, -1), read(s.stages, -1), issued(s.stages, -1) {
     for (auto &ring : barriers)
       ring.assign(s.stages, Barrier{});
   }
@@ -51,7 +58,7 @@ public:
       bool moved = false, done = true;
       for (const RoleSchedule *role : roles) {
         Position &at = position(role);
-        if (at.iteration >= iterations)
+        if (finished(*role, at))
           continue;
         done = false;
         std::string error;
@@ -78,6 +85,10 @@ private:
     int64_t iteration = 0;
     size_t step = 0;
   };
+
+  bool finished(const RoleSchedule &role, const Position &at) const {
+    return at.iteration >= iterations && at.step >= role.drain.size();
+  }
 
   Position &position(const RoleSchedule *role) {
     return role == &s.producer ? producerAt : consumerAt;
@@ -107,8 +118,15 @@ private:
   /// Runs `at`'s next step if it can. False when it waits (error empty) or
   /// is wrong (error set).
   bool step(const RoleSchedule &role, Position &at, std::string &error) {
-    const ScheduleStep &st = role.steps[at.step];
-    int64_t k = at.iteration, stage = k % s.stages;
+    bool draining = at.iteration >= iterations;
+    const ScheduleStep &st = draining ? role.drain[at.step] : role.steps[at.step];
+    // A lagged step is about an earlier iteration, and none before the first.
+    int64_t k = at.iteration - st.lag;
+    if (k < 0) {
+      advance(role, at);
+      return true;
+    }
+    int64_t stage = k % s.stages;
     Barrier &bar = barrier(st.ring, k);
     switch (st.kind) {
     case ScheduleStep::Wait:
@@ -160,23 +178,50 @@ private:
                 " has landed";
         return false;
       }
+      issued[stage] = k;
+      if (!retires(role))
+        read[stage] = k;
+      break;
+    case ScheduleStep::Retire:
+      if (issued[stage] != k) {
+        error = where(role, k) + " retires the reads of stage " + std::to_string(stage) +
+                " for iteration " + std::to_string(k) + ", which were not issued";
+        return false;
+      }
       read[stage] = k;
       break;
+    }
+    advance(role, at);
+    return true;
+  }
+
+  static bool retires(const RoleSchedule &role) {
+    for (const ScheduleStep &st : role.steps)
+      if (st.kind == ScheduleStep::Retire)
+        return true;
+    return false;
+  }
+
+  void advance(const RoleSchedule &role, Position &at) {
+    if (at.iteration >= iterations) {
+      ++at.step;
+      return;
     }
     if (++at.step == role.steps.size()) {
       at.step = 0;
       ++at.iteration;
     }
-    return true;
   }
 
   std::string waiting(const RoleSchedule &role, const Position &at) {
-    if (at.iteration >= iterations)
+    if (finished(role, at))
       return role.name + " has finished";
-    const ScheduleStep &st = role.steps[at.step];
-    return where(role, at.iteration) + " waits on the " + ringName(st.ring) +
-           " barrier of stage " + std::to_string(at.iteration % s.stages) +
-           " for parity " + std::to_string(parity(st, at.iteration));
+    const ScheduleStep &st =
+        at.iteration >= iterations ? role.drain[at.step] : role.steps[at.step];
+    int64_t k = at.iteration - st.lag;
+    return where(role, k) + " waits on the " + ringName(st.ring) +
+           " barrier of stage " + std::to_string(k % s.stages) + " for parity " +
+           std::to_string(parity(st, k));
   }
 
   std::string deadlock() {
@@ -188,7 +233,9 @@ private:
   int64_t iterations;
   bool producerFirst;
   std::array<std::vector<Barrier>, 2> barriers;
-  std::vector<int64_t> filled, read; // per stage: the iteration in it, read
+  // Per stage: the iteration loaded into it, whose reads were issued, and
+  // whose reads have finished.
+  std::vector<int64_t> filled, read, issued;
   Position producerAt, consumerAt;
 };
 

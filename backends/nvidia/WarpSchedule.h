@@ -42,13 +42,20 @@ struct ScheduleStep {
     ArriveExpectTx,
     /// The loads into this iteration's stage (completing on `ring`).
     Load,
-    /// Reads of this iteration's stage.
+    /// Reads of this iteration's stage are issued (wgmma: they run on after
+    /// it; a role without Retire steps finishes them here).
     Read,
+    /// The reads of an earlier iteration have finished (wgmma.wait_group).
+    Retire,
   };
   Kind kind;
   Ring ring = Ring::Full;
   int flip = 0;
   int64_t arrivals = 1;
+  /// The step is about iteration (this one - lag), and is skipped in the
+  /// first `lag` iterations: a consumer that keeps one iteration's wgmmas in
+  /// flight retires and releases the previous iteration's stage.
+  int64_t lag = 0;
 };
 
 struct RoleSchedule {
@@ -58,6 +65,9 @@ struct RoleSchedule {
   int64_t threads = 0;
   /// What the role does in every iteration, in order.
   std::vector<ScheduleStep> steps;
+  /// What it does once after the last iteration (as iteration `trip count`:
+  /// lagged steps catch up with the last iterations).
+  std::vector<ScheduleStep> drain;
 };
 
 struct WarpSchedule {
@@ -71,7 +81,12 @@ struct WarpSchedule {
   /// for the phase before the first), announces the bytes and issues the
   /// loads; the consumers wait for the loads, read, and each thread
   /// releases the stage.
-  static WarpSchedule standard(int64_t stages, int64_t consumerThreads);
+  /// With `keepOneInFlight` (two stages or more), the consumers retire and
+  /// release the previous iteration's stage after issuing this one's reads,
+  /// so one iteration's wgmmas stay in flight while the next waits for its
+  /// loads; after the loop they retire and release the last.
+  static WarpSchedule standard(int64_t stages, int64_t consumerThreads,
+                               bool keepOneInFlight = false);
 };
 
 /// An empty string when the schedule cannot deadlock or race for any trip

@@ -375,3 +375,36 @@ def test_fragment_read_from_other_threads(target, racecheck):
     x = rng.standard_normal((16, 64)).astype(np.float32)
     y = tessel.jit(out_idx=[-1], target=target)(reversed_rows)(16, 64)(x)
     np.testing.assert_array_equal(y, x[:, ::-1] * 2)
+
+
+def nt_gemm(M, N, K, block_M=64, block_N=64, block_K=32, stages=3):
+    @T.prim_func
+    def main(A: T.Tensor((M, K), "bfloat16"), B: T.Tensor((N, K), "bfloat16"),
+             C: T.Tensor((M, N), "float32")):
+        with T.Kernel(T.ceildiv(N, block_N), T.ceildiv(M, block_M), threads=128) as (bx, by):
+            A_s = T.alloc_shared((block_M, block_K), "bfloat16")
+            B_s = T.alloc_shared((block_N, block_K), "bfloat16")
+            acc = T.alloc_fragment((block_M, block_N), "float32")
+            T.clear(acc)
+            for k in T.Pipelined(T.ceildiv(K, block_K), num_stages=stages):
+                T.copy(A[by * block_M, k * block_K], A_s)
+                T.copy(B[bx * block_N, k * block_K], B_s)
+                T.gemm(A_s, B_s, acc, transpose_B=True)
+            T.copy(acc, C[by * block_M, bx * block_N])
+
+    return main
+
+
+@pytest.mark.parametrize("k,stages", [(32, 2), (64, 2), (256, 3), (96, 3)])
+def test_wgmma_group_in_flight_across_iterations(k, stages, racecheck):
+    # One, two and more iterations than stages: the lagged releases, the
+    # drain after the loop, and a trip count not a multiple of the stages.
+    m, n = 64, 128
+    rng = np.random.default_rng(21 + k)
+    a = rng.uniform(-1, 1, (m, k)).astype(BF16)
+    b = rng.uniform(-1, 1, (n, k)).astype(BF16)
+    kernel = cuda(nt_gemm)(m, n, k, stages=stages)
+    if k > 32:  # one iteration: LLVM folds the lagged steps away
+        assert "wgmma.wait_group.sync.aligned \t1;" in kernel.get_source("ptx")
+    np.testing.assert_allclose(kernel(a, b), a.astype(np.float32) @ b.astype(np.float32).T,
+                               rtol=1e-5, atol=1e-5)

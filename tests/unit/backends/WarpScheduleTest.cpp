@@ -29,6 +29,32 @@ TEST(WarpSchedule, StandardProtocolHolds) {
           << stages << " stages, " << threads << " consumer threads";
 }
 
+TEST(WarpSchedule, KeepingOneIterationInFlightHolds) {
+  // The consumers retire and release the previous iteration's stage after
+  // issuing this one's reads, and the last one after the loop.
+  for (int64_t stages = 2; stages <= 6; ++stages)
+    for (int64_t threads : {128, 256})
+      EXPECT_EQ(verifySchedule(WarpSchedule::standard(stages, threads, true)), "")
+          << stages << " stages, " << threads << " consumer threads";
+}
+
+TEST(WarpSchedule, KeepingOneInFlightWithOneStageDeadlocks) {
+  // The only stage is released after the next iteration's reads, which
+  // need the next load into that stage.
+  std::string error = verifySchedule(WarpSchedule::standard(1, 128, true));
+  EXPECT_NE(error.find("deadlock"), std::string::npos) << error;
+}
+
+TEST(WarpSchedule, ReleasingBeforeRetiringRaces) {
+  // The lagged release moved before the retire: the producer may load into
+  // a stage whose reads are still running.
+  WarpSchedule s = WarpSchedule::standard(2, 128, true);
+  std::swap(s.consumer.steps[2], s.consumer.steps[3]);
+  std::string error = verifySchedule(s);
+  EXPECT_NE(error.find("before the consumers have read iteration"), std::string::npos)
+      << error;
+}
+
 TEST(WarpSchedule, ProducerWaitingForTheFirstPhaseDeadlocks) {
   // Without the flip the producer waits for a release that needs its own
   // first load: both roles wait forever.
