@@ -408,3 +408,36 @@ def test_wgmma_group_in_flight_across_iterations(k, stages, racecheck):
         assert "wgmma.wait_group.sync.aligned \t1;" in kernel.get_source("ptx")
     np.testing.assert_allclose(kernel(a, b), a.astype(np.float32) @ b.astype(np.float32).T,
                                rtol=1e-5, atol=1e-5)
+
+
+def full_row_over_two_warpgroups(M, N, K):
+    # 64 rows cannot be split along M over two warpgroups (32 each is less
+    # than wgmma's 64-row slab): the full_row preference yields to a split
+    # along N, as in TileLang; the row maximum combines both halves.
+    @T.prim_func
+    def main(A: T.Tensor((M, K), "float16"), B: T.Tensor((N, K), "float16"),
+             C: T.Tensor((M, N), "float32"), R: T.Tensor((M,), "float32")):
+        with T.Kernel(1, threads=256) as bx:
+            A_s = T.alloc_shared((M, K), "float16")
+            B_s = T.alloc_shared((N, K), "float16")
+            acc = T.alloc_fragment((M, N), "float32")
+            row_max = T.alloc_fragment((M,), "float32")
+            T.copy(A, A_s)
+            T.copy(B, B_s)
+            T.gemm(A_s, B_s, acc, transpose_B=True, clear_accum=True,
+                   policy=T.GemmWarpPolicy.FullRow)
+            T.reduce_max(acc, row_max, dim=1)
+            T.copy(acc, C)
+            T.copy(row_max, R)
+
+    return main
+
+
+def test_full_row_policy_yields_when_m_is_too_small(racecheck):
+    rng = np.random.default_rng(22)
+    a = rng.uniform(-1, 1, (64, 64)).astype(np.float16)
+    b = rng.uniform(-1, 1, (64, 64)).astype(np.float16)
+    c, r = tessel.jit(out_idx=[2, 3], target="cuda")(full_row_over_two_warpgroups)(64, 64, 64)(a, b)
+    ref = a.astype(np.float32) @ b.astype(np.float32).T
+    np.testing.assert_allclose(c, ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(r, ref.max(1), rtol=1e-5, atol=1e-5)

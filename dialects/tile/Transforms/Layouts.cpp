@@ -37,6 +37,22 @@ tessel::tile::splitMmaUnits(GemmWarpPolicy policy, int64_t warpgroups,
     if (!best || skew(g) < skew(*best))
       best = g;
   }
+  if (best || policy == GemmWarpPolicy::Square)
+    return best;
+  // A policy is a preference, as in TileLang: when no split along its
+  // direction fits (a 64-row tile over two warpgroups with full_row), the
+  // split that goes furthest along it among those that fit.
+  for (int64_t gm = 1; gm <= warpgroups; ++gm) {
+    if (warpgroups % gm)
+      continue;
+    WarpgroupGrid g{gm, warpgroups / gm, unitThreads};
+    if (!fits(g))
+      continue;
+    bool further = !best || (policy == GemmWarpPolicy::FullRow ? g.alongM > best->alongM
+                                                               : g.alongN > best->alongN);
+    if (further)
+      best = g;
+  }
   return best;
 }
 

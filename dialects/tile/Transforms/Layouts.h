@@ -23,7 +23,9 @@ struct WarpgroupGrid {
 
 /// The split of an m x n tile over `units` MMA units of `unitThreads`
 /// threads under `policy`, or std::nullopt if no split gives each unit whole
-/// slabs of rows and 8-column groups.
+/// slabs of rows and 8-column groups. `full_row` and `full_col` are
+/// preferences: when no split along that direction alone fits, the one that
+/// goes furthest along it.
 std::optional<WarpgroupGrid> splitMmaUnits(GemmWarpPolicy policy, int64_t units,
                                            int64_t unitThreads, int64_t m,
                                            int64_t n);

@@ -102,7 +102,24 @@ TEST_F(LayoutsTest, SquarePolicyPrefersSquareTiles) {
   ASSERT_TRUE(g);
   EXPECT_EQ(g->alongM, 1); // 128x128 per warpgroup beats 64x256
   EXPECT_EQ(g->alongN, 2);
-  EXPECT_FALSE(splitWarpgroups(GemmWarpPolicy::FullRow, 2, 64, 64)); // 32-row slabs
+  // full_row over two warpgroups would give each 32 rows, less than a slab:
+  // the preference yields to the split along N (each 64x32).
+  std::optional<WarpgroupGrid> relaxed = splitWarpgroups(GemmWarpPolicy::FullRow, 2, 64, 64);
+  ASSERT_TRUE(relaxed);
+  EXPECT_EQ(relaxed->alongM, 1);
+  EXPECT_EQ(relaxed->alongN, 2);
+  // Eight warps on a 32x64 tile, full_row: as far along M as fits (2 x 4).
+  std::optional<WarpgroupGrid> warps = splitMmaUnits(GemmWarpPolicy::FullRow, 8, 32, 32, 64);
+  ASSERT_TRUE(warps);
+  EXPECT_EQ(warps->alongM, 2);
+  EXPECT_EQ(warps->alongN, 4);
+  // full_col with four warpgroups on 256x16: N holds two 8-column groups.
+  std::optional<WarpgroupGrid> cols = splitWarpgroups(GemmWarpPolicy::FullCol, 4, 256, 16);
+  ASSERT_TRUE(cols);
+  EXPECT_EQ(cols->alongN, 2);
+  EXPECT_EQ(cols->alongM, 2);
+  // Nothing fits 48 rows for any split of two warpgroups.
+  EXPECT_FALSE(splitWarpgroups(GemmWarpPolicy::FullRow, 2, 48, 64));
 }
 
 TEST_F(LayoutsTest, CompiledEvaluatorAgreesWithTheExpressions) {

@@ -271,3 +271,21 @@ func.func @walked_transposed() {
   }
   return
 }
+
+// -----
+
+// full_row is a preference: 64 rows over two warpgroups would be 32-row
+// slabs, so the split goes along N.
+// CHECK-LABEL: func.func @full_row_yields
+// CHECK: tile.gemm {{.+}} policy full_row {mma = #tile.mma<kind = wgmma, gridM = 1, gridN = 2>}
+func.func @full_row_yields() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(256) {
+  ^bb0(%bx: index):
+    %a = tile.alloc : memref<64x16xf16, #tile.scope<shared>>
+    %b = tile.alloc : memref<16x64xf16, #tile.scope<shared>>
+    %c = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    tile.gemm %a, %b, %c policy full_row : memref<64x16xf16, #tile.scope<shared>>, memref<16x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+  }
+  return
+}
