@@ -180,6 +180,13 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
       if (toMemory) {
         if (ok)
           conds.push_back(ok);
+        // A replicated fragment (a row's value held by every thread of the
+        // row) is written once, by the replica whose replica bits are zero:
+        // every replica storing the same bytes is a race, if a benign one.
+        if (int64_t mask = frag.map->replicaMask())
+          conds.push_back(arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::eq,
+              arith::AndIOp::create(b, loc, tid, cst(mask)), cst(0)));
         guarded(andAll(conds), [&] {
           Value addr = elementAddress(mem, memIndex);
           if (width == 1) {

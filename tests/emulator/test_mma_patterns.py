@@ -441,3 +441,35 @@ def test_full_row_policy_yields_when_m_is_too_small(racecheck):
     ref = a.astype(np.float32) @ b.astype(np.float32).T
     np.testing.assert_allclose(c, ref, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(r, ref.max(1), rtol=1e-5, atol=1e-5)
+
+
+def rms_norm_over_shared_rows(M, N, blk_m=4):
+    # The row scale is a fragment; the loop scaling the shared tile is laid
+    # out over no fragment, so it reads the scale through shared memory.
+    @T.prim_func
+    def main(X: T.Tensor((M, N), "float32"), Y: T.Tensor((M, N), "float32")):
+        with T.Kernel(T.ceildiv(M, blk_m), threads=128) as bx:
+            x_s = T.alloc_shared((blk_m, N), "float32")
+            x = T.alloc_fragment((blk_m, N), "float32")
+            sq = T.alloc_fragment((blk_m, N), "float32")
+            scale = T.alloc_fragment((blk_m,), "float32")
+            T.copy(X[bx * blk_m, 0], x_s)
+            T.copy(x_s, x)
+            for i, j in T.Parallel(blk_m, N):
+                sq[i, j] = x[i, j] * x[i, j]
+            T.reduce_sum(sq, scale, dim=1)
+            for i in T.Parallel(blk_m):
+                scale[i] = T.rsqrt(scale[i] / N + 1e-6)
+            for i, j in T.Parallel(blk_m, N):
+                x_s[i, j] = x_s[i, j] * scale[i]
+            T.copy(x_s, Y[bx * blk_m, 0])
+
+    return main
+
+
+@pytest.mark.parametrize("target", ["cpu", "cuda"])
+def test_fragment_read_in_a_loop_over_shared_memory(target, racecheck):
+    x = np.random.default_rng(23).standard_normal((16, 256)).astype(np.float32)
+    y = tessel.jit(out_idx=[-1], target=target)(rms_norm_over_shared_rows)(16, 256)(x)
+    ref = x / np.sqrt((x.astype(np.float64) ** 2).mean(-1, keepdims=True) + 1e-6)
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)

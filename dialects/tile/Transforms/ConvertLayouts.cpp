@@ -5,7 +5,9 @@
 // indices, in order or, for a 2-d loop, swapped). A read of another fragment
 // whose element, for some iteration, lives in another thread — a bias or
 // column scale kept in a 1-d fragment (`acc[i, j] + bias[j]`), a fragment
-// read reversed or shifted — cannot come from a register. This pass makes
+// read reversed or shifted — cannot come from a register; nor can any
+// fragment read in a T.Parallel over no fragment (its iterations are dealt
+// to the threads round robin: `S[i, j] *= scale[i]` over a shared tile). This pass makes
 // the exchange explicit: the fragment is copied into a shared tile of its
 // shape just before the loop, and the loop reads the tile. The lowering
 // orders the copy and the reads with a barrier, as for any shared tile.
@@ -156,10 +158,10 @@ struct TileConvertLayoutsPass
     };
     for (ParallelOp parallel : loops) {
       auto [anchor, anchorIvs] = anchorOf(parallel);
-      if (!anchor || !anchor.getLayout())
+      if (anchor && !anchor.getLayout())
         continue;
-      const ThreadMap *anchorMap = mapOf(anchor);
-      if (!anchorMap)
+      const ThreadMap *anchorMap = anchor ? mapOf(anchor) : nullptr;
+      if (anchor && !anchorMap)
         continue;
       // Fragments the loop writes stay as they are.
       llvm::SmallPtrSet<Value, 4> written;
@@ -170,6 +172,12 @@ struct TileConvertLayoutsPass
         AllocOp source = fragmentAlloc(load.getMemref());
         if (!source || source == anchor || written.contains(load.getMemref()))
           return;
+        // A loop over no fragment deals its iterations to the threads round
+        // robin: no thread owns what it reads from a fragment.
+        if (!anchor) {
+          convert[source].push_back(load);
+          return;
+        }
         const ThreadMap *sourceMap = mapOf(source);
         if (!sourceMap || sourceMap->threads() != anchorMap->threads())
           return;

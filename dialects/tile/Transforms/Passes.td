@@ -93,7 +93,9 @@ def TileConvertLayoutsPass : Pass<"tile-convert-layouts", "::mlir::ModuleOp"> {
     read as `bias[j]` beside `acc[i, j]`, a fragment read reversed), the
     pass copies that fragment into a shared tile of its shape just before
     the loop and makes the loop read the tile: an explicit layout
-    conversion, in the IR, instead of an error at lowering. Fragments the
+    conversion, in the IR, instead of an error at lowering. A loop over no
+    fragment (its iterations dealt to the threads round robin, e.g. over a
+    shared tile: `S[i, j] *= scale[i]`) reads every fragment that way. Fragments the
     loop writes, and indices other than constants and the loop's indices
     combined by + - * and division or remainder by a constant, are left
     alone.

@@ -108,3 +108,31 @@ func.func @written() {
   }
   return
 }
+
+// -----
+
+// A loop over a shared tile has no anchor: its iterations go round robin,
+// so the row scale it reads from a fragment comes through shared memory.
+// CHECK-LABEL: func.func @unanchored
+// CHECK: %[[SCALE:.+]] = tile.alloc {layout = {{.+}}} : memref<16xf32, #tile.scope<fragment>>
+// CHECK-NEXT: %[[T:.+]] = tile.alloc : memref<16xf32, #tile.scope<shared>>
+// CHECK: tile.copy %[[SCALE]]
+// CHECK-NEXT: tile.parallel [16, 64]
+// CHECK: memref.load %[[T]][%{{.+}}] : memref<16xf32, #tile.scope<shared>>
+func.func @unanchored() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %s = tile.alloc : memref<16x64xf32, #tile.scope<shared>>
+    %scale = tile.alloc : memref<16xf32, #tile.scope<fragment>>
+    tile.parallel [16, 64] {
+    ^bb0(%i: index, %j: index):
+      %x = memref.load %s[%i, %j] : memref<16x64xf32, #tile.scope<shared>>
+      %f = memref.load %scale[%i] : memref<16xf32, #tile.scope<fragment>>
+      %y = arith.mulf %x, %f : f32
+      memref.store %y, %s[%i, %j] : memref<16x64xf32, #tile.scope<shared>>
+      tile.yield
+    }
+  }
+  return
+}
