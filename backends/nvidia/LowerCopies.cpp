@@ -105,12 +105,22 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
         src.space == Space::Fragment ? op.getSrcSizes() : op.getDstSizes();
     ValueRange fragOffsets = src.space == Space::Fragment ? op.getSrcOffsets()
                                                           : op.getDstOffsets();
-    if (ArrayRef<int64_t>(fragSizes) != frag.shape() ||
-        llvm::any_of(fragOffsets, [](Value v) {
-          auto c = evalConstant(v);
-          return !c || *c != 0;
-        }))
-      return op.emitError("the cuda target copies whole fragments only");
+    // A region of a fragment (`acc[:valid_rows, :]`) is copied by the
+    // threads holding its elements, each element guarded; its offsets must
+    // be constants.
+    SmallVector<int64_t> regionStart;
+    for (Value v : fragOffsets) {
+      std::optional<int64_t> c = evalConstant(v);
+      if (!c)
+        return op.emitError("on the cuda target a fragment region's offsets "
+                            "must be constants");
+      regionStart.push_back(*c);
+    }
+    bool region = ArrayRef<int64_t>(fragSizes) != frag.shape() ||
+                  llvm::any_of(regionStart, [](int64_t o) { return o != 0; });
+    if (region && src.space == Space::Fragment && dst.space == Space::Fragment)
+      return op.emitError("the cuda target copies whole fragments between "
+                          "fragments; copy a region through shared memory");
     if (src.space == Space::Fragment && dst.space == Space::Fragment) {
       if (src.shape() != dst.shape())
         return op.emitError("fragment copies need equal shapes");
@@ -153,9 +163,11 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
         mem, toMemory ? op.getDstOffsets() : op.getSrcOffsets(), memSizes);
     Type memElt = mem.elementType();
     for (int64_t s = 0, width = 1; s < frag.map->slots(); s += width) {
-      width = fragmentVectorWidth(frag, s,  mem,
-                                  toMemory ? op.getDstOffsets() : op.getSrcOffsets(),
-                                  memSizes);
+      width = region ? 1
+                     : fragmentVectorWidth(frag, s, mem,
+                                           toMemory ? op.getDstOffsets()
+                                                    : op.getSrcOffsets(),
+                                           memSizes);
       std::optional<SlotFormula> f = frag.map->formula(s);
       if (!f)
         return op.emitError("the cuda target cannot express which element "
@@ -163,13 +175,21 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
       if (!f->validThreads)
         continue;
       SmallVector<Value> fragIndex = formulaIndex(*f);
+      SmallVector<Value> conds;
       SmallVector<Value> squeezedIndex;
-      for (auto [i, size] : llvm::zip(fragIndex, frag.shape()))
-        if (size != 1)
-          squeezedIndex.push_back(i);
+      for (auto [d, i] : llvm::enumerate(fragIndex)) {
+        Value inRegion = i;
+        if (region) {
+          // (index - start) < size, unsigned: below the start wraps around.
+          inRegion = arith::SubIOp::create(b, loc, i, cst(regionStart[d]));
+          if (regionStart[d] || fragSizes[d] != frag.shape()[d])
+            conds.push_back(ult(inRegion, cst(fragSizes[d])));
+        }
+        if (fragSizes[d] != 1)
+          squeezedIndex.push_back(inRegion);
+      }
       SmallVector<Value> memIndex =
           tile::regionIndices(b, loc, memOffsets, memSizes, squeezedIndex);
-      SmallVector<Value> conds;
       if (Value p = threadPrefix(f->validThreads))
         conds.push_back(p);
       // A vector is wholly inside or outside the tensor: the row length is a

@@ -473,3 +473,41 @@ def test_fragment_read_in_a_loop_over_shared_memory(target, racecheck):
     y = tessel.jit(out_idx=[-1], target=target)(rms_norm_over_shared_rows)(16, 256)(x)
     ref = x / np.sqrt((x.astype(np.float64) ** 2).mean(-1, keepdims=True) + 1e-6)
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
+
+
+def fragment_regions(M, N, K, rows):
+    # GQA decode's `T.copy(acc_o[:valid_block_H, :], O_shared)`: only the
+    # first `rows` rows of an accumulator leave it; a region of a fragment
+    # is also loaded (the other elements keep their values).
+    @T.prim_func
+    def main(A: T.Tensor((M, K), "float16"), B: T.Tensor((N, K), "float16"),
+             Bias: T.Tensor((M, N), "float32"), O: T.Tensor((rows, N), "float32"),
+             P: T.Tensor((M, N), "float32")):
+        with T.Kernel(1, threads=128) as bx:
+            A_s = T.alloc_shared((M, K), "float16")
+            B_s = T.alloc_shared((N, K), "float16")
+            O_s = T.alloc_shared((rows, N), "float32")
+            acc = T.alloc_fragment((M, N), "float32")
+            T.copy(A, A_s)
+            T.copy(B, B_s)
+            T.gemm(A_s, B_s, acc, transpose_B=True, clear_accum=True)
+            T.copy(acc[:rows, :], O_s)
+            T.copy(O_s, O)
+            T.copy(Bias[M - rows:M, N // 2:N], acc[M - rows:M, N // 2:N])
+            T.copy(acc, P)
+
+    return main
+
+
+@pytest.mark.parametrize("target", ["cpu", "cuda"])
+def test_fragment_region_copies(target, racecheck):
+    m, n, k, rows = 64, 64, 32, 24
+    rng = np.random.default_rng(24)
+    a = rng.uniform(-1, 1, (m, k)).astype(np.float16)
+    b = rng.uniform(-1, 1, (n, k)).astype(np.float16)
+    bias = rng.standard_normal((m, n)).astype(np.float32)
+    o, p = tessel.jit(out_idx=[3, 4], target=target)(fragment_regions)(m, n, k, rows)(a, b, bias)
+    ref = a.astype(np.float32) @ b.astype(np.float32).T
+    np.testing.assert_allclose(o, ref[:rows], rtol=1e-5, atol=1e-5)
+    ref[m - rows:, n // 2:] = bias[m - rows:, n // 2:]
+    np.testing.assert_allclose(p, ref, rtol=1e-5, atol=1e-5)

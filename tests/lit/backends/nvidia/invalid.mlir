@@ -229,3 +229,39 @@ func.func @order_gemm_before_its_operand(%a: memref<64x128xf16, #tile.scope<glob
   }
   return
 }
+
+// -----
+
+// A region of a fragment moves to or from memory element by element; between
+// two fragments only whole ones are copied.
+func.func @fragment_region_between_fragments() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %f = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %g = tile.alloc : memref<32x64xf32, #tile.scope<fragment>>
+    // expected-error @below {{the cuda target copies whole fragments between fragments; copy a region through shared memory}}
+    tile.copy %f[%c0, %c0] [32, 64] to %g[%c0, %c0] [32, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<32x64xf32, #tile.scope<fragment>>
+    tile.yield
+  }
+  return
+}
+
+// -----
+
+// Which threads hold a fragment region is decided at compile time.
+func.func @fragment_region_dynamic_offset(%x: memref<64x64xf32, #tile.scope<global>>) {
+  %c2 = arith.constant 2 : index
+  tile.kernel grid(%c2) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %c32 = arith.constant 32 : index
+    %row = arith.muli %bx, %c32 : index
+    %f = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    // expected-error @below {{on the cuda target a fragment region's offsets must be constants}}
+    tile.copy %f[%row, %c0] [32, 64] to %x[%c0, %c0] [32, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf32, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
