@@ -76,17 +76,17 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   if (!mma)
     return op.emitError("internal error: tile-infer-layouts chose no MMA for "
                         "this gemm");
-  std::optional<WarpgroupGrid> grid = mmaGrid(mma);
-  if (grid->alongM * grid->alongN * grid->unitThreads != threads)
+  WarpgroupGrid grid = mmaGrid(mma);
+  if (grid.alongM * grid.alongN * grid.unitThreads != threads)
     return op.emitError("internal error: the gemm's MMA grid does not cover "
                         "the block's threads");
-  if (FragmentLayoutAttr want = accumulatorLayout(ctx, *grid, m, n);
+  if (FragmentLayoutAttr want = accumulatorLayout(ctx, grid, m, n);
       cast<AllocOp>(C.def).getLayoutAttr() != want)
     return op.emitError("the accumulator's layout is not the ")
            << stringifyMmaKind(mma.getKind()) << " layout this gemm needs";
   if (mma.getKind() == MmaKind::MmaSync)
-    return emitMmaSync(op, *grid);
-  int64_t mw = m / grid->alongM, nw = n / grid->alongN;
+    return emitMmaSync(op, grid);
+  int64_t mw = m / grid.alongM, nw = n / grid.alongN;
   bool registerA = A.space == Space::Fragment;
   if (registerA) {
     if (fp8)
@@ -95,8 +95,8 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
     if (op.getTransposeA())
       return op.emitError("a register A operand cannot be transposed");
     FragmentLayoutAttr want =
-        accumulatorLayout(ctx, WarpgroupGrid{grid->alongM, 1}, m, k);
-    if (grid->alongN != 1 || cast<AllocOp>(A.def).getLayoutAttr() != want)
+        accumulatorLayout(ctx, WarpgroupGrid{grid.alongM, 1}, m, k);
+    if (grid.alongN != 1 || cast<AllocOp>(A.def).getLayoutAttr() != want)
       return op.emitError("a register A operand needs the wgmma accumulator "
                           "layout and a gemm split along M only "
                           "(policy=T.GemmWarpPolicy.FullRow)");
@@ -112,7 +112,7 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
     asyncReads.push_back(&A);
   beforeSharedAccess({}, {}, asyncReads);
   Value wg = udiv(tid, 128);
-  Value wgM = udiv(wg, grid->alongN), wgN = urem(wg, grid->alongN);
+  Value wgM = udiv(wg, grid.alongN), wgN = urem(wg, grid.alongN);
   auto sharedBase = [&]() -> Value {
     return LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), smemBase);
   };
@@ -252,10 +252,6 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   wgmma.merge(wgmmaIssuedIn(op));
   return success();
 }
-
-} // namespace tessel::nvidia::lowering
-
-namespace tessel::nvidia::lowering {
 
 //===----------------------------------------------------------------------===//
 // Gemm on warp MMA
