@@ -15,56 +15,6 @@ namespace tessel::nvidia::lowering {
 // Compile-time facts about index values of the input program
 //===----------------------------------------------------------------------===//
 
-/// The value of `v` given values for some block arguments, if `v` is built
-/// from them and constants by integer arithmetic.
-std::optional<int64_t> evalIndex(Value v, const DenseMap<Value, int64_t> &env,
-                                 int depth) {
-  if (auto it = env.find(v); it != env.end())
-    return it->second;
-  if (depth > 64)
-    return std::nullopt;
-  Operation *def = v.getDefiningOp();
-  if (!def)
-    return std::nullopt;
-  if (auto c = dyn_cast<arith::ConstantOp>(def)) {
-    if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
-      return i.getValue().getSExtValue();
-    return std::nullopt;
-  }
-  if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def))
-    return evalIndex(def->getOperand(0), env, depth + 1);
-  if (def->getNumOperands() != 2)
-    return std::nullopt;
-  auto a = evalIndex(def->getOperand(0), env, depth + 1);
-  if (!a)
-    return std::nullopt;
-  auto b = evalIndex(def->getOperand(1), env, depth + 1);
-  if (!b)
-    return std::nullopt;
-  int64_t x = *a, y = *b;
-  return llvm::TypeSwitch<Operation *, std::optional<int64_t>>(def)
-      .Case([&](arith::AddIOp) { return x + y; })
-      .Case([&](arith::SubIOp) { return x - y; })
-      .Case([&](arith::MulIOp) { return x * y; })
-      .Case([&](arith::DivSIOp) -> std::optional<int64_t> {
-        return y ? std::optional<int64_t>(x / y) : std::nullopt;
-      })
-      .Case([&](arith::RemSIOp) -> std::optional<int64_t> {
-        return y ? std::optional<int64_t>(x % y) : std::nullopt;
-      })
-      .Case([&](arith::FloorDivSIOp) -> std::optional<int64_t> {
-        return y ? std::optional<int64_t>(llvm::divideFloorSigned(x, y))
-                 : std::nullopt;
-      })
-      .Case([&](arith::CeilDivSIOp) -> std::optional<int64_t> {
-        return y ? std::optional<int64_t>(llvm::divideCeilSigned(x, y))
-                 : std::nullopt;
-      })
-      .Case([&](arith::MinSIOp) { return std::min(x, y); })
-      .Case([&](arith::MaxSIOp) { return std::max(x, y); })
-      .Default([](Operation *) { return std::nullopt; });
-}
-
 /// The value of `v` if it is a constant expression.
 std::optional<int64_t> evalConstant(Value v) {
   DenseMap<Value, int64_t> none;

@@ -106,11 +106,6 @@ struct IndexRange {
   int64_t lo, hi;
 };
 
-/// The value of `v` given values for some block arguments, if `v` is built
-/// from them and constants by integer arithmetic.
-std::optional<int64_t> evalIndex(Value v, const DenseMap<Value, int64_t> &env,
-                                 int depth = 0);
-
 /// The value of `v` if it is a constant expression.
 std::optional<int64_t> evalConstant(Value v);
 

@@ -18,24 +18,25 @@ namespace tessel::nvidia::lowering {
 LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
   ArrayRef<int64_t> extents = op.getExtents();
   Block &body = op.getBody().front();
-  // The anchor: a fragment indexed by exactly the loop's indices, or else
-  // one indexed by them swapped (a 2-d loop walking it transposed);
-  // `anchorIndices` are its indices, the loop's in the fragment's order.
-  const Buffer *anchor = nullptr, *swappedAnchor = nullptr;
-  SmallVector<Value> anchorIndices(body.getArguments());
-  SmallVector<Value> swappedIndices(llvm::reverse(body.getArguments()));
-  SmallVector<int64_t> swappedExtents(llvm::reverse(extents));
+  // The anchor (tile::findParallelAnchor): a fragment indexed by exactly the
+  // loop's indices, or else one indexed by them swapped (a 2-d loop walking
+  // it transposed); `anchorIndices` are the loop's in the fragment's order.
+  const Buffer *anchor = nullptr;
+  SmallVector<Value> anchorIndices;
+  if (std::optional<ParallelAnchor> found = findParallelAnchor(op))
+    if (auto it = buffers.find(found->fragment);
+        it != buffers.end() && it->second->space == Space::Fragment) {
+      anchor = it->second.get();
+      anchorIndices = found->indices;
+    }
   SmallVector<const Buffer *> readsShared, writesShared;
   op.walk([&](Operation *inner) {
     Value memref;
-    ValueRange indices;
     bool isStore = false;
     if (auto l = dyn_cast<memref::LoadOp>(inner)) {
       memref = l.getMemref();
-      indices = l.getIndices();
     } else if (auto s = dyn_cast<memref::StoreOp>(inner)) {
       memref = s.getMemref();
-      indices = s.getIndices();
       isStore = true;
     } else if (auto a = dyn_cast<AtomicAddOp>(inner)) {
       // A read-modify-write; atomics of the loop's iterations need no order
@@ -55,19 +56,7 @@ LogicalResult KernelEmitter::emitParallel(ParallelOp op) {
     const Buffer &buf = *it->second;
     if (buf.space == Space::Shared)
       (isStore ? writesShared : readsShared).push_back(&buf);
-    if (anchor || buf.space != Space::Fragment)
-      return;
-    if (buf.shape() == extents && llvm::equal(indices, body.getArguments()))
-      anchor = &buf;
-    else if (!swappedAnchor && extents.size() == 2 &&
-             buf.shape() == ArrayRef<int64_t>(swappedExtents) &&
-             llvm::equal(indices, swappedIndices))
-      swappedAnchor = &buf;
   });
-  if (!anchor && swappedAnchor) {
-    anchor = swappedAnchor;
-    anchorIndices = swappedIndices;
-  }
   beforeSharedAccess(readsShared, writesShared);
   std::optional<ParallelContext> saved = parallel;
   ++parallelDepth;

@@ -13,13 +13,13 @@
 // orders the copy and the reads with a barrier, as for any shared tile.
 //
 // Reads only: a fragment the loop also writes is left alone (the lowering
-// reports the access). Index expressions it cannot evaluate (anything but
-// constants, the loop's indices, + - * and division or remainder by a
-// constant) are left alone too.
+// reports the access). Index expressions evalIndex cannot evaluate are left
+// alone too (the lowering, which evaluates them the same way, reports them).
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/tile/IR/TileOps.h"
+#include "dialects/tile/Transforms/Layouts.h"
 #include "dialects/tile/Transforms/Passes.h"
 #include "dialects/tile/Transforms/ThreadMap.h"
 
@@ -44,75 +44,6 @@ AllocOp fragmentAlloc(Value v) {
   return alloc;
 }
 
-/// The value of index expression `v` given the loop's indices.
-std::optional<int64_t> evaluate(Value v, const DenseMap<Value, int64_t> &env,
-                                int depth = 0) {
-  if (auto it = env.find(v); it != env.end())
-    return it->second;
-  if (depth > 16)
-    return std::nullopt;
-  Operation *op = v.getDefiningOp();
-  if (!op)
-    return std::nullopt;
-  if (auto c = dyn_cast<arith::ConstantOp>(op))
-    if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
-      return i.getInt();
-  if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(op))
-    return evaluate(op->getOperand(0), env, depth + 1);
-  if (op->getNumOperands() != 2)
-    return std::nullopt;
-  auto x = evaluate(op->getOperand(0), env, depth + 1);
-  auto y = evaluate(op->getOperand(1), env, depth + 1);
-  if (!x || !y)
-    return std::nullopt;
-  if (isa<arith::AddIOp>(op))
-    return *x + *y;
-  if (isa<arith::SubIOp>(op))
-    return *x - *y;
-  if (isa<arith::MulIOp>(op))
-    return *x * *y;
-  if (*y == 0)
-    return std::nullopt;
-  if (isa<arith::DivUIOp, arith::DivSIOp, arith::FloorDivSIOp>(op) && *x >= 0 && *y > 0)
-    return *x / *y;
-  if (isa<arith::RemUIOp, arith::RemSIOp>(op) && *x >= 0 && *y > 0)
-    return *x % *y;
-  return std::nullopt;
-}
-
-/// The anchor of `parallel` as the NVIDIA lowering picks it, with the
-/// loop's indices in the anchor's dimension order.
-std::pair<AllocOp, SmallVector<Value>> anchorOf(ParallelOp parallel) {
-  Block &body = parallel.getBody().front();
-  ArrayRef<int64_t> extents = parallel.getExtents();
-  SmallVector<Value> inOrder(body.getArguments());
-  SmallVector<Value> swapped(llvm::reverse(inOrder));
-  SmallVector<int64_t> swappedExtents(llvm::reverse(extents));
-  AllocOp exact, other;
-  parallel.walk([&](Operation *inner) {
-    Value memref;
-    SmallVector<Value> indices;
-    if (auto l = dyn_cast<memref::LoadOp>(inner)) {
-      memref = l.getMemref();
-      indices.assign(l.getIndices().begin(), l.getIndices().end());
-    } else if (auto s = dyn_cast<memref::StoreOp>(inner)) {
-      memref = s.getMemref();
-      indices.assign(s.getIndices().begin(), s.getIndices().end());
-    }
-    auto type = memref ? dyn_cast<MemRefType>(memref.getType()) : MemRefType();
-    if (exact || !type || getMemoryScope(type) != MemoryScope::Fragment)
-      return;
-    if (type.getShape() == extents && indices == inOrder)
-      exact = memref.getDefiningOp<AllocOp>();
-    else if (!other && extents.size() == 2 &&
-             type.getShape() == ArrayRef<int64_t>(swappedExtents) && indices == swapped)
-      other = memref.getDefiningOp<AllocOp>();
-  });
-  if (exact)
-    return {exact, inOrder};
-  return {other, swapped};
-}
-
 /// True when some iteration reads an element of `source` that the thread
 /// running it does not hold; std::nullopt when that cannot be decided.
 std::optional<bool> readsElsewhere(const ThreadMap &anchor, ArrayRef<Value> anchorIvs,
@@ -128,7 +59,7 @@ std::optional<bool> readsElsewhere(const ThreadMap &anchor, ArrayRef<Value> anch
         env[v] = x;
       SmallVector<int64_t> index;
       for (Value i : load.getIndices()) {
-        std::optional<int64_t> x = evaluate(i, env);
+        std::optional<int64_t> x = evalIndex(i, env);
         if (!x)
           return std::nullopt;
         index.push_back(*x);
@@ -157,9 +88,11 @@ struct TileConvertLayoutsPass
       return it->second ? &*it->second : nullptr;
     };
     for (ParallelOp parallel : loops) {
-      auto [anchor, anchorIvs] = anchorOf(parallel);
-      if (anchor && !anchor.getLayout())
+      std::optional<ParallelAnchor> found = findParallelAnchor(parallel);
+      AllocOp anchor = found ? found->fragment.getDefiningOp<AllocOp>() : AllocOp();
+      if (found && (!anchor || !anchor.getLayout()))
         continue;
+      ArrayRef<Value> anchorIvs = found ? ArrayRef<Value>(found->indices) : ArrayRef<Value>();
       const ThreadMap *anchorMap = anchor ? mapOf(anchor) : nullptr;
       if (anchor && !anchorMap)
         continue;

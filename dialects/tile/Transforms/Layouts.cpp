@@ -2,9 +2,12 @@
 
 #include "dialects/tile/Transforms/Layouts.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/AffineMap.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -265,4 +268,81 @@ bool tessel::tile::isValidLayout(FragmentLayoutAttr layout,
   }
   llvm::sort(pairs);
   return std::adjacent_find(pairs.begin(), pairs.end()) == pairs.end();
+}
+
+std::optional<int64_t> tessel::tile::evalIndex(Value v, const DenseMap<Value, int64_t> &env,
+                                              int depth) {
+  if (auto it = env.find(v); it != env.end())
+    return it->second;
+  if (depth > 64)
+    return std::nullopt;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  if (auto c = dyn_cast<arith::ConstantOp>(def)) {
+    if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+      return i.getValue().getSExtValue();
+    return std::nullopt;
+  }
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def))
+    return evalIndex(def->getOperand(0), env, depth + 1);
+  if (def->getNumOperands() != 2)
+    return std::nullopt;
+  auto a = evalIndex(def->getOperand(0), env, depth + 1);
+  if (!a)
+    return std::nullopt;
+  auto b = evalIndex(def->getOperand(1), env, depth + 1);
+  if (!b)
+    return std::nullopt;
+  int64_t x = *a, y = *b;
+  return llvm::TypeSwitch<Operation *, std::optional<int64_t>>(def)
+      .Case([&](arith::AddIOp) { return x + y; })
+      .Case([&](arith::SubIOp) { return x - y; })
+      .Case([&](arith::MulIOp) { return x * y; })
+      .Case([&](arith::DivSIOp) -> std::optional<int64_t> {
+        return y ? std::optional<int64_t>(x / y) : std::nullopt;
+      })
+      .Case([&](arith::RemSIOp) -> std::optional<int64_t> {
+        return y ? std::optional<int64_t>(x % y) : std::nullopt;
+      })
+      .Case([&](arith::FloorDivSIOp) -> std::optional<int64_t> {
+        return y ? std::optional<int64_t>(llvm::divideFloorSigned(x, y))
+                 : std::nullopt;
+      })
+      .Case([&](arith::CeilDivSIOp) -> std::optional<int64_t> {
+        return y ? std::optional<int64_t>(llvm::divideCeilSigned(x, y))
+                 : std::nullopt;
+      })
+      .Case([&](arith::MinSIOp) { return std::min(x, y); })
+      .Case([&](arith::MaxSIOp) { return std::max(x, y); })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+std::optional<ParallelAnchor> tessel::tile::findParallelAnchor(ParallelOp parallel) {
+  Block &body = parallel.getBody().front();
+  ArrayRef<int64_t> extents = parallel.getExtents();
+  SmallVector<Value> inOrder(body.getArguments());
+  SmallVector<Value> swapped(llvm::reverse(inOrder));
+  SmallVector<int64_t> swappedExtents(llvm::reverse(extents));
+  std::optional<ParallelAnchor> exact, other;
+  parallel.walk([&](Operation *inner) {
+    Value memref;
+    SmallVector<Value> indices;
+    if (auto l = dyn_cast<memref::LoadOp>(inner)) {
+      memref = l.getMemref();
+      indices.assign(l.getIndices().begin(), l.getIndices().end());
+    } else if (auto s = dyn_cast<memref::StoreOp>(inner)) {
+      memref = s.getMemref();
+      indices.assign(s.getIndices().begin(), s.getIndices().end());
+    }
+    auto type = memref ? dyn_cast<MemRefType>(memref.getType()) : MemRefType();
+    if (exact || !type || getMemoryScope(type) != MemoryScope::Fragment)
+      return;
+    if (type.getShape() == extents && indices == inOrder)
+      exact = ParallelAnchor{memref, inOrder};
+    else if (!other && extents.size() == 2 &&
+             type.getShape() == ArrayRef<int64_t>(swappedExtents) && indices == swapped)
+      other = ParallelAnchor{memref, swapped};
+  });
+  return exact ? exact : other;
 }

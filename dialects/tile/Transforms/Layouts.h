@@ -6,6 +6,8 @@
 #include "dialects/tile/IR/TileAttrs.h"
 #include "dialects/tile/IR/TileOps.h"
 
+#include "llvm/ADT/DenseMap.h"
+
 #include <optional>
 
 namespace tessel::tile {
@@ -84,6 +86,25 @@ private:
   llvm::SmallVector<Step, 32> program;
   unsigned depth = 0, maxDepth = 0;
 };
+
+/// The value of index `v` given values for some block arguments, if `v` is
+/// built from them and constants by integer arithmetic (+ - *, signed
+/// division, remainder, floor and ceiling division, min, max, index casts).
+std::optional<int64_t> evalIndex(mlir::Value v,
+                                 const llvm::DenseMap<mlir::Value, int64_t> &env,
+                                 int depth = 0);
+
+/// The fragment a tile.parallel is laid out over: the first fragment the
+/// body reads or writes indexed by exactly the loop's indices, with the
+/// loop's shape; else, for a 2-d loop, one indexed by them swapped (walked
+/// transposed). `indices` are the loop's indices in the fragment's order.
+/// Every backend that runs a loop's iterations on the threads holding its
+/// anchor's elements, and every pass that reasons about them, uses this.
+struct ParallelAnchor {
+  mlir::Value fragment;
+  llvm::SmallVector<mlir::Value> indices;
+};
+std::optional<ParallelAnchor> findParallelAnchor(ParallelOp parallel);
 
 /// True when `layout` gives every element of `shape` a (thread, slot) pair,
 /// threads in range, and no two elements of one replica the same pair.

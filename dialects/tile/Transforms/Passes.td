@@ -96,9 +96,8 @@ def TileConvertLayoutsPass : Pass<"tile-convert-layouts", "::mlir::ModuleOp"> {
     conversion, in the IR, instead of an error at lowering. A loop over no
     fragment (its iterations dealt to the threads round robin, e.g. over a
     shared tile: `S[i, j] *= scale[i]`) reads every fragment that way. Fragments the
-    loop writes, and indices other than constants and the loop's indices
-    combined by + - * and division or remainder by a constant, are left
-    alone.
+    loop writes, and indices not computed from constants and the loop's
+    indices by integer arithmetic, are left alone.
 
     ```mlir
     tile.parallel [64, 64] {
