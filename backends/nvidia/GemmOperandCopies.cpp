@@ -1,6 +1,7 @@
 //===- GemmOperandCopies.cpp - one shared tile read by gemms both ways ----===//
 
 #include "backends/nvidia/Passes.h"
+#include "backends/nvidia/Target.h"
 
 #include "dialects/tile/IR/TileOps.h"
 
@@ -18,9 +19,10 @@ struct NVIDIAGemmOperandCopiesPass
     : public tessel::nvidia::impl::NVIDIAGemmOperandCopiesPassBase<NVIDIAGemmOperandCopiesPass> {
   void runOnOperation() override {
     getOperation()->walk([](KernelOp kernel) {
-      // The way the first gemm (in program order) reads each shared tile:
-      // K along its columns (stored as is) or along its rows (transposed).
-      DenseMap<Value, bool> kFirstOf;
+      // How the first gemm (in program order) needs each shared tile
+      // stored: as is, or transposed (an MN-major operand the MMA cannot
+      // read in place).
+      DenseMap<Value, bool> transposedFor;
       // The tile's copy stored the other way, made on first need.
       DenseMap<Value, Value> otherWay;
       kernel.walk([&](GemmOp gemm) {
@@ -30,9 +32,9 @@ struct NVIDIAGemmOperandCopiesPass
           if (!alloc || getMemoryScope(alloc.getType()) != MemoryScope::Shared ||
               alloc.getType().getRank() != 2 || !alloc.getType().hasStaticShape())
             continue;
-          bool kFirst = operand == 0 ? gemm.getTransposeA() : !gemm.getTransposeB();
-          auto [it, inserted] = kFirstOf.try_emplace(v, kFirst);
-          if (inserted || it->second == kFirst)
+          bool transposed = tessel::nvidia::gemmOperandStoredTransposed(gemm, operand);
+          auto [it, inserted] = transposedFor.try_emplace(v, transposed);
+          if (inserted || it->second == transposed)
             continue;
           // Read the other way: from a copy made just before this gemm, in a
           // tile of its own that the lowering stores this gemm's way.

@@ -6,6 +6,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "backends/nvidia/KernelEmitter.h"
+#include "backends/nvidia/Target.h"
+
+#include "llvm/ADT/MapVector.h"
+
+#include <numeric>
 
 #define DEBUG_TYPE "tile-lower-to-nvvm"
 
@@ -428,9 +433,20 @@ Value KernelEmitter::threadPrefix(int64_t validThreads) {
 // Decisions
 //===----------------------------------------------------------------------===//
 
-/// Gemm operands in shared memory are stored K-major and swizzled; a tile
-/// used both ways is an error.
+/// Gemm operands in shared memory are stored swizzled, as they are or
+/// transposed to K-major (gemmOperandStoredTransposed); a tile two gemms
+/// need stored differently is an error (nvidia-gemm-operand-copies gives the
+/// second one a copy). The swizzle is the widest of 128, 64 and 32 bytes
+/// that divides the stored rows and, for a tile wgmma reads MN-major, the
+/// MN offsets its instructions start at (a descriptor starts at a swizzle
+/// atom's first column).
 LogicalResult KernelEmitter::placeSharedTiles() {
+  struct Need {
+    bool transposed;
+    int64_t granule; // bytes every MN-major start offset is a multiple of
+    GemmOp first;
+  };
+  llvm::MapVector<Value, Need> needs;
   WalkResult result = kernel.walk([&](GemmOp gemm) -> WalkResult {
     for (int operand = 0; operand < 2; ++operand) {
       Value v = operand == 0 ? gemm.getA() : gemm.getB();
@@ -440,37 +456,73 @@ LogicalResult KernelEmitter::placeSharedTiles() {
       MemRefType type = alloc.getType();
       if (type.getRank() != 2)
         return gemm.emitError("gemm operands must be 2-d tiles");
-      // The K dimension of the logical tile.
       bool kFirst = operand == 0 ? gemm.getTransposeA() : !gemm.getTransposeB();
-      SharedPlacement p;
-      p.transposed = kFirst;
-      p.rows = type.getDimSize(kFirst ? 1 : 0);
-      p.cols = type.getDimSize(kFirst ? 0 : 1);
-      int64_t rowBytes = p.cols * byteWidth(type.getElementType());
-      if (rowBytes % 128 == 0)
-        p.swizzle = 128;
-      else if (rowBytes == 64 || rowBytes == 32)
-        p.swizzle = rowBytes;
-      else
-        return gemm.emitError("the K extent of a shared gemm operand must "
-                              "span 32, 64 or a multiple of 128 bytes; it "
-                              "spans ")
-               << rowBytes << " bytes";
-      if (p.rows % 8)
-        return gemm.emitError("a shared gemm operand needs a multiple of 8 "
-                              "rows along M/N; it has ")
-               << p.rows;
-      if (auto it = placements.find(v); it != placements.end()) {
-        if (it->second.transposed != p.transposed)
-          return gemm.emitError("this tile is a gemm operand both K-major and "
-                                "MN-major; store a transposed copy");
-        continue;
+      bool transposed = gemmOperandStoredTransposed(gemm, operand);
+      // An MN-major operand read in place: its wgmmas start at multiples of
+      // the warpgroup's share (when the MMA is split along this operand's
+      // side) and of 64 rows (A) or 256 columns (B).
+      int64_t granule = 0;
+      if (kFirst && !transposed) {
+        int64_t step = operand == 0 ? 64 : 256;
+        if (MmaAttr mma = gemm.getMmaAttr()) {
+          auto cType = cast<MemRefType>(gemm.getC().getType());
+          int64_t parts = operand == 0 ? mma.getGridM() : mma.getGridN();
+          int64_t extent = cType.getDimSize(operand == 0 ? 0 : 1);
+          if (parts > 1)
+            step = std::gcd(step, extent / parts);
+        }
+        granule = step * byteWidth(type.getElementType());
       }
-      placements[v] = p;
+      auto [it, inserted] = needs.try_emplace(v, Need{transposed, granule, gemm});
+      if (inserted)
+        continue;
+      if (it->second.transposed != transposed)
+        return gemm.emitError("this tile is a gemm operand both K-major and "
+                              "MN-major; store a transposed copy");
+      if (granule)
+        it->second.granule =
+            it->second.granule ? std::gcd(it->second.granule, granule) : granule;
     }
     return WalkResult::advance();
   });
-  return failure(result.wasInterrupted());
+  if (result.wasInterrupted())
+    return failure();
+  for (auto &[v, need] : needs) {
+    MemRefType type = cast<MemRefType>(v.getType());
+    SharedPlacement p;
+    p.transposed = need.transposed;
+    p.rows = type.getDimSize(need.transposed ? 1 : 0);
+    p.cols = type.getDimSize(need.transposed ? 0 : 1);
+    int64_t rowBytes = p.cols * byteWidth(type.getElementType());
+    for (int64_t s : {128, 64, 32})
+      if (rowBytes % s == 0 && (s == 128 || rowBytes == s || need.granule) &&
+          (!need.granule || need.granule % s == 0)) {
+        p.swizzle = s;
+        break;
+      }
+    if (!p.swizzle) {
+      if (need.granule)
+        return need.first.emitError("a shared gemm operand read MN-major must "
+                                    "span 32, 64 or a multiple of 128 bytes "
+                                    "along M/N, in whole swizzle atoms per "
+                                    "warpgroup; it spans ")
+               << rowBytes << " bytes and its warpgroups start every "
+               << need.granule << " bytes";
+      return need.first.emitError("the K extent of a shared gemm operand must "
+                                  "span 32, 64 or a multiple of 128 bytes; it "
+                                  "spans ")
+             << rowBytes << " bytes";
+    }
+    if (p.rows % 8)
+      return need.first.emitError(need.granule
+                                      ? "a shared gemm operand read MN-major "
+                                        "needs a multiple of 8 rows along K; it has "
+                                      : "a shared gemm operand needs a multiple "
+                                        "of 8 rows along M/N; it has ")
+             << p.rows;
+    placements[v] = p;
+  }
+  return success();
 }
 
 /// The register slot of fragment element `oldIndices` in the current

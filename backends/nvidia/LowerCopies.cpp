@@ -162,9 +162,15 @@ LogicalResult KernelEmitter::emitCopy(CopyOp op) {
     bool memSafe = windowInBounds(
         mem, toMemory ? op.getDstOffsets() : op.getSrcOffsets(), memSizes);
     Type memElt = mem.elementType();
+    // A region of whole rows (`acc[:valid_rows, :]`) is moved in vectors
+    // like the whole fragment: a vector along the last dimension is wholly
+    // inside or outside it.
+    bool wholeRows = !regionStart.empty() && regionStart.back() == 0 &&
+                     fragSizes.back() == frag.shape().back();
     for (int64_t s = 0, width = 1; s < frag.map->slots(); s += width) {
-      width = region ? 1
-                     : fragmentVectorWidth(frag, s, mem,
+      width = region && !wholeRows
+                  ? 1
+                  : fragmentVectorWidth(frag, s, mem,
                                            toMemory ? op.getDstOffsets()
                                                     : op.getSrcOffsets(),
                                            memSizes);

@@ -116,14 +116,23 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   auto sharedBase = [&]() -> Value {
     return LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), smemBase);
   };
-  // The descriptor of the K-major tile `buf` at physical row `row`, column
-  // 0; column k's is it plus `stepDelta(buf, k)`. Only the bases are values:
+  // An operand read MN-major in place (16-bit, stored as written; the
+  // instruction's transpose bit set): K along the tile's rows.
+  bool mnA = !registerA && op.getTransposeA() && !A.shared.transposed;
+  bool mnB = !op.getTransposeB() && !B.shared.transposed;
+  // The descriptor of tile `buf` where its M/N index `mn` starts, K index 0;
+  // K index k's is it plus `stepDelta(buf, k)`. Only the bases are values:
   // the per-step descriptors are formed inside the asm statement, so no
   // more than two 64-bit values per chunk stay live (hoisting one per K step
   // out of a loop cost a register pair each: 72 of them for K = 576).
-  auto descriptor = [&](const Buffer &buf, Value row) -> Value {
+  // K-major: 8-row core matrices SBO = 8 rows of the swizzle apart (LBO
+  // unused). MN-major: the swizzle atoms along M/N LBO apart (a column
+  // block of all K rows), groups of 8 K rows SBO apart.
+  auto descriptor = [&](const Buffer &buf, Value mn, bool mnMajor) -> Value {
     const SharedPlacement &p = buf.shared;
-    Value off = mul(row, p.swizzle);
+    Value off = mnMajor ? mul(udiv(mul(mn, byteWidth(buf.elementType())), p.swizzle),
+                              p.rows * p.swizzle)
+                        : mul(mn, p.swizzle);
     off = add(buf.stageOffset ? buf.stageOffset : cst(p.offset), off);
     Value addr = arith::AddIOp::create(b, loc, sharedBase(), toI64(off));
     auto c64 = [&](int64_t v) {
@@ -132,15 +141,17 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
     Value start = arith::ShRUIOp::create(
         b, loc, arith::AndIOp::create(b, loc, addr, c64(0x3FFFF)), c64(4));
     int64_t mode = p.swizzle == 128 ? 1 : p.swizzle == 64 ? 2 : 3;
-    int64_t fixed = (int64_t(1) << 16) | ((8 * p.swizzle >> 4) << 32) |
-                    (mode << 62);
+    int64_t lbo = mnMajor ? (p.rows * p.swizzle) >> 4 : 1;
+    int64_t fixed = (lbo << 16) | ((8 * p.swizzle >> 4) << 32) | (mode << 62);
     return arith::OrIOp::create(b, loc, start, c64(fixed));
   };
-  // What column `kElem` adds to the descriptor's start address (in 16-byte
+  // What K index `kElem` adds to the descriptor's start address (in 16-byte
   // units, the field's unit). Shared memory ends below 256 KiB, so the sum
   // stays inside the 14-bit field.
-  auto stepDelta = [&](const Buffer &buf, int64_t kElem) -> int64_t {
+  auto stepDelta = [&](const Buffer &buf, int64_t kElem, bool mnMajor) -> int64_t {
     const SharedPlacement &p = buf.shared;
+    if (mnMajor)
+      return (kElem * p.swizzle) >> 4;
     int64_t kb = kElem * byteWidth(buf.elementType());
     return ((kb / p.swizzle) * p.rows * p.swizzle + kb % p.swizzle) >> 4;
   };
@@ -184,10 +195,10 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
                           NVVM::stringifyWGMMATypes(*typeA).str() + "." +
                           NVVM::stringifyWGMMATypes(*typeB).str();
       int64_t baseB = 2 * regs, baseA = baseB + 1;
-      operands.push_back(descriptor(B, rowB));
+      operands.push_back(descriptor(B, rowB, mnB));
       constraints += "l,";
       if (!registerA) {
-        operands.push_back(descriptor(A, rowA));
+        operands.push_back(descriptor(A, rowA, mnA));
         constraints += "l,";
       }
       int64_t flagOperand = baseA + (registerA ? 4 * steps : 1);
@@ -198,9 +209,9 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
          << flagOperand << ", 0;\nsetp.ne.b32 rest, $" << flagOperand + 1
          << ", 0;\n";
       for (int64_t kk = 0; kk < steps; ++kk) {
-        os << "add.s64 db, $" << baseB << ", " << stepDelta(B, kk * kStep) << ";\n";
+        os << "add.s64 db, $" << baseB << ", " << stepDelta(B, kk * kStep, mnB) << ";\n";
         if (!registerA)
-          os << "add.s64 da, $" << baseA << ", " << stepDelta(A, kk * kStep)
+          os << "add.s64 da, $" << baseA << ", " << stepDelta(A, kk * kStep, mnA)
              << ";\n";
         os << "wgmma.mma_async.sync.aligned." << shape << types << " {";
         for (int64_t r = 0; r < regs; ++r)
@@ -231,8 +242,11 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
         os << ", " << (kk ? "rest" : "first");
         if (!integer)
           os << ", 1, 1";
-        if (!fp8)
-          os << (registerA ? ", 0" : ", 0, 0");
+        if (!fp8) {
+          if (!registerA)
+            os << ", " << int(mnA);
+          os << ", " << int(mnB);
+        }
         os << ";\n";
       }
       os << "}";

@@ -31,10 +31,10 @@ using namespace mlir;
 void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
                                                  bool warpSpecialize, bool fastMath) {
   registerNVIDIATargets();
-  pm.addPass(createNVIDIAGemmOperandCopiesPass());
   pm.addPass(createNVIDIAScalarFragmentsPass());
   pm.addPass(createNVIDIAWidenReductionsPass());
   pm.addPass(tile::createTileInferLayoutsPass());
+  pm.addPass(createNVIDIAGemmOperandCopiesPass());
   pm.addPass(tile::createTileConvertLayoutsPass());
   pm.addPass(tile::createTileCheckRegisterBudgetPass());
   pm.addPass(tile::createTilePlanMemoryPass());

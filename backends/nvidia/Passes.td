@@ -56,24 +56,29 @@ def TileLowerToNVVMPass : Pass<"tile-lower-to-nvvm", "::mlir::ModuleOp"> {
 }
 
 def NVIDIAGemmOperandCopiesPass : Pass<"nvidia-gemm-operand-copies", "::mlir::ModuleOp"> {
-  let summary = "Gives a shared tile that gemms read both K-major and MN-major a copy for the second way.";
+  let summary = "Gives a shared tile that gemms need stored two ways a copy for the second way.";
   let description = [{
-    `wgmma` reads a shared operand in the layout it is stored in, and the
-    lowering stores each gemm operand tile one way: K along its rows or
-    along its columns. Attention kernels read one tile both ways (MLA's
-    KV tile is the K of `Q K^T` and the V of `P V`). The first gemm in
-    program order keeps the tile; every later gemm that reads it the other
-    way reads a second tile of the same shape instead, refreshed by a
+    The lowering stores each shared gemm operand one way. K-major operands
+    (K along the tile's columns) are stored as they are; so are 16-bit
+    MN-major operands of warpgroup MMA, which `wgmma` reads in place through
+    its transpose bits. An 8-bit MN-major operand, or an MN-major operand of
+    a warp MMA (`mma.sync` loads pairs of K-adjacent elements), needs the
+    tile stored transposed. When gemms need one tile stored both ways (an
+    fp8 kernel reading a tile as the B of `Q K^T` and of `P V`), the first
+    gemm in program order keeps the tile; every later gemm that needs the
+    other way reads a second tile of the same shape instead, refreshed by a
     `tile.copy` just before that gemm, so it always sees the tile's current
     contents. The copy costs the tile's size in shared memory and a
-    shared-to-shared copy per such gemm. Runs first, on tile IR.
+    shared-to-shared copy per such gemm. Runs after `tile-infer-layouts`,
+    which chooses each gemm's MMA kind (a gemm without one counts as
+    warpgroup MMA).
 
     ```mlir
-    tile.gemm %q, %kv, %s {transpose_b = true} ...
-    tile.gemm %p, %kv, %o ...
+    tile.gemm %q, %kv, %s transpose_b {mma = #tile.mma<kind = mma_sync, ...>}
+    tile.gemm %p, %kv, %o {mma = #tile.mma<kind = mma_sync, ...>}
     // becomes
-    %kv2 = tile.alloc : memref<64x512xbf16, #tile.scope<shared>>
-    tile.gemm %q, %kv, %s {transpose_b = true} ...
+    %kv2 = tile.alloc : memref<64x64xf16, #tile.scope<shared>>
+    tile.gemm %q, %kv, %s transpose_b ...
     tile.copy %kv[...] to %kv2[...]
     tile.gemm %p, %kv2, %o ...
     ```

@@ -22,6 +22,18 @@ WarpgroupGrid tessel::nvidia::mmaGrid(MmaAttr mma) {
   return WarpgroupGrid{mma.getGridM(), mma.getGridN(), mmaUnitThreads(mma.getKind())};
 }
 
+bool tessel::nvidia::gemmOperandStoredTransposed(GemmOp gemm, int operand) {
+  bool kFirst = operand == 0 ? gemm.getTransposeA() : !gemm.getTransposeB();
+  if (!kFirst)
+    return false;
+  Value v = operand == 0 ? gemm.getA() : gemm.getB();
+  Type elt = cast<MemRefType>(v.getType()).getElementType();
+  bool sixteenBit = elt.isF16() || elt.isBF16();
+  MmaAttr mma = gemm.getMmaAttr();
+  bool wgmma = !mma || mma.getKind() == MmaKind::Wgmma;
+  return !(sixteenBit && wgmma);
+}
+
 namespace {
 
 class HopperTarget final : public TargetInfo {

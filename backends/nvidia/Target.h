@@ -3,6 +3,7 @@
 #ifndef TESSEL_BACKENDS_NVIDIA_TARGET_H
 #define TESSEL_BACKENDS_NVIDIA_TARGET_H
 
+#include "dialects/tile/IR/TileOps.h"
 #include "dialects/tile/Transforms/Layouts.h"
 
 namespace tessel::nvidia {
@@ -13,6 +14,15 @@ int64_t mmaUnitThreads(tile::MmaKind kind);
 
 /// The split `mma` records, in the terms the layout builders take.
 tile::WarpgroupGrid mmaGrid(tile::MmaAttr mma);
+
+/// Whether operand `operand` (0: A, 1: B) of `gemm`, a shared tile, is
+/// stored transposed from its logical layout. MMAs read K-major operands
+/// (K along the tile's columns) as they are; wgmma also reads 16-bit
+/// MN-major ones in place (its transpose bits); 8-bit MN-major operands,
+/// and every MN-major operand of a warp MMA, which loads K-adjacent pairs,
+/// are stored transposed (K-major). A gemm with no MMA kind chosen yet
+/// counts as wgmma.
+bool gemmOperandStoredTransposed(tile::GemmOp gemm, int operand);
 
 /// Registers the NVIDIA targets (`sm_90a`) with the tile passes' target
 /// registry. Idempotent.

@@ -85,9 +85,13 @@ def _attend(Q, KV, block_table, b, s, h0, heads, rows, valid, first, last, scale
             l[r] = l[r] * rescale[r] + row_sum[r]
         T.copy(acc_s, acc_s_cast)
         T.copy(acc_s_cast, P_s)
-        # Values past the end are zeroed: 0 * NaN would leak.
-        for j, d in T.Parallel(CHUNK, DV):
-            V_s[j, d] = T.if_then_else(i * CHUNK + j < valid, K_s[j, d], 0)
+        # Values past the end (in the chunk the sequence ends in) are
+        # zeroed: 0 * NaN would leak.
+        T.copy(K_s[0:CHUNK, 0:DV], V_s)
+        if (i + 1) * CHUNK > valid:
+            for j, d in T.Parallel(CHUNK, DV):
+                if i * CHUNK + j >= valid:
+                    V_s[j, d] = 0
         T.gemm(P_s, V_s, acc_o)
 
 
@@ -120,12 +124,8 @@ def mla_decode(batch, s_q, h_q, num_blocks, max_blocks, block_H=64, threads=256,
                     T.ceildiv(valid, PAGE), scale, dtype, acc_o, m, l)
             for r, d in T.Parallel(rows, DV):
                 acc_o[r, d] = T.if_then_else(l[r] > 0, acc_o[r, d] / l[r], 0)
-            if heads < rows:
-                O_s = T.alloc_shared((rows, DV), dtype)
-                T.copy(acc_o, O_s)
-                T.copy(O_s[0:heads, :], Out[b, s, h0:h0 + heads, :])
-            else:
-                T.copy(acc_o, Out[b, s, h0:h0 + heads, :])
+            # With fewer heads than rows, only the first `heads` rows leave.
+            T.copy(acc_o[0:heads, :], Out[b, s, h0:h0 + heads, :])
             for r in T.Parallel(rows):
                 if r < heads:
                     LSE[b, h0 + r, s] = T.if_then_else(

@@ -17,7 +17,7 @@ int main() {
   FakeDriverState *state = fakeDriverState();
   if (!state)
     return 1;
-  state->snapshotParams = 4; // A, B, C, M (the descriptor follows)
+  state->snapshotParams = 4; // A, B, C, M (the descriptors follow)
 
   tessel_gemm_dyn_handle *kernel = nullptr;
   EXPECT(tessel_gemm_dyn_load(nullptr, &kernel) == TESSEL_SUCCESS);
@@ -34,11 +34,19 @@ int main() {
            l.grid[2] == 1);
     EXPECT(l.paramWords.size() == 4 && l.paramWords[0] == a && l.paramWords[2] == c &&
            int64_t(l.paramWords[3]) == m);
-    // A's descriptor: 256 columns, M rows (innermost first, as the driver
-    // takes them).
-    const FakeTensorMap &map = state->tensorMaps.back();
-    EXPECT(map.address == a && map.dims.size() == 2 && map.dims[0] == 256 &&
-           map.dims[1] == uint64_t(m));
+    // A's descriptor, encoded again for each M: 256 columns, M rows
+    // (innermost first, as the driver takes them). B's is static: encoded
+    // once, on the first launch.
+    const FakeTensorMap *mapA = nullptr, *mapB = nullptr;
+    for (const FakeTensorMap &map : state->tensorMaps) {
+      if (map.address == a)
+        mapA = &map;
+      if (map.address == b)
+        mapB = &map;
+    }
+    EXPECT(mapA && mapA->dims.size() == 2 && mapA->dims[0] == 256 &&
+           mapA->dims[1] == uint64_t(m));
+    EXPECT(mapB && mapB->dims.size() == 2 && mapB->dims[0] == 256 && mapB->dims[1] == 256);
   }
   // No rows: no blocks, no launch, success.
   size_t before = state->launches.size();

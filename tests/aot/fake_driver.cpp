@@ -37,7 +37,7 @@ int main() {
   EXPECT(state->launches.empty());
 
   // A launch: the kernel's geometry, then its parameters (the tensors, then
-  // the TMA descriptor the launcher encoded for A).
+  // the TMA descriptors the launcher encoded for A and B).
   CUstream stream = reinterpret_cast<CUstream>(0x5);
   EXPECT(tessel_matmul_launch(kernel, stream, a, b, c) == TESSEL_SUCCESS);
   EXPECT(state->launches.size() == 1);
@@ -48,11 +48,16 @@ int main() {
     EXPECT(l.sharedBytes == TESSEL_MATMUL_SHARED_BYTES);
     EXPECT(l.stream == stream);
   }
-  EXPECT(state->tensorMaps.size() == 1);
-  if (state->tensorMaps.size() == 1) {
+  // A's box is 64 columns (128 bytes) by 128 rows; B's (read MN-major in
+  // place) one 64-column swizzle atom by B's 64 rows.
+  EXPECT(state->tensorMaps.size() == 2);
+  if (state->tensorMaps.size() == 2) {
     const FakeTensorMap &m = state->tensorMaps[0];
     EXPECT(m.address == a && m.rank == 2);
     EXPECT(m.box.size() == 2 && m.box[0] == 64 && m.box[1] == 128);
+    const FakeTensorMap &mb = state->tensorMaps[1];
+    EXPECT(mb.address == b && mb.rank == 2);
+    EXPECT(mb.box.size() == 2 && mb.box[0] == 64 && mb.box[1] == 64);
   }
   tessel_matmul_unload(kernel);
   EXPECT(state->moduleUnloads == 1);

@@ -241,7 +241,8 @@ def test_tensor_map_requirements_are_named_before_the_driver():
 
 
 def test_tma_kernels_list_their_descriptors():
-    # By default A's pipelined tiles come by TMA from a producer warpgroup;
+    # By default the pipelined tiles (A's, and B's read MN-major in place)
+    # come by TMA from a producer warpgroup;
     # the compiled kernel says which tensor each descriptor parameter
     # describes, and the launch encodes it (here, without a driver, that is
     # where it stops).
@@ -250,7 +251,8 @@ def test_tma_kernels_list_their_descriptors():
     assert "cp.async.bulk.tensor.2d" in ptx and "mbarrier.try_wait.parity" in ptx
     assert "setmaxnreg.dec.sync.aligned.u32" in ptx
     assert kernel._cuda().tensor_maps == [
-        {"param": 3, "tensor": 0, "box": [128, 64], "swizzle": 128}]
+        {"param": 3, "tensor": 0, "box": [128, 64], "swizzle": 128},
+        {"param": 4, "tensor": 1, "box": [64, 64], "swizzle": 128}]
     single = tessel.jit(target="cuda", warp_specialize=False)(matmul.fn)(256, 256, 256)
     ptx = single.get_source("ptx")
     assert "cp.async.bulk.tensor.2d" in ptx and "setmaxnreg" not in ptx
@@ -327,7 +329,8 @@ def test_scalar_parameters_are_passed_by_value(monkeypatch):
 def test_dynamic_dimensions_on_the_cuda_target(monkeypatch):
     # The corpus GEMM with M a T.dynamic dimension: one compile serves every
     # M; the launch passes M after the tensors, the grid is computed from it,
-    # and the TMA descriptor of A is encoded with the actual extent.
+    # and the TMA descriptor of A is encoded with the actual extent (B's, the
+    # second, is static).
     sys.path.insert(0, os.path.join(REPO, "tests", "lit", "Frontend", "corpus"))
     from gemm_dynamic_m import gemm_dyn
 
@@ -335,7 +338,7 @@ def test_dynamic_dimensions_on_the_cuda_target(monkeypatch):
     compiled = kernel._cuda()
     assert compiled.dynamic_params == ["m"]
     assert compiled.grid_exprs == ["", "ceildiv(m, 64)", ""]
-    runtime = RecordingRuntime(4, by_value=1)
+    runtime = RecordingRuntime(4, by_value=2)
     monkeypatch.setattr(_cuda, "library", lambda: runtime)
     b = FakeCudaTensor((256, 256))
     for m in (100, 64, 1):
@@ -344,8 +347,10 @@ def test_dynamic_dimensions_on_the_cuda_target(monkeypatch):
         launch = runtime.launches[-1]
         assert launch["grid"] == [4, -(-m // 64), 1]
         assert launch["raw"][3] == m
-        assert runtime.tensor_maps[-1] == {"shape": [m, 256], "box": [64, 64]}
-        assert launch["maps"] == [0x5000 + len(runtime.tensor_maps)]
+        assert runtime.tensor_maps[-2:] == [{"shape": [m, 256], "box": [64, 64]},
+                                            {"shape": [256, 256], "box": [64, 64]}]
+        assert launch["maps"] == [0x5000 + len(runtime.tensor_maps) - 1,
+                                  0x5000 + len(runtime.tensor_maps)]
     with pytest.raises(ValueError, match=r"dynamic dimension 'm' is 100 in an earlier "
                                          r"argument but 99 in 'C'"):
         kernel(FakeCudaTensor((100, 256)), b, FakeCudaTensor((99, 256)))

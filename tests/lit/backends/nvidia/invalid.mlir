@@ -147,25 +147,25 @@ func.func @stage_gemm_ahead(%a: memref<64x128xf16, #tile.scope<global>>, %b: mem
 
 // -----
 
-func.func @stage_transposing_copy_ahead(%a: memref<64x128xf16, #tile.scope<global>>, %b: memref<128x64xf16, #tile.scope<global>>) {
+func.func @stage_transposing_copy_ahead(%a: memref<64x128xf8E4M3FN, #tile.scope<global>>, %b: memref<128x64xf8E4M3FN, #tile.scope<global>>) {
   %c1 = arith.constant 1 : index
   tile.kernel grid(%c1) threads(128) {
   ^bb0(%bx: index):
     %c0 = arith.constant 0 : index
     %c4 = arith.constant 4 : index
     %c32 = arith.constant 32 : index
-    %as = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
-    %bs = tile.alloc : memref<32x64xf16, #tile.scope<shared>>
+    %as = tile.alloc : memref<64x32xf8E4M3FN, #tile.scope<shared>>
+    %bs = tile.alloc : memref<32x64xf8E4M3FN, #tile.scope<shared>>
     %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
     tile.pipelined %c0 to %c4 step %c1 stages 3 stage [0, 0, 2] {
     ^bb0(%k: index):
       %k0 = arith.muli %k, %c32 : index
       
-      tile.copy %a[%c0, %k0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<64x128xf16, #tile.scope<global>> to memref<64x32xf16, #tile.scope<shared>>
+      tile.copy %a[%c0, %k0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<64x128xf8E4M3FN, #tile.scope<global>> to memref<64x32xf8E4M3FN, #tile.scope<shared>>
       // expected-error @below {{stage= puts this copy in stage 0, but it cannot run ahead}}
-      tile.copy %b[%k0, %c0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<128x64xf16, #tile.scope<global>> to memref<32x64xf16, #tile.scope<shared>>
+      tile.copy %b[%k0, %c0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<128x64xf8E4M3FN, #tile.scope<global>> to memref<32x64xf8E4M3FN, #tile.scope<shared>>
       
-      tile.gemm %as, %bs, %acc : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+      tile.gemm %as, %bs, %acc : memref<64x32xf8E4M3FN, #tile.scope<shared>>, memref<32x64xf8E4M3FN, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
       tile.yield
     }
     tile.yield
@@ -203,26 +203,26 @@ func.func @stage_middle(%a: memref<64x128xf16, #tile.scope<global>>, %b: memref<
 
 // -----
 
-func.func @order_gemm_before_its_operand(%a: memref<64x128xf16, #tile.scope<global>>, %b: memref<128x64xf16, #tile.scope<global>>) {
+func.func @order_gemm_before_its_operand(%a: memref<64x128xf8E4M3FN, #tile.scope<global>>, %b: memref<128x64xf8E4M3FN, #tile.scope<global>>) {
   %c1 = arith.constant 1 : index
   tile.kernel grid(%c1) threads(128) {
   ^bb0(%bx: index):
     %c0 = arith.constant 0 : index
     %c4 = arith.constant 4 : index
     %c32 = arith.constant 32 : index
-    %as = tile.alloc : memref<64x32xf16, #tile.scope<shared>>
-    %bs = tile.alloc : memref<32x64xf16, #tile.scope<shared>>
+    %as = tile.alloc : memref<64x32xf8E4M3FN, #tile.scope<shared>>
+    %bs = tile.alloc : memref<32x64xf8E4M3FN, #tile.scope<shared>>
     %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
     tile.pipelined %c0 to %c4 step %c1 stages 3 order [0, 2, 1] {
     ^bb0(%k: index):
       %k0 = arith.muli %k, %c32 : index
       
-      tile.copy %a[%c0, %k0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<64x128xf16, #tile.scope<global>> to memref<64x32xf16, #tile.scope<shared>>
+      tile.copy %a[%c0, %k0] [64, 32] to %as[%c0, %c0] [64, 32] : memref<64x128xf8E4M3FN, #tile.scope<global>> to memref<64x32xf8E4M3FN, #tile.scope<shared>>
       
       // expected-note @below {{the earlier statement}}
-      tile.copy %b[%k0, %c0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<128x64xf16, #tile.scope<global>> to memref<32x64xf16, #tile.scope<shared>>
+      tile.copy %b[%k0, %c0] [32, 64] to %bs[%c0, %c0] [32, 64] : memref<128x64xf8E4M3FN, #tile.scope<global>> to memref<32x64xf8E4M3FN, #tile.scope<shared>>
       // expected-error @below {{order= runs this statement before an earlier one in the loop body that uses a tile it writes, or writes a tile it uses}}
-      tile.gemm %as, %bs, %acc : memref<64x32xf16, #tile.scope<shared>>, memref<32x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+      tile.gemm %as, %bs, %acc : memref<64x32xf8E4M3FN, #tile.scope<shared>>, memref<32x64xf8E4M3FN, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
       tile.yield
     }
     tile.yield

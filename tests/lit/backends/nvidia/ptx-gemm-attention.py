@@ -11,7 +11,8 @@
 # GEMM: .extern .shared .align 1024 .b8 __tessel_smem[];
 # GEMM: .visible .entry matmul(
 # GEMM: .maxntid 128, 1, 1
-# A's tiles run ahead with cp.async (three stages, as the kernel asks).
+# A's and B's tiles run ahead with cp.async (three stages, as the kernel
+# asks): B of A @ B is read MN-major in place, so its copy is plain too.
 # GEMM: cp.async.cg.shared.global [{{.+}}], [{{.+}}], 16;
 # GEMM: cp.async.commit_group;
 # GEMM: cp.async.wait_group 2;
@@ -20,9 +21,11 @@
 # GEMM: wgmma.fence.sync.aligned;
 # The four K steps of a 64-row slab run back to back on the same registers,
 # shared x shared (two descriptors, each its tile's base plus the step's
-# offset), accumulating (scale-d true).
+# offset), accumulating (scale-d true). B's transpose bit is set (MN-major)
+# and its K step is 16 rows of 128 bytes (128 units of the start address).
 # GEMM: setp.ne.b32 rest,
-# GEMM-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, da, db, {{first|rest}}, 1, 1, 0, 0;
+# GEMM: add.s64 db, %rd{{[0-9]+}}, 128;
+# GEMM-COUNT-3: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, da, db, {{first|rest}}, 1, 1, 0, 1;
 # GEMM: wgmma.commit_group.sync.aligned;
 # GEMM: wgmma.wait_group.sync.aligned 0;
 # Tiles move in 16-byte vectors (attention's Q tile, before the loop).
@@ -32,4 +35,4 @@
 # ATTN: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
 # ATTN: shfl.sync.bfly.b32
 # ATTN: ex2.approx
-# ATTNRS: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, db, {{first|rest}}, 1, 1, 0;
+# ATTNRS: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, db, {{first|rest}}, 1, 1, 1;

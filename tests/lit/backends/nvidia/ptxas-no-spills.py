@@ -20,9 +20,9 @@
 # MANIFEST: "grid": [8, 8, 1]
 # The kernel's 128 threads consume; a producer warpgroup is added.
 # MANIFEST: "threads": 256
-# 32 KB of planned tiles, then three 16 KB stages of A's tile (TMA), then
-# a full and an empty mbarrier per stage.
-# MANIFEST: "shared_bytes": 81968
+# 32 KB of planned tiles, then three 32 KB stages of A's and B's tiles
+# (TMA), then a full and an empty mbarrier per stage.
+# MANIFEST: "shared_bytes": 131120
 # MANIFEST: "registers": {{[1-9][0-9]*}}
 # MANIFEST: "spill_bytes": 0
 # MANIFEST: {"name": "A", "dtype": "float16", "shape": [1024, 1024], "tensor": true, "written": false}

@@ -32,14 +32,16 @@
 // Both K steps are one asm statement on the 32 accumulator registers: the
 // first step clears (scale-d from the operand that is 0 with clear_accum),
 // the second accumulates. Only the base descriptors (B's $64, A's $65) are
-// operands; each step adds its K offset in 16-byte units (16 f16 columns of
-// a 128-byte-swizzled tile: 32 bytes, 2 units) inside the statement.
+// operands; each step adds its K offset in 16-byte units inside the
+// statement: A is K-major (16 f16 columns of a 128-byte-swizzled tile: 32
+// bytes, 2 units); B of A @ B is read MN-major in place (transpose bit 1;
+// 16 rows of 128 bytes: 128 units).
 // The wgmma.fence opens the asm statement: the copies that set up its tied
 // accumulator operands come before the fence, as it requires.
 // CHECK-NOT: nvvm.wgmma.fence.aligned
 // CHECK: llvm.inline_asm has_side_effects "{\0A.reg .pred first, rest;\0A.reg .b64 da, db;\0Awgmma.fence.sync.aligned;\0Asetp.ne.b32 first, $66, 0;\0Asetp.ne.b32 rest, $67, 0;
-// CHECK-SAME: add.s64 db, $64, 0;\0Aadd.s64 da, $65, 0;\0Awgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.+}}, $31}, da, db, first, 1, 1, 0, 0;
-// CHECK-SAME: add.s64 db, $64, 2;\0Aadd.s64 da, $65, 2;\0Awgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.+}}, $31}, da, db, rest, 1, 1, 0, 0;
+// CHECK-SAME: add.s64 db, $64, 0;\0Aadd.s64 da, $65, 0;\0Awgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.+}}, $31}, da, db, first, 1, 1, 0, 1;
+// CHECK-SAME: add.s64 db, $64, 128;\0Aadd.s64 da, $65, 2;\0Awgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.+}}, $31}, da, db, rest, 1, 1, 0, 1;
 // CHECK-SAME: "=f,{{.+}},0,1,2,{{.+}},31,l,l,r,r" {{.+}}, %c0_i32, %c1_i32 :
 // CHECK-NOT: wgmma.mma_async
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
@@ -180,7 +182,7 @@ func.func @row_max(%a: memref<64x16xf16, #tile.scope<global>>, %b: memref<16x16x
 // CHECK-DAG: %[[ROWQ:.+]] = arith.shrui %[[TID]], %c2
 // CHECK-DAG: arith.andi %[[ROWQ]], %c7
 // CHECK-DAG: arith.andi %[[TID]], %c3
-// CHECK: wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16 {{.+}}, da, db, first, 1, 1, 0, 0;
+// CHECK: wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16 {{.+}}, da, db, first, 1, 1, 0, 1;
 // CHECK-COUNT-8: math.exp2
 // CHECK-NOT: math.exp2
 // A register A operand (P x V in attention) is inline PTX: upstream has
@@ -364,43 +366,45 @@ func.func @row_max_blocked(%x: memref<8x512xf32, #tile.scope<global>>, %out: mem
 
 // -----
 
-// T.Pipelined(num_stages=3): A's tile is copied in 16-byte pieces as written,
-// so it runs two iterations ahead with cp.async into three stage buffers
-// placed above the planned tiles (shared bytes 8192 planned + 3 x 4096);
-// B's copy (transposed into K-major on the way) stays in the body.
+// T.Pipelined(num_stages=3): A's and B's tiles are copied in 16-byte pieces
+// as written (B of A @ B is read MN-major in place), so both run two
+// iterations ahead with cp.async into three stage buffers each, placed
+// above the planned tiles (shared bytes 8192 planned + 3 x 8192).
 // Prologue: a loop over stages 0 and 1, one commit group each. Each iteration waits for
 // the wgmma that read the stage it refills, issues iteration i+2 into stage
 // (i+2) % 3, commits, waits until at most two groups are in flight (its own
 // has landed), fences for the async proxy and synchronizes the block.
-// With tma=true, A's tile (64x32 f16, 64-byte swizzle) comes by TMA: a
-// descriptor parameter after the tensors (passed by value), three barriers
-// after the stages (20480 + 24 bytes), 4096 bytes announced per stage.
+// With tma=true, A's tile (64x32 f16, 64-byte swizzle) and B's (32x64 f16,
+// 128-byte swizzle) come by tensor copies: a descriptor parameter each after the
+// tensors (passed by value), three barriers after the stages (32768 + 24
+// bytes), 8192 bytes announced per stage.
 // TMA-LABEL: func.func @pipelined_k_loop
 // TMA-SAME: %{{.+}}: !llvm.ptr {llvm.align = 64 : i64, llvm.byval = !llvm.array<128 x i8>, tessel.grid_constant}
-// TMA-SAME: tessel.shared_bytes = 20504
-// TMA-SAME: tessel.tensor_maps = [{box = array<i64: 64, 32>, param = 3 : i64, swizzle = 64 : i64, tensor = 0 : i64}]
+// TMA-SAME: tessel.shared_bytes = 32792
+// TMA-SAME: tessel.tensor_maps = [{box = array<i64: 64, 32>, param = 3 : i64, swizzle = 64 : i64, tensor = 0 : i64}, {box = array<i64: 32, 64>, param = 4 : i64, swizzle = 128 : i64, tensor = 1 : i64}]
 // TMA: mbarrier.init.shared::cta.b64
-// TMA: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" %{{.+}}, %c4096_i32
+// TMA: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" %{{.+}}, %c8192_i32
 // TMA: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
 // TMA: mbarrier.try_wait.parity.shared::cta.b64
 // With warp-specialize=true as well, a producer warpgroup (threads 128-255)
 // feeds the loop. Thread 0 creates a full barrier (1 arrival: the
 // producer's expect_tx) and an empty barrier (128 arrivals: every consumer)
-// per stage, after the three stages (20480 + 48 bytes); the whole block
+// per stage, after the three stages (32768 + 48 bytes); the whole block
 // synchronizes once. The consumers (tid < 128) run the kernel, with named
-// barriers over their 128 threads only; per iteration they wait for the
-// stage's full barrier, compute, wait for the wgmma reading the stage, and
-// release it. The producer gives up registers and one thread runs the
+// barriers over their 128 threads only (none in this loop: no thread
+// copies); per iteration they wait for the stage's full barrier, compute,
+// wait for the previous iteration's wgmma group (this one stays in flight)
+// and release the stage it read; after the loop, the last group. The producer gives up registers and one thread runs the
 // loop: wait until the stage is released, announce its bytes, issue TMA.
 // WS-LABEL: func.func @pipelined_k_loop
-// WS-SAME: tessel.shared_bytes = 20528
+// WS-SAME: tessel.shared_bytes = 32816
 // WS-SAME: tessel.threads = 256
 // WS-SAME: tessel.warp_specialized = array<i64: 255, 40, 255>
 // WS: %[[T0:.+]] = arith.cmpi eq, %{{.+}}, %c0 : index
 // WS-NEXT: scf.if %[[T0]] {
-// WS: %c20480
+// WS: %c32768
 // WS: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c1_i32
-// WS: %c20504
+// WS: %c32792
 // WS: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c128_i32
 // WS-COUNT-2: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c{{1|128}}_i32
 // WS: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c1_i32
@@ -412,8 +416,10 @@ func.func @row_max_blocked(%x: memref<8x512xf32, #tile.scope<global>>, %out: mem
 // WS-NOT: nvvm.setmaxregister
 // WS: scf.for
 // WS: mbarrier.try_wait.parity.shared::cta.b64
-// WS: nvvm.barrier id = %c1_i32 number_of_threads = %c128_i32
+// WS-NOT: nvvm.barrier id
 // WS: wgmma.mma_async.sync.aligned.m64n64k16
+// WS: nvvm.wgmma.wait.group.sync.aligned 1
+// WS: mbarrier.arrive.shared::cta.b64 _, [$0];", "r"
 // WS: nvvm.wgmma.wait.group.sync.aligned 0
 // WS: mbarrier.arrive.shared::cta.b64 _, [$0];", "r"
 // WS-NOT: nvvm.barrier0
@@ -425,8 +431,8 @@ func.func @row_max_blocked(%x: memref<8x512xf32, #tile.scope<global>>, %out: mem
 // WS: %[[FLIPPED:.+]] = arith.xori %{{.+}}, %c1 : index
 // WS: %[[PARITY:.+]] = arith.index_cast %[[FLIPPED]] : index to i32
 // WS: mbarrier.try_wait.parity.shared::cta.b64 done, [$0], $1;{{.+}}", "r,r" %{{.+}}, %[[PARITY]]
-// WS: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" %{{.+}}, %c4096_i32
-// WS: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+// WS: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" %{{.+}}, %c8192_i32
+// WS-COUNT-2: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
 // WS-NOT: nvvm.barrier
 // WS: return
 // With async-copies=false the loop runs as written, one buffer per tile.
@@ -435,7 +441,7 @@ func.func @row_max_blocked(%x: memref<8x512xf32, #tile.scope<global>>, %out: mem
 // NOASYNC-NOT: nvvm.cp.async
 // NOASYNC: return
 // CHECK-LABEL: func.func @pipelined_k_loop
-// CHECK-SAME: tessel.shared_bytes = 20480
+// CHECK-SAME: tessel.shared_bytes = 32768
 // CHECK: scf.for %{{.+}} = %c0 to %c2 step %c1
 // CHECK: nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache = cg
 // CHECK: nvvm.cp.async.commit.group
@@ -576,7 +582,8 @@ func.func @attention_overlap(%q: memref<64x64xf16, #tile.scope<global>>, %k: mem
 
 // -----
 
-// B of A @ B is stored K-major, so its copy transposes: each thread takes an
+// Warp MMA loads K-adjacent pairs, so B of A @ B on mma.sync (a 64-thread
+// block) is stored K-major and its copy transposes: each thread takes an
 // 8x8 block (32x64 = 32 blocks, threads 0-31), loads its eight 16-byte rows,
 // regroups them in registers and stores eight 16-byte columns.
 // CHECK-LABEL: func.func @transposing_copy
@@ -585,11 +592,11 @@ func.func @attention_overlap(%q: memref<64x64xf16, #tile.scope<global>>, %k: mem
 // CHECK-COUNT-8: llvm.extractelement
 // CHECK: llvm.store %{{.+}}, %{{.+}} {alignment = 16 : i64} : vector<8xf16>, !llvm.ptr<3>
 // CHECK-NOT: llvm.store %{{.+}}, %{{.+}} : f16, !llvm.ptr<3>
-// CHECK: wgmma.mma_async
+// CHECK: mma.sync.aligned.m16n8k16
 func.func @transposing_copy(%a: memref<64x32xf16, #tile.scope<global>>, %b: memref<32x64xf16, #tile.scope<global>>,
                             %c: memref<64x64xf16, #tile.scope<global>>) {
   %c1 = arith.constant 1 : index
-  tile.kernel grid(%c1) threads(128) {
+  tile.kernel grid(%c1) threads(64) {
   ^bb0(%bx: index):
     %c0 = arith.constant 0 : index
     %as = tile.alloc : memref<64x32xf16, #tile.scope<shared>>

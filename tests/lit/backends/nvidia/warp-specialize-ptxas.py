@@ -8,7 +8,8 @@
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: tesselc %S/../../Frontend/corpus/gemm_fp16.py --entry matmul -D M=1024 -D N=1024 -D K=1024 --emit ptx,manifest -o %t/fp16
 # RUN: FileCheck %s --check-prefixes=CHECK,ONEWG < %t/fp16/matmul.ptx
-# RUN: FileCheck %s --check-prefix=NAMED < %t/fp16/matmul.ptx
+# RUN: FileCheck %s --check-prefix=ALLTMA < %t/fp16/matmul.ptx
+# RUN: FileCheck %s --check-prefix=NOCOPY < %t/fp16/matmul.ptx
 # RUN: FileCheck %s --check-prefix=MANIFEST < %t/fp16/matmul.json
 # RUN: tesselc %S/../../Frontend/corpus/gemm_bf16_transpose_b.py --entry matmul_nt -D M=512 -D N=256 -D K=256 -D dtype=bfloat16 --emit ptx,manifest -o %t/bf16
 # RUN: FileCheck %s --check-prefixes=CHECK,TWOWG < %t/bf16/matmul_nt.ptx
@@ -36,8 +37,8 @@
 # TWOWG: setmaxnreg.inc.sync.aligned.u32 232;
 # ONEWG-NOT: setmaxnreg.inc
 # The consumers: wait for the stage, compute, release it; they synchronize
-# among themselves only (named barrier 1: the B tile of the fp16 GEMM and
-# attention's V tile are copied by the consumers), never with barrier 0.
+# among themselves only (named barrier 1: attention's Q tile is copied by
+# the consumers before the loop), never with barrier 0.
 # (LLVM places the loop's blocks in any order.)
 # CHECK-DAG: mbarrier.try_wait.parity.shared::cta.b64
 # CHECK-DAG: wgmma.mma_async.sync.aligned
@@ -45,6 +46,17 @@
 # CHECK-NOT: bar.sync 0;
 # NAMED: bar.sync 0;
 # NAMED: bar.sync 1, 128;
+# The fp16 GEMM (A @ B: B read MN-major in place) loads both tiles by TMA,
+# two boxes for B's 128 columns: the consumers copy nothing, so they never
+# synchronize, and each iteration waits only for the previous one's wgmma
+# group before releasing its stage, keeping one group in flight.
+# ALLTMA: bar.sync 0;
+# ALLTMA-NOT: bar.sync
+# ALLTMA: wgmma.wait_group.sync.aligned 1;
+# ALLTMA-COUNT-3: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+# ALLTMA-NOT: bar.sync
+# NOCOPY-NOT: ld.global
+# NOCOPY-NOT: st.shared
 # The producer.
 # CHECK: setmaxnreg.dec.sync.aligned.u32 40;
 # CHECK: mbarrier.try_wait.parity.shared::cta.b64
