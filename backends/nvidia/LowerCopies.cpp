@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "backends/nvidia/KernelEmitter.h"
+#include "backends/nvidia/Pipelining.h"
 
 #define DEBUG_TYPE "tile-lower-to-nvvm"
 
@@ -34,13 +35,16 @@ LogicalResult KernelEmitter::emitAlloc(AllocOp op) {
   case MemoryScope::Shared: {
     buf.space = Space::Shared;
     auto offset = op->getAttrOfType<IntegerAttr>("tessel.shared_offset");
-    if (!offset)
+    // A staged tile (nvidia-pipeline-buffers) lives only in its pipeline's
+    // stage buffers, which its accesses are pointed at.
+    bool staged = op->hasAttr(kStagedAttr);
+    if (!offset && !staged)
       return op.emitError("internal error: shared tile without an offset "
                           "(tile-plan-memory has not run)");
     if (auto it = placements.find(op.getResult()); it != placements.end())
       buf.shared = it->second;
-    buf.shared.offset = offset.getInt();
-    if (buf.shared.swizzle && buf.shared.offset % (8 * buf.shared.swizzle))
+    buf.shared.offset = staged ? -1 : offset.getInt();
+    if (!staged && buf.shared.swizzle && buf.shared.offset % (8 * buf.shared.swizzle))
       return op.emitError("internal error: a swizzled tile must start on a ")
              << 8 * buf.shared.swizzle << "-byte boundary";
     break;

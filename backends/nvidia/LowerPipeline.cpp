@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "backends/nvidia/KernelEmitter.h"
+#include "backends/nvidia/Pipelining.h"
 
 #define DEBUG_TYPE "tile-lower-to-nvvm"
 
@@ -14,21 +15,6 @@ namespace tessel::nvidia::lowering {
 //===----------------------------------------------------------------------===//
 // Software pipelining: T.Pipelined(num_stages=S)
 //===----------------------------------------------------------------------===//
-
-/// A copy runs ahead when it moves a global tile into a shared tile in 16-byte
-/// pieces (same element type, rows and offsets 16-byte aligned, the shared
-/// tile stored as written, not transposed), the shared tile is written by
-/// nothing else and used nowhere outside the loop, and its source offsets
-/// are arithmetic on the induction variable and values from outside.
-/// The statements order= and stage= number: the body's operations that are
-/// not pure arithmetic, in body order (as the op's verifier counts them).
-static SmallVector<Operation *> pipelineStatements(Block &body) {
-  SmallVector<Operation *> statements;
-  for (Operation &op : body.without_terminator())
-    if (!isPure(&op))
-      statements.push_back(&op);
-  return statements;
-}
 
 /// The tiles `op` (and what it contains) reads and writes.
 static void tileAccesses(Operation *op, DenseSet<Value> &reads, DenseSet<Value> &writes) {
@@ -182,97 +168,22 @@ LogicalResult KernelEmitter::emitInOrder(PipelinedOp op, Block &body) {
   return success();
 }
 
+/// The copies that run ahead: nvidia-pipeline-buffers' decision where it
+/// ran (the tiles it staged have no storage of their own), else the same
+/// analysis on the placed tiles.
 SmallVector<CopyOp> KernelEmitter::asyncCopies(PipelinedOp op) {
-  SmallVector<CopyOp> copies;
-  Block &body = op.getBody().front();
-  Value iv = body.getArgument(0);
-  // stage=: what the author put in the last stage (the compute) stays.
-  DenseSet<Operation *> computeStage;
-  if (std::optional<ArrayRef<int64_t>> stage = op.getStage(); stage && !stage->empty()) {
-    int64_t last = *llvm::max_element(*stage);
-    for (auto [st, s] : llvm::zip(pipelineStatements(body), *stage))
-      if (s == last)
-        computeStage.insert(st);
+  if (op->hasAttr(kStagesAttr)) {
+    SmallVector<CopyOp> copies;
+    for (Operation &inner : op.getBody().front().without_terminator())
+      if (auto c = dyn_cast<CopyOp>(&inner); c && c->hasAttr(kAheadAttr))
+        copies.push_back(c);
+    return copies;
   }
-  for (Operation &inner : body.without_terminator()) {
-    auto copy = dyn_cast<CopyOp>(&inner);
-    if (!copy || computeStage.contains(copy))
-      continue;
-    auto srcIt = buffers.find(copy.getSrc()), dstIt = buffers.find(copy.getDst());
-    if (srcIt == buffers.end() || dstIt == buffers.end())
-      continue;
-    const Buffer &src = *srcIt->second, &dst = *dstIt->second;
-    if (src.space != Space::Global || dst.space != Space::Shared ||
-        dst.shared.transposed || src.elementType() != dst.elementType())
-      continue;
-    int64_t bytes = byteWidth(src.elementType()), width = 16 / bytes;
-    ArrayRef<int64_t> srcSizes = copy.getSrcSizes(), dstSizes = copy.getDstSizes();
-    // Whole shared tile, 16-byte pieces along the last dimension on both sides.
-    if (ArrayRef<int64_t>(dstSizes) != dst.shape() || dstSizes.back() % width ||
-        srcSizes.back() != dstSizes.back() || ShapedType::isDynamic(src.shape().back()) ||
-        src.shape().back() % width ||
-        knownMultiple(copy.getSrcOffsets().back()) % width ||
-        llvm::any_of(copy.getDstOffsets(), [](Value v) {
-          auto c = evalConstant(v);
-          return !c || *c != 0;
-        }))
-      continue;
-    if (squeezed(srcSizes) != squeezed(dstSizes))
-      continue;
-    // The tile: written only by this copy, used only inside the loop.
-    bool ownTile = llvm::all_of(copy.getDst().getUsers(), [&](Operation *user) {
-      if (user == copy)
-        return true;
-      if (!op->isAncestor(user))
-        return false;
-      if (auto other = dyn_cast<CopyOp>(user))
-        return other.getDst() != copy.getDst();
-      return !isa<memref::StoreOp, FillOp, AtomicAddOp>(user) &&
-             !(isa<ReduceOp>(user) && cast<ReduceOp>(user).getDst() == copy.getDst()) &&
-             !(isa<GemmOp>(user) && cast<GemmOp>(user).getC() == copy.getDst());
-    });
-    if (!ownTile)
-      continue;
-    // Its reads come after it in the body (the copy dominates them).
-    bool readAfter = llvm::all_of(copy.getDst().getUsers(), [&](Operation *user) {
-      if (user == copy)
-        return true;
-      Operation *top = body.findAncestorOpInBlock(*user);
-      return top && copy->isBeforeInBlock(top);
-    });
-    if (!readAfter)
-      continue;
-    // Offsets computable at any iteration: try it without emitting anything.
-    std::function<bool(Value, int)> computable = [&](Value v, int depth) {
-      if (v == iv)
-        return true;
-      Operation *def = v.getDefiningOp();
-      if (!def) // a block argument: fine if it comes from outside the loop
-        return !op->isAncestor(v.getParentBlock()->getParentOp());
-      if (!op->isAncestor(def))
-        return true;
-      if (depth > 16 || def->getBlock() != &body)
-        return false;
-      // An element of a tensor the kernel only reads (a page table): read
-      // again for the iteration ahead, under the same guard as its copy.
-      if (auto element = dyn_cast<memref::LoadOp>(def)) {
-        auto it = buffers.find(element.getMemref());
-        return it != buffers.end() && it->second->space == Space::Global &&
-               !writtenInKernel(element.getMemref()) &&
-               llvm::all_of(element.getIndices(),
-                            [&](Value i) { return computable(i, depth + 1); });
-      }
-      if (def->getNumRegions() ||
-          !(isa<arith::ArithDialect>(def->getDialect()) || isa<CastOp>(def)))
-        return false;
-      return llvm::all_of(def->getOperands(),
-                          [&](Value o) { return computable(o, depth + 1); });
-    };
-    if (!llvm::all_of(copy.getSrcOffsets(), [&](Value v) { return computable(v, 0); }))
-      continue;
-    copies.push_back(copy);
-  }
-  return copies;
+  return stageableCopies(op, kernel, [&](Value tile) {
+    auto it = buffers.find(tile);
+    return it != buffers.end() && it->second->space == Space::Shared &&
+           it->second->shared.transposed;
+  });
 }
 
 Value KernelEmitter::valueAtIteration(Value old, Block &body, Value iv) {
@@ -512,6 +423,8 @@ std::optional<KernelEmitter::PipelinePlan>
 KernelEmitter::planPipeline(PipelinedOp op, bool specialized) {
   PipelinePlan plan;
   plan.stages = op.getNumStages();
+  if (auto decided = op->getAttrOfType<IntegerAttr>(kStagesAttr))
+    plan.stages = decided.getInt();
   if (plan.stages >= 2 && asyncCopiesEnabled)
     plan.copies = asyncCopies(op);
   for (CopyOp c : plan.copies) {
@@ -588,6 +501,9 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
   Value lb = map.lookup(op.getLower()), ub = map.lookup(op.getUpper()),
         step = map.lookup(op.getStep());
   std::optional<PipelinePlan> planned = planPipeline(op, /*specialized=*/false);
+  if (!planned && op->hasAttr(kStagesAttr))
+    return op.emitError("internal error: nvidia-pipeline-buffers staged this "
+                        "loop's tiles, but their stages do not fit");
   if (!planned)
     return emitLoop(op, lb, ub, step, body);
   PipelinePlan &plan = *planned;

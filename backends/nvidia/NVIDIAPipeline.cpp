@@ -37,6 +37,7 @@ void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
   pm.addPass(createNVIDIAGemmOperandCopiesPass());
   pm.addPass(tile::createTileConvertLayoutsPass());
   pm.addPass(tile::createTileCheckRegisterBudgetPass());
+  pm.addPass(createNVIDIAPipelineBuffersPass());
   pm.addPass(tile::createTilePlanMemoryPass());
   TileLowerToNVVMPassOptions lowering;
   lowering.tma = tma;

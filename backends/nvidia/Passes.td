@@ -86,6 +86,45 @@ def NVIDIAGemmOperandCopiesPass : Pass<"nvidia-gemm-operand-copies", "::mlir::Mo
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def NVIDIAPipelineBuffersPass : Pass<"nvidia-pipeline-buffers", "::mlir::ModuleOp"> {
+  let summary = "Decides which copies of each T.Pipelined loop run ahead, into how many stage buffers.";
+  let description = [{
+    `T.Pipelined(..., num_stages=S)` overlaps loads with compute by issuing
+    some copies S-1 iterations ahead into S buffers of their tile. This pass
+    makes that decision before shared memory is planned and records it:
+
+    - `tessel.stages = S` on the `tile.pipelined` op: the stage buffers it
+      gets (fewer than asked when S of them, with a full and an empty
+      mbarrier each, would not fit in 227 KB next to every other shared
+      tile of the kernel counted whole);
+    - `tessel.ahead` on each copy that runs ahead: a copy from global into a
+      whole shared tile stored as written, in 16-byte pieces, from offsets
+      computed from the loop index (and elements of tensors the kernel only
+      reads), whose tile nothing else writes and nothing outside the loop
+      uses; what `stage=` puts in the compute stays;
+    - `tessel.staged` on that tile: it has no storage of its own, since its
+      stage buffers hold every use; `tile-plan-memory` places nothing for it
+      and the lowering places the stage buffers.
+
+    `tile-lower-to-nvvm` then issues these copies (TMA where it applies,
+    `cp.async` otherwise) and, with warp specialization, from a producer
+    warpgroup. Without this pass the lowering decides the same copies
+    itself and keeps the tiles' planned storage.
+
+    ```mlir
+    %a = tile.alloc {tessel.staged} : memref<128x64xf16, #tile.scope<shared>>
+    tile.pipelined %c0 to %n step %c1 stages 3 {
+      tile.copy %A[...] [128, 64] to %a[...] [128, 64] {tessel.ahead} ...
+      tile.gemm %a, ...
+    } {tessel.stages = 3 : i64}
+    ```
+  }];
+  let options = [
+    Option<"asyncCopies", "async-copies", "bool", "true",
+           "Run copies ahead at all (false: every loop runs as written)">
+  ];
+}
+
 def NVIDIAScalarFragmentsPass : Pass<"nvidia-scalar-fragments", "::mlir::ModuleOp"> {
   let summary = "Holds small fragments that block-level code indexes as scalars in every thread.";
   let description = [{

@@ -30,8 +30,10 @@ def TilePlanMemoryPass : Pass<"tile-plan-memory"> {
     first at the lowest offset that no overlapping tile occupies, aligned to
     1024 bytes when a `tile.gemm` reads them (the 128-byte swizzle the tensor
     cores need) and to 128 bytes otherwise. A `tessel.num_buffers = N`
-    attribute (set by pipelining) multiplies a tile's size. The pass writes
-    `tessel.shared_offset` on every shared `tile.alloc` and
+    attribute multiplies a tile's size; a tile marked `tessel.staged` (a
+    backend's pipelining gives it stage buffers of its own, such as
+    `nvidia-pipeline-buffers`) gets no place. The pass writes
+    `tessel.shared_offset` on every other shared `tile.alloc` and
     `tessel.shared_bytes` on the kernel, and reports a kernel that needs more
     than `max-shared-bytes`, listing its largest tiles.
 

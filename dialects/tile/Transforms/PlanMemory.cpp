@@ -51,6 +51,10 @@ LogicalResult planKernel(KernelOp kernel, int64_t maxBytes) {
     MemRefType type = alloc.getType();
     if (getMemoryScope(type) != MemoryScope::Shared)
       return;
+    // A tile a backend stages (`tessel.staged`) lives only in its
+    // pipeline's stage buffers, which the backend places.
+    if (alloc->hasAttr("tessel.staged"))
+      return;
     SharedTile t;
     t.alloc = alloc;
     // Sub-byte elements other than a bool (stored one per byte) would pack;

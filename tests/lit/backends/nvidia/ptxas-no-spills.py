@@ -20,9 +20,10 @@
 # MANIFEST: "grid": [8, 8, 1]
 # The kernel's 128 threads consume; a producer warpgroup is added.
 # MANIFEST: "threads": 256
-# 32 KB of planned tiles, then three 32 KB stages of A's and B's tiles
-# (TMA), then a full and an empty mbarrier per stage.
-# MANIFEST: "shared_bytes": 131120
+# A's and B's tiles are staged (nvidia-pipeline-buffers): no planned
+# storage of their own, three 32 KB stages (TMA), then a full and an empty
+# mbarrier per stage.
+# MANIFEST: "shared_bytes": 98352
 # MANIFEST: "registers": {{[1-9][0-9]*}}
 # MANIFEST: "spill_bytes": 0
 # MANIFEST: {"name": "A", "dtype": "float16", "shape": [1024, 1024], "tensor": true, "written": false}
