@@ -122,14 +122,16 @@ def mla_decode(batch, s_q, h_q, num_blocks, max_blocks, block_H=64, threads=256,
             valid = cache_seqlens[b] - (s_q - 1 - s)
             _attend(Q, KV, block_table, b, s, h0, heads, rows, valid, 0,
                     T.ceildiv(valid, PAGE), scale, dtype, acc_o, m, l)
-            for r, d in T.Parallel(rows, DV):
-                acc_o[r, d] = T.if_then_else(l[r] > 0, acc_o[r, d] / l[r], 0)
-            # With fewer heads than rows, only the first `heads` rows leave.
-            T.copy(acc_o[0:heads, :], Out[b, s, h0:h0 + heads, :])
+            # The log-sum-exp first: ptxas then holds m and l for fewer
+            # instructions (the 16-head shape spilled 8 bytes otherwise).
             for r in T.Parallel(rows):
                 if r < heads:
                     LSE[b, h0 + r, s] = T.if_then_else(
                         l[r] > 0, T.log(l[r]) + m[r] * (scale / LOG2E), -T.infinity(accum))
+            for r, d in T.Parallel(rows, DV):
+                acc_o[r, d] = T.if_then_else(l[r] > 0, acc_o[r, d] / l[r], 0)
+            # With fewer heads than rows, only the first `heads` rows leave.
+            T.copy(acc_o[0:heads, :], Out[b, s, h0:h0 + heads, :])
 
     return main
 
