@@ -459,20 +459,8 @@ LogicalResult KernelEmitter::placeSharedTiles() {
       bool kFirst = operand == 0 ? gemm.getTransposeA() : !gemm.getTransposeB();
       bool transposed = gemmOperandStoredTransposed(gemm, operand);
       // An MN-major operand read in place: its wgmmas start at multiples of
-      // the warpgroup's share (when the MMA is split along this operand's
-      // side) and of 64 rows (A) or 256 columns (B).
-      int64_t granule = 0;
-      if (kFirst && !transposed) {
-        int64_t step = operand == 0 ? 64 : 256;
-        if (MmaAttr mma = gemm.getMmaAttr()) {
-          auto cType = cast<MemRefType>(gemm.getC().getType());
-          int64_t parts = operand == 0 ? mma.getGridM() : mma.getGridN();
-          int64_t extent = cType.getDimSize(operand == 0 ? 0 : 1);
-          if (parts > 1)
-            step = std::gcd(step, extent / parts);
-        }
-        granule = step * byteWidth(type.getElementType());
-      }
+      // the granule, which the swizzle atoms must divide.
+      int64_t granule = kFirst && !transposed ? mnMajorGranuleBytes(gemm, operand) : 0;
       auto [it, inserted] = needs.try_emplace(v, Need{transposed, granule, gemm});
       if (inserted)
         continue;

@@ -11,6 +11,8 @@
 
 #include "dialects/tile/Transforms/Target.h"
 
+#include <numeric>
+
 using namespace mlir;
 using namespace tessel::tile;
 
@@ -22,16 +24,42 @@ WarpgroupGrid tessel::nvidia::mmaGrid(MmaAttr mma) {
   return WarpgroupGrid{mma.getGridM(), mma.getGridN(), mmaUnitThreads(mma.getKind())};
 }
 
+int64_t tessel::nvidia::mnMajorGranuleBytes(GemmOp gemm, int operand) {
+  // wgmmas start every 64 rows of A, every 256 columns of B, and where each
+  // warpgroup's share starts when the MMA is split along that side.
+  int64_t step = operand == 0 ? 64 : 256;
+  if (MmaAttr mma = gemm.getMmaAttr()) {
+    auto cType = cast<MemRefType>(gemm.getC().getType());
+    int64_t parts = operand == 0 ? mma.getGridM() : mma.getGridN();
+    int64_t extent = cType.getDimSize(operand == 0 ? 0 : 1);
+    if (parts > 1 && extent % parts == 0)
+      step = std::gcd(step, extent / parts);
+  }
+  Value v = operand == 0 ? gemm.getA() : gemm.getB();
+  auto type = cast<MemRefType>(v.getType());
+  int64_t bits = type.getElementTypeBitWidth();
+  return step * bits / 8;
+}
+
 bool tessel::nvidia::gemmOperandStoredTransposed(GemmOp gemm, int operand) {
   bool kFirst = operand == 0 ? gemm.getTransposeA() : !gemm.getTransposeB();
   if (!kFirst)
     return false;
   Value v = operand == 0 ? gemm.getA() : gemm.getB();
-  Type elt = cast<MemRefType>(v.getType()).getElementType();
+  auto type = cast<MemRefType>(v.getType());
+  Type elt = type.getElementType();
   bool sixteenBit = elt.isF16() || elt.isBF16();
   MmaAttr mma = gemm.getMmaAttr();
   bool wgmma = !mma || mma.getKind() == MmaKind::Wgmma;
-  return !(sixteenBit && wgmma);
+  if (!sixteenBit || !wgmma || type.getRank() != 2 || !type.hasStaticShape())
+    return true;
+  // In place only in whole swizzle atoms (32, 64 or 128 bytes of the M/N
+  // extent) that every warpgroup's part starts on; else K-major, as before.
+  int64_t rowBytes = type.getDimSize(1) * 2, granule = mnMajorGranuleBytes(gemm, operand);
+  for (int64_t swizzle : {128, 64, 32})
+    if (rowBytes % swizzle == 0 && granule % swizzle == 0)
+      return false;
+  return true;
 }
 
 namespace {

@@ -18,11 +18,17 @@ tile::WarpgroupGrid mmaGrid(tile::MmaAttr mma);
 /// Whether operand `operand` (0: A, 1: B) of `gemm`, a shared tile, is
 /// stored transposed from its logical layout. MMAs read K-major operands
 /// (K along the tile's columns) as they are; wgmma also reads 16-bit
-/// MN-major ones in place (its transpose bits); 8-bit MN-major operands,
-/// and every MN-major operand of a warp MMA, which loads K-adjacent pairs,
+/// MN-major ones in place (its transpose bits) when their M/N extent is
+/// whole swizzle atoms each wgmma starts on; other MN-major operands (8-bit
+/// ones, those of a warp MMA, which loads K-adjacent pairs, and narrow ones)
 /// are stored transposed (K-major). A gemm with no MMA kind chosen yet
 /// counts as wgmma.
 bool gemmOperandStoredTransposed(tile::GemmOp gemm, int operand);
+
+/// What every wgmma reading operand `operand` (0: A, 1: B) of `gemm`
+/// MN-major starts on along M/N, in bytes: 64 rows of A or 256 columns of
+/// B, or each warpgroup's share where the MMA is split along that side.
+int64_t mnMajorGranuleBytes(tile::GemmOp gemm, int operand);
 
 /// Registers the NVIDIA targets (`sm_90a`) with the tile passes' target
 /// registry. Idempotent.

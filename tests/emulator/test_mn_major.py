@@ -132,3 +132,16 @@ def test_fp8_b_of_a_at_b_stays_k_major(racecheck):
     ptx = kernel.get_source("ptx")
     assert re.search(r"wgmma\.mma_async\S+e4m3\.e4m3 \{[^}]*\}, da, db, first, 1, 1;", ptx)
     np.testing.assert_array_equal(kernel(a, b), a.astype(np.float32) @ b.astype(np.float32))
+
+
+@pytest.mark.parametrize("n,in_place", [(16, True), (8, False)])
+def test_narrow_b(n, in_place, racecheck):
+    # 16 columns of f16 are one 32-byte swizzle atom: read in place. 8 are
+    # less than any atom: B is stored transposed (K-major) instead.
+    M, K = 64, 64
+    rng = np.random.default_rng(34 + n)
+    a, b = _ints((M, K), rng, np.float16), _ints((K, n), rng, np.float16)
+    kernel = cuda(nn_gemm)(M, n, K, 64, n, 32, "float16", 128, 2, T.GemmWarpPolicy.Square)
+    flags = re.findall(r"da, db, first, 1, 1, 0, ([01]);", kernel.get_source("ptx"))
+    assert flags and set(flags) == {"1" if in_place else "0"}
+    np.testing.assert_array_equal(kernel(a, b), a.astype(np.float32) @ b.astype(np.float32))
