@@ -280,8 +280,11 @@ struct TileLowerToNVVMPass
       if (kernels.empty())
         continue;
       if (kernels.size() > 1) {
-        kernels[1].emitError("the cuda target takes one T.Kernel per "
-                             "prim_func");
+        kernels[1].emitError("tile-lower-to-nvvm lowers one T.Kernel per "
+                             "prim_func; tessel.jit compiles a prim_func with "
+                             "several one kernel at a time and launches them in "
+                             "order (tesselc and the AOT launchers do not yet: "
+                             "write a prim_func per T.Kernel)");
         return signalPassFailure();
       }
       if (!any) {

@@ -95,6 +95,16 @@ public:
            "slabs and 8-column groups of the accumulator";
   }
 
+  FragmentLayoutAttr registerOperandLayout(MmaAttr mma, Type elt, int64_t m,
+                                           int64_t k) const override {
+    // 16-bit A only, in the accumulator layout of an M x K tile under the
+    // same split along M; a split along N would need A whole in every
+    // warp(group).
+    if (!(elt.isF16() || elt.isBF16()) || mma.getGridN() != 1)
+      return nullptr;
+    return accumulatorLayout(mma, m, k);
+  }
+
   FragmentLayoutAttr accumulatorLayout(MmaAttr mma, int64_t m, int64_t n) const override {
     return tessel::tile::accumulatorLayout(mma.getContext(), tessel::nvidia::mmaGrid(mma), m, n);
   }

@@ -178,6 +178,11 @@ struct CUDAOptions {
                                 ///< CUDA toolkit, then PATH; fatbinary is
                                 ///< looked for beside it
   bool llvmIR = false;          ///< also keep the LLVM IR the PTX comes from
+  /// A prim_func with several T.Kernels (a split-KV decoder and its
+  /// combine) is compiled one kernel at a time: this one (0-based, in
+  /// program order; its entry is the function's name + "_" + the index).
+  /// -1: the function must hold exactly one.
+  int kernelIndex = -1;
 };
 
 /// A kernel compiled for an NVIDIA GPU, and what launching it needs.
@@ -185,6 +190,9 @@ struct CUDAKernel {
   bool ok = false;
   std::string diagnostics;
   std::string name;             ///< the PTX entry point
+  /// The T.Kernels of the compiled function (set once the tile IR parsed,
+  /// even when compilation fails later).
+  int kernelCount = 0;
   std::string ptx;
   std::string llvmIR;           ///< the optimized NVPTX LLVM IR, when asked
   std::string cubin;            ///< empty unless requested

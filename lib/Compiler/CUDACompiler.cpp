@@ -3,8 +3,10 @@
 #include "tessel/Compiler.h"
 
 #include "backends/nvidia/Passes.h"
+#include "dialects/tile/IR/TileOps.h"
 #include "lib/Compiler/Registration.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -196,6 +198,25 @@ tessel::CUDAKernel tessel::compileTileToCUDA(std::string_view tileIR,
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return kernel;
+  // Several T.Kernels: each is compiled on its own (the others erased; they
+  // share nothing but the function's parameters and constants).
+  SmallVector<tile::KernelOp> kernelOps;
+  module->walk([&](tile::KernelOp k) { kernelOps.push_back(k); });
+  kernel.kernelCount = kernelOps.size();
+  if (options.kernelIndex >= 0) {
+    if (options.kernelIndex >= int(kernelOps.size())) {
+      kernel.diagnostics += "error: kernel " + std::to_string(options.kernelIndex) +
+                            " asked for, but the module has " +
+                            std::to_string(kernelOps.size()) + "\n";
+      return kernel;
+    }
+    auto func = kernelOps[options.kernelIndex]->getParentOfType<func::FuncOp>();
+    for (auto [i, k] : llvm::enumerate(kernelOps))
+      if (int(i) != options.kernelIndex)
+        k->erase();
+    if (func && kernelOps.size() > 1)
+      func.setSymName((func.getSymName() + "_" + Twine(options.kernelIndex)).str());
+  }
 
   auto start = std::chrono::steady_clock::now();
   PassManager pm(&context, ModuleOp::getOperationName());

@@ -118,6 +118,7 @@ PYBIND11_MODULE(_tessel, m) {
       .def_readonly("grid_exprs", &tessel::CUDAKernel::gridExprs)
       .def_readonly("dynamic_params", &tessel::CUDAKernel::dynamicParams)
       .def_readonly("threads", &tessel::CUDAKernel::threads)
+      .def_readonly("kernel_count", &tessel::CUDAKernel::kernelCount)
       .def_readonly("register_split", &tessel::CUDAKernel::registerSplit)
       .def_readonly("shared_bytes", &tessel::CUDAKernel::sharedBytes)
       .def_property_readonly(
@@ -139,8 +140,9 @@ PYBIND11_MODULE(_tessel, m) {
   m.def(
       "compile_tile_to_cuda",
       [](const std::string &tileIR, const std::string &arch, bool cubin, bool tma,
-         bool warpSpecialize, bool llvmIR, bool fastMath) {
+         bool warpSpecialize, bool llvmIR, bool fastMath, int kernelIndex) {
         tessel::CUDAOptions options;
+        options.kernelIndex = kernelIndex;
         options.arch = arch;
         options.llvmIR = llvmIR;
         options.cubin = cubin && !tessel::findPtxas().empty();
@@ -152,8 +154,9 @@ PYBIND11_MODULE(_tessel, m) {
       },
       py::arg("tile_ir"), py::arg("arch") = "sm_90a", py::arg("cubin") = true,
       py::arg("tma") = true, py::arg("warp_specialize") = true, py::arg("llvm_ir") = false,
-      py::arg("fast_math") = false,
-      "Compile tile IR (with locations) to PTX, and a cubin when ptxas is found.");
+      py::arg("fast_math") = false, py::arg("kernel_index") = -1,
+      "Compile tile IR (with locations) to PTX, and a cubin when ptxas is found; with "
+      "kernel_index >= 0, only that T.Kernel of several.");
 
   py::class_<tessel::CPUModule>(m, "CPUModule")
       .def_static(

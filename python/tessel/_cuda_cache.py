@@ -50,7 +50,7 @@ class CacheKey(str):
 
 
 def key(located_ir: str, arch: str, tma: bool, warp_specialize: bool,
-        fast_math: bool = False) -> CacheKey:
+        fast_math: bool = False, kernel_index: int = -1) -> CacheKey:
     from tessel import _tessel
 
     ptxas = _tessel.find_ptxas()
@@ -61,9 +61,11 @@ def key(located_ir: str, arch: str, tma: bool, warp_specialize: bool,
             toolkit += "/%d/%d" % (st.st_size, st.st_mtime_ns)
         except OSError:
             pass
-    text = json.dumps([located_ir, arch, tma, warp_specialize, fast_math,
-                       _tessel.build_identity(),
-                       toolkit])
+    fields = [located_ir, arch, tma, warp_specialize, fast_math,
+              _tessel.build_identity(), toolkit]
+    if kernel_index >= 0:  # one T.Kernel of several
+        fields.append(kernel_index)
+    text = json.dumps(fields)
     result = CacheKey(hashlib.sha256(text.encode()).hexdigest())
     result.text = text
     return result

@@ -475,18 +475,24 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
 
         tensors[index] = torch.zeros(param.shape, dtype=getattr(torch, param.dtype),
                                      device="cuda")
-    if kernel._cuda_launcher is None:
+    # Several T.Kernels (a split-KV decoder and its combine) run one after
+    # another on the same stream, each with every parameter.
+    kernels = list(compiled) if isinstance(compiled, (list, tuple)) else [compiled]
+    launchers = kernel._cuda_launcher
+    if launchers is not None and not isinstance(launchers, list):
+        launchers = [launchers]  # set by hand (a test's own launcher)
+    if launchers is None:
         # The emulator runs PTX; a GPU takes the cubin when there is one.
-        image = compiled.ptx.encode() if _cuda.is_emulator() or not compiled.cubin \
-            else compiled.cubin
-        kernel._cuda_launcher = _cuda.Kernel(image, compiled.name, compiled.threads,
-                                             compiled.shared_bytes, compiled.grid,
-                                             registers=max(compiled.registers, 0))
-    launcher = kernel._cuda_launcher
+        launchers = [
+            _cuda.Kernel(c.ptx.encode() if _cuda.is_emulator() or not c.cubin else c.cubin,
+                         c.name, c.threads, c.shared_bytes, c.grid,
+                         registers=max(c.registers, 0))
+            for c in kernels]
+        kernel._cuda_launcher = launchers
     for param, t in zip(params, tensors):
         if param.is_buffer:
-            launcher.check_tensor(param.name, t.data_ptr(), list(t.shape), list(t.stride()),
-                                  list(t.shape))
+            launchers[0].check_tensor(param.name, t.data_ptr(), list(t.shape),
+                                      list(t.stride()), list(t.shape))
     stream = 0
     torch_stream = None
     if on_device:
@@ -502,22 +508,23 @@ def run_on_cuda(kernel: Any, compiled: Any, args: Sequence[Any]) -> Any:
         # stream, which torch's side streams do not wait for (an upload
         # from pageable memory may still be in flight when cuMemcpy returns).
         torch.cuda.synchronize()
-    # TMA descriptors (tma=True) follow the tensors, in parameter order.
-    maps = []
-    for m in sorted(compiled.tensor_maps, key=lambda m: m["param"]):
-        t, param = tensors[m["tensor"]], params[m["tensor"]]
-        maps.append(_cuda.tensor_map(param.dtype, t.data_ptr(), list(t.shape), m["box"],
-                                     m["swizzle"]))
-    # The dynamic dimensions follow the parameters; the grid may depend on them.
-    values = [t if isinstance(t, ctypes.c_uint64) else t.data_ptr() for t in tensors]
-    values += [ctypes.c_int64(dynamic[name]) for name in compiled.dynamic_params]
-    grid = None
-    if compiled.grid_exprs:
-        grid = [grid_extent(e, dynamic) if e else g
-                for e, g in zip(compiled.grid_exprs, compiled.grid)]
-        _cuda.check_grid(kernel.name, grid, compiled.grid_exprs)
-    if grid is None or all(g > 0 for g in grid):  # no blocks: nothing to run
-        launcher.launch(values, stream, maps, grid)
+    for compiled, launcher in zip(kernels, launchers):
+        # TMA descriptors (tma=True) follow the tensors, in parameter order.
+        maps = []
+        for m in sorted(compiled.tensor_maps, key=lambda m: m["param"]):
+            t, param = tensors[m["tensor"]], params[m["tensor"]]
+            maps.append(_cuda.tensor_map(param.dtype, t.data_ptr(), list(t.shape), m["box"],
+                                         m["swizzle"]))
+        # The dynamic dimensions follow the parameters; the grid may depend on them.
+        values = [t if isinstance(t, ctypes.c_uint64) else t.data_ptr() for t in tensors]
+        values += [ctypes.c_int64(dynamic[name]) for name in compiled.dynamic_params]
+        grid = None
+        if compiled.grid_exprs:
+            grid = [grid_extent(e, dynamic) if e else g
+                    for e, g in zip(compiled.grid_exprs, compiled.grid)]
+            _cuda.check_grid(kernel.name, grid, compiled.grid_exprs)
+        if grid is None or all(g > 0 for g in grid):  # no blocks: nothing to run
+            launcher.launch(values, stream, maps, grid)
     if host and torch_stream is not None:
         torch_stream.synchronize()  # before the read-back on the legacy stream
     for t in host:

@@ -245,9 +245,13 @@ class Kernel:
         if kind == "cpu-llvm" and kind not in self._sources:
             self._sources[kind] = self._cpu().llvm_ir
         if kind == "ptx" and kind not in self._sources:
-            self._sources[kind] = self._cuda().ptx
+            self._sources[kind] = "\n".join(k.ptx for k in self._cuda_kernels())
         if kind == "llvm" and kind not in self._sources:
-            self._sources[kind] = self._compile_cuda(cubin=False, llvm_ir=True).llvm_ir
+            count = self._kernel_count()
+            self._sources[kind] = "\n".join(
+                self._compile_cuda(cubin=False, llvm_ir=True,
+                                   kernel_index=-1 if count == 1 else i).llvm_ir
+                for i in range(count))
         if kind not in self._sources:
             raise ValueError(
                 "no %r source for kernel %r; available: %s"
@@ -285,12 +289,27 @@ class Kernel:
 
     def _cuda(self) -> Any:
         """The kernel compiled for an NVIDIA GPU (PTX, and a cubin when
-        ptxas is present)."""
+        ptxas is present); the first of several T.Kernels."""
+        return self._cuda_kernels()[0]
+
+    def _kernel_count(self) -> int:
+        # The frontend prints each T.Kernel as one tile.kernel op.
+        return max(1, self._located.count("tile.kernel grid("))
+
+    def _cuda_kernels(self) -> List[Any]:
+        """Every T.Kernel of the prim_func compiled for an NVIDIA GPU, in
+        program order: a prim_func with several (a split-KV decoder and its
+        combine) runs them one after another on the same stream."""
         if self._cuda_kernel is None:
-            self._cuda_kernel = self._compile_cuda()
+            count = self._kernel_count()
+            if count == 1:
+                self._cuda_kernel = [self._compile_cuda()]
+            else:
+                self._cuda_kernel = [self._compile_cuda(kernel_index=i) for i in range(count)]
         return self._cuda_kernel
 
-    def _compile_cuda(self, cubin: bool = True, llvm_ir: bool = False) -> Any:
+    def _compile_cuda(self, cubin: bool = True, llvm_ir: bool = False,
+                      kernel_index: int = -1) -> Any:
         from tessel import _cuda_cache, _tessel
 
         arch = self.target.split(":", 1)[1] if ":" in self.target else "sm_90a"
@@ -302,13 +321,14 @@ class Kernel:
         cache_key = None
         if cubin and not llvm_ir:
             cache_key = _cuda_cache.key(self._located, arch, self.tma, self.warp_specialize,
-                                        self.fast_math)
+                                        self.fast_math, kernel_index)
             cached = _cuda_cache.read(cache_key)
             if cached is not None:
                 return cached
         compiled = _tessel.compile_tile_to_cuda(self._located, arch, cubin=cubin, tma=self.tma,
                                                 warp_specialize=self.warp_specialize,
-                                                llvm_ir=llvm_ir, fast_math=self.fast_math)
+                                                llvm_ir=llvm_ir, fast_math=self.fast_math,
+                                                kernel_index=kernel_index)
         if not compiled.ok:
             raise CompileError(compiled.diagnostics)
         if cache_key is not None:
@@ -321,7 +341,7 @@ class Kernel:
         if self.target == "cpu":
             return _runtime.run_on_cpu(self, self._cpu(), args)
         if self.target.startswith("cuda"):
-            return _runtime.run_on_cuda(self, self._cuda(), args)
+            return _runtime.run_on_cuda(self, self._cuda_kernels(), args)
         raise NotImplementedError(
             "kernel %r targets %r, which this build of Tessel cannot run yet; "
             "use tessel.jit(target=\"cpu\") or target=\"cuda\""

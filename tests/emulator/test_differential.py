@@ -105,7 +105,6 @@ NOT_FOR_SM90A = {
     "test_gemm_ragged": "float32 gemms (wgmma's tf32 would round the operands)",
     "test_layernorm": "a fragment read with another layout than its T.Parallel's",
     "test_rmsnorm": "a fragment read with another layout than its T.Parallel's",
-    "test_mla_decode_like": "a 16-row accumulator over two warpgroups",
 }
 
 

@@ -13,14 +13,17 @@
 // orders the copy and the reads with a barrier, as for any shared tile.
 //
 // Reads only: a fragment the loop also writes is left alone (the lowering
-// reports the access). Index expressions evalIndex cannot evaluate are left
-// alone too (the lowering, which evaluates them the same way, reports them).
+// reports the access). A read whose index evalIndex cannot evaluate from
+// the loop's indices and constants (`lse[k, j]` inside `for k in
+// T.serial(n)`) goes through the shared copy too: no register holds an
+// element chosen at run time.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/tile/IR/TileOps.h"
 #include "dialects/tile/Transforms/Layouts.h"
 #include "dialects/tile/Transforms/Passes.h"
+#include "dialects/tile/Transforms/Target.h"
 #include "dialects/tile/Transforms/ThreadMap.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -45,7 +48,9 @@ AllocOp fragmentAlloc(Value v) {
 }
 
 /// True when some iteration reads an element of `source` that the thread
-/// running it does not hold; std::nullopt when that cannot be decided.
+/// running it does not hold, or may (an index known only at run time: an
+/// enclosing serial loop's index, a value loaded from memory); std::nullopt
+/// when an index falls outside the fragment (the lowering reports it).
 std::optional<bool> readsElsewhere(const ThreadMap &anchor, ArrayRef<Value> anchorIvs,
                                    const ThreadMap &source, memref::LoadOp load) {
   DenseMap<Value, int64_t> env;
@@ -61,7 +66,7 @@ std::optional<bool> readsElsewhere(const ThreadMap &anchor, ArrayRef<Value> anch
       for (Value i : load.getIndices()) {
         std::optional<int64_t> x = evalIndex(i, env);
         if (!x)
-          return std::nullopt;
+          return true;
         index.push_back(*x);
       }
       for (auto [x, d] : llvm::zip(index, source.shape()))
@@ -73,9 +78,49 @@ std::optional<bool> readsElsewhere(const ThreadMap &anchor, ArrayRef<Value> anch
   return false;
 }
 
+/// A fragment A operand the gemm's MMA cannot read from registers as it is
+/// (its layout, element type or split: the target's registerOperandLayout)
+/// is read from a shared copy made just before the gemm.
+void convertGemmOperands(Operation *root, const TargetInfo &target) {
+  root->walk([&](GemmOp gemm) {
+    AllocOp a = fragmentAlloc(gemm.getA());
+    MmaAttr mma = gemm.getMmaAttr();
+    if (!a || !mma)
+      return;
+    MemRefType type = a.getType();
+    if (type.getRank() != 2)
+      return;
+    FragmentLayoutAttr want;
+    if (!gemm.getTransposeA())
+      want = target.registerOperandLayout(mma, type.getElementType(), type.getDimSize(0),
+                                          type.getDimSize(1));
+    if (want && a.getLayoutAttr() == want)
+      return;
+    OpBuilder b(a);
+    b.setInsertionPointAfter(a);
+    auto tileAlloc = AllocOp::create(b, a.getLoc(), withMemoryScope(type, MemoryScope::Shared),
+                                     nullptr);
+    b.setInsertionPoint(gemm);
+    Location loc = gemm.getLoc();
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    SmallVector<Value> offsets(2, zero);
+    DenseI64ArrayAttr sizes = b.getDenseI64ArrayAttr(type.getShape());
+    CopyOp::create(b, loc, a.getResult(), offsets, sizes, tileAlloc.getResult(), offsets, sizes);
+    gemm->setOperand(0, tileAlloc.getResult());
+  });
+}
+
 struct TileConvertLayoutsPass
     : public tessel::tile::impl::TileConvertLayoutsPassBase<TileConvertLayoutsPass> {
+  using Base::Base;
   void runOnOperation() override {
+    const TargetInfo *target = lookupTarget(targetName);
+    if (!target) {
+      getOperation()->emitError("tile-convert-layouts: unknown target '")
+          << targetName << "' (registered: " << llvm::join(registeredTargets(), ", ") << ")";
+      return signalPassFailure();
+    }
+    convertGemmOperands(getOperation(), *target);
     SmallVector<ParallelOp> loops;
     getOperation()->walk([&](ParallelOp p) { loops.push_back(p); });
     DenseMap<AllocOp, std::optional<ThreadMap>> maps;
@@ -114,7 +159,7 @@ struct TileConvertLayoutsPass
         const ThreadMap *sourceMap = mapOf(source);
         if (!sourceMap || sourceMap->threads() != anchorMap->threads())
           return;
-        // Undecidable accesses stay: the lowering checks them again.
+        // Out-of-bounds accesses stay: the lowering reports them.
         std::optional<bool> elsewhere =
             readsElsewhere(*anchorMap, anchorIvs, *sourceMap, load);
         if (elsewhere && *elsewhere)

@@ -97,9 +97,11 @@ def TileConvertLayoutsPass : Pass<"tile-convert-layouts", "::mlir::ModuleOp"> {
     the loop and makes the loop read the tile: an explicit layout
     conversion, in the IR, instead of an error at lowering. A loop over no
     fragment (its iterations dealt to the threads round robin, e.g. over a
-    shared tile: `S[i, j] *= scale[i]`) reads every fragment that way. Fragments the
-    loop writes, and indices not computed from constants and the loop's
-    indices by integer arithmetic, are left alone.
+    shared tile: `S[i, j] *= scale[i]`) reads every fragment that way, and
+    so does a read whose index is known only at run time (`lse[k, j]`
+    inside `for k in T.serial(n)`: no register holds an element chosen
+    then). Fragments the loop writes, and indices outside the fragment, are
+    left alone (the lowering reports them).
 
     ```mlir
     tile.parallel [64, 64] {
@@ -111,7 +113,17 @@ def TileConvertLayoutsPass : Pass<"tile-convert-layouts", "::mlir::ModuleOp"> {
     ^bb0(%i: index, %j: index):
       %b = memref.load %bias_s[%j] : memref<64xf32, #tile.scope<shared>>
     ```
+
+    A gemm's fragment A operand the target's MMA cannot read from registers
+    as it is (another layout than the target's register operand layout, an
+    8-bit type, a split along N that would need all of A in every
+    warpgroup, a transposed A) is read from a shared copy made just before
+    the gemm, instead of an error at lowering.
   }];
+  let options = [
+    Option<"targetName", "target", "std::string", /*default=*/"\"sm_90a\"",
+           "The registered target whose register operand layouts apply">
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 

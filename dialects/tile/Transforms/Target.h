@@ -52,6 +52,15 @@ public:
   virtual FragmentLayoutAttr accumulatorRowLayout(MmaAttr mma, int64_t m,
                                                   int64_t n) const = 0;
 
+  /// The layout a register (fragment) A operand of an `m` x `k` A tile must
+  /// have for a gemm under `mma`, or nullptr when `mma` cannot read A from
+  /// registers (of element type `elt`, or split as it is): such an A goes
+  /// through shared memory. By default, A is read from shared memory only.
+  virtual FragmentLayoutAttr registerOperandLayout(MmaAttr mma, mlir::Type elt,
+                                                   int64_t m, int64_t k) const {
+    return nullptr;
+  }
+
   /// 32-bit registers one thread may use, and a block's threads together.
   virtual int64_t registersPerThread() const = 0;
   virtual int64_t registersPerBlock() const = 0;

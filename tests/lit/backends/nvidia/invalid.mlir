@@ -265,3 +265,19 @@ func.func @fragment_region_dynamic_offset(%x: memref<64x64xf32, #tile.scope<glob
   }
   return
 }
+
+// -----
+
+func.func @two_kernels(%x: memref<128xf32, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    tile.yield
+  }
+  // expected-error @below {{tile-lower-to-nvvm lowers one T.Kernel per prim_func; tessel.jit compiles a prim_func with several one kernel at a time}}
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    tile.yield
+  }
+  return
+}

@@ -136,3 +136,37 @@ func.func @unanchored() {
   }
   return
 }
+
+// -----
+
+// lse[k, j] inside a serial loop over k: the element is chosen at run time,
+// so no register holds it; the read goes through a shared copy made before
+// the T.Parallel (inside the serial loop, where the fragment is current).
+// CHECK-LABEL: func.func @serial_index
+// CHECK: %[[LSE:.+]] = tile.alloc {layout = {{.+}}} : memref<4x128xf32, #tile.scope<fragment>>
+// CHECK-NEXT: %[[TILE:.+]] = tile.alloc : memref<4x128xf32, #tile.scope<shared>>
+// CHECK: scf.for %[[K:.+]] =
+// CHECK: tile.copy %[[LSE]]{{.+}} to %[[TILE]]
+// CHECK-NEXT: tile.parallel [128]
+// CHECK: memref.load %[[TILE]][%[[K]], %{{.+}}] : memref<4x128xf32, #tile.scope<shared>>
+func.func @serial_index() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %lse = tile.alloc : memref<4x128xf32, #tile.scope<fragment>>
+    %sum = tile.alloc : memref<128xf32, #tile.scope<fragment>>
+    scf.for %k = %c0 to %c4 step %c1 {
+      tile.parallel [128] {
+      ^bb0(%j: index):
+        %x = memref.load %lse[%k, %j] : memref<4x128xf32, #tile.scope<fragment>>
+        %s = memref.load %sum[%j] : memref<128xf32, #tile.scope<fragment>>
+        %t = arith.addf %s, %x : f32
+        memref.store %t, %sum[%j] : memref<128xf32, #tile.scope<fragment>>
+        tile.yield
+      }
+    }
+  }
+  return
+}
