@@ -103,8 +103,6 @@ def _cases(module):
 # agreeing).
 NOT_FOR_SM90A = {
     "test_gemm_ragged": "float32 gemms (wgmma's tf32 would round the operands)",
-    "test_layernorm": "a fragment read with another layout than its T.Parallel's",
-    "test_rmsnorm": "a fragment read with another layout than its T.Parallel's",
 }
 
 

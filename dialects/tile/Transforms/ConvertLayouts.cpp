@@ -48,12 +48,16 @@ AllocOp fragmentAlloc(Value v) {
 }
 
 /// True when some iteration reads an element of `source` that the thread
-/// running it does not hold, or may (an index known only at run time: an
+/// running it does not hold, or holds in a register that differs from
+/// thread to thread for the same iteration slot, or may (an index known only at run time: an
 /// enclosing serial loop's index, a value loaded from memory); std::nullopt
 /// when an index falls outside the fragment (the lowering reports it).
 std::optional<bool> readsElsewhere(const ThreadMap &anchor, ArrayRef<Value> anchorIvs,
                                    const ThreadMap &source, memref::LoadOp load) {
   DenseMap<Value, int64_t> env;
+  // The register (slot) of `source` each anchor slot reads: the lowering
+  // names one per slot, the same in every thread.
+  SmallVector<int64_t> slotOf(anchor.slots(), -1);
   for (int64_t t = 0; t < anchor.threads(); ++t)
     for (int64_t s = 0; s < anchor.slots(); ++s) {
       int64_t e = anchor.elementAt(t, s);
@@ -72,8 +76,13 @@ std::optional<bool> readsElsewhere(const ThreadMap &anchor, ArrayRef<Value> anch
       for (auto [x, d] : llvm::zip(index, source.shape()))
         if (x < 0 || x >= d)
           return std::nullopt; // out of bounds: the lowering reports it
-      if (!source.holds(t, source.linearize(index)))
+      int64_t linear = source.linearize(index);
+      if (!source.holds(t, linear))
         return true;
+      int64_t slot = source.holderOf(linear).second;
+      if (slotOf[s] >= 0 && slotOf[s] != slot)
+        return true;
+      slotOf[s] = slot;
     }
   return false;
 }

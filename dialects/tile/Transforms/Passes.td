@@ -92,7 +92,9 @@ def TileConvertLayoutsPass : Pass<"tile-convert-layouts", "::mlir::ModuleOp"> {
     anchor: the fragment indexed by the loop's indices, in order or, for a
     2-d loop, swapped). When another fragment the loop only reads has, for
     some iteration, its element in another thread (a bias in a 1-d fragment
-    read as `bias[j]` beside `acc[i, j]`, a fragment read reversed), the
+    read as `bias[j]` beside `acc[i, j]`, a fragment read reversed), or in a
+    register that varies from thread to thread for the same iteration (a
+    row mean beside rows dealt round robin), the
     pass copies that fragment into a shared tile of its shape just before
     the loop and makes the loop read the tile: an explicit layout
     conversion, in the IR, instead of an error at lowering. A loop over no

@@ -170,3 +170,35 @@ func.func @serial_index() {
   }
   return
 }
+
+// -----
+
+// A reduction result read beside the rows it came from, when the rows are
+// dealt round robin (8 x 64 over 128 threads): each thread holds mean[i],
+// but in a register that differs from thread to thread for the same
+// iteration, which one register name per iteration cannot say; the read
+// goes through a shared copy.
+// CHECK-LABEL: func.func @row_value_in_varying_registers
+// CHECK: %[[MEAN:.+]] = tile.alloc {layout = {{.+}}} : memref<8xf32, #tile.scope<fragment>>
+// CHECK-NEXT: %[[TILE:.+]] = tile.alloc : memref<8xf32, #tile.scope<shared>>
+// CHECK: tile.copy %[[MEAN]]{{.+}} to %[[TILE]]
+// CHECK-NEXT: tile.parallel [8, 64]
+// CHECK: memref.load %[[TILE]]
+func.func @row_value_in_varying_registers() {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %x = tile.alloc : memref<8x64xf32, #tile.scope<fragment>>
+    %mean = tile.alloc : memref<8xf32, #tile.scope<fragment>>
+    tile.reduce sum %x, %mean dim 1 : memref<8x64xf32, #tile.scope<fragment>> to memref<8xf32, #tile.scope<fragment>>
+    tile.parallel [8, 64] {
+    ^bb0(%i: index, %j: index):
+      %v = memref.load %x[%i, %j] : memref<8x64xf32, #tile.scope<fragment>>
+      %m = memref.load %mean[%i] : memref<8xf32, #tile.scope<fragment>>
+      %d = arith.subf %v, %m : f32
+      memref.store %d, %x[%i, %j] : memref<8x64xf32, #tile.scope<fragment>>
+      tile.yield
+    }
+  }
+  return
+}
