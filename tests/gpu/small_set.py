@@ -45,6 +45,12 @@ KERNELS = [
     ("gemm_f16", "examples/gemm/gemm.py", "matmul", ["M=256", "N=256", "K=128"], [], 2e-3),
     ("gemm_bf16_ragged", "examples/gemm/gemm.py", "matmul",
      ["M=300", "N=200", "K=96", "dtype=bfloat16"], [], 1e-2),
+    # B of A @ B read MN-major in place with the 64- and 32-byte swizzles
+    # (32 and 16 columns of f16 per block): one TMA box per block row.
+    ("gemm_mn_sw64", "examples/gemm/gemm.py", "matmul",
+     ["M=256", "N=128", "K=128", "block_N=32"], [], 2e-3),
+    ("gemm_mn_sw32", "examples/gemm/gemm.py", "matmul",
+     ["M=256", "N=64", "K=128", "block_N=16"], [], 2e-3),
     ("gemm_onerole", "examples/gemm/gemm.py", "matmul", ["M=200", "N=256", "K=192"],
      ["--warp-specialize=false"], 2e-3),
     ("gemm_cpasync", "examples/gemm/gemm.py", "matmul", ["M=200", "N=256", "K=192"],
@@ -94,7 +100,8 @@ def inputs_for(name, rng):
     normal = lambda *shape: rng.standard_normal(shape).astype(np.float32)
     if name.startswith("gemm_") and name != "gemm_i8":
         m, n, k = {"gemm_f16": (256, 256, 128), "gemm_bf16_ragged": (300, 200, 96),
-                   "gemm_dyn": (100, 256, 256)}.get(name, (200, 256, 192))
+                   "gemm_dyn": (100, 256, 256), "gemm_mn_sw64": (256, 128, 128),
+                   "gemm_mn_sw32": (256, 64, 128)}.get(name, (200, 256, 192))
         t = bf16 if name == "gemm_bf16_ragged" else np.float16
         return {"A": normal(m, k).astype(t), "B": normal(k, n).astype(t)}
     if name == "gemm_i8":
