@@ -440,7 +440,8 @@ Value KernelEmitter::threadPrefix(int64_t validThreads) {
 /// that divides the stored rows and, for a tile wgmma reads MN-major, the
 /// MN offsets its instructions start at (a descriptor starts at a swizzle
 /// atom's first column).
-LogicalResult KernelEmitter::placeSharedTiles() {
+FailureOr<DenseMap<Value, SharedPlacement>> gemmOperandPlacements(KernelOp kernel) {
+  DenseMap<Value, SharedPlacement> placements;
   struct Need {
     bool transposed;
     int64_t granule; // bytes every MN-major start offset is a multiple of
@@ -510,6 +511,14 @@ LogicalResult KernelEmitter::placeSharedTiles() {
              << p.rows;
     placements[v] = p;
   }
+  return placements;
+}
+
+LogicalResult KernelEmitter::placeSharedTiles() {
+  FailureOr<DenseMap<Value, SharedPlacement>> placed = gemmOperandPlacements(kernel);
+  if (failed(placed))
+    return failure();
+  placements = std::move(*placed);
   return success();
 }
 

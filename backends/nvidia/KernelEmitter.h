@@ -136,6 +136,11 @@ struct SharedPlacement {
   int64_t cols = 0;    // physical columns (the K extent)
 };
 
+/// Where each shared gemm operand tile of `kernel` is stored (as written or
+/// transposed, and its swizzle); a located error on a tile no placement
+/// fits.
+FailureOr<DenseMap<Value, SharedPlacement>> gemmOperandPlacements(KernelOp kernel);
+
 struct Buffer {
   Space space;
   MemRefType type;

@@ -319,40 +319,13 @@ LogicalResult KernelEmitter::emitAsyncCopy(CopyOp op, Block &body, Value iv) {
   return success();
 }
 
-/// The dimension of a TMA copy's source that runs along the tile's rows:
-/// the copy window is 1 wide in every dimension but that one and the last.
-static std::optional<int64_t> tmaRowDim(CopyOp op, ArrayRef<int64_t> tile) {
-  ArrayRef<int64_t> sizes = op.getSrcSizes();
-  int64_t rank = sizes.size();
-  if (rank < 2 || rank > 5 || sizes.back() != tile[1])
-    return std::nullopt;
-  std::optional<int64_t> rowDim;
-  for (int64_t d = 0; d < rank - 1; ++d) {
-    if (sizes[d] == 1)
-      continue;
-    if (rowDim || sizes[d] != tile[0])
-      return std::nullopt;
-    rowDim = d;
-  }
-  return rowDim ? rowDim : std::optional<int64_t>(rank - 2);
-}
-
 bool KernelEmitter::tmaCopyable(CopyOp op) {
-  const Buffer &src = *buffers.find(op.getSrc())->second;
-  const Buffer &dst = *buffers.find(op.getDst())->second;
-  if (!tmaEnabled || !isa<BlockArgument>(op.getSrc()) || dst.shape().size() != 2 ||
-      !dst.shared.swizzle || dst.shared.transposed || !tmaRowDim(op, dst.shape()))
+  if (!tmaEnabled)
     return false;
-  int64_t bytes = byteWidth(src.elementType());
-  // A dynamic extent is fine outermost (the launch encodes the descriptor
-  // with the tensor's extents), not where it sets a stride.
-  if (llvm::any_of(src.shape().drop_front(), ShapedType::isDynamic))
-    return false;
-  // Strides (multiples of the innermost extent) a multiple of 16 bytes; the
-  // tile's rows whole swizzle atoms.
-  return (src.shape().back() * bytes) % 16 == 0 &&
-         (dst.shape()[1] * bytes) % dst.shared.swizzle == 0 &&
-         dst.shape()[0] <= 256;
+  // nvidia-pipeline-buffers' decision, where it ran.
+  if (auto loop = op->getParentOfType<PipelinedOp>(); loop && loop->hasAttr(kStagesAttr))
+    return op->hasAttr(kTmaAttr);
+  return tmaCopyableTile(op, buffers.find(op.getDst())->second->shared);
 }
 
 Value KernelEmitter::tensorMapParam(CopyOp op) {

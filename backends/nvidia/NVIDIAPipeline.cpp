@@ -37,7 +37,9 @@ void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
   pm.addPass(createNVIDIAGemmOperandCopiesPass());
   pm.addPass(tile::createTileConvertLayoutsPass());
   pm.addPass(tile::createTileCheckRegisterBudgetPass());
-  pm.addPass(createNVIDIAPipelineBuffersPass());
+  NVIDIAPipelineBuffersPassOptions buffers;
+  buffers.tma = tma;
+  pm.addPass(createNVIDIAPipelineBuffersPass(buffers));
   pm.addPass(tile::createTilePlanMemoryPass());
   TileLowerToNVVMPassOptions lowering;
   lowering.tma = tma;

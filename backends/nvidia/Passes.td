@@ -102,6 +102,9 @@ def NVIDIAPipelineBuffersPass : Pass<"nvidia-pipeline-buffers", "::mlir::ModuleO
       computed from the loop index (and elements of tensors the kernel only
       reads), whose tile nothing else writes and nothing outside the loop
       uses; what `stage=` puts in the compute stays;
+    - `tessel.tma` on such a copy that TMA can move (a row-major tensor
+      parameter into a whole swizzled tile stored as written: every 16-bit
+      gemm operand now, B of `A @ B` included); the others use `cp.async`;
     - `tessel.staged` on that tile: it has no storage of its own, since its
       stage buffers hold every use; `tile-plan-memory` places nothing for it
       and the lowering places the stage buffers.
@@ -121,7 +124,9 @@ def NVIDIAPipelineBuffersPass : Pass<"nvidia-pipeline-buffers", "::mlir::ModuleO
   }];
   let options = [
     Option<"asyncCopies", "async-copies", "bool", "true",
-           "Run copies ahead at all (false: every loop runs as written)">
+           "Run copies ahead at all (false: every loop runs as written)">,
+    Option<"tma", "tma", "bool", "true",
+           "Load the copies TMA can move by TMA (false: cp.async for all)">
   ];
 }
 

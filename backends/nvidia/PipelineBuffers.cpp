@@ -143,6 +143,39 @@ tessel::nvidia::stageableCopies(PipelinedOp op, KernelOp kernel,
   return copies;
 }
 
+std::optional<int64_t> tessel::nvidia::tmaRowDim(CopyOp op, ArrayRef<int64_t> tile) {
+  ArrayRef<int64_t> sizes = op.getSrcSizes();
+  int64_t rank = sizes.size();
+  if (rank < 2 || rank > 5 || tile.size() != 2 || sizes.back() != tile[1])
+    return std::nullopt;
+  std::optional<int64_t> rowDim;
+  for (int64_t d = 0; d < rank - 1; ++d) {
+    if (sizes[d] == 1)
+      continue;
+    if (rowDim || sizes[d] != tile[0])
+      return std::nullopt;
+    rowDim = d;
+  }
+  return rowDim ? rowDim : std::optional<int64_t>(rank - 2);
+}
+
+bool tessel::nvidia::tmaCopyableTile(CopyOp op, const lowering::SharedPlacement &dst) {
+  auto srcType = cast<MemRefType>(op.getSrc().getType());
+  auto dstType = cast<MemRefType>(op.getDst().getType());
+  if (!isa<BlockArgument>(op.getSrc()) || dstType.getRank() != 2 || !dst.swizzle ||
+      dst.transposed || !tmaRowDim(op, dstType.getShape()))
+    return false;
+  int64_t bytes = lowering::byteWidth(srcType.getElementType());
+  // A dynamic extent is fine outermost (the launch encodes the descriptor
+  // with the tensor's extents), not where it sets a stride.
+  if (llvm::any_of(srcType.getShape().drop_front(), ShapedType::isDynamic))
+    return false;
+  // Strides (multiples of the innermost extent) a multiple of 16 bytes; the
+  // tile's rows whole swizzle atoms.
+  return (srcType.getShape().back() * bytes) % 16 == 0 &&
+         (dstType.getDimSize(1) * bytes) % dst.swizzle == 0 && dstType.getDimSize(0) <= 256;
+}
+
 namespace {
 
 /// Bytes of a shared tile, rounded up to the 1024-byte alignment the
@@ -166,6 +199,18 @@ struct NVIDIAPipelineBuffersPass
           if (tessel::nvidia::gemmOperandStoredTransposed(gemm, operand))
             transposed.insert(operand == 0 ? gemm.getA() : gemm.getB());
       });
+      // Where the gemm operand tiles are stored (their swizzle decides TMA).
+      // A kernel no placement fits is left to the lowering, which reports
+      // it at the gemm; here its diagnostics are dropped.
+      std::optional<DenseMap<Value, tessel::nvidia::lowering::SharedPlacement>> placements;
+      {
+        ScopedDiagnosticHandler quiet(kernel.getContext(),
+                                      [](Diagnostic &) { return success(); });
+        FailureOr<DenseMap<Value, tessel::nvidia::lowering::SharedPlacement>> placed =
+            tessel::nvidia::lowering::gemmOperandPlacements(kernel);
+        if (succeeded(placed))
+          placements = std::move(*placed);
+      }
       // What the kernel's other shared tiles take at most (as if none
       // shared memory with another: tile-plan-memory can only do better).
       int64_t planned = 0;
@@ -200,6 +245,11 @@ struct NVIDIAPipelineBuffersPass
         loop->setAttr(tessel::nvidia::kStagesAttr, b.getI64IntegerAttr(stages));
         for (CopyOp c : copies) {
           c->setAttr(tessel::nvidia::kAheadAttr, b.getUnitAttr());
+          if (tma && placements) {
+            auto it = placements->find(c.getDst());
+            if (it != placements->end() && tessel::nvidia::tmaCopyableTile(c, it->second))
+              c->setAttr(tessel::nvidia::kTmaAttr, b.getUnitAttr());
+          }
           c.getDst().getDefiningOp()->setAttr(tessel::nvidia::kStagedAttr, b.getUnitAttr());
         }
       });

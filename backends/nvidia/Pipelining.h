@@ -20,6 +20,22 @@ namespace tessel::nvidia {
 inline constexpr llvm::StringLiteral kStagesAttr = "tessel.stages";
 inline constexpr llvm::StringLiteral kAheadAttr = "tessel.ahead";
 inline constexpr llvm::StringLiteral kStagedAttr = "tessel.staged";
+/// On a copy that runs ahead: it loads by TMA (else cp.async).
+inline constexpr llvm::StringLiteral kTmaAttr = "tessel.tma";
+
+namespace lowering {
+struct SharedPlacement;
+} // namespace lowering
+
+/// The dimension of a TMA copy's source that runs along the tile's rows:
+/// the copy window is 1 wide in every dimension but that one and the last.
+std::optional<int64_t> tmaRowDim(tile::CopyOp op, llvm::ArrayRef<int64_t> tile);
+
+/// Whether TMA can move copy `op` into its tile stored as `dst` says: a
+/// row-major global tensor of rank 2 to 5 (a kernel parameter, extents
+/// static but the outermost, rows 16-byte multiples) into a whole 2-d tile
+/// stored as written, swizzled, in whole swizzle atoms, of at most 256 rows.
+bool tmaCopyableTile(tile::CopyOp op, const lowering::SharedPlacement &dst);
 
 /// The copies of `op`'s body that can run ahead of the compute: each moves
 /// a global tile into a whole shared tile in 16-byte pieces (same element

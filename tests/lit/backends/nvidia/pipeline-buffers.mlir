@@ -4,15 +4,21 @@
 // RUN: tessel-opt %s --nvidia-pipeline-buffers -split-input-file | FileCheck %s
 // RUN: tessel-opt %s --nvidia-pipeline-buffers=async-copies=false -split-input-file | FileCheck %s --check-prefix=OFF
 // RUN: tessel-opt %s --nvidia-pipeline-buffers --tile-plan-memory -split-input-file | FileCheck %s --check-prefix=PLAN
+// RUN: tessel-opt %s --nvidia-pipeline-buffers=tma=false -split-input-file | FileCheck %s --check-prefix=NOTMA
 
 // A @ B with 16-bit tiles: both copies run ahead (B is read MN-major in
-// place, stored as written); the accumulator is no shared tile.
+// place, stored as written), by TMA (tessel.tma: a tensor parameter into a
+// whole swizzled tile); the accumulator is no shared tile.
 // CHECK-LABEL: func.func @gemm
 // CHECK: %[[AS:.+]] = tile.alloc {tessel.staged} : memref<64x32xf16, #tile.scope<shared>>
 // CHECK: %[[BS:.+]] = tile.alloc {tessel.staged} : memref<32x64xf16, #tile.scope<shared>>
 // CHECK: tile.pipelined {{.+}} stages 3 attributes {tessel.stages = 3 : i64}
-// CHECK: tile.copy {{.+}} to %[[AS]]{{.+}} {tessel.ahead}
-// CHECK: tile.copy {{.+}} to %[[BS]]{{.+}} {tessel.ahead}
+// CHECK: tile.copy {{.+}} to %[[AS]]{{.+}} {tessel.ahead, tessel.tma}
+// CHECK: tile.copy {{.+}} to %[[BS]]{{.+}} {tessel.ahead, tessel.tma}
+// With tma=false they run ahead by cp.async.
+// NOTMA-LABEL: func.func @gemm
+// NOTMA-COUNT-2: {tessel.ahead} :
+// NOTMA-NOT: tessel.tma
 // OFF-LABEL: func.func @gemm
 // OFF-NOT: tessel.
 // OFF: return
@@ -55,7 +61,7 @@ func.func @gemm(%a: memref<64x128xf16, #tile.scope<global>>, %b: memref<128x64xf
 // CHECK: %[[CS:.+]] = tile.alloc : memref<64x32xf8E4M3FN, #tile.scope<shared>>
 // CHECK: %[[DS:.+]] = tile.alloc : memref<64x32xf8E4M3FN, #tile.scope<shared>>
 // CHECK: tile.pipelined {{.+}} attributes {tessel.stages = 2 : i64}
-// CHECK: tile.copy {{.+}} to %[[AS]]{{.+}} {tessel.ahead}
+// CHECK: tile.copy {{.+}} to %[[AS]]{{.+}} {tessel.ahead, tessel.tma}
 // CHECK: tile.copy {{.+}} to %[[BS]][{{[^{]+}} :
 // CHECK: tile.copy {{.+}} to %[[CS]][{{[^{]+}} :
 // CHECK: tile.copy {{.+}} to %[[DS]][{{[^{]+}} :
