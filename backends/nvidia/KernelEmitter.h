@@ -639,14 +639,6 @@ private:
     inlineAsm(Type(), SmallVector<Value>{bar, i32(bytes)},
               "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r");
   }
-  /// Whether the producer can compute `v` (for iteration `iv` of `body`) at
-  /// the top of the kernel: from constants, block indices, scalar
-  /// parameters, tensor extents, elements of tensors the kernel does not
-  /// write (the consumers read the same values), and arithmetic on them.
-  bool producerComputable(Value v, Block &body, int depth = 0);
-  /// Whether the kernel writes global tensor `memref` anywhere.
-  bool writtenInKernel(Value memref);
-  std::optional<DenseSet<Value>> kernelWrites;
   /// Decides which pipelined loops the producer feeds (at the top of the
   /// kernel, or directly under a top-level `if` whose condition the
   /// producer computes too), and when any, splits the block: thread 0

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "backends/nvidia/KernelEmitter.h"
+#include "backends/nvidia/Pipelining.h"
 
 #define DEBUG_TYPE "tile-lower-to-nvvm"
 
@@ -15,52 +16,6 @@ namespace tessel::nvidia::lowering {
 // Warp specialization
 //===----------------------------------------------------------------------===//
 
-bool KernelEmitter::writtenInKernel(Value memref) {
-  // The tensors the kernel stores to, copies into or adds to, found once.
-  if (!kernelWrites) {
-    kernelWrites.emplace();
-    kernel.walk([&](Operation *op) {
-      if (auto store = dyn_cast<memref::StoreOp>(op))
-        kernelWrites->insert(store.getMemref());
-      else if (auto copy = dyn_cast<CopyOp>(op))
-        kernelWrites->insert(copy.getDst());
-      else if (auto atomic = dyn_cast<AtomicAddOp>(op))
-        kernelWrites->insert(atomic.getDst());
-    });
-  }
-  return kernelWrites->contains(memref);
-}
-
-bool KernelEmitter::producerComputable(Value v, Block &body, int depth) {
-  if (v == body.getArgument(0) || evalConstant(v))
-    return true;
-  if (auto arg = dyn_cast<BlockArgument>(v)) {
-    // Block indices and scalar parameters are known at the top.
-    Block *owner = arg.getOwner();
-    return owner == &kernel.getBody().front() ||
-           (owner == &oldFunc.getBody().front() && !isa<MemRefType>(arg.getType()));
-  }
-  Operation *def = v.getDefiningOp();
-  if (!def || depth > 16)
-    return false;
-  if (isa<memref::DimOp>(def))
-    return true;
-  if (auto load = dyn_cast<memref::LoadOp>(def)) {
-    auto it = buffers.find(load.getMemref());
-    return it != buffers.end() && it->second->space == Space::Global &&
-           !writtenInKernel(load.getMemref()) &&
-           llvm::all_of(load.getIndices(), [&](Value i) {
-             return producerComputable(i, body, depth + 1);
-           });
-  }
-  if (def->getNumRegions() || def->getNumResults() != 1 ||
-      !(isa<arith::ArithDialect>(def->getDialect()) || isa<CastOp>(def)))
-    return false;
-  return llvm::all_of(def->getOperands(), [&](Value o) {
-    return producerComputable(o, body, depth + 1);
-  });
-}
-
 LogicalResult KernelEmitter::warpSpecialize(Block &body) {
   // The producer is one more warpgroup; the consumers run the kernel as
   // written, on whole warpgroups.
@@ -69,20 +24,10 @@ LogicalResult KernelEmitter::warpSpecialize(Block &body) {
   SmallVector<PipelinedOp> loops;
   // A loop under a top-level `if`: the condition the producer tests too.
   DenseMap<Operation *, scf::IfOp> guards;
-  for (Operation &op : body.without_terminator()) {
-    if (auto pipe = dyn_cast<PipelinedOp>(&op))
-      loops.push_back(pipe);
-    if (auto ifOp = dyn_cast<scf::IfOp>(&op)) {
-      for (Region *region : {&ifOp.getThenRegion(), &ifOp.getElseRegion()}) {
-        if (region->empty())
-          continue;
-        for (Operation &inner : region->front().without_terminator())
-          if (auto pipe = dyn_cast<PipelinedOp>(&inner)) {
-            loops.push_back(pipe);
-            guards[pipe] = ifOp;
-          }
-      }
-    }
+  for (auto [pipe, guard] : specializableLoops(kernel)) {
+    loops.push_back(pipe);
+    if (guard)
+      guards[pipe] = guard;
   }
   if (loops.empty())
     return success();
@@ -92,37 +37,36 @@ LogicalResult KernelEmitter::warpSpecialize(Block &body) {
         alloc && getMemoryScope(alloc.getType()) == MemoryScope::Shared)
       if (failed(emitAlloc(alloc)))
         return failure();
+  DenseSet<Value> written = kernelWrites(kernel);
   for (PipelinedOp pipe : loops) {
+    // nvidia-pipeline-buffers' decision where it ran (tessel.producer);
+    // else the same analysis here.
+    bool decided = pipe->hasAttr(kStagesAttr);
+    if (decided && !pipe->hasAttr(kProducerAttr))
+      continue;
     std::optional<PipelinePlan> plan = planPipeline(pipe, /*specialized=*/true);
-    if (!plan || plan->tmaCopies.size() != plan->copies.size())
+    if (!plan || plan->tmaCopies.size() != plan->copies.size()) {
+      if (decided)
+        return pipe.emitError("internal error: nvidia-pipeline-buffers gave this "
+                              "loop a producer warpgroup, but its copies do not all "
+                              "load by TMA in stages that fit");
       continue;
-    Block &loopBody = pipe.getBody().front();
-    SmallVector<Value> known{pipe.getLower(), pipe.getUpper(), pipe.getStep()};
-    if (auto it = guards.find(pipe); it != guards.end())
-      known.push_back(it->second.getCondition());
-    bool computable = llvm::all_of(known, [&](Value v) { return producerComputable(v, loopBody); });
-    for (CopyOp c : plan->copies)
-      computable &= llvm::all_of(c.getSrcOffsets(), [&](Value v) {
-        return producerComputable(v, loopBody);
-      });
-    if (!computable)
-      continue;
-    placePipeline(*plan);
-    // One iteration's wgmmas stay in flight while the next iteration waits
-    // for its loads, when every iteration issues its gemms unconditionally
-    // (wgmma.wait_group 1 then retires exactly the previous iteration's):
-    // gemms only at the top of the body.
-    bool everyIterationCommits = false, nestedGemm = false;
-    for (Operation &inner : loopBody.without_terminator()) {
-      if (auto gemm = dyn_cast<GemmOp>(&inner)) {
-        everyIterationCommits |= gemm.getMmaAttr() &&
-                                 gemm.getMmaAttr().getKind() == MmaKind::Wgmma;
-        continue;
-      }
-      nestedGemm |= inner.walk([](GemmOp) { return WalkResult::interrupt(); })
-                        .wasInterrupted();
     }
-    bool keepOneInFlight = plan->stages >= 2 && everyIterationCommits && !nestedGemm;
+    Block &loopBody = pipe.getBody().front();
+    if (!decided) {
+      SmallVector<Value> known{pipe.getLower(), pipe.getUpper(), pipe.getStep()};
+      if (auto it = guards.find(pipe); it != guards.end())
+        known.push_back(it->second.getCondition());
+      for (CopyOp c : plan->copies)
+        known.append(c.getSrcOffsets().begin(), c.getSrcOffsets().end());
+      if (!llvm::all_of(known, [&](Value v) {
+            return producerComputable(v, loopBody, kernel, written);
+          }))
+        continue;
+    }
+    placePipeline(*plan);
+    bool keepOneInFlight = decided ? pipe->hasAttr(kInFlightAttr)
+                                   : keepsWgmmaInFlight(pipe, plan->stages);
     plan->schedule = WarpSchedule::standard(plan->stages, threads, keepOneInFlight);
     std::string error = nvidia::verifySchedule(plan->schedule);
     if (!error.empty())
@@ -154,17 +98,12 @@ LogicalResult KernelEmitter::warpSpecialize(Block &body) {
   });
   NVVM::Barrier0Op::create(b, loc);
 
-  // Registers: the block starts with R per thread (65536 over all its
-  // threads in steps of 8, at most 255: ptxas gives a block that runs alone
-  // on its SM that much); the producer keeps 40 and the consumers take
-  // what it gives up, when that is more than R.
-  int64_t total = threads + 128;
-  int64_t start = std::min<int64_t>(255, 65536 / total / 8 * 8);
-  int64_t producerRegs = 40;
-  int64_t consumerRegs =
-      std::min<int64_t>(240, (start + (start - producerRegs) * 128 / threads) / 8 * 8);
-  if (consumerRegs <= start)
-    consumerRegs = start; // nothing to gain: the consumers keep R
+  // Registers: the split nvidia-pipeline-buffers recorded, else the same.
+  std::array<int64_t, 3> split = warpRegisterSplit(threads);
+  if (auto recorded = kernel->getAttrOfType<DenseI64ArrayAttr>(kRegistersAttr);
+      recorded && recorded.size() == 3)
+    split = {recorded[0], recorded[1], recorded[2]};
+  auto [start, producerRegs, consumerRegs] = split;
   roleSplit = scf::IfOp::create(b, loc, ult(tid, cst(threads)), /*withElseRegion=*/true);
   {
     OpBuilder::InsertionGuard guard(b);

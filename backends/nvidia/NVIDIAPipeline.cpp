@@ -39,6 +39,7 @@ void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
   pm.addPass(tile::createTileCheckRegisterBudgetPass());
   NVIDIAPipelineBuffersPassOptions buffers;
   buffers.tma = tma;
+  buffers.warpSpecialize = warpSpecialize;
   pm.addPass(createNVIDIAPipelineBuffersPass(buffers));
   pm.addPass(tile::createTilePlanMemoryPass());
   TileLowerToNVVMPassOptions lowering;

@@ -109,9 +109,16 @@ def NVIDIAPipelineBuffersPass : Pass<"nvidia-pipeline-buffers", "::mlir::ModuleO
       stage buffers hold every use; `tile-plan-memory` places nothing for it
       and the lowering places the stage buffers.
 
-    `tile-lower-to-nvvm` then issues these copies (TMA where it applies,
-    `cp.async` otherwise) and, with warp specialization, from a producer
-    warpgroup. Without this pass the lowering decides the same copies
+    - `tessel.producer` on a loop a producer warpgroup feeds (every copy
+      that runs ahead loads by TMA, and the producer can compute the loop's
+      bounds, the condition of a top-level `if` around it and the copies'
+      offsets itself), with `tessel.wgmma_in_flight = 1` when each
+      iteration issues its gemms unconditionally, so the consumers keep one
+      iteration's wgmma group in flight; and on the kernel,
+      `tessel.warp_registers`: registers per thread at launch, the
+      producer's and the consumers' after `setmaxnreg`.
+
+    `tile-lower-to-nvvm` then issues these copies as decided. Without this pass the lowering decides the same copies
     itself and keeps the tiles' planned storage.
 
     ```mlir
@@ -126,7 +133,9 @@ def NVIDIAPipelineBuffersPass : Pass<"nvidia-pipeline-buffers", "::mlir::ModuleO
     Option<"asyncCopies", "async-copies", "bool", "true",
            "Run copies ahead at all (false: every loop runs as written)">,
     Option<"tma", "tma", "bool", "true",
-           "Load the copies TMA can move by TMA (false: cp.async for all)">
+           "Load the copies TMA can move by TMA (false: cp.async for all)">,
+    Option<"warpSpecialize", "warp-specialize", "bool", "true",
+           "Feed loops whose copies all load by TMA from a producer warpgroup">
   ];
 }
 

@@ -38,6 +38,97 @@ static bool hasScope(Value v, MemoryScope scope) {
   return type && getMemoryScope(type) == scope;
 }
 
+DenseSet<Value> tessel::nvidia::kernelWrites(KernelOp kernel) {
+  DenseSet<Value> written;
+  kernel.walk([&](Operation *o) {
+    if (auto store = dyn_cast<memref::StoreOp>(o))
+      written.insert(store.getMemref());
+    else if (auto copy = dyn_cast<CopyOp>(o))
+      written.insert(copy.getDst());
+    else if (auto atomic = dyn_cast<AtomicAddOp>(o))
+      written.insert(atomic.getDst());
+  });
+  return written;
+}
+
+bool tessel::nvidia::producerComputable(Value v, Block &body, KernelOp kernel,
+                                        const DenseSet<Value> &written, int depth) {
+  if (v == body.getArgument(0) || evalConstant(v))
+    return true;
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    // Block indices and scalar parameters are known at the top.
+    Block *owner = arg.getOwner();
+    auto func = kernel->getParentOfType<func::FuncOp>();
+    return owner == &kernel.getBody().front() ||
+           (func && owner == &func.getBody().front() && !isa<MemRefType>(arg.getType()));
+  }
+  Operation *def = v.getDefiningOp();
+  if (!def || depth > 16)
+    return false;
+  if (isa<memref::DimOp>(def))
+    return true;
+  if (auto load = dyn_cast<memref::LoadOp>(def))
+    return hasScope(load.getMemref(), MemoryScope::Global) &&
+           !written.contains(load.getMemref()) &&
+           llvm::all_of(load.getIndices(), [&](Value i) {
+             return producerComputable(i, body, kernel, written, depth + 1);
+           });
+  if (def->getNumRegions() || def->getNumResults() != 1 ||
+      !(isa<arith::ArithDialect>(def->getDialect()) || isa<CastOp>(def)))
+    return false;
+  return llvm::all_of(def->getOperands(), [&](Value o) {
+    return producerComputable(o, body, kernel, written, depth + 1);
+  });
+}
+
+std::array<int64_t, 3> tessel::nvidia::warpRegisterSplit(int64_t threads) {
+  // The block starts with R per thread (65536 over all its threads in steps
+  // of 8, at most 255: ptxas gives a block that runs alone on its SM that
+  // much); the producer keeps 40 and the consumers take what it gives up,
+  // when that is more than R.
+  int64_t total = threads + 128;
+  int64_t start = std::min<int64_t>(255, 65536 / total / 8 * 8);
+  int64_t producer = 40;
+  int64_t consumer =
+      std::min<int64_t>(240, (start + (start - producer) * 128 / threads) / 8 * 8);
+  return {start, producer, std::max(consumer, start)};
+}
+
+SmallVector<std::pair<PipelinedOp, scf::IfOp>>
+tessel::nvidia::specializableLoops(KernelOp kernel) {
+  SmallVector<std::pair<PipelinedOp, scf::IfOp>> loops;
+  for (Operation &op : kernel.getBody().front().without_terminator()) {
+    if (auto pipe = dyn_cast<PipelinedOp>(&op))
+      loops.push_back({pipe, scf::IfOp()});
+    if (auto ifOp = dyn_cast<scf::IfOp>(&op))
+      for (Region *region : {&ifOp.getThenRegion(), &ifOp.getElseRegion()}) {
+        if (region->empty())
+          continue;
+        for (Operation &inner : region->front().without_terminator())
+          if (auto pipe = dyn_cast<PipelinedOp>(&inner))
+            loops.push_back({pipe, ifOp});
+      }
+  }
+  return loops;
+}
+
+bool tessel::nvidia::keepsWgmmaInFlight(PipelinedOp loop, int64_t stages) {
+  // wgmma.wait_group 1 retires exactly the previous iteration's group when
+  // every iteration issues its gemms unconditionally: gemms only at the
+  // top of the body.
+  bool everyIterationCommits = false, nestedGemm = false;
+  for (Operation &inner : loop.getBody().front().without_terminator()) {
+    if (auto gemm = dyn_cast<GemmOp>(&inner)) {
+      everyIterationCommits |=
+          gemm.getMmaAttr() && gemm.getMmaAttr().getKind() == MmaKind::Wgmma;
+      continue;
+    }
+    nestedGemm |=
+        inner.walk([](GemmOp) { return WalkResult::interrupt(); }).wasInterrupted();
+  }
+  return stages >= 2 && everyIterationCommits && !nestedGemm;
+}
+
 SmallVector<CopyOp>
 tessel::nvidia::stageableCopies(PipelinedOp op, KernelOp kernel,
                                 function_ref<bool(Value)> storedTransposed) {
@@ -52,16 +143,7 @@ tessel::nvidia::stageableCopies(PipelinedOp op, KernelOp kernel,
       if (s == last)
         computeStage.insert(st);
   }
-  // The tensors the kernel stores to, copies into or adds to.
-  DenseSet<Value> written;
-  kernel.walk([&](Operation *o) {
-    if (auto store = dyn_cast<memref::StoreOp>(o))
-      written.insert(store.getMemref());
-    else if (auto copy = dyn_cast<CopyOp>(o))
-      written.insert(copy.getDst());
-    else if (auto atomic = dyn_cast<AtomicAddOp>(o))
-      written.insert(atomic.getDst());
-  });
+  DenseSet<Value> written = tessel::nvidia::kernelWrites(kernel);
   for (Operation &inner : body.without_terminator()) {
     auto copy = dyn_cast<CopyOp>(&inner);
     if (!copy || computeStage.contains(copy))
@@ -189,6 +271,47 @@ struct NVIDIAPipelineBuffersPass
     : public tessel::nvidia::impl::NVIDIAPipelineBuffersPassBase<NVIDIAPipelineBuffersPass> {
   using Base::Base;
 
+  /// A producer warpgroup feeds the staged loops whose copies all load by
+  /// TMA and whose bounds, guard and copy offsets it can compute itself:
+  /// `tessel.producer` on each (`tessel.wgmma_in_flight` when an iteration
+  /// leaves its wgmma group in flight), the register split on the kernel.
+  void decideWarpSpecialization(KernelOp kernel) {
+    int64_t threads = kernel.getThreads();
+    if (!warpSpecialize || !tma || threads % 128 || threads + 128 > 1024)
+      return;
+    DenseSet<Value> written = tessel::nvidia::kernelWrites(kernel);
+    Builder b(kernel.getContext());
+    bool any = false;
+    for (auto [loop, guard] : tessel::nvidia::specializableLoops(kernel)) {
+      auto stages = loop->getAttrOfType<IntegerAttr>(tessel::nvidia::kStagesAttr);
+      if (!stages)
+        continue;
+      Block &body = loop.getBody().front();
+      SmallVector<Value> known{loop.getLower(), loop.getUpper(), loop.getStep()};
+      if (guard)
+        known.push_back(guard.getCondition());
+      bool allTma = true;
+      for (Operation &inner : body.without_terminator())
+        if (inner.hasAttr(tessel::nvidia::kAheadAttr)) {
+          allTma &= inner.hasAttr(tessel::nvidia::kTmaAttr);
+          for (Value v : cast<CopyOp>(inner).getSrcOffsets())
+            known.push_back(v);
+        }
+      if (!allTma || !llvm::all_of(known, [&](Value v) {
+            return tessel::nvidia::producerComputable(v, body, kernel, written);
+          }))
+        continue;
+      loop->setAttr(tessel::nvidia::kProducerAttr, b.getUnitAttr());
+      if (tessel::nvidia::keepsWgmmaInFlight(loop, stages.getInt()))
+        loop->setAttr(tessel::nvidia::kInFlightAttr, b.getI64IntegerAttr(1));
+      any = true;
+    }
+    if (any) {
+      std::array<int64_t, 3> split = tessel::nvidia::warpRegisterSplit(threads);
+      kernel->setAttr(tessel::nvidia::kRegistersAttr, b.getDenseI64ArrayAttr(split));
+    }
+  }
+
   void runOnOperation() override {
     getOperation()->walk([&](KernelOp kernel) {
       // A shared tile is stored transposed when a gemm needs it so (after
@@ -253,6 +376,7 @@ struct NVIDIAPipelineBuffersPass
           c.getDst().getDefiningOp()->setAttr(tessel::nvidia::kStagedAttr, b.getUnitAttr());
         }
       });
+      decideWarpSpecialization(kernel);
     });
   }
 };

@@ -10,6 +10,11 @@
 
 #include "dialects/tile/IR/TileOps.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <array>
+
 namespace tessel::nvidia {
 
 /// The attributes of the decision: on the tile.pipelined op, the number of
@@ -23,9 +28,41 @@ inline constexpr llvm::StringLiteral kStagedAttr = "tessel.staged";
 /// On a copy that runs ahead: it loads by TMA (else cp.async).
 inline constexpr llvm::StringLiteral kTmaAttr = "tessel.tma";
 
+/// On a staged loop: a producer warpgroup feeds it (warp specialization).
+inline constexpr llvm::StringLiteral kProducerAttr = "tessel.producer";
+/// On such a loop: wgmma groups each iteration leaves in flight (1).
+inline constexpr llvm::StringLiteral kInFlightAttr = "tessel.wgmma_in_flight";
+/// On a kernel with a producer warpgroup: registers per thread at launch,
+/// the producer's and the consumers' after setmaxnreg.
+inline constexpr llvm::StringLiteral kRegistersAttr = "tessel.warp_registers";
+
 namespace lowering {
 struct SharedPlacement;
 } // namespace lowering
+
+/// The tensors and tiles `kernel` stores to, copies into or adds to.
+llvm::DenseSet<mlir::Value> kernelWrites(tile::KernelOp kernel);
+
+/// Whether a producer warpgroup, which runs before the kernel's code, can
+/// compute `v` for an iteration of the loop whose body is `body`: from the
+/// loop index, constants, block indices, scalar parameters, extents and
+/// elements of tensors `kernel` only reads (`written` lists the others).
+bool producerComputable(mlir::Value v, mlir::Block &body, tile::KernelOp kernel,
+                        const llvm::DenseSet<mlir::Value> &written, int depth = 0);
+
+/// Registers per thread at launch, the producer's and the consumers' for a
+/// kernel of `threads` threads plus a producer warpgroup.
+std::array<int64_t, 3> warpRegisterSplit(int64_t threads);
+
+/// The T.Pipelined loops a producer warpgroup can feed: at the kernel's top
+/// level, or directly under a top-level `if` (returned with it).
+llvm::SmallVector<std::pair<tile::PipelinedOp, mlir::scf::IfOp>>
+specializableLoops(tile::KernelOp kernel);
+
+/// Whether the consumers of `loop` keep one iteration's wgmma group in
+/// flight: two stages or more, and every iteration issues its gemms (on
+/// wgmma) unconditionally, at the top of the body.
+bool keepsWgmmaInFlight(tile::PipelinedOp loop, int64_t stages);
 
 /// The dimension of a TMA copy's source that runs along the tile's rows:
 /// the copy window is 1 wide in every dimension but that one and the last.
