@@ -125,15 +125,16 @@ int64_t knownMultiple(Value v, int depth = 0);
 
 enum class Space { Global, Shared, Fragment, Local };
 
-/// Where a shared tile's element (r, c) lives: gemm operands are stored
-/// K-major (transposed when the logical layout is not), in swizzle atoms of
-/// `swizzle` bytes per row; other tiles are plain row-major.
+/// Where a shared tile's element (r, c) lives: gemm operands are stored as
+/// written or, where the MMA cannot read them in place, transposed to
+/// K-major (gemmOperandStoredTransposed), in swizzle atoms of `swizzle`
+/// bytes per row; other tiles are plain row-major.
 struct SharedPlacement {
   int64_t offset = 0;
   bool transposed = false;
   int64_t swizzle = 0; // 0, 32, 64 or 128
-  int64_t rows = 0;    // physical rows (the M or N extent)
-  int64_t cols = 0;    // physical columns (the K extent)
+  int64_t rows = 0;    // physical rows (M or N; K when read MN-major in place)
+  int64_t cols = 0;    // physical columns (K; M or N when read MN-major)
 };
 
 /// Where each shared gemm operand tile of `kernel` is stored (as written or
@@ -577,8 +578,8 @@ private:
   /// body computes.
   Value valueAtIteration(Value old, Block &body, Value iv);
   LogicalResult emitAsyncCopy(CopyOp op, Block &body, Value iv);
-  /// Whether TMA can move this (pipelined) copy: a 2-d row-major global
-  /// tensor into a whole K-major swizzled tile.
+  /// Whether TMA moves this (pipelined) copy: nvidia-pipeline-buffers'
+  /// decision, else tmaCopyableTile on the placed tile.
   bool tmaCopyable(CopyOp op);
   /// The kernel parameter holding the TMA descriptor for `op`'s source and
   /// box (added on first use).
