@@ -87,6 +87,23 @@ std::optional<bool> readsElsewhere(const ThreadMap &anchor, ArrayRef<Value> anch
   return false;
 }
 
+/// A shared tile of `fragment`'s shape, allocated beside it (plan-memory
+/// gives it space for its lifetime) and filled with the fragment just
+/// before `user`.
+Value sharedCopyBefore(AllocOp fragment, Operation *user) {
+  MemRefType type = fragment.getType();
+  OpBuilder b(fragment);
+  b.setInsertionPointAfter(fragment);
+  auto tile = AllocOp::create(b, fragment.getLoc(),
+                              withMemoryScope(type, MemoryScope::Shared), nullptr);
+  b.setInsertionPoint(user);
+  Location loc = user->getLoc();
+  SmallVector<Value> offsets(type.getRank(), arith::ConstantIndexOp::create(b, loc, 0));
+  DenseI64ArrayAttr sizes = b.getDenseI64ArrayAttr(type.getShape());
+  CopyOp::create(b, loc, fragment.getResult(), offsets, sizes, tile.getResult(), offsets, sizes);
+  return tile.getResult();
+}
+
 /// A fragment A operand the gemm's MMA cannot read from registers as it is
 /// (its layout, element type or split: the target's registerOperandLayout)
 /// is read from a shared copy made just before the gemm.
@@ -105,17 +122,8 @@ void convertGemmOperands(Operation *root, const TargetInfo &target) {
                                           type.getDimSize(1));
     if (want && a.getLayoutAttr() == want)
       return;
-    OpBuilder b(a);
-    b.setInsertionPointAfter(a);
-    auto tileAlloc = AllocOp::create(b, a.getLoc(), withMemoryScope(type, MemoryScope::Shared),
-                                     nullptr);
-    b.setInsertionPoint(gemm);
-    Location loc = gemm.getLoc();
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    SmallVector<Value> offsets(2, zero);
-    DenseI64ArrayAttr sizes = b.getDenseI64ArrayAttr(type.getShape());
-    CopyOp::create(b, loc, a.getResult(), offsets, sizes, tileAlloc.getResult(), offsets, sizes);
-    gemm->setOperand(0, tileAlloc.getResult());
+    Value tile = sharedCopyBefore(a, gemm);
+    gemm->setOperand(0, tile);
   });
 }
 
@@ -175,22 +183,9 @@ struct TileConvertLayoutsPass
           convert[source].push_back(load);
       });
       for (auto &[source, loads] : convert) {
-        MemRefType fragType = source.getType();
-        auto sharedType = withMemoryScope(fragType, MemoryScope::Shared);
-        // The tile is allocated beside the fragment (plan-memory gives it
-        // space for its lifetime), filled just before the loop.
-        OpBuilder b(source);
-        b.setInsertionPointAfter(source);
-        auto tileAlloc = AllocOp::create(b, source.getLoc(), sharedType, nullptr);
-        b.setInsertionPoint(parallel);
-        Location loc = parallel.getLoc();
-        Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-        SmallVector<Value> offsets(fragType.getRank(), zero);
-        CopyOp::create(b, loc, source.getResult(), offsets,
-                       b.getDenseI64ArrayAttr(fragType.getShape()), tileAlloc.getResult(),
-                       offsets, b.getDenseI64ArrayAttr(fragType.getShape()));
+        Value tile = sharedCopyBefore(source, parallel);
         for (memref::LoadOp load : loads)
-          load.getMemrefMutable().assign(tileAlloc.getResult());
+          load.getMemrefMutable().assign(tile);
       }
     }
   }
