@@ -642,6 +642,11 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
     barrier();
     return success();
   }
+  // nvidia-insert-proxy-fences decided this fence.
+  if (isa<NVVM::FenceProxyOp>(op)) {
+    fenceProxyAsync();
+    return success();
+  }
   if (auto castOp = dyn_cast<CastOp>(op)) {
     if (failed(mapOperands(op)))
       return failure();

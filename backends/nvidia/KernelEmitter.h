@@ -702,11 +702,6 @@ private:
   /// [0, grid - 1] for each block index of the input kernel.
   DenseMap<Value, IndexRange> blockRanges;
   SyncState sync;
-  /// Shared tiles the async proxy reads or writes somewhere in the kernel
-  /// (wgmma operands, pipelined copy destinations): generic writes to
-  /// their bytes are fenced (fence.proxy.async) before the barrier that
-  /// publishes them, since no barrier orders them for the async proxy.
-  SmallVector<Value> asyncTiles;
   PendingWgmma wgmma;
   std::optional<ParallelContext> parallel;
   /// T.Parallel loops being emitted: their shared accesses were ordered

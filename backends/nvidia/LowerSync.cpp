@@ -27,13 +27,9 @@ void KernelEmitter::fenceProxyAsync() {
 }
 
 void KernelEmitter::barrier() {
-  bool asyncVisible = llvm::any_of(asyncTiles, [&](Value tile) {
-    auto it = buffers.find(tile);
-    return it != buffers.end() && it->second->space == Space::Shared &&
-           SyncState::overlaps(sync.writes, sharedRange(*it->second));
-  });
-  if (asyncVisible)
-    fenceProxyAsync();
+  // Proxy fences are nvidia-insert-proxy-fences' decision, not the
+  // barrier's: a barrier alone never orders a generic write before an
+  // async-proxy read.
   if (specialized) {
     // Only the consumers run the kernel's code: a named barrier for them
     // (barrier 0 would wait for the producer too).
@@ -154,8 +150,9 @@ void KernelEmitter::waitIfTouchesWgmma(Operation *op) {
 }
 
 /// A barrier before reading bytes other threads wrote, or before writing
-/// bytes other threads may still read or write. wgmma reads shared memory
-/// through the async proxy, so generic-proxy writes are fenced first.
+/// bytes other threads may still read or write. wgmma's reads (through the
+/// async proxy) need the same barrier; the proxy fence before it is
+/// nvidia-insert-proxy-fences' (an nvvm.fence.proxy in the tile IR).
 void KernelEmitter::beforeSharedAccess(ArrayRef<const Buffer *> reads,
                                        ArrayRef<const Buffer *> writes,
                                        ArrayRef<const Buffer *> asyncReads) {
@@ -166,19 +163,14 @@ void KernelEmitter::beforeSharedAccess(ArrayRef<const Buffer *> reads,
   for (const Buffer *w : writes)
     if (SyncState::overlaps(wgmma.shared, range(w)))
       waitForWgmma();
-  bool needed = false, fence = false;
+  bool needed = false;
   for (const Buffer *r : reads)
     needed |= SyncState::overlaps(sync.writes, range(r));
-  for (const Buffer *r : asyncReads) {
-    bool dirty = SyncState::overlaps(sync.writes, range(r));
-    needed |= dirty;
-    fence |= dirty;
-  }
+  for (const Buffer *r : asyncReads)
+    needed |= SyncState::overlaps(sync.writes, range(r));
   for (const Buffer *w : writes)
     needed |= SyncState::overlaps(sync.writes, range(w)) ||
               SyncState::overlaps(sync.reads, range(w));
-  if (fence)
-    fenceProxyAsync();
   if (needed)
     barrier();
   for (const Buffer *r : reads)

@@ -193,14 +193,6 @@ LogicalResult KernelEmitter::run() {
     sharedBytes = attr.getInt();
   scratchBase = llvm::alignTo(sharedBytes, 1024);
   stageTop = scratchBase;
-  kernel.walk([&](Operation *op) {
-    if (auto gemm = dyn_cast<GemmOp>(op)) {
-      asyncTiles.push_back(gemm.getA());
-      asyncTiles.push_back(gemm.getB());
-    } else if (auto copy = dyn_cast<CopyOp>(op); copy && copy->getParentOfType<PipelinedOp>()) {
-      asyncTiles.push_back(copy.getDst());
-    }
-  });
   if (failed(placeSharedTiles()) || failed(warpSpecialize(body)) ||
       failed(emitBlock(body)))
     return failure();

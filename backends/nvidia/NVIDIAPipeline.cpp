@@ -42,6 +42,7 @@ void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
   buffers.warpSpecialize = warpSpecialize;
   pm.addPass(createNVIDIAPipelineBuffersPass(buffers));
   pm.addPass(tile::createTilePlanMemoryPass());
+  pm.addPass(createNVIDIAInsertProxyFencesPass());
   TileLowerToNVVMPassOptions lowering;
   lowering.tma = tma;
   lowering.warpSpecialize = warpSpecialize;

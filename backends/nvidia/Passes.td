@@ -139,6 +139,35 @@ def NVIDIAPipelineBuffersPass : Pass<"nvidia-pipeline-buffers", "::mlir::ModuleO
   ];
 }
 
+def NVIDIAInsertProxyFencesPass : Pass<"nvidia-insert-proxy-fences", "::mlir::ModuleOp"> {
+  let summary = "Fences generic-proxy writes to shared memory that a warpgroup MMA later reads.";
+  let description = [{
+    wgmma reads its shared operands through the async proxy, which a block
+    barrier does not order after the threads' ordinary (generic-proxy)
+    stores. The writing thread must execute `fence.proxy.async` between its
+    store and the synchronization the reader waits on. This pass follows
+    every statement's generic writes to shared memory (copies, fills,
+    reductions, atomics, stores in `T.Parallel` bodies and scalar code)
+    forward through branches and around loops, and where one reaches a
+    warpgroup MMA that reads overlapping bytes (by the offsets
+    `tile-plan-memory` gave the tiles, so memory reused by another tile
+    counts) with no fence between, it places `nvvm.fence.proxy` right after
+    the writing statement. Barriers play no part: a barrier never clears a
+    pending write. Copies a pipelined loop runs ahead are left to the
+    pipeline's lowering. Runs after `tile-plan-memory`.
+
+    ```mlir
+    tile.copy %q[...] to %qs[...] : ...
+    // becomes
+    tile.copy %q[...] to %qs[...] : ...
+    nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+    ...
+    tile.gemm %qs, %ks, %acc transpose_b {mma = #tile.mma<kind = wgmma, ...>} : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect"];
+}
+
 def NVIDIAScalarFragmentsPass : Pass<"nvidia-scalar-fragments", "::mlir::ModuleOp"> {
   let summary = "Holds small fragments that block-level code indexes as scalars in every thread.";
   let description = [{

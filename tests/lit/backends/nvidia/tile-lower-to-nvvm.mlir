@@ -1,7 +1,7 @@
-// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm -canonicalize | FileCheck %s
-// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm=async-copies=false | FileCheck %s --check-prefix=NOASYNC
-// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm=tma=true | FileCheck %s --check-prefix=TMA
-// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -tile-plan-memory -tile-lower-to-nvvm="tma=true warp-specialize=true" | FileCheck %s --check-prefix=WS
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-pipeline-buffers=tma=false -tile-plan-memory -nvidia-insert-proxy-fences -tile-lower-to-nvvm -canonicalize | FileCheck %s
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-pipeline-buffers=async-copies=false -tile-plan-memory -nvidia-insert-proxy-fences -tile-lower-to-nvvm=async-copies=false | FileCheck %s --check-prefix=NOASYNC
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-pipeline-buffers=warp-specialize=false -tile-plan-memory -nvidia-insert-proxy-fences -tile-lower-to-nvvm=tma=true | FileCheck %s --check-prefix=TMA
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-pipeline-buffers -tile-plan-memory -nvidia-insert-proxy-fences -tile-lower-to-nvvm="tma=true warp-specialize=true" | FileCheck %s --check-prefix=WS
 // Thread mapping, shared-memory placement and wgmma lowering for sm_90a.
 
 // A 64x64x32 fp16 gemm: one warpgroup, both operands from shared memory.
@@ -26,8 +26,15 @@
 // CHECK: arith.shrui %{{.+}}, %c7
 // CHECK: arith.andi %{{.+}}, %c3
 // CHECK: arith.xori
+// Each copy's threads fence their writes for wgmma's async proxy right
+// after the copy (nvidia-insert-proxy-fences); one barrier before the gemm.
 // CHECK: llvm.store %{{.+}}, %{{.+}} {alignment = 16 : i64} : vector<8xf16>, !llvm.ptr<3>
-// CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: }
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NOT: nvvm.barrier0
+// CHECK: llvm.store %{{.+}}, %{{.+}} {alignment = 16 : i64} : vector<8xf16>, !llvm.ptr<3>
+// CHECK-NEXT: }
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: nvvm.barrier0
 // Both K steps are one asm statement on the 32 accumulator registers: the
 // first step clears (scale-d from the operand that is 0 with clear_accum),
@@ -80,10 +87,18 @@ func.func @gemm_ss(%a: memref<128x32xf16, #tile.scope<global>>, %b: memref<32x12
 // A barrier between the thread-written tiles and the gemm (here an explicit
 // T.barrier(); in FlashAttention the one before the K loop) orders the
 // writes for the threads, not for wgmma's async proxy: the writes are
-// fenced before that barrier, and the gemm needs no second barrier.
+// fenced right after they are made, before that barrier, and the gemm
+// needs no second barrier.
 // CHECK-LABEL: func.func @gemm_after_barrier
+// Each copy's threads fence their writes for wgmma's async proxy right
+// after the copy (nvidia-insert-proxy-fences); one barrier before the gemm.
 // CHECK: llvm.store %{{.+}}, %{{.+}} {alignment = 16 : i64} : vector<8xf16>, !llvm.ptr<3>
-// CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: }
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NOT: nvvm.barrier0
+// CHECK: llvm.store %{{.+}}, %{{.+}} {alignment = 16 : i64} : vector<8xf16>, !llvm.ptr<3>
+// CHECK-NEXT: }
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: nvvm.barrier0
 // CHECK-NOT: nvvm.barrier0
 // CHECK: wgmma.fence.sync.aligned;{{.*}}wgmma.mma_async
@@ -368,19 +383,20 @@ func.func @row_max_blocked(%x: memref<8x512xf32, #tile.scope<global>>, %out: mem
 
 // T.Pipelined(num_stages=3): A's and B's tiles are copied in 16-byte pieces
 // as written (B of A @ B is read MN-major in place), so both run two
-// iterations ahead with cp.async into three stage buffers each, placed
-// above the planned tiles (shared bytes 8192 planned + 3 x 8192).
+// iterations ahead with cp.async into three stage buffers each
+// (nvidia-pipeline-buffers stages them: they have no planned storage of
+// their own, so shared bytes are the 3 x 8192 of the stages).
 // Prologue: a loop over stages 0 and 1, one commit group each. Each iteration waits for
 // the wgmma that read the stage it refills, issues iteration i+2 into stage
 // (i+2) % 3, commits, waits until at most two groups are in flight (its own
 // has landed), fences for the async proxy and synchronizes the block.
 // With tma=true, A's tile (64x32 f16, 64-byte swizzle) and B's (32x64 f16,
 // 128-byte swizzle) come by tensor copies: a descriptor parameter each after the
-// tensors (passed by value), three barriers after the stages (32768 + 24
+// tensors (passed by value), three barriers after the stages (24576 + 24
 // bytes), 8192 bytes announced per stage.
 // TMA-LABEL: func.func @pipelined_k_loop
 // TMA-SAME: %{{.+}}: !llvm.ptr {llvm.align = 64 : i64, llvm.byval = !llvm.array<128 x i8>, tessel.grid_constant}
-// TMA-SAME: tessel.shared_bytes = 32792
+// TMA-SAME: tessel.shared_bytes = 24600
 // TMA-SAME: tessel.tensor_maps = [{box = array<i64: 64, 32>, param = 3 : i64, swizzle = 64 : i64, tensor = 0 : i64}, {box = array<i64: 32, 64>, param = 4 : i64, swizzle = 128 : i64, tensor = 1 : i64}]
 // TMA: mbarrier.init.shared::cta.b64
 // TMA: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" %{{.+}}, %c8192_i32
@@ -389,7 +405,7 @@ func.func @row_max_blocked(%x: memref<8x512xf32, #tile.scope<global>>, %out: mem
 // With warp-specialize=true as well, a producer warpgroup (threads 128-255)
 // feeds the loop. Thread 0 creates a full barrier (1 arrival: the
 // producer's expect_tx) and an empty barrier (128 arrivals: every consumer)
-// per stage, after the three stages (32768 + 48 bytes); the whole block
+// per stage, after the three stages (24576 + 48 bytes); the whole block
 // synchronizes once. The consumers (tid < 128) run the kernel, with named
 // barriers over their 128 threads only (none in this loop: no thread
 // copies); per iteration they wait for the stage's full barrier, compute,
@@ -397,14 +413,14 @@ func.func @row_max_blocked(%x: memref<8x512xf32, #tile.scope<global>>, %out: mem
 // and release the stage it read; after the loop, the last group. The producer gives up registers and one thread runs the
 // loop: wait until the stage is released, announce its bytes, issue TMA.
 // WS-LABEL: func.func @pipelined_k_loop
-// WS-SAME: tessel.shared_bytes = 32816
+// WS-SAME: tessel.shared_bytes = 24624
 // WS-SAME: tessel.threads = 256
 // WS-SAME: tessel.warp_specialized = array<i64: 255, 40, 255>
 // WS: %[[T0:.+]] = arith.cmpi eq, %{{.+}}, %c0 : index
 // WS-NEXT: scf.if %[[T0]] {
-// WS: %c32768
+// WS: %c24576
 // WS: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c1_i32
-// WS: %c32792
+// WS: %c24600
 // WS: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c128_i32
 // WS-COUNT-2: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c{{1|128}}_i32
 // WS: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" %{{.+}}, %c1_i32
@@ -441,7 +457,7 @@ func.func @row_max_blocked(%x: memref<8x512xf32, #tile.scope<global>>, %out: mem
 // NOASYNC-NOT: nvvm.cp.async
 // NOASYNC: return
 // CHECK-LABEL: func.func @pipelined_k_loop
-// CHECK-SAME: tessel.shared_bytes = 32768
+// CHECK-SAME: tessel.shared_bytes = 24576
 // CHECK: scf.for %{{.+}} = %c0 to %c2 step %c1
 // CHECK: nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache = cg
 // CHECK: nvvm.cp.async.commit.group
