@@ -81,7 +81,7 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
     return op.emitError("internal error: the gemm's MMA grid does not cover "
                         "the block's threads");
   if (FragmentLayoutAttr want = accumulatorLayout(ctx, grid, m, n);
-      cast<AllocOp>(C.def).getLayoutAttr() != want)
+      !sameLayout(cast<AllocOp>(C.def).getLayoutAttr(), want, C.shape()))
     return op.emitError("the accumulator's layout is not the ")
            << stringifyMmaKind(mma.getKind()) << " layout this gemm needs";
   if (mma.getKind() == MmaKind::MmaSync)
@@ -96,7 +96,7 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
       return op.emitError("a register A operand cannot be transposed");
     FragmentLayoutAttr want =
         accumulatorLayout(ctx, WarpgroupGrid{grid.alongM, 1}, m, k);
-    if (grid.alongN != 1 || cast<AllocOp>(A.def).getLayoutAttr() != want)
+    if (grid.alongN != 1 || !sameLayout(cast<AllocOp>(A.def).getLayoutAttr(), want, A.shape()))
       return op.emitError("a register A operand needs the wgmma accumulator "
                           "layout and a gemm split along M only "
                           "(policy=T.GemmWarpPolicy.FullRow)");
@@ -305,7 +305,7 @@ LogicalResult KernelEmitter::emitMmaSync(GemmOp op, WarpgroupGrid grid) {
     int64_t kA = A.shape()[1];
     FragmentLayoutAttr want = accumulatorLayout(
         ctx, WarpgroupGrid{grid.alongM, 1, grid.unitThreads}, C.shape()[0], kA);
-    if (grid.alongN != 1 || cast<AllocOp>(A.def).getLayoutAttr() != want)
+    if (grid.alongN != 1 || !sameLayout(cast<AllocOp>(A.def).getLayoutAttr(), want, A.shape()))
       return op.emitError(why) << "; a register A operand needs the mma.sync "
                                   "accumulator layout and a gemm split along M "
                                   "only (policy=T.GemmWarpPolicy.FullRow)";

@@ -120,7 +120,7 @@ void convertGemmOperands(Operation *root, const TargetInfo &target) {
     if (!gemm.getTransposeA())
       want = target.registerOperandLayout(mma, type.getElementType(), type.getDimSize(0),
                                           type.getDimSize(1));
-    if (want && a.getLayoutAttr() == want)
+    if (want && sameLayout(a.getLayoutAttr(), want, type.getShape()))
       return;
     Value tile = sharedCopyBefore(a, gemm);
     gemm->setOperand(0, tile);

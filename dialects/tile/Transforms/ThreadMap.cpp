@@ -111,3 +111,19 @@ std::optional<SlotFormula> ThreadMap::formula(int64_t slot) const {
   }
   return f;
 }
+
+bool tessel::tile::sameLayout(FragmentLayoutAttr a, FragmentLayoutAttr b,
+                              ArrayRef<int64_t> shape) {
+  if (a == b)
+    return true;
+  if (!a || !b || a.getThreads() != b.getThreads() || a.getReplicate() != b.getReplicate())
+    return false;
+  std::optional<ThreadMap> x = ThreadMap::build(a, shape), y = ThreadMap::build(b, shape);
+  if (!x || !y || x->slots() != y->slots() || x->replicaMask() != y->replicaMask())
+    return false;
+  for (int64_t t = 0; t < x->threads(); ++t)
+    for (int64_t s = 0; s < x->slots(); ++s)
+      if (x->elementAt(t, s) != y->elementAt(t, s))
+        return false;
+  return true;
+}

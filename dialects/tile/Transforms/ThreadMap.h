@@ -72,6 +72,12 @@ private:
   std::vector<std::pair<int64_t, int64_t>> holders;   // [element]
 };
 
+/// Whether `a` and `b` give every element of a fragment of `shape` the
+/// same thread and slot (and the same replicas), however their maps are
+/// written: a layout printed and parsed back is not the same attribute as
+/// the one a pass built.
+bool sameLayout(FragmentLayoutAttr a, FragmentLayoutAttr b, llvm::ArrayRef<int64_t> shape);
+
 } // namespace tessel::tile
 
 #endif // TESSEL_DIALECTS_TILE_TRANSFORMS_THREADMAP_H
