@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "backends/nvidia/Passes.h"
+#include "backends/nvidia/SyncAnalysis.h"
 
 #include "dialects/tile/IR/TileOps.h"
 
@@ -28,37 +29,10 @@ using namespace tessel::tile;
 
 namespace {
 
-/// Shared bytes, as far as the pass can tell: a planned tile's byte range
-/// (`tessel.shared_offset`), or, for a tile without one (a staged tile, or
-/// memory the pass cannot trace to its tile), the tile itself.
-struct Bytes {
-  Operation *tile = nullptr;
-  int64_t begin = -1, end = -1;
-  bool overlaps(const Bytes &o) const {
-    if (begin >= 0 && o.begin >= 0)
-      return begin < o.end && o.begin < end;
-    // Unknown bytes may be anywhere.
-    return !tile || !o.tile || tile == o.tile;
-  }
-};
+using Bytes = tessel::nvidia::SharedBytes;
 
 std::optional<Bytes> sharedBytes(Value memref) {
-  auto type = dyn_cast<MemRefType>(memref.getType());
-  if (!type || getMemoryScope(type) != MemoryScope::Shared)
-    return std::nullopt;
-  auto alloc = memref.getDefiningOp<AllocOp>();
-  if (!alloc)
-    return Bytes{};
-  Bytes bytes{alloc};
-  if (auto offset = alloc->getAttrOfType<IntegerAttr>("tessel.shared_offset")) {
-    int64_t bits = std::max<int64_t>(8, type.getElementTypeBitWidth());
-    int64_t copies = 1;
-    if (auto n = alloc->getAttrOfType<IntegerAttr>("tessel.num_buffers"))
-      copies = std::max<int64_t>(1, n.getInt());
-    bytes.begin = offset.getInt();
-    bytes.end = bytes.begin + (type.getNumElements() * bits + 7) / 8 * copies;
-  }
-  return bytes;
+  return tessel::nvidia::sharedBytesOf(memref);
 }
 
 /// The shared bytes `op` (a statement: everything nested in it included)
@@ -181,40 +155,15 @@ struct Analysis {
   }
 };
 
-/// Puts a fence right after `writer`. In a T.Pipelined body with `order=`
-/// or `stage=` (lists over the body's statements) the fence becomes a
-/// statement of its own: emitted right after the writer, in its stage.
+/// Puts a fence right after `writer` (in a T.Pipelined body with order=,
+/// emitted right after it).
 void fenceAfter(Operation *writer) {
   OpBuilder b(writer->getContext());
   b.setInsertionPointAfter(writer);
-  NVVM::FenceProxyOp::create(
+  auto fence = NVVM::FenceProxyOp::create(
       b, writer->getLoc(), NVVM::ProxyKind::async_shared,
       NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
-  auto pipe = dyn_cast<PipelinedOp>(writer->getParentOp());
-  if (!pipe || (!pipe.getOrder() && !pipe.getStage()))
-    return;
-  int64_t index = 0;
-  for (Operation &op : pipe.getBody().front().without_terminator()) {
-    if (&op == writer)
-      break;
-    if (!isPure(&op))
-      ++index;
-  }
-  if (std::optional<ArrayRef<int64_t>> order = pipe.getOrder()) {
-    int64_t at = (*order)[index];
-    SmallVector<int64_t> next;
-    for (auto [i, pos] : llvm::enumerate(*order)) {
-      next.push_back(pos > at ? pos + 1 : pos);
-      if (int64_t(i) == index)
-        next.push_back(at + 1);
-    }
-    pipe.setOrder(next);
-  }
-  if (std::optional<ArrayRef<int64_t>> stage = pipe.getStage()) {
-    SmallVector<int64_t> next(stage->begin(), stage->end());
-    next.insert(next.begin() + index + 1, (*stage)[index]);
-    pipe.setStage(next);
-  }
+  tessel::nvidia::placeStatement(fence, writer, /*after=*/true);
 }
 
 struct NVIDIAInsertProxyFencesPass

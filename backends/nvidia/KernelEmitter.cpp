@@ -608,7 +608,7 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
   // What thread 0 stored for everyone is read only after a barrier.
   if (sync.globalWrite && !isa<scf::ForOp, scf::IfOp, PipelinedOp>(op) &&
       !isScalarGlobalUpdate(op) && usesGlobal(op))
-    barrier();
+    statementBarrier();
   if (auto alloc = dyn_cast<AllocOp>(op))
     return emitAlloc(alloc);
   if (auto copy = dyn_cast<CopyOp>(op))
@@ -640,6 +640,14 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
   }
   if (isa<BarrierOp>(op)) {
     barrier();
+    return success();
+  }
+  // nvidia-insert-barriers decided this wait (before a barrier).
+  if (auto w = dyn_cast<NVVM::WgmmaWaitGroupSyncOp>(op)) {
+    if (w.getGroup() != 0)
+      return op->emitError("internal error: only waits for every wgmma group "
+                           "are placed between statements");
+    waitForWgmma();
     return success();
   }
   // nvidia-insert-proxy-fences decided this fence.

@@ -458,6 +458,20 @@ private:
 
   // Synchronization.
   void barrier();
+  /// A barrier between statements (before one, or ending a loop body):
+  /// counted in unplannedBarriers when nvidia-insert-barriers placed the
+  /// kernel's barriers, since it should have placed this one.
+  void statementBarrier() {
+    if (barriersPlaced) {
+      ++unplannedBarriers;
+      if (strictBarriers && !unplannedError) {
+        emitError(loc, "internal error: a barrier is needed here that "
+                       "nvidia-insert-barriers did not place");
+        unplannedError = true;
+      }
+    }
+    barrier();
+  }
   /// A store or atomic add into a global tensor in the kernel's scalar code
   /// (outside every T.Parallel): thread 0 alone does it.
   bool isScalarGlobalUpdate(Operation *op) const {
@@ -499,9 +513,11 @@ private:
   void beforeSharedAccess(ArrayRef<const Buffer *> reads,
                           ArrayRef<const Buffer *> writes,
                           ArrayRef<const Buffer *> asyncReads = {});
-  /// The same for raw byte ranges (the reduction scratch area).
+  /// The same for raw byte ranges (the reduction scratch area, a
+  /// pipeline's stages); `statement`: a barrier here goes between statements.
   void beforeSharedRanges(ArrayRef<std::pair<int64_t, int64_t>> reads,
-                          ArrayRef<std::pair<int64_t, int64_t>> writes);
+                          ArrayRef<std::pair<int64_t, int64_t>> writes,
+                          bool statement = false);
 
   /// The buffer `v` names; null (after an error at `user`) if none.
   const Buffer *bufferOf(Value v, Operation *user) {
@@ -702,6 +718,16 @@ private:
   /// [0, grid - 1] for each block index of the input kernel.
   DenseMap<Value, IndexRange> blockRanges;
   SyncState sync;
+  /// The kernel went through nvidia-insert-barriers (`tessel.barriers_placed`).
+  bool barriersPlaced = false;
+  /// Barriers statementBarrier() added to such a kernel (recorded on the
+  /// function as tessel.unplanned_barriers), and the error they are under
+  /// strict-barriers.
+  int64_t unplannedBarriers = 0;
+  bool unplannedError = false;
+public:
+  bool strictBarriers = false;
+private:
   PendingWgmma wgmma;
   std::optional<ParallelContext> parallel;
   /// T.Parallel loops being emitted: their shared accesses were ordered

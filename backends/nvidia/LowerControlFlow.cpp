@@ -27,7 +27,7 @@ LogicalResult KernelEmitter::emitLoop(Operation *op, Value lb, Value ub,
   // and its iterations are independent).
   bool perThread = parallelDepth > 0;
   if (sync.pending() && !perThread)
-    barrier();
+    statementBarrier();
   // What is in flight on entry, or issued by any iteration, may be in flight
   // at the top of every iteration and after the loop.
   PendingWgmma carried = wgmmaAtLoopTop(op, body);
@@ -39,7 +39,7 @@ LogicalResult KernelEmitter::emitLoop(Operation *op, Value lb, Value ub,
   if (failed(emitBlock(body)))
     return failure();
   if (sync.pending() && !perThread)
-    barrier();
+    statementBarrier();
   if (!carried.covers(wgmma))
     return op->emitError("internal error: an iteration leaves a wgmma in "
                          "flight that the loop's top did not account for");
@@ -53,7 +53,7 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
     return failure();
   if (!op.getInitArgs().empty()) {
     if (sync.pending())
-      barrier();
+      statementBarrier();
     PendingWgmma carried = wgmmaAtLoopTop(op, *op.getBody());
     wgmma = carried;
     SmallVector<Value> inits;
@@ -71,7 +71,7 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
       if (failed(emitBlock(*op.getBody())))
         return failure();
       if (sync.pending())
-        barrier();
+        statementBarrier();
       if (!carried.covers(wgmma))
         return op->emitError("internal error: an iteration leaves a wgmma in "
                              "flight that the loop's top did not account for");
@@ -138,7 +138,7 @@ LogicalResult KernelEmitter::emitWhile(scf::WhileOp op) {
     return op->emitError("a while loop with loop-carried values is not supported on the "
                          "cuda target yet");
   if (sync.pending())
-    barrier();
+    statementBarrier();
   auto loop = scf::WhileOp::create(b, loc, TypeRange{}, ValueRange{});
   OpBuilder::InsertionGuard guard(b);
   b.createBlock(&loop.getBefore());

@@ -486,7 +486,7 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
   std::pair<int64_t, int64_t> area = plan.area;
 
   if (sync.pending())
-    barrier();
+    statementBarrier();
   bool anyCpAsync = tmaCopies.size() < copies.size();
   // Whatever reads the stage area in flight (earlier wgmmas) finishes first.
   auto beforeIssue = [&] {
@@ -587,7 +587,7 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
     if (failed(result))
       return failure();
     if (sync.pending())
-      barrier();
+      statementBarrier();
     if (!carried.covers(wgmma))
       return op->emitError("internal error: an iteration leaves a wgmma in "
                            "flight that the loop's top did not account for");

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "backends/nvidia/KernelEmitter.h"
+#include "backends/nvidia/Target.h"
 
 #define DEBUG_TYPE "tile-lower-to-nvvm"
 
@@ -36,43 +37,13 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
       idx.push_back(0);
     return D.linearize(idx);
   };
-  // Each thread combines its own elements, per destination slot.
+  if (!tessel::nvidia::reductionStaysInWarps(S, D, dim, threads))
+    return emitReduceThroughShared(op);
+  // Each thread combines its own elements, per destination slot; the
+  // threads sharing a result, its replicas, with butterfly shuffles.
   DenseMap<int64_t, Value> partial;
   ReduceKind kind = op.getKind();
-  for (int64_t s = 0; s < S.slots(); ++s) {
-    int64_t dSlot = -1;
-    bool any = false, all = true;
-    for (int64_t t = 0; t < threads; ++t) {
-      int64_t e = S.elementAt(t, s);
-      if (e < 0) {
-        all = false;
-        continue;
-      }
-      any = true;
-      int64_t de = dstLinear(e);
-      if (!D.holds(t, de))
-        return emitReduceThroughShared(op);
-      int64_t ds = D.holderOf(de).second;
-      if (dSlot >= 0 && ds != dSlot)
-        return emitReduceThroughShared(op);
-      dSlot = ds;
-    }
-    if (!any)
-      continue;
-    if (!all)
-      return emitReduceThroughShared(op);
-  }
-  // The threads sharing a result are exactly its replicas; they combine
-  // with butterfly shuffles, which must stay within a warp.
-  for (int64_t e = 0, count = product(S.shape()); e < count; ++e) {
-    int64_t de = dstLinear(e);
-    int64_t holder = S.holderOf(e).first;
-    if (!D.holds(holder, de))
-      return emitReduceThroughShared(op);
-  }
   int64_t mask = D.replicaMask();
-  if (mask >> 5)
-    return emitReduceThroughShared(op);
   for (int64_t s = 0; s < S.slots(); ++s) {
     int64_t dSlot = -1;
     for (int64_t t = 0; t < threads && dSlot < 0; ++t)
@@ -335,7 +306,7 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
   int64_t lanes = std::min<int64_t>(threads, 32), warps = llvm::divideCeil(threads, 32);
   std::pair<int64_t, int64_t> scratch =
       reserveScratch(warps * results * byteWidth(elt));
-  beforeSharedRanges({}, {scratch});
+  beforeSharedRanges({}, {scratch}, /*statement=*/true);
   Value warp = udiv(tid, 32);
   Value laneZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                          urem(tid, 32), cst(0));
@@ -402,7 +373,7 @@ LogicalResult KernelEmitter::emitReduceThroughScratchTile(ReduceOp op) {
   auto scratchAddress = [&](Value element) {
     return sharedAddress(add(reductionBase, mul(element, width)));
   };
-  beforeSharedRanges({}, {scratch});
+  beforeSharedRanges({}, {scratch}, /*statement=*/true);
   LogicalResult stored = forEachSlot(S, op, "this fragment's layout", [&](int64_t s,
                                                                        const SlotFormula &f) {
     Value x = reductionInput(kind, load(slotAddress(src, cst(s)), elt));

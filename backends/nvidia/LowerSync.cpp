@@ -172,7 +172,7 @@ void KernelEmitter::beforeSharedAccess(ArrayRef<const Buffer *> reads,
     needed |= SyncState::overlaps(sync.writes, range(w)) ||
               SyncState::overlaps(sync.reads, range(w));
   if (needed)
-    barrier();
+    statementBarrier();
   for (const Buffer *r : reads)
     sync.reads.push_back(range(r));
   // Async reads are recorded by the gemm as in flight (PendingWgmma) until
@@ -183,15 +183,19 @@ void KernelEmitter::beforeSharedAccess(ArrayRef<const Buffer *> reads,
 
 void KernelEmitter::beforeSharedRanges(
     ArrayRef<std::pair<int64_t, int64_t>> reads,
-    ArrayRef<std::pair<int64_t, int64_t>> writes) {
+    ArrayRef<std::pair<int64_t, int64_t>> writes, bool statement) {
   bool needed = false;
   for (auto r : reads)
     needed |= SyncState::overlaps(sync.writes, r);
   for (auto w : writes)
     needed |= SyncState::overlaps(sync.writes, w) ||
               SyncState::overlaps(sync.reads, w);
-  if (needed)
-    barrier();
+  if (needed) {
+    if (statement)
+      statementBarrier();
+    else
+      barrier();
+  }
   sync.reads.append(reads.begin(), reads.end());
   sync.writes.append(writes.begin(), writes.end());
 }

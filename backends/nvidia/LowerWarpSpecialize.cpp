@@ -243,7 +243,7 @@ LogicalResult KernelEmitter::emitConsumerLoop(PipelinedOp op, const PipelinePlan
   Value lb = map.lookup(op.getLower()), ub = map.lookup(op.getUpper()),
         step = map.lookup(op.getStep());
   if (sync.pending())
-    barrier();
+    statementBarrier();
   for (CopyOp c : plan.copies)
     issuedAhead.insert(c);
   bool lagged = !plan.schedule.consumer.drain.empty();
@@ -284,7 +284,7 @@ LogicalResult KernelEmitter::emitConsumerLoop(PipelinedOp op, const PipelinePlan
         status);
     if (succeeded(status)) {
       if (sync.pending())
-        barrier();
+        statementBarrier();
       if (!carried.covers(wgmma))
         status = op->emitError("internal error: an iteration leaves a wgmma in "
                                "flight that the loop's top did not account for");

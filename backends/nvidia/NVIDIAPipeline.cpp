@@ -1,6 +1,8 @@
 //===- NVIDIAPipeline.cpp - tile IR to PTX ---------------------------------===//
 
 #include "backends/nvidia/Passes.h"
+
+#include <cstdlib>
 #include "backends/nvidia/Target.h"
 
 #include "dialects/tile/Transforms/Passes.h"
@@ -16,6 +18,8 @@
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/IR/LegacyPassManager.h"
+
+#include <cstdlib>
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -42,10 +46,15 @@ void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
   buffers.warpSpecialize = warpSpecialize;
   pm.addPass(createNVIDIAPipelineBuffersPass(buffers));
   pm.addPass(tile::createTilePlanMemoryPass());
+  pm.addPass(createNVIDIAInsertBarriersPass());
   pm.addPass(createNVIDIAInsertProxyFencesPass());
   TileLowerToNVVMPassOptions lowering;
   lowering.tma = tma;
   lowering.warpSpecialize = warpSpecialize;
+  // TESSEL_STRICT_BARRIERS=1: a barrier nvidia-insert-barriers missed is an
+  // error instead of being added quietly (the test suites' check).
+  if (const char *strict = std::getenv("TESSEL_STRICT_BARRIERS"))
+    lowering.strictBarriers = std::string(strict) == "1";
   pm.addPass(createTileLowerToNVVMPass(lowering));
   if (fastMath)
     pm.addPass(createNVIDIAFastMathPass());

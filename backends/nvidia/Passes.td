@@ -46,7 +46,12 @@ def TileLowerToNVVMPass : Pass<"tile-lower-to-nvvm", "::mlir::ModuleOp"> {
            "With tma: a top-level pipelined loop whose ahead copies all go "
            "by TMA is fed by a producer warpgroup added after the kernel's "
            "threads (full/empty mbarriers per stage, setmaxnreg), the "
-           "kernel's threads consuming">
+           "kernel's threads consuming">,
+    Option<"strictBarriers", "strict-barriers", "bool", /*default=*/"false",
+           "A barrier between statements that nvidia-insert-barriers did not "
+           "place is an internal error (a check for tests; by default the "
+           "lowering adds it and records the count in the function's "
+           "tessel.unplanned_barriers)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
@@ -137,6 +142,46 @@ def NVIDIAPipelineBuffersPass : Pass<"nvidia-pipeline-buffers", "::mlir::ModuleO
     Option<"warpSpecialize", "warp-specialize", "bool", "true",
            "Feed loops whose copies all load by TMA from a producer warpgroup">
   ];
+}
+
+def NVIDIAInsertBarriersPass : Pass<"nvidia-insert-barriers", "::mlir::ModuleOp"> {
+  let summary = "Places block barriers where threads' shared-memory accesses depend on each other.";
+  let description = [{
+    Follows the statements of each kernel in the order the lowering emits
+    them (copies, fills, gemms, reductions, `T.Parallel` bodies, scalar
+    loads and stores; a pipelined loop's body in `order=` order), with the
+    shared bytes each reads and writes (by the offsets `tile-plan-memory`
+    gave the tiles; a pipelined loop's staged tiles are its stage area), and
+    places a `tile.barrier`:
+    - before a statement that reads bytes written since the last barrier,
+      or writes bytes read or written since;
+    - before a loop when anything is outstanding, and as the last statement
+      of a loop body that leaves something outstanding;
+    - after thread 0's stores to global memory in the kernel's scalar code,
+      before the threads next touch global memory.
+
+    A warpgroup MMA reads its shared operands until a wait: a statement
+    writing them waits first (`nvvm.wgmma.wait.group.sync.aligned 0`, placed
+    before the barrier when the statement needs both), and the bytes count
+    as read from then on. The pass tracks the groups in flight as the
+    lowering keeps them, across loops and branches. Synchronization inside
+    one statement's lowering stays there: a reduction through the scratch
+    area, a pipelined loop's stage refills and mbarrier waits. Marks each
+    kernel `tessel.barriers_placed`; `tile-lower-to-nvvm` then counts any
+    barrier it would still have to add between statements
+    (`unplanned-barriers` in `-mlir-pass-statistics`). Runs after
+    `tile-plan-memory`.
+
+    ```mlir
+    tile.copy %a[...] to %as[...] : ...
+    tile.gemm %as, %bs, %acc ...
+    // becomes
+    tile.copy %a[...] to %as[...] : ...
+    tile.barrier
+    tile.gemm %as, %bs, %acc ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect"];
 }
 
 def NVIDIAInsertProxyFencesPass : Pass<"nvidia-insert-proxy-fences", "::mlir::ModuleOp"> {

@@ -123,3 +123,47 @@ public:
 void tessel::nvidia::registerNVIDIATargets() {
   registerTarget("sm_90a", [] { return std::make_unique<HopperTarget>(); });
 }
+
+bool tessel::nvidia::reductionStaysInWarps(const tile::ThreadMap &S,
+                                           const tile::ThreadMap &D, int64_t dim,
+                                           int64_t threads) {
+  auto dstLinear = [&](int64_t e) {
+    SmallVector<int64_t> idx = S.delinearize(e);
+    idx.erase(idx.begin() + dim);
+    if (idx.empty())
+      idx.push_back(0);
+    return D.linearize(idx);
+  };
+  // Each thread holds the result of every element it holds, one slot per
+  // source slot, and every thread holds that slot's element or none does.
+  for (int64_t s = 0; s < S.slots(); ++s) {
+    int64_t dSlot = -1;
+    bool any = false, all = true;
+    for (int64_t t = 0; t < threads; ++t) {
+      int64_t e = S.elementAt(t, s);
+      if (e < 0) {
+        all = false;
+        continue;
+      }
+      any = true;
+      int64_t de = dstLinear(e);
+      if (!D.holds(t, de))
+        return false;
+      int64_t ds = D.holderOf(de).second;
+      if (dSlot >= 0 && ds != dSlot)
+        return false;
+      dSlot = ds;
+    }
+    if (any && !all)
+      return false;
+  }
+  // The threads sharing a result are exactly its replicas; they combine
+  // with butterfly shuffles, which must stay within a warp.
+  int64_t count = 1;
+  for (int64_t extent : S.shape())
+    count *= extent;
+  for (int64_t e = 0; e < count; ++e)
+    if (!D.holds(S.holderOf(e).first, dstLinear(e)))
+      return false;
+  return !(D.replicaMask() >> 5);
+}

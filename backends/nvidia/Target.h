@@ -5,6 +5,7 @@
 
 #include "dialects/tile/IR/TileOps.h"
 #include "dialects/tile/Transforms/Layouts.h"
+#include "dialects/tile/Transforms/ThreadMap.h"
 
 namespace tessel::nvidia {
 
@@ -29,6 +30,15 @@ bool gemmOperandStoredTransposed(tile::GemmOp gemm, int operand);
 /// MN-major starts on along M/N, in bytes: 64 rows of A or 256 columns of
 /// B, or each warpgroup's share where the MMA is split along that side.
 int64_t mnMajorGranuleBytes(tile::GemmOp gemm, int operand);
+
+/// Whether a reduction along `dim` of a fragment laid out as `src` into one
+/// laid out as `dst`, in a block of `threads`, combines in registers and
+/// warp shuffles alone: every thread holds the results of the elements it
+/// holds, and the threads sharing a result are lanes of one warp. Otherwise
+/// the lowering combines the warps' partials through the shared-memory
+/// reduction scratch area, with barriers.
+bool reductionStaysInWarps(const tile::ThreadMap &src, const tile::ThreadMap &dst,
+                           int64_t dim, int64_t threads);
 
 /// Registers the NVIDIA targets (`sm_90a`) with the tile passes' target
 /// registry. Idempotent.
