@@ -36,21 +36,12 @@ namespace tessel::nvidia {
 
 using namespace mlir;
 using namespace tessel::tile;
-using tessel::nvidia::SharedBytes;
+using namespace tessel::nvidia;
 
 namespace {
 
-using Ranges = SmallVector<SharedBytes>;
-
-bool overlaps(ArrayRef<SharedBytes> list, const SharedBytes &b) {
-  return llvm::any_of(list, [&](const SharedBytes &x) { return x.overlaps(b); });
-}
-
-void addAll(Ranges &to, ArrayRef<SharedBytes> from) {
-  for (const SharedBytes &b : from)
-    if (!llvm::is_contained(to, b))
-      to.push_back(b);
-}
+using Ranges = SharedRanges;
+using InFlight = InFlightWgmma;
 
 /// Shared bytes read and written since the last barrier, and whether
 /// thread 0 alone stored to global memory since.
@@ -59,45 +50,9 @@ struct SyncState {
   bool globalWrite = false;
   bool pending() const { return !reads.empty() || !writes.empty() || globalWrite; }
   void merge(const SyncState &o) {
-    addAll(reads, o.reads);
-    addAll(writes, o.writes);
+    addRanges(reads, o.reads);
+    addRanges(writes, o.writes);
     globalWrite |= o.globalWrite;
-  }
-};
-
-/// wgmma groups committed and not waited for: the accumulators they write,
-/// the fragments they read, the shared bytes they read.
-struct InFlight {
-  SmallVector<Value> accumulators, registerOperands;
-  Ranges shared;
-  bool empty() const {
-    return accumulators.empty() && registerOperands.empty() && shared.empty();
-  }
-  bool touches(Value v) const {
-    return llvm::is_contained(accumulators, v) || llvm::is_contained(registerOperands, v);
-  }
-  bool touchedBy(Operation *op) const {
-    if (empty())
-      return false;
-    return op
-        ->walk([&](Operation *inner) {
-          return llvm::any_of(inner->getOperands(), [&](Value v) { return touches(v); })
-                     ? WalkResult::interrupt()
-                     : WalkResult::advance();
-        })
-        .wasInterrupted();
-  }
-  size_t size() const {
-    return accumulators.size() + registerOperands.size() + shared.size();
-  }
-  void merge(const InFlight &o) {
-    for (Value v : o.accumulators)
-      if (!llvm::is_contained(accumulators, v))
-        accumulators.push_back(v);
-    for (Value v : o.registerOperands)
-      if (!llvm::is_contained(registerOperands, v))
-        registerOperands.push_back(v);
-    addAll(shared, o.shared);
   }
 };
 
@@ -106,40 +61,6 @@ std::optional<MemoryScope> scopeOf(Value v) {
   if (!type)
     return std::nullopt;
   return getMemoryScope(type);
-}
-
-bool isFragment(Value v) {
-  auto type = dyn_cast<MemRefType>(v.getType());
-  return type && getMemoryScope(type) == MemoryScope::Fragment;
-}
-
-bool isWgmma(GemmOp gemm) {
-  MmaAttr mma = gemm.getMmaAttr();
-  return !mma || mma.getKind() == MmaKind::Wgmma;
-}
-
-/// What the wgmmas of `gemm` leave in flight.
-InFlight issuedBy(GemmOp gemm) {
-  InFlight issued;
-  if (!isFragment(gemm.getC()))
-    return issued;
-  issued.accumulators.push_back(gemm.getC());
-  for (Value operand : {gemm.getA(), gemm.getB()}) {
-    if (isFragment(operand))
-      issued.registerOperands.push_back(operand);
-    else if (std::optional<SharedBytes> b = tessel::nvidia::sharedBytesOf(operand))
-      issued.shared.push_back(*b);
-  }
-  return issued;
-}
-
-InFlight issuedIn(Operation *root) {
-  InFlight issued;
-  root->walk([&](GemmOp gemm) {
-    if (isWgmma(gemm))
-      issued.merge(issuedBy(gemm));
-  });
-  return issued;
 }
 
 class Analysis {
@@ -158,27 +79,10 @@ private:
   /// Ops of a statement being looked at: whether it waited for wgmma.
   bool waited = false;
 
-  /// The body's operations in the order the lowering emits them: as
-  /// written, or by order= in a T.Pipelined body.
-  static SmallVector<Operation *> statementsInOrder(Block &body) {
-    auto pipe = dyn_cast_or_null<PipelinedOp>(body.getParentOp());
-    if (!pipe || !pipe.getOrder()) {
-      SmallVector<Operation *> ops;
-      for (Operation &op : body.without_terminator())
-        ops.push_back(&op);
-      return ops;
-    }
-    SmallVector<Operation *> statements = tessel::nvidia::pipelineStatements(body);
-    SmallVector<Operation *> ordered(statements.size());
-    for (auto [st, pos] : llvm::zip(statements, *pipe.getOrder()))
-      ordered[pos] = st;
-    return ordered;
-  }
-
   void wait() {
     if (wgmma.empty())
       return;
-    addAll(sync.reads, wgmma.shared);
+    addRanges(sync.reads, wgmma.shared);
     wgmma = InFlight();
     waited = true;
   }
@@ -188,10 +92,10 @@ private:
     OpBuilder b(op);
     if (waited) {
       auto w = NVVM::WgmmaWaitGroupSyncOp::create(b, op->getLoc(), 0);
-      tessel::nvidia::placeStatement(w, op, /*after=*/false);
+      placeStatement(w, op, /*after=*/false);
     }
     auto barrier = BarrierOp::create(b, op->getLoc());
-    tessel::nvidia::placeStatement(barrier, op, /*after=*/false);
+    placeStatement(barrier, op, /*after=*/false);
     sync = SyncState();
   }
 
@@ -199,7 +103,7 @@ private:
   void barrierAtEnd(Block &body, Location loc) {
     OpBuilder b(body.getTerminator());
     auto barrier = BarrierOp::create(b, loc);
-    tessel::nvidia::placeStatement(barrier, nullptr, /*after=*/false);
+    placeStatement(barrier, nullptr, /*after=*/false);
     sync = SyncState();
   }
 
@@ -214,7 +118,7 @@ private:
         wait();
       return;
     }
-    if (op->hasAttr(tessel::nvidia::kAheadAttr) || isPure(op) ||
+    if (op->hasAttr(kAheadAttr) || isPure(op) ||
         isa<NVVM::FenceProxyOp, memref::DimOp, CastOp>(op))
       return;
     if (auto forOp = dyn_cast<scf::ForOp>(op))
@@ -248,52 +152,8 @@ private:
     wgmma = wgmmaAfter;
   }
 
-  /// What may be in flight at the top of every iteration: what is in flight
-  /// on entry or what an iteration can leave, its waits replayed (a few
-  /// rounds; then everything the loop issues). `refilled` are the tiles a
-  /// pipelined loop refills at the top (a wait for wgmmas reading them).
   InFlight atLoopTop(Operation *loop, Block &body, ArrayRef<SharedBytes> refilled) {
-    auto iterate = [&](InFlight p) {
-      if (llvm::any_of(refilled, [&](const SharedBytes &r) { return overlaps(p.shared, r); }))
-        p = InFlight();
-      for (Operation &op : body.without_terminator()) {
-        if (auto gemm = dyn_cast<GemmOp>(&op)) {
-          if (!isWgmma(gemm)) {
-            if (p.touches(gemm.getC()) || p.touches(gemm.getA()))
-              p = InFlight();
-            continue;
-          }
-          if (p.touches(gemm.getA()) || p.touches(gemm.getB()) ||
-              llvm::is_contained(p.registerOperands, gemm.getC()))
-            p = InFlight();
-          p.merge(issuedBy(gemm));
-          continue;
-        }
-        if (isa<scf::ForOp, scf::IfOp, PipelinedOp>(&op)) {
-          p.merge(issuedIn(&op));
-          continue;
-        }
-        if (p.touchedBy(&op)) {
-          p = InFlight();
-          continue;
-        }
-        if (auto copy = dyn_cast<CopyOp>(&op); copy && !copy->hasAttr(tessel::nvidia::kAheadAttr))
-          if (std::optional<SharedBytes> dst = tessel::nvidia::sharedBytesOf(copy.getDst()))
-            if (overlaps(p.shared, *dst))
-              p = InFlight();
-      }
-      return p;
-    };
-    InFlight entry = wgmma, top = wgmma;
-    for (int round = 0; round < 4; ++round) {
-      InFlight next = entry;
-      next.merge(iterate(top));
-      if (next.size() == top.size())
-        return top;
-      top = next;
-    }
-    top.merge(issuedIn(loop));
-    return top;
+    return wgmmaAtLoopTop(loop, body, wgmma, refilled);
   }
 
   /// A loop runs its body from a clean state: a barrier before it when
@@ -312,17 +172,17 @@ private:
 
   void pipelined(PipelinedOp op) {
     Block &body = op.getBody().front();
-    if (!op->hasAttr(tessel::nvidia::kStagesAttr))
+    if (!op->hasAttr(kStagesAttr))
       return loop(op, body, std::nullopt);
     // The loop's stage area: every tile it stages.
     Ranges staged{SharedBytes{op}};
     bool anyCpAsync = false;
     for (Operation &st : body.without_terminator())
-      if (st.hasAttr(tessel::nvidia::kAheadAttr))
-        anyCpAsync |= !st.hasAttr(tessel::nvidia::kTmaAttr);
+      if (st.hasAttr(kAheadAttr))
+        anyCpAsync |= !st.hasAttr(kTmaAttr);
     if (sync.pending())
       barrierBefore(op);
-    if (op->hasAttr(tessel::nvidia::kProducerAttr))
+    if (op->hasAttr(kProducerAttr))
       return consumerLoop(op, staged);
     // The lowering refills a stage at the top of each iteration (after the
     // wgmmas reading it and a barrier) and, with cp.async, waits and
@@ -330,7 +190,7 @@ private:
     // TMA alone, with the stages counted as written.
     InFlight carried = atLoopTop(op, body, staged);
     wgmma = carried;
-    if (llvm::any_of(staged, [&](const SharedBytes &r) { return overlaps(wgmma.shared, r); }))
+    if (llvm::any_of(staged, [&](const SharedBytes &r) { return overlapsAny(wgmma.shared, r); }))
       wgmma = InFlight();
     sync = SyncState();
     if (!anyCpAsync)
@@ -346,14 +206,14 @@ private:
   /// release them, so their reads of the stages need no barrier.
   void consumerLoop(PipelinedOp op, const Ranges &staged) {
     Block &body = op.getBody().front();
-    bool lagged = op->hasAttr(tessel::nvidia::kInFlightAttr);
+    bool lagged = op->hasAttr(kInFlightAttr);
     InFlight carried = atLoopTop(op, body, lagged ? Ranges() : staged);
     if (lagged && !carried.empty())
-      addAll(carried.shared, staged);
+      addRanges(carried.shared, staged);
     wgmma = carried;
     block(body);
     if (!lagged && llvm::any_of(staged, [&](const SharedBytes &r) {
-          return overlaps(wgmma.shared, r);
+          return overlapsAny(wgmma.shared, r);
         }))
       wait();
     llvm::erase_if(sync.reads, [&](const SharedBytes &r) {
@@ -378,7 +238,7 @@ private:
     std::optional<ThreadMap> src = map(op.getSrc()), dst = map(op.getDst());
     if (!src || !dst)
       return false;
-    return !tessel::nvidia::reductionStaysInWarps(*src, *dst, op.getDim(), threads);
+    return !reductionStaysInWarps(*src, *dst, op.getDim(), threads);
   }
 
   /// A store or atomic add to global memory in the kernel's scalar code:
@@ -404,87 +264,41 @@ private:
   }
 
   void leaf(Operation *op) {
-    if (!isa<GemmOp>(op) && wgmma.touchedBy(op))
+    // The wait the lowering (or nvidia-mma-async's op before it) makes
+    // first.
+    if (needsWgmmaWait(op, wgmma))
       wait();
     bool needed = sync.globalWrite && !scalarGlobalUpdate(op) && usesGlobal(op);
     if (needed)
       sync = SyncState();
-    Ranges reads, writes, asyncReads;
-    auto add = [](Ranges &to, Value v) {
-      if (std::optional<SharedBytes> b = tessel::nvidia::sharedBytesOf(v))
-        to.push_back(*b);
-    };
-    if (auto gemm = dyn_cast<GemmOp>(op)) {
-      if (isWgmma(gemm)) {
-        if (wgmma.touches(gemm.getA()) || wgmma.touches(gemm.getB()) ||
-            llvm::is_contained(wgmma.registerOperands, gemm.getC()))
-          wait();
-        add(asyncReads, gemm.getA());
-        add(asyncReads, gemm.getB());
-      } else {
-        if (wgmma.touches(gemm.getC()) || (isFragment(gemm.getA()) && wgmma.touches(gemm.getA())))
-          wait();
-        add(reads, gemm.getA());
-        add(reads, gemm.getB());
-      }
-    } else if (auto reduce = dyn_cast<ReduceOp>(op)) {
-      if (throughScratch(reduce)) {
-        SharedBytes scratch;
-        scratch.scratch = true;
-        needed |= overlaps(sync.reads, scratch) || overlaps(sync.writes, scratch);
-        if (needed)
-          barrierBefore(op);
-        // Its own barrier between the partials' stores and loads leaves
-        // only the loads outstanding.
-        sync = SyncState();
-        sync.reads.push_back(scratch);
-        return;
-      }
-    } else if (auto copy = dyn_cast<CopyOp>(op)) {
-      add(reads, copy.getSrc());
-      add(writes, copy.getDst());
-    } else if (auto fill = dyn_cast<FillOp>(op)) {
-      add(writes, fill.getDst());
-    } else if (auto load = dyn_cast<memref::LoadOp>(op)) {
-      add(reads, load.getMemref());
-    } else if (auto store = dyn_cast<memref::StoreOp>(op)) {
-      add(writes, store.getMemref());
-    } else if (auto atomic = dyn_cast<AtomicAddOp>(op)) {
-      add(reads, atomic.getDst());
-      add(writes, atomic.getDst());
-    } else if (auto print = dyn_cast<PrintOp>(op)) {
-      for (Value v : print->getOperands())
-        if (isa<MemRefType>(v.getType()))
-          add(reads, v);
-    } else if (isa<ParallelOp>(op)) {
-      op->walk([&](Operation *inner) {
-        if (auto l = dyn_cast<memref::LoadOp>(inner)) {
-          add(reads, l.getMemref());
-        } else if (auto s = dyn_cast<memref::StoreOp>(inner)) {
-          add(writes, s.getMemref());
-        } else if (auto a = dyn_cast<AtomicAddOp>(inner)) {
-          add(reads, a.getDst());
-          add(writes, a.getDst());
-        }
-      });
+    if (auto reduce = dyn_cast<ReduceOp>(op); reduce && throughScratch(reduce)) {
+      SharedBytes scratch;
+      scratch.scratch = true;
+      needed |= overlapsAny(sync.reads, scratch) || overlapsAny(sync.writes, scratch);
+      if (needed)
+        barrierBefore(op);
+      // Its own barrier between the partials' stores and loads leaves only
+      // the loads outstanding.
+      sync = SyncState();
+      sync.reads.push_back(scratch);
+      return;
     }
-    for (const SharedBytes &w : writes)
-      if (overlaps(wgmma.shared, w))
-        wait();
+    Ranges reads, writes, asyncReads;
+    sharedAccesses(op, reads, writes, asyncReads);
     for (const SharedBytes &r : reads)
-      needed |= overlaps(sync.writes, r);
+      needed |= overlapsAny(sync.writes, r);
     for (const SharedBytes &r : asyncReads)
-      needed |= overlaps(sync.writes, r);
+      needed |= overlapsAny(sync.writes, r);
     for (const SharedBytes &w : writes)
-      needed |= overlaps(sync.writes, w) || overlaps(sync.reads, w);
+      needed |= overlapsAny(sync.writes, w) || overlapsAny(sync.reads, w);
     if (needed)
       barrierBefore(op);
-    addAll(sync.reads, reads);
-    addAll(sync.writes, writes);
+    addRanges(sync.reads, reads);
+    addRanges(sync.writes, writes);
     if (scalarGlobalUpdate(op))
       sync.globalWrite = true;
     if (auto gemm = dyn_cast<GemmOp>(op); gemm && isWgmma(gemm))
-      wgmma.merge(issuedBy(gemm));
+      wgmma.merge(wgmmaIssuedBy(gemm));
   }
 };
 

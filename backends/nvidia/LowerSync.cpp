@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "backends/nvidia/KernelEmitter.h"
+#include "backends/nvidia/SyncAnalysis.h"
 
 #define DEBUG_TYPE "tile-lower-to-nvvm"
 
@@ -79,6 +80,9 @@ void KernelEmitter::waitForWgmma() {
 PendingWgmma KernelEmitter::wgmmaIssuedIn(Operation *root) {
   PendingWgmma issued;
   root->walk([&](GemmOp gemm) {
+    // Warp MMAs (mma.sync) complete in order: nothing of theirs is in flight.
+    if (!isWgmma(gemm))
+      return;
     auto it = buffers.find(gemm.getC());
     if (it == buffers.end() || it->second->space != Space::Fragment)
       return;
@@ -106,6 +110,11 @@ PendingWgmma KernelEmitter::wgmmaAtLoopTop(
       p = PendingWgmma();
     for (Operation &op : body.without_terminator()) {
       if (auto gemm = dyn_cast<GemmOp>(&op)) {
+        if (!isWgmma(gemm)) {
+          if (p.touches(gemm.getC()) || p.touches(gemm.getA()))
+            p = PendingWgmma();
+          continue;
+        }
         if (p.touches(gemm.getA()) || p.touches(gemm.getB()) ||
             llvm::is_contained(p.registerOperands, gemm.getC()))
           p = PendingWgmma();

@@ -247,6 +247,11 @@ LogicalResult KernelEmitter::emitConsumerLoop(PipelinedOp op, const PipelinePlan
   for (CopyOp c : plan.copies)
     issuedAhead.insert(c);
   bool lagged = !plan.schedule.consumer.drain.empty();
+  // The staged tiles are the stage area from here on, also for what the
+  // wgmmas in flight across the loop read (they have no storage of their
+  // own to stand for them).
+  for (CopyOp c : plan.copies)
+    buffers.find(c.getDst())->second->stageRange = plan.area;
   // Without the lag every iteration ends with nothing reading the stages in
   // flight; with it, the last iteration's wgmmas cross the back edge.
   PendingWgmma carried =
