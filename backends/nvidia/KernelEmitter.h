@@ -464,13 +464,28 @@ private:
   void statementBarrier() {
     if (barriersPlaced) {
       ++unplannedBarriers;
-      if (strictBarriers && !unplannedError) {
+      if (strictSync && !unplannedError) {
         emitError(loc, "internal error: a barrier is needed here that "
                        "nvidia-insert-barriers did not place");
         unplannedError = true;
       }
     }
     barrier();
+  }
+  /// A wait for the wgmma groups in flight before a statement: counted in
+  /// unplannedWaits when nvidia-mma-async placed the kernel's waits.
+  void statementWait() {
+    if (wgmma.empty())
+      return;
+    if (waitsPlaced) {
+      ++unplannedWaits;
+      if (strictSync && !unplannedError) {
+        emitError(loc, "internal error: a wgmma wait is needed here that "
+                       "nvidia-mma-async did not place");
+        unplannedError = true;
+      }
+    }
+    waitForWgmma();
   }
   /// A store or atomic add into a global tensor in the kernel's scalar code
   /// (outside every T.Parallel): thread 0 alone does it.
@@ -722,11 +737,14 @@ private:
   bool barriersPlaced = false;
   /// Barriers statementBarrier() added to such a kernel (recorded on the
   /// function as tessel.unplanned_barriers), and the error they are under
-  /// strict-barriers.
+  /// strict-sync.
   int64_t unplannedBarriers = 0;
+  /// The same for nvidia-mma-async (`tessel.waits_placed`) and waits.
+  bool waitsPlaced = false;
+  int64_t unplannedWaits = 0;
   bool unplannedError = false;
 public:
-  bool strictBarriers = false;
+  bool strictSync = false;
 private:
   PendingWgmma wgmma;
   std::optional<ParallelContext> parallel;

@@ -106,7 +106,7 @@ LogicalResult KernelEmitter::emitGemm(GemmOp op) {
   // else this gemm shares with one in flight waits for it.
   if (wgmma.touches(op.getA()) || wgmma.touches(op.getB()) ||
       llvm::is_contained(wgmma.registerOperands, op.getC()))
-    waitForWgmma();
+    statementWait();
   SmallVector<const Buffer *> asyncReads{&B};
   if (A.space == Space::Shared)
     asyncReads.push_back(&A);
@@ -327,7 +327,7 @@ LogicalResult KernelEmitter::emitMmaSync(GemmOp op, WarpgroupGrid grid) {
   // writing them is waited for. The operands are ordinary (generic-proxy)
   // shared loads.
   if (wgmma.touches(op.getC()) || (registerA && wgmma.touches(op.getA())))
-    waitForWgmma();
+    statementWait();
   SmallVector<const Buffer *> sharedReads{&B};
   if (!registerA)
     sharedReads.push_back(&A);

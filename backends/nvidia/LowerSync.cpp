@@ -155,7 +155,7 @@ PendingWgmma KernelEmitter::wgmmaAtLoopTop(
 
 void KernelEmitter::waitIfTouchesWgmma(Operation *op) {
   if (wgmma.touchedBy(op))
-    waitForWgmma();
+    statementWait();
 }
 
 /// A barrier before reading bytes other threads wrote, or before writing
@@ -171,7 +171,7 @@ void KernelEmitter::beforeSharedAccess(ArrayRef<const Buffer *> reads,
   // turns its ranges into ordinary reads).
   for (const Buffer *w : writes)
     if (SyncState::overlaps(wgmma.shared, range(w)))
-      waitForWgmma();
+      statementWait();
   bool needed = false;
   for (const Buffer *r : reads)
     needed |= SyncState::overlaps(sync.writes, range(r));

@@ -91,6 +91,7 @@ static std::optional<std::string> gridExpression(func::FuncOp func, Value v,
 LogicalResult KernelEmitter::run() {
   threads = kernel.getThreads();
   barriersPlaced = kernel->hasAttr("tessel.barriers_placed");
+  waitsPlaced = kernel->hasAttr("tessel.waits_placed");
   if (threads <= 0 || threads > 1024)
     return kernel.emitError("a block has 1 to 1024 threads on the cuda target");
   // The signature: a global pointer per tensor, scalars as themselves, then
@@ -221,6 +222,8 @@ LogicalResult KernelEmitter::run() {
     return failure();
   if (unplannedBarriers)
     newFunc->setAttr("tessel.unplanned_barriers", b.getI64IntegerAttr(unplannedBarriers));
+  if (unplannedWaits)
+    newFunc->setAttr("tessel.unplanned_waits", b.getI64IntegerAttr(unplannedWaits));
   newFunc->setAttr("tessel.grid", b.getDenseI32ArrayAttr(grid));
   if (llvm::any_of(gridExprs, [](auto &e) { return !e.empty(); })) {
     SmallVector<StringRef> exprs(gridExprs.begin(), gridExprs.end());
@@ -296,7 +299,7 @@ struct TileLowerToNVVMPass
       emitter.asyncCopiesEnabled = asyncCopies;
       emitter.tmaEnabled = tma;
       emitter.warpSpecializeEnabled = warpSpecialize;
-      emitter.strictBarriers = strictBarriers;
+      emitter.strictSync = strictSync;
       if (failed(emitter.run()))
         return signalPassFailure();
       std::string name = func.getName().str();

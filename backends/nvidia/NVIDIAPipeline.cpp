@@ -46,15 +46,16 @@ void tessel::nvidia::buildNVIDIALoweringPipeline(OpPassManager &pm, bool tma,
   buffers.warpSpecialize = warpSpecialize;
   pm.addPass(createNVIDIAPipelineBuffersPass(buffers));
   pm.addPass(tile::createTilePlanMemoryPass());
+  pm.addPass(createNVIDIAMmaAsyncPass());
   pm.addPass(createNVIDIAInsertBarriersPass());
   pm.addPass(createNVIDIAInsertProxyFencesPass());
   TileLowerToNVVMPassOptions lowering;
   lowering.tma = tma;
   lowering.warpSpecialize = warpSpecialize;
-  // TESSEL_STRICT_BARRIERS=1: a barrier nvidia-insert-barriers missed is an
+  // TESSEL_STRICT_SYNC=1: a barrier nvidia-insert-barriers missed is an
   // error instead of being added quietly (the test suites' check).
-  if (const char *strict = std::getenv("TESSEL_STRICT_BARRIERS"))
-    lowering.strictBarriers = std::string(strict) == "1";
+  if (const char *strict = std::getenv("TESSEL_STRICT_SYNC"))
+    lowering.strictSync = std::string(strict) == "1";
   pm.addPass(createTileLowerToNVVMPass(lowering));
   if (fastMath)
     pm.addPass(createNVIDIAFastMathPass());

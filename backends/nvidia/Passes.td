@@ -47,11 +47,11 @@ def TileLowerToNVVMPass : Pass<"tile-lower-to-nvvm", "::mlir::ModuleOp"> {
            "by TMA is fed by a producer warpgroup added after the kernel's "
            "threads (full/empty mbarriers per stage, setmaxnreg), the "
            "kernel's threads consuming">,
-    Option<"strictBarriers", "strict-barriers", "bool", /*default=*/"false",
-           "A barrier between statements that nvidia-insert-barriers did not "
-           "place is an internal error (a check for tests; by default the "
-           "lowering adds it and records the count in the function's "
-           "tessel.unplanned_barriers)">
+    Option<"strictSync", "strict-sync", "bool", /*default=*/"false",
+           "A barrier or wgmma wait between statements that nvidia-insert-barriers "
+           "or nvidia-mma-async did not place is an internal error (a check "
+           "for tests; by default the lowering adds it and records the count "
+           "in the function's tessel.unplanned_barriers / tessel.unplanned_waits)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
@@ -142,6 +142,36 @@ def NVIDIAPipelineBuffersPass : Pass<"nvidia-pipeline-buffers", "::mlir::ModuleO
     Option<"warpSpecialize", "warp-specialize", "bool", "true",
            "Feed loops whose copies all load by TMA from a producer warpgroup">
   ];
+}
+
+def NVIDIAMmaAsyncPass : Pass<"nvidia-mma-async", "::mlir::ModuleOp"> {
+  let summary = "Places the waits for wgmma groups in flight before the statements that need them.";
+  let description = [{
+    A wgmma gemm's MMAs run on while later statements do. This pass follows
+    the groups in flight (committed by each warpgroup gemm, carried around
+    loops and through branches, retired by a pipelined loop's own refills
+    and by a producer-fed loop's drain) and puts
+    `nvvm.wgmma.wait.group.sync.aligned 0` before each statement that must
+    wait for them: one using an accumulator or register operand of a group
+    in flight, a gemm reading such an accumulator as an operand or
+    accumulating into such an operand, and one writing shared bytes a group
+    reads. Marks each kernel `tessel.waits_placed`; `tile-lower-to-nvvm`
+    then counts any wait it would still have to add between statements
+    (`strict-sync` makes that an error). The waits inside a pipelined
+    loop's schedule (`wait_group 1` keeping one group in flight) stay the
+    lowering's. Runs after `tile-plan-memory`, before
+    `nvidia-insert-barriers`.
+
+    ```mlir
+    tile.gemm %qs, %ks, %s ...
+    tile.reduce max %s, %m dim 1 ...
+    // becomes
+    tile.gemm %qs, %ks, %s ...
+    nvvm.wgmma.wait.group.sync.aligned 0
+    tile.reduce max %s, %m dim 1 ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect"];
 }
 
 def NVIDIAInsertBarriersPass : Pass<"nvidia-insert-barriers", "::mlir::ModuleOp"> {

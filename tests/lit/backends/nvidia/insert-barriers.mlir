@@ -1,9 +1,9 @@
 // nvidia-insert-barriers: a tile.barrier wherever one thread's shared
 // access depends on another's, by the tiles' planned byte ranges.
 // RUN: tessel-opt %s --tile-infer-layouts --nvidia-insert-barriers -split-input-file | FileCheck %s
-// Lowered with strict-barriers, every barrier between statements is the
+// Lowered with strict-sync, every barrier between statements is the
 // pass's: the lowering adds none (it would be an error).
-// RUN: tessel-opt %s --tile-infer-layouts --nvidia-insert-barriers -split-input-file | tessel-opt -split-input-file --tile-lower-to-nvvm=strict-barriers=true -o /dev/null
+// RUN: tessel-opt %s --tile-infer-layouts --nvidia-insert-barriers -split-input-file | tessel-opt -split-input-file --tile-lower-to-nvvm=strict-sync=true -o /dev/null
 
 // Written, then read by other threads: a barrier between. Two reads in a
 // row need none; writing what was read needs one. The kernel is marked.

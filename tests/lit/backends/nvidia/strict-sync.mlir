@@ -1,9 +1,9 @@
-// The whole NVIDIA pipeline with strict-barriers: every barrier between
+// The whole NVIDIA pipeline with strict-sync: every barrier between
 // statements comes from nvidia-insert-barriers, and the lowering agrees
 // with it on what is outstanding. Two cases where the lowering used to see
 // hazards that are not there (and added barriers and waits the pass rightly
 // left out).
-// RUN: tessel-opt %s -split-input-file --tile-infer-layouts --nvidia-pipeline-buffers --tile-plan-memory --nvidia-insert-barriers --nvidia-insert-proxy-fences --tile-lower-to-nvvm="tma=true warp-specialize=true strict-barriers=true" | FileCheck %s
+// RUN: tessel-opt %s -split-input-file --tile-infer-layouts --nvidia-pipeline-buffers --tile-plan-memory --nvidia-mma-async --nvidia-insert-barriers --nvidia-insert-proxy-fences --tile-lower-to-nvvm="tma=true warp-specialize=true strict-sync=true" | FileCheck %s
 
 // Warp MMAs (mma.sync, a 64-thread block) complete in order: nothing of
 // theirs is in flight after the loop, so reading the accumulator needs no

@@ -1,7 +1,7 @@
-// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-pipeline-buffers=tma=false -tile-plan-memory -nvidia-insert-barriers -nvidia-insert-proxy-fences -tile-lower-to-nvvm=strict-barriers=true -canonicalize | FileCheck %s
-// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-pipeline-buffers=async-copies=false -tile-plan-memory -nvidia-insert-barriers -nvidia-insert-proxy-fences -tile-lower-to-nvvm="async-copies=false strict-barriers=true" | FileCheck %s --check-prefix=NOASYNC
-// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-pipeline-buffers=warp-specialize=false -tile-plan-memory -nvidia-insert-barriers -nvidia-insert-proxy-fences -tile-lower-to-nvvm="tma=true strict-barriers=true" | FileCheck %s --check-prefix=TMA
-// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-pipeline-buffers -tile-plan-memory -nvidia-insert-barriers -nvidia-insert-proxy-fences -tile-lower-to-nvvm="tma=true warp-specialize=true strict-barriers=true" | FileCheck %s --check-prefix=WS
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-pipeline-buffers=tma=false -tile-plan-memory -nvidia-mma-async -nvidia-insert-barriers -nvidia-insert-proxy-fences -tile-lower-to-nvvm=strict-sync=true -canonicalize | FileCheck %s
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-pipeline-buffers=async-copies=false -tile-plan-memory -nvidia-mma-async -nvidia-insert-barriers -nvidia-insert-proxy-fences -tile-lower-to-nvvm="async-copies=false strict-sync=true" | FileCheck %s --check-prefix=NOASYNC
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-pipeline-buffers=warp-specialize=false -tile-plan-memory -nvidia-mma-async -nvidia-insert-barriers -nvidia-insert-proxy-fences -tile-lower-to-nvvm="tma=true strict-sync=true" | FileCheck %s --check-prefix=TMA
+// RUN: tessel-opt %s -split-input-file -tile-infer-layouts -nvidia-pipeline-buffers -tile-plan-memory -nvidia-mma-async -nvidia-insert-barriers -nvidia-insert-proxy-fences -tile-lower-to-nvvm="tma=true warp-specialize=true strict-sync=true" | FileCheck %s --check-prefix=WS
 // Thread mapping, shared-memory placement and wgmma lowering for sm_90a.
 
 // A 64x64x32 fp16 gemm: one warpgroup, both operands from shared memory.
