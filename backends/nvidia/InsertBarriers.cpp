@@ -66,6 +66,8 @@ std::optional<MemoryScope> scopeOf(Value v) {
 class Analysis {
 public:
   explicit Analysis(KernelOp kernel) : threads(kernel.getThreads()) {}
+  /// A statement needed a barrier no barrier can give (an error reported).
+  bool failed = false;
 
   void block(Block &body) {
     for (Operation *op : statementsInOrder(body))
@@ -99,6 +101,67 @@ private:
     sync = SyncState();
   }
 
+  /// What every statement that may run after an iteration of `loop` ends
+  /// (before the kernel does) reads and writes: the loop's body (the next
+  /// iteration), what follows the loop, and for each loop around it, its
+  /// whole body and what follows it. A staged pipelined loop among them
+  /// writes its stage area.
+  void laterAccesses(Operation *loop, Ranges &reads, Ranges &writes) {
+    auto collect = [&](Operation *root) {
+      root->walk([&](Operation *inner) {
+        // A staged loop refills its stage area at the top of its
+        // iterations (the copies run ahead are the area's writers).
+        if (isa<PipelinedOp>(inner) && inner->hasAttr(kStagesAttr)) {
+          writes.push_back(SharedBytes{inner});
+          return;
+        }
+        if (auto reduce = dyn_cast<ReduceOp>(inner); reduce && throughScratch(reduce)) {
+          SharedBytes scratch;
+          scratch.scratch = true;
+          reads.push_back(scratch);
+          writes.push_back(scratch);
+          return;
+        }
+        Ranges asyncReads;
+        sharedAccesses(inner, reads, writes, asyncReads);
+        addRanges(reads, asyncReads);
+      });
+    };
+    collect(loop);
+    for (Operation *cur = loop; cur && !isa<KernelOp>(cur); cur = cur->getParentOp()) {
+      for (Operation *next = cur->getNextNode(); next; next = next->getNextNode())
+        collect(next);
+      Operation *parent = cur->getParentOp();
+      if (parent && isa<scf::ForOp, scf::WhileOp, PipelinedOp>(parent))
+        collect(parent);
+    }
+  }
+
+  /// The end of an iteration of `loop`: a barrier as its body's last
+  /// statement when what is outstanding meets a later access (a write
+  /// anything later touches, a read something later writes; thread 0's
+  /// global stores always). Otherwise the outstanding accesses stay
+  /// outstanding after the loop.
+  void endOfIteration(Operation *loop, Block &body) {
+    if (sync.pending() && conflictsLater(loop))
+      barrierAtEnd(body, loop->getLoc());
+  }
+
+  /// Whether what is outstanding at the end of an iteration of `loop` meets
+  /// a later access.
+  bool conflictsLater(Operation *loop) {
+    if (sync.globalWrite)
+      return true;
+    Ranges reads, writes;
+    laterAccesses(loop, reads, writes);
+    bool conflict = false;
+    for (const SharedBytes &w : sync.writes)
+      conflict |= overlapsAny(reads, w) || overlapsAny(writes, w);
+    for (const SharedBytes &r : sync.reads)
+      conflict |= overlapsAny(writes, r);
+    return conflict;
+  }
+
   /// A barrier as the last statement of loop body `body`.
   void barrierAtEnd(Block &body, Location loc) {
     OpBuilder b(body.getTerminator());
@@ -128,8 +191,21 @@ private:
     if (auto whileOp = dyn_cast<scf::WhileOp>(op)) {
       if (sync.pending())
         barrierBefore(op);
+      InFlight carried = wgmma;
+      carried.merge(wgmmaIssuedIn(op));
+      wgmma = carried;
       block(whileOp.getBefore().front());
       block(whileOp.getAfter().front());
+      wgmma = carried;
+      // Threads may leave a device while loop at different iterations: no
+      // barrier can end its body, so what the body leaves outstanding must
+      // meet no later access.
+      if (sync.pending() && conflictsLater(op)) {
+        op->emitError("this while loop's body shares memory between threads, which "
+                      "needs a block barrier inside a loop threads may leave at "
+                      "different times; not supported on the cuda target yet");
+        failed = true;
+      }
       return;
     }
     if (auto pipe = dyn_cast<PipelinedOp>(op))
@@ -158,15 +234,14 @@ private:
 
   /// A loop runs its body from a clean state: a barrier before it when
   /// anything is outstanding, one at the end of an iteration that leaves
-  /// something outstanding.
+  /// something outstanding a later statement conflicts with.
   void loop(Operation *op, Block &body, std::optional<Ranges> refilled) {
     if (sync.pending())
       barrierBefore(op);
     InFlight carried = atLoopTop(op, body, refilled ? *refilled : Ranges());
     wgmma = carried;
     block(body);
-    if (sync.pending())
-      barrierAtEnd(body, op->getLoc());
+    endOfIteration(op, body);
     wgmma = carried;
   }
 
@@ -180,6 +255,10 @@ private:
     for (Operation &st : body.without_terminator())
       if (st.hasAttr(kAheadAttr))
         anyCpAsync |= !st.hasAttr(kTmaAttr);
+    // A lagged producer-fed loop waits first for what is in flight before
+    // it (its drain waits only when it ran).
+    if (op->hasAttr(kProducerAttr) && op->hasAttr(kInFlightAttr))
+      wait();
     if (sync.pending())
       barrierBefore(op);
     if (op->hasAttr(kProducerAttr))
@@ -196,8 +275,7 @@ private:
     if (!anyCpAsync)
       sync.writes = staged;
     block(body);
-    if (sync.pending())
-      barrierAtEnd(body, op.getLoc());
+    endOfIteration(op, body);
     wgmma = carried;
   }
 
@@ -219,8 +297,7 @@ private:
     llvm::erase_if(sync.reads, [&](const SharedBytes &r) {
       return llvm::is_contained(staged, r);
     });
-    if (sync.pending())
-      barrierAtEnd(body, op.getLoc());
+    endOfIteration(op, body);
     wgmma = carried;
     // After the loop the consumers retire the groups still in flight.
     if (lagged)
@@ -305,10 +382,15 @@ private:
 struct NVIDIAInsertBarriersPass
     : public tessel::nvidia::impl::NVIDIAInsertBarriersPassBase<NVIDIAInsertBarriersPass> {
   void runOnOperation() override {
-    getOperation()->walk([](KernelOp kernel) {
-      Analysis(kernel).block(kernel.getBody().front());
+    bool failed = false;
+    getOperation()->walk([&](KernelOp kernel) {
+      Analysis analysis(kernel);
+      analysis.block(kernel.getBody().front());
+      failed |= analysis.failed;
       kernel->setAttr("tessel.barriers_placed", UnitAttr::get(kernel.getContext()));
     });
+    if (failed)
+      signalPassFailure();
   }
 };
 

@@ -472,6 +472,14 @@ private:
     }
     barrier();
   }
+  /// The end of a loop body: a barrier when something is outstanding,
+  /// unless nvidia-insert-barriers decided the kernel's barriers (it ends a
+  /// body with one where a later statement conflicts with what is
+  /// outstanding, and only there).
+  void endOfIteration() {
+    if (!barriersPlaced && sync.pending())
+      barrier();
+  }
   /// A wait for the wgmma groups in flight before a statement: counted in
   /// unplannedWaits when nvidia-mma-async placed the kernel's waits.
   void statementWait() {

@@ -38,8 +38,8 @@ LogicalResult KernelEmitter::emitLoop(Operation *op, Value lb, Value ub,
   map.map(body.getArgument(0), loop.getInductionVar());
   if (failed(emitBlock(body)))
     return failure();
-  if (sync.pending() && !perThread)
-    statementBarrier();
+  if (!perThread)
+    endOfIteration();
   if (!carried.covers(wgmma))
     return op->emitError("internal error: an iteration leaves a wgmma in "
                          "flight that the loop's top did not account for");
@@ -70,8 +70,7 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
         map.map(old, nv);
       if (failed(emitBlock(*op.getBody())))
         return failure();
-      if (sync.pending())
-        statementBarrier();
+      endOfIteration();
       if (!carried.covers(wgmma))
         return op->emitError("internal error: an iteration leaves a wgmma in "
                              "flight that the loop's top did not account for");
@@ -139,6 +138,11 @@ LogicalResult KernelEmitter::emitWhile(scf::WhileOp op) {
                          "cuda target yet");
   if (sync.pending())
     statementBarrier();
+  // Any wgmma group the loop issues may be in flight anywhere in it and
+  // after it.
+  PendingWgmma carried = wgmma;
+  carried.merge(wgmmaIssuedIn(op));
+  wgmma = carried;
   auto loop = scf::WhileOp::create(b, loc, TypeRange{}, ValueRange{});
   OpBuilder::InsertionGuard guard(b);
   b.createBlock(&loop.getBefore());
@@ -152,11 +156,14 @@ LogicalResult KernelEmitter::emitWhile(scf::WhileOp op) {
   b.createBlock(&loop.getAfter());
   if (failed(emitBlock(op.getAfter().front())))
     return failure();
-  if (sync.pending())
+  // nvidia-insert-barriers checks what the body leaves outstanding against
+  // what runs later (and refuses the same way); alone, anything refuses.
+  if (sync.pending() && !barriersPlaced)
     return op->emitError("this while loop's body shares memory between threads, which "
                          "needs a block barrier inside a loop threads may leave at "
                          "different times; not supported on the cuda target yet");
   scf::YieldOp::create(b, loc);
+  wgmma = carried;
   return success();
 }
 

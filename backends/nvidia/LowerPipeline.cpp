@@ -586,8 +586,7 @@ LogicalResult KernelEmitter::emitPipelined(PipelinedOp op) {
       issuedAhead.erase(c);
     if (failed(result))
       return failure();
-    if (sync.pending())
-      statementBarrier();
+    endOfIteration();
     if (!carried.covers(wgmma))
       return op->emitError("internal error: an iteration leaves a wgmma in "
                            "flight that the loop's top did not account for");

@@ -242,6 +242,10 @@ LogicalResult KernelEmitter::emitConsumerLoop(PipelinedOp op, const PipelinePlan
   Block &body = op.getBody().front();
   Value lb = map.lookup(op.getLower()), ub = map.lookup(op.getUpper()),
         step = map.lookup(op.getStep());
+  // The drain after a lagged loop waits only when the loop ran: what is in
+  // flight before it is waited for first.
+  if (!plan.schedule.consumer.drain.empty())
+    statementWait();
   if (sync.pending())
     statementBarrier();
   for (CopyOp c : plan.copies)
@@ -288,8 +292,7 @@ LogicalResult KernelEmitter::emitConsumerLoop(PipelinedOp op, const PipelinePlan
         },
         status);
     if (succeeded(status)) {
-      if (sync.pending())
-        statementBarrier();
+      endOfIteration();
       if (!carried.covers(wgmma))
         status = op->emitError("internal error: an iteration leaves a wgmma in "
                                "flight that the loop's top did not account for");

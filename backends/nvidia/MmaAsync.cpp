@@ -72,8 +72,14 @@ private:
       return;
     }
     if (auto whileOp = dyn_cast<scf::WhileOp>(op)) {
+      // Any group the loop issues may be in flight anywhere in it, and
+      // after it (threads may leave it at different iterations).
+      InFlightWgmma carried = wgmma;
+      carried.merge(wgmmaIssuedIn(op));
+      wgmma = carried;
       block(whileOp.getBefore().front());
       block(whileOp.getAfter().front());
+      wgmma = carried;
       return;
     }
     if (auto pipe = dyn_cast<PipelinedOp>(op))
@@ -113,6 +119,14 @@ private:
     // waiting for the wgmmas reading its stage; with it, the latest group
     // crosses the back edge (wait_group 1) and the loop's end retires all.
     bool lagged = op->hasAttr(kInFlightAttr);
+    // The drain after a lagged loop waits only when the loop ran: what is
+    // in flight before it is waited for first.
+    if (lagged && !wgmma.empty()) {
+      OpBuilder b(op);
+      auto wait = NVVM::WgmmaWaitGroupSyncOp::create(b, op.getLoc(), 0);
+      placeStatement(wait, op, /*after=*/false);
+      wgmma = InFlightWgmma();
+    }
     InFlightWgmma carried =
         wgmmaAtLoopTop(op, body, wgmma, lagged ? SharedRanges() : staged);
     if (lagged && !carried.empty())

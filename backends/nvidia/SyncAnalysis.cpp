@@ -146,7 +146,7 @@ tessel::nvidia::wgmmaAtLoopTop(Operation *loop, Block &body, const InFlightWgmma
         p.merge(wgmmaIssuedBy(gemm));
         continue;
       }
-      if (isa<scf::ForOp, scf::IfOp, PipelinedOp>(&op)) {
+      if (isa<scf::ForOp, scf::IfOp, scf::WhileOp, PipelinedOp>(&op)) {
         p.merge(wgmmaIssuedIn(&op)); // nested: no waits assumed
         continue;
       }
