@@ -48,13 +48,44 @@ using InFlight = InFlightWgmma;
 struct SyncState {
   Ranges reads, writes;
   bool globalWrite = false;
+  /// Global tensors the threads stored to since the last barrier: a loop
+  /// body ends with a barrier when a later statement reads one (it may be
+  /// another thread's element, stored the iteration before).
+  SmallVector<Value> tensorWrites;
   bool pending() const { return !reads.empty() || !writes.empty() || globalWrite; }
   void merge(const SyncState &o) {
     addRanges(reads, o.reads);
     addRanges(writes, o.writes);
     globalWrite |= o.globalWrite;
+    for (Value v : o.tensorWrites)
+      if (!llvm::is_contained(tensorWrites, v))
+        tensorWrites.push_back(v);
   }
 };
+
+bool isGlobalTensor(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  return type && getMemoryScope(type) == MemoryScope::Global;
+}
+
+/// The global tensors `op` (a statement, nested ops included) stores to
+/// (atomic adds commute: they need no order among themselves).
+SmallVector<Value> tensorsWritten(Operation *op) {
+  SmallVector<Value> written;
+  auto add = [&](Value v) {
+    if (isGlobalTensor(v) && !llvm::is_contained(written, v))
+      written.push_back(v);
+  };
+  op->walk([&](Operation *inner) {
+    if (auto store = dyn_cast<memref::StoreOp>(inner))
+      add(store.getMemref());
+    else if (auto copy = dyn_cast<CopyOp>(inner))
+      add(copy.getDst());
+    else if (auto fill = dyn_cast<FillOp>(inner))
+      add(fill.getDst());
+  });
+  return written;
+}
 
 std::optional<MemoryScope> scopeOf(Value v) {
   auto type = dyn_cast<MemRefType>(v.getType());
@@ -68,6 +99,8 @@ public:
   explicit Analysis(KernelOp kernel) : threads(kernel.getThreads()) {}
   /// A statement needed a barrier no barrier can give (an error reported).
   bool failed = false;
+  /// Barriers placed so far.
+  int64_t placed = 0;
 
   void block(Block &body) {
     for (Operation *op : statementsInOrder(body))
@@ -99,6 +132,7 @@ private:
     auto barrier = BarrierOp::create(b, op->getLoc());
     placeStatement(barrier, op, /*after=*/false);
     sync = SyncState();
+    ++placed;
   }
 
   /// What every statement that may run after an iteration of `loop` ends
@@ -106,9 +140,17 @@ private:
   /// iteration), what follows the loop, and for each loop around it, its
   /// whole body and what follows it. A staged pipelined loop among them
   /// writes its stage area.
-  void laterAccesses(Operation *loop, Ranges &reads, Ranges &writes) {
+  void laterAccesses(Operation *loop, Ranges &reads, Ranges &writes,
+                     SmallVector<Value> &tensorsRead) {
     auto collect = [&](Operation *root) {
       root->walk([&](Operation *inner) {
+        Value read;
+        if (auto load = dyn_cast<memref::LoadOp>(inner))
+          read = load.getMemref();
+        else if (auto copy = dyn_cast<CopyOp>(inner))
+          read = copy.getSrc();
+        if (read && isGlobalTensor(read) && !llvm::is_contained(tensorsRead, read))
+          tensorsRead.push_back(read);
         // A staged loop refills its stage area at the top of its
         // iterations (the copies run ahead are the area's writers).
         if (isa<PipelinedOp>(inner) && inner->hasAttr(kStagesAttr)) {
@@ -143,7 +185,7 @@ private:
   /// global stores always). Otherwise the outstanding accesses stay
   /// outstanding after the loop.
   void endOfIteration(Operation *loop, Block &body) {
-    if (sync.pending() && conflictsLater(loop))
+    if ((sync.pending() || !sync.tensorWrites.empty()) && conflictsLater(loop))
       barrierAtEnd(body, loop->getLoc());
   }
 
@@ -153,8 +195,10 @@ private:
     if (sync.globalWrite)
       return true;
     Ranges reads, writes;
-    laterAccesses(loop, reads, writes);
-    bool conflict = false;
+    SmallVector<Value> tensors;
+    laterAccesses(loop, reads, writes, tensors);
+    bool conflict = llvm::any_of(sync.tensorWrites,
+                                 [&](Value t) { return llvm::is_contained(tensors, t); });
     for (const SharedBytes &w : sync.writes)
       conflict |= overlapsAny(reads, w) || overlapsAny(writes, w);
     for (const SharedBytes &r : sync.reads)
@@ -168,6 +212,7 @@ private:
     auto barrier = BarrierOp::create(b, loc);
     placeStatement(barrier, nullptr, /*after=*/false);
     sync = SyncState();
+    ++placed;
   }
 
   void statement(Operation *op) {
@@ -194,13 +239,15 @@ private:
       InFlight carried = wgmma;
       carried.merge(wgmmaIssuedIn(op));
       wgmma = carried;
+      int64_t before = placed;
       block(whileOp.getBefore().front());
       block(whileOp.getAfter().front());
       wgmma = carried;
       // Threads may leave a device while loop at different iterations: no
-      // barrier can end its body, so what the body leaves outstanding must
-      // meet no later access.
-      if (sync.pending() && conflictsLater(op)) {
+      // barrier may stand in its body, and what the body leaves outstanding
+      // must meet no later access.
+      if (placed != before ||
+          ((sync.pending() || !sync.tensorWrites.empty()) && conflictsLater(op))) {
         op->emitError("this while loop's body shares memory between threads, which "
                       "needs a block barrier inside a loop threads may leave at "
                       "different times; not supported on the cuda target yet");
@@ -372,6 +419,9 @@ private:
       barrierBefore(op);
     addRanges(sync.reads, reads);
     addRanges(sync.writes, writes);
+    for (Value t : tensorsWritten(op))
+      if (!llvm::is_contained(sync.tensorWrites, t))
+        sync.tensorWrites.push_back(t);
     if (scalarGlobalUpdate(op))
       sync.globalWrite = true;
     if (auto gemm = dyn_cast<GemmOp>(op); gemm && isWgmma(gemm))

@@ -121,7 +121,7 @@ PendingWgmma KernelEmitter::wgmmaAtLoopTop(
         p.merge(wgmmaIssuedIn(gemm));
         continue;
       }
-      if (isa<scf::ForOp, scf::IfOp, PipelinedOp>(&op)) {
+      if (isa<scf::ForOp, scf::IfOp, scf::WhileOp, PipelinedOp>(&op)) {
         p.merge(wgmmaIssuedIn(&op)); // nested: no waits assumed
         continue;
       }

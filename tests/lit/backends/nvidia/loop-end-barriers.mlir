@@ -97,3 +97,38 @@ func.func @staged_tiles_read_by_threads(%a: memref<64x128xf16, #tile.scope<globa
   }
   return
 }
+
+// -----
+
+// Global memory: an iteration reads elements of a tensor other threads
+// stored the iteration before, so the body ends with a barrier although
+// its only shared access is a read of a tile nothing writes.
+// CHECK-LABEL: func.func @recurrence
+// CHECK: scf.for
+// CHECK: tile.barrier
+// CHECK-NEXT: {{^ *}}}
+func.func @recurrence(%a: memref<256xf32, #tile.scope<global>>, %o: memref<8x256xf32, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %c8 = arith.constant 8 : index
+    %y = tile.alloc : memref<256xf32, #tile.scope<shared>>
+    tile.copy %a[%c0] [256] to %y[%c0] [256] : memref<256xf32, #tile.scope<global>> to memref<256xf32, #tile.scope<shared>>
+    scf.for %k = %c1 to %c8 step %c1 {
+      tile.parallel [256] {
+      ^bb0(%i: index):
+        %c255 = arith.constant 255 : index
+        %j = arith.subi %c255, %i : index
+        %km = arith.subi %k, %c1 : index
+        %p = memref.load %o[%km, %j] : memref<8x256xf32, #tile.scope<global>>
+        %v = memref.load %y[%i] : memref<256xf32, #tile.scope<shared>>
+        %s = arith.addf %p, %v : f32
+        memref.store %s, %o[%k, %i] : memref<8x256xf32, #tile.scope<global>>
+        tile.yield
+      }
+    }
+    tile.yield
+  }
+  return
+}

@@ -79,3 +79,54 @@ func.func @specialized_then_shared_output(%a: memref<128x256xf16, #tile.scope<gl
   }
   return
 }
+
+// -----
+
+// A device while loop nested in a loop: the groups its gemm issues are in
+// flight at the outer loop's top too (the lowering and the passes agree).
+// CHECK-LABEL: func.func @for_while_wgmma
+// CHECK: scf.while
+func.func @for_while_wgmma(%a: memref<64x64xf16, #tile.scope<global>>, %b: memref<64x64xf16, #tile.scope<global>>, %c: memref<64x64xf32, #tile.scope<global>>, %n: memref<1xi32, #tile.scope<global>>) {
+  %c1 = arith.constant 1 : index
+  tile.kernel grid(%c1) threads(128) {
+  ^bb0(%bx: index):
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %zf = arith.constant 0.0 : f32
+    %two = arith.constant 2.0 : f32
+    %i0 = arith.constant 0 : i32
+    %i1 = arith.constant 1 : i32
+    %as = tile.alloc : memref<64x64xf16, #tile.scope<shared>>
+    %bs = tile.alloc : memref<64x64xf16, #tile.scope<shared>>
+    %acc = tile.alloc : memref<64x64xf32, #tile.scope<fragment>>
+    %cnt = tile.alloc : memref<1xi32, #tile.scope<local>>
+    tile.copy %a[%c0, %c0] [64, 64] to %as[%c0, %c0] [64, 64] : memref<64x64xf16, #tile.scope<global>> to memref<64x64xf16, #tile.scope<shared>>
+    tile.copy %b[%c0, %c0] [64, 64] to %bs[%c0, %c0] [64, 64] : memref<64x64xf16, #tile.scope<global>> to memref<64x64xf16, #tile.scope<shared>>
+    tile.fill %acc, %zf : memref<64x64xf32, #tile.scope<fragment>>
+    scf.for %k = %c0 to %c4 step %c1 {
+      tile.parallel [64, 64] {
+      ^bb0(%i: index, %j: index):
+        %x = memref.load %acc[%i, %j] : memref<64x64xf32, #tile.scope<fragment>>
+        %y = arith.mulf %x, %two : f32
+        memref.store %y, %acc[%i, %j] : memref<64x64xf32, #tile.scope<fragment>>
+        tile.yield
+      }
+      %n0 = memref.load %n[%c0] : memref<1xi32, #tile.scope<global>>
+      memref.store %n0, %cnt[%c0] : memref<1xi32, #tile.scope<local>>
+      scf.while : () -> () {
+        %v = memref.load %cnt[%c0] : memref<1xi32, #tile.scope<local>>
+        %go = arith.cmpi sgt, %v, %i0 : i32
+        scf.condition(%go)
+      } do {
+        tile.gemm %as, %bs, %acc : memref<64x64xf16, #tile.scope<shared>>, memref<64x64xf16, #tile.scope<shared>>, memref<64x64xf32, #tile.scope<fragment>>
+        %v = memref.load %cnt[%c0] : memref<1xi32, #tile.scope<local>>
+        %w = arith.subi %v, %i1 : i32
+        memref.store %w, %cnt[%c0] : memref<1xi32, #tile.scope<local>>
+        scf.yield
+      }
+    }
+    tile.copy %acc[%c0, %c0] [64, 64] to %c[%c0, %c0] [64, 64] : memref<64x64xf32, #tile.scope<fragment>> to memref<64x64xf32, #tile.scope<global>>
+    tile.yield
+  }
+  return
+}
