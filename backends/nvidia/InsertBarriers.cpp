@@ -4,8 +4,9 @@
 // wait for another's: before a statement that reads bytes written since the
 // last barrier, or writes bytes read or written since; before a loop when
 // anything is outstanding, and at the end of an iteration that leaves
-// something outstanding; after thread 0's scalar global stores, before the
-// threads read global memory. It follows statements (copies, fills, gemms,
+// outstanding something a later statement conflicts with (shared bytes, or
+// a global tensor the threads stored to and a later statement reads); after
+// thread 0's scalar global stores, before the threads touch global memory. It follows statements (copies, fills, gemms,
 // reductions, T.Parallel bodies, scalar loads and stores) in the order the
 // lowering emits them, by the byte ranges tile-plan-memory gave the tiles.
 //
@@ -87,12 +88,6 @@ SmallVector<Value> tensorsWritten(Operation *op) {
   return written;
 }
 
-std::optional<MemoryScope> scopeOf(Value v) {
-  auto type = dyn_cast<MemRefType>(v.getType());
-  if (!type)
-    return std::nullopt;
-  return getMemoryScope(type);
-}
 
 class Analysis {
 public:
@@ -373,14 +368,14 @@ private:
       dst = store.getMemref();
     else if (auto atomic = dyn_cast<AtomicAddOp>(op))
       dst = atomic.getDst();
-    return dst && scopeOf(dst) == MemoryScope::Global;
+    return dst && isGlobalTensor(dst);
   }
 
   static bool usesGlobal(Operation *op) {
     return op
         ->walk([&](Operation *inner) {
           for (Value v : inner->getOperands())
-            if (isa<MemRefType>(v.getType()) && scopeOf(v) == MemoryScope::Global)
+            if (isGlobalTensor(v))
               return WalkResult::interrupt();
           return WalkResult::advance();
         })
