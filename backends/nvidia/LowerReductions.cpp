@@ -30,13 +30,7 @@ LogicalResult KernelEmitter::emitReduce(ReduceOp op) {
                         "fragments of the same type");
   const ThreadMap &S = *src.map, &D = *dst.map;
   int64_t dim = op.getDim();
-  auto dstLinear = [&](int64_t e) {
-    SmallVector<int64_t> idx = S.delinearize(e);
-    idx.erase(idx.begin() + dim);
-    if (idx.empty())
-      idx.push_back(0);
-    return D.linearize(idx);
-  };
+  auto dstLinear = [&](int64_t e) { return reductionResult(S, D, dim, e); };
   if (!tessel::nvidia::reductionStaysInWarps(S, D, dim, threads))
     return emitReduceThroughShared(op);
   // Each thread combines its own elements, per destination slot; the
@@ -260,13 +254,7 @@ LogicalResult KernelEmitter::emitReduceThroughShared(ReduceOp op) {
   constexpr int64_t kShuffledResults = 128;
   if (results > kShuffledResults)
     return emitReduceThroughScratchTile(op);
-  auto dstLinear = [&](int64_t e) {
-    SmallVector<int64_t> idx = S.delinearize(e);
-    idx.erase(idx.begin() + dim);
-    if (idx.empty())
-      idx.push_back(0);
-    return D.linearize(idx);
-  };
+  auto dstLinear = [&](int64_t e) { return reductionResult(S, D, dim, e); };
   Value identity = tile::reductionIdentity(b, loc, kind, elt);
   // Each slot's value (identity on threads without one) and the results it
   // can feed; `target` is the result, when that depends on the thread.

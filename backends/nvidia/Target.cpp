@@ -124,16 +124,19 @@ void tessel::nvidia::registerNVIDIATargets() {
   registerTarget("sm_90a", [] { return std::make_unique<HopperTarget>(); });
 }
 
+int64_t tessel::nvidia::reductionResult(const tile::ThreadMap &S, const tile::ThreadMap &D,
+                                        int64_t dim, int64_t e) {
+  SmallVector<int64_t> idx = S.delinearize(e);
+  idx.erase(idx.begin() + dim);
+  if (idx.empty())
+    idx.push_back(0);
+  return D.linearize(idx);
+}
+
 bool tessel::nvidia::reductionStaysInWarps(const tile::ThreadMap &S,
                                            const tile::ThreadMap &D, int64_t dim,
                                            int64_t threads) {
-  auto dstLinear = [&](int64_t e) {
-    SmallVector<int64_t> idx = S.delinearize(e);
-    idx.erase(idx.begin() + dim);
-    if (idx.empty())
-      idx.push_back(0);
-    return D.linearize(idx);
-  };
+  auto dstLinear = [&](int64_t e) { return reductionResult(S, D, dim, e); };
   // Each thread holds the result of every element it holds, one slot per
   // source slot, and every thread holds that slot's element or none does.
   for (int64_t s = 0; s < S.slots(); ++s) {

@@ -31,6 +31,11 @@ bool gemmOperandStoredTransposed(tile::GemmOp gemm, int operand);
 /// B, or each warpgroup's share where the MMA is split along that side.
 int64_t mnMajorGranuleBytes(tile::GemmOp gemm, int operand);
 
+/// The element of a reduction's result (laid out as `dst`) that element
+/// `e` of its source (laid out as `src`) reduces into, along `dim`.
+int64_t reductionResult(const tile::ThreadMap &src, const tile::ThreadMap &dst, int64_t dim,
+                        int64_t e);
+
 /// Whether a reduction along `dim` of a fragment laid out as `src` into one
 /// laid out as `dst`, in a block of `threads`, combines in registers and
 /// warp shuffles alone: every thread holds the results of the elements it
